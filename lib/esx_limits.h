@@ -1,0 +1,29 @@
+/* esx_limits.h: every size limit libesximg enforces on its input, in one place.
+ * Hitting one is ESXIMG_ELIMIT, and the message names the limit. */
+#ifndef ESX_LIMITS_H
+#define ESX_LIMITS_H
+
+#include <stdint.h>
+
+/* Whole small files read into memory (VIBs, bundles, BOOT.CFG, maps). */
+#define ESX_MAX_FILE_BYTES        ((uint64_t)2 << 30)   /* 2 GiB */
+/* Decompressed bytes of one gzip member kept in memory. */
+#define ESX_MAX_GUNZIP_BYTES      ((uint64_t)1 << 30)   /* 1 GiB */
+/* Decompressed / compressed ratio above which a gzip member is a bomb (checked past 16 MiB of output). */
+#define ESX_MAX_GUNZIP_RATIO      256u
+/* Entries in one vmtar or tar archive. */
+#define ESX_MAX_ARCHIVE_ENTRIES   100000u
+/* Members in one ar archive (a VIB has descriptor, signature and a few payloads). */
+#define ESX_MAX_AR_MEMBERS        4096u
+/* An XML document (descriptor, profile, bulletin, metadata). */
+#define ESX_MAX_XML_BYTES         ((uint64_t)16 << 20)  /* 16 MiB */
+/* One text line in BOOT.CFG, a map or an ids file. */
+#define ESX_MAX_LINE_BYTES        65536u
+/* A text configuration file (BOOT.CFG, map, ids). */
+#define ESX_MAX_TEXT_BYTES        ((uint64_t)16 << 20)  /* 16 MiB */
+/* A path inside an archive. */
+#define ESX_MAX_PATH_BYTES        4096u
+/* Nesting depth of zip-in-zip bundles. */
+#define ESX_MAX_ZIP_DEPTH         2u
+
+#endif

@@ -1,0 +1,97 @@
+/* esx_private.h: helpers shared by the modules of libesximg (not installed).
+ * Extend these rather than writing private copies in a module. */
+#ifndef ESX_PRIVATE_H
+#define ESX_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esximg/err.h"
+#include "esx_limits.h"
+
+/* ---- mem.c: checked arithmetic (true on overflow, like git's st_* but returning) ---- */
+bool esx_add_u64(uint64_t a, uint64_t b, uint64_t *sum);
+bool esx_mul_u64(uint64_t a, uint64_t b, uint64_t *product);
+bool esx_add_size(size_t a, size_t b, size_t *sum);
+bool esx_mul_size(size_t a, size_t b, size_t *product);
+/* calloc of count*size, NULL on overflow or failure */
+void *esx_malloc_array(size_t count, size_t size);
+/* realloc to count*size, NULL on overflow or failure (old block kept) */
+void *esx_realloc_array(void *old, size_t count, size_t size);
+/* copy of n bytes plus a NUL; NULL on failure */
+char *esx_strndup(const char *s, size_t n);
+char *esx_strdup(const char *s);
+/* true if the n bytes at s hold a NUL */
+bool esx_has_nul(const void *s, size_t n);
+/* Strict number parsing of a field of n bytes (not NUL-terminated): digits only, optional
+ * leading spaces/trailing spaces or NULs as the field allows, overflow checked.
+ * Return false on anything else. */
+bool esx_parse_octal(const char *s, size_t n, uint64_t *value);
+bool esx_parse_decimal(const char *s, size_t n, uint64_t *value);
+uint32_t esx_le32(const uint8_t *p);
+void esx_put_le32(uint8_t *p, uint32_t v);
+
+/* ---- buf.c: a growable byte buffer, always NUL-terminated, capped at init ---- */
+struct esx_buf {
+    char *data;    /* NUL-terminated; NULL until the first append */
+    size_t len;    /* bytes used, not counting the NUL */
+    size_t cap;    /* bytes allocated */
+    size_t max;    /* most bytes it may hold; 0 means SIZE_MAX/2 */
+};
+void esx_buf_init(struct esx_buf *b, size_t max);
+int esx_buf_append(struct esx_buf *b, const void *data, size_t n, struct esximg_err *err);
+int esx_buf_puts(struct esx_buf *b, const char *s, struct esximg_err *err);
+int esx_buf_printf(struct esx_buf *b, struct esximg_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int esx_buf_zeros(struct esx_buf *b, size_t n, struct esximg_err *err);
+/* hand the bytes to the caller (who frees them) and reset */
+char *esx_buf_take(struct esx_buf *b, size_t *len);
+void esx_buf_free(struct esx_buf *b);
+
+/* ---- path.c: archive member names ---- */
+/* Refuses an empty, absolute, `..`-holding, backslash-holding or over-long name (EUNSAFE).
+ * `what` names the thing for the message ("entry", "member"). */
+int esx_path_check(const char *name, const char *what, struct esximg_err *err);
+/* dir + "/" + name into a new string (NULL on failure) */
+char *esx_path_join(const char *dir, const char *name);
+/* last component of a path (borrowed) */
+const char *esx_path_base(const char *path);
+
+/* ---- file.c: whole-file reading and safe writing ---- */
+/* Read a whole file of at most `max` bytes. Sets err->file on failure. */
+int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
+                  struct esximg_err *err);
+/* Write `len` bytes to `path` atomically (temporary file beside it, fsync, rename).
+ * On failure nothing is left behind. */
+int esx_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                          struct esximg_err *err);
+
+/* ---- gz.c: gzip over zlib ---- */
+/* Decompress one gzip member held whole in memory. Refuses trailing bytes after the member
+ * unless `allow_trailing`; caps output at `max_out` (ELIMIT) and the ratio at
+ * ESX_MAX_GUNZIP_RATIO. */
+int esx_gunzip(const uint8_t *in, size_t in_len, uint64_t max_out, bool allow_trailing,
+               uint8_t **out, size_t *out_len, struct esximg_err *err);
+/* True when the bytes start with the gzip magic. */
+bool esx_is_gzip(const uint8_t *p, size_t n);
+/* Compress into one gzip member: mtime 0, no name, OS byte 255 (unknown), deterministic. */
+int esx_gzip(const uint8_t *in, size_t in_len, int level, uint8_t **out, size_t *out_len,
+             struct esximg_err *err);
+
+/* Streaming inflate of one gzip member held in memory, for readers that want only a prefix. */
+struct esx_gzstream;
+int esx_gzstream_open(const uint8_t *in, size_t in_len, struct esx_gzstream **out,
+                      struct esximg_err *err);
+/* Reads up to n bytes; *got = 0 at the end of the member. */
+int esx_gzstream_read(struct esx_gzstream *s, void *buf, size_t n, size_t *got,
+                      struct esximg_err *err);
+void esx_gzstream_close(struct esx_gzstream *s);
+
+/* ---- digest.c: hashes over libcrypto, hex-encoded lower case ---- */
+enum esx_digest_kind { ESX_SHA1, ESX_SHA256 };
+/* out must hold 65 bytes */
+int esx_digest_hex(enum esx_digest_kind kind, const void *data, size_t len, char *out,
+                   struct esximg_err *err);
+
+#endif

@@ -1,0 +1,236 @@
+/* file.c: whole-file reads, and outputs written through a temporary file and a rename. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "esx_private.h"
+#include "esximg/io.h"
+
+int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
+                  struct esximg_err *err)
+{
+    int rc = 0;
+    uint8_t *bytes = NULL;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = esximg_err_sys(err, errno, "cannot open");
+        goto out;
+    }
+    if (fstat(fd, &st) != 0) {
+        rc = esximg_err_sys(err, errno, "cannot stat");
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = esximg_err_set(err, ESXIMG_EINVAL, "is a directory");
+        goto out;
+    }
+    if (max == 0)
+        max = ESX_MAX_FILE_BYTES;
+    /* read by chunks: st_size is a hint only (pipes, files that change under us) */
+    size_t used = 0, cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+    if (cap > max + 1)
+        cap = (size_t)max + 1;
+    bytes = malloc(cap);
+    if (!bytes) {
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory reading %zu bytes", cap);
+        goto out;
+    }
+    for (;;) {
+        if (used == cap) {
+            if (cap > max) {
+                rc = esximg_err_set(err, ESXIMG_ELIMIT, "file is larger than %llu bytes",
+                                    (unsigned long long)max);
+                goto out;
+            }
+            size_t grown_cap = cap * 2 > max + 1 ? (size_t)max + 1 : cap * 2;
+            uint8_t *grown = realloc(bytes, grown_cap);
+            if (!grown) {
+                rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory reading the file");
+                goto out;
+            }
+            bytes = grown;
+            cap = grown_cap;
+        }
+        ssize_t got = read(fd, bytes + used, cap - used);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = esximg_err_sys(err, errno, "cannot read");
+            goto out;
+        }
+        if (got == 0)
+            break;
+        used += (size_t)got;
+    }
+    if (used > max) {
+        rc = esximg_err_set(err, ESXIMG_ELIMIT, "file is larger than %llu bytes",
+                            (unsigned long long)max);
+        goto out;
+    }
+    *data = bytes;
+    *len = used;
+    bytes = NULL;
+out:
+    if (rc)
+        esximg_err_file(err, path);
+    free(bytes);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int esximg_file_read(const char *path, uint64_t max_bytes, uint8_t **data, size_t *len,
+                     struct esximg_err *err)
+{
+    return esx_file_read(path, max_bytes, data, len, err);
+}
+
+struct esximg_outfile {
+    int fd;
+    char *target;
+    char *tmp;
+    unsigned mode;
+};
+
+int esximg_outfile_open(const char *path, unsigned mode, struct esximg_outfile **out,
+                        struct esximg_err *err)
+{
+    if (!path || !*path || strcmp(path, "-") == 0)
+        return esximg_err_set(err, ESXIMG_EINVAL, "no output file name");
+    struct esximg_outfile *of = calloc(1, sizeof *of);
+    if (!of)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    of->fd = -1;
+    of->mode = mode ? mode : 0644;
+    of->target = esx_strdup(path);
+    /* beside the target, so that the rename stays on one file system */
+    char *copy = esx_strdup(path);
+    const char *dir = copy ? dirname(copy) : NULL;
+    if (of->target && dir) {
+        size_t n = strlen(dir) + strlen(esx_path_base(path)) + 16;
+        of->tmp = malloc(n);
+        if (of->tmp)
+            snprintf(of->tmp, n, "%s/.%s.XXXXXX", dir, esx_path_base(path));
+    }
+    free(copy);
+    if (!of->tmp) {
+        esximg_outfile_abort(of);
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    }
+    of->fd = mkostemp(of->tmp, O_CLOEXEC);
+    if (of->fd < 0) {
+        int e = errno;
+        free(of->tmp);
+        of->tmp = NULL;
+        esximg_outfile_abort(of);
+        esximg_err_sys(err, e, "cannot create a temporary file beside the output");
+        return esximg_err_file(err, path);
+    }
+    *out = of;
+    return 0;
+}
+
+int esximg_outfile_fd(const struct esximg_outfile *of)
+{
+    return of->fd;
+}
+
+int esximg_outfile_write(struct esximg_outfile *of, const void *data, size_t len,
+                         struct esximg_err *err)
+{
+    const uint8_t *p = data;
+    while (len > 0) {
+        ssize_t put = write(of->fd, p, len);
+        if (put < 0) {
+            if (errno == EINTR)
+                continue;
+            esximg_err_sys(err, errno, "cannot write");
+            return esximg_err_file(err, of->target);
+        }
+        p += put;
+        len -= (size_t)put;
+    }
+    return 0;
+}
+
+static void outfile_sync_dir(const char *target)
+{
+    char *copy = esx_strdup(target);
+    if (!copy)
+        return;
+    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(copy);
+}
+
+int esximg_outfile_commit(struct esximg_outfile *of, struct esximg_err *err)
+{
+    int rc = 0;
+    /* mkostemp made it 0600; give it the mode asked for, less the umask */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(of->fd, (mode_t)of->mode & ~mask) != 0)
+        rc = esximg_err_sys(err, errno, "cannot set the mode of the output");
+    else if (fsync(of->fd) != 0)
+        rc = esximg_err_sys(err, errno, "cannot flush the output to disk");
+    else if (close(of->fd) != 0) {
+        of->fd = -1;
+        rc = esximg_err_sys(err, errno, "cannot close the output");
+    } else {
+        of->fd = -1;
+        if (rename(of->tmp, of->target) != 0)
+            rc = esximg_err_sys(err, errno, "cannot rename the temporary file to the output");
+        else {
+            free(of->tmp);
+            of->tmp = NULL;
+            outfile_sync_dir(of->target);
+        }
+    }
+    if (rc)
+        esximg_err_file(err, of->target);
+    esximg_outfile_abort(of);
+    return rc;
+}
+
+void esximg_outfile_abort(struct esximg_outfile *of)
+{
+    if (!of)
+        return;
+    if (of->fd >= 0)
+        close(of->fd);
+    if (of->tmp)
+        unlink(of->tmp);
+    free(of->tmp);
+    free(of->target);
+    free(of);
+}
+
+int esximg_file_write(const char *path, const void *data, size_t len, unsigned mode,
+                      struct esximg_err *err)
+{
+    struct esximg_outfile *of;
+    int rc = esximg_outfile_open(path, mode, &of, err);
+    if (rc)
+        return rc;
+    rc = esximg_outfile_write(of, data, len, err);
+    if (rc) {
+        esximg_outfile_abort(of);
+        return rc;
+    }
+    return esximg_outfile_commit(of, err);
+}
+
+int esx_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                          struct esximg_err *err)
+{
+    return esximg_file_write(path, data, len, mode, err);
+}

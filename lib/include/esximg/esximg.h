@@ -1,0 +1,9 @@
+/* esximg/esximg.h: the whole public interface of libesximg. */
+#ifndef ESXIMG_ESXIMG_H
+#define ESXIMG_ESXIMG_H
+
+#include "esximg/err.h"
+#include "esximg/io.h"
+#include "esximg/vib.h"
+
+#endif

@@ -1,0 +1,9 @@
+/* commands.h: the subcommands of esximg, one file each (programs/cmd_<name>.c). */
+#ifndef COMMANDS_H
+#define COMMANDS_H
+
+int cmd_depot(int argc, char **argv);
+int cmd_vib(int argc, char **argv);
+int cmd_vmtar(int argc, char **argv);
+
+#endif

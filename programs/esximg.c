@@ -1,0 +1,81 @@
+/* esximg.c: main and the command table of the esximg command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+struct cmd_entry {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+/* sorted by name */
+static const struct cmd_entry commands[] = {
+    {"depot", cmd_depot, "list and extract offline bundles (depot zips)"},
+    {"vib", cmd_vib, "show, extract and verify VIB packages"},
+    {"vmtar", cmd_vmtar, "list, extract and create vmtar payloads"},
+};
+
+static const char main_usage_head[] =
+    "usage: esximg [--version] [--help] <command> [<args>]\n"
+    "\n"
+    "Build and inspect VMware ESXi installer images and their packages.\n"
+    "\n"
+    "Commands:\n";
+
+static const char main_usage_tail[] =
+    "\n"
+    "Run 'esximg <command> --help' for the options of a command.\n"
+    "\n"
+    "Exit status:\n"
+    "  0  done\n"
+    "  1  failed (the message names the file and the reason)\n"
+    "  2  the command line is wrong\n"
+    "  3  a check found problems (bad checksum, device without a driver)\n";
+
+static int main_usage(FILE *to, int code)
+{
+    fputs(main_usage_head, to);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fputs(main_usage_tail, to);
+    return code;
+}
+
+static const struct cmd_entry *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return main_usage(stderr, CLI_EXIT_USAGE);
+    const char *name = argv[1];
+    if (!strcmp(name, "--help") || !strcmp(name, "-h"))
+        return main_usage(stdout, CLI_EXIT_OK);
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+        printf("esximg %s\n", ESXIMG_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(name, "help")) {
+        if (argc < 3)
+            return main_usage(stdout, CLI_EXIT_OK);
+        const struct cmd_entry *c = find_command(argv[2]);
+        if (!c)
+            return cli_error(CLI_EXIT_USAGE, "'%s' is not an esximg command", argv[2]);
+        char *help_argv[] = {argv[2], "--help", NULL};
+        return c->fn(2, help_argv);
+    }
+    const struct cmd_entry *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "esximg: '%s' is not an esximg command\n\n", name);
+        return main_usage(stderr, CLI_EXIT_USAGE);
+    }
+    return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,79 @@
+# lib.sh: sourced by every tests/e2e/tNNNN-*.sh script.
+#   ESXIMG          the esximg binary (set by CTest)
+#   ESXIMG_SAMPLES  the real samples folder, may be empty
+# Each script runs in a fresh temporary directory ($T) removed at exit; `step` titles what
+# follows; any failed expectation stops the script with a message and exit 1.
+set -eu
+
+: "${ESXIMG:?ESXIMG must name the esximg binary}"
+: "${ESXIMG_SAMPLES:=}"
+E2E_DIR=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/esximg-e2e.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+STEP="start"
+STEPS=0
+
+step() { STEP="$*"; STEPS=$((STEPS + 1)); }
+
+fail() {
+    echo "FAIL: $(basename "$0"): $STEP: $*" >&2
+    exit 1
+}
+
+# expect_ok CMD...: runs CMD, stdout to out, stderr to err; fails unless it exits 0
+expect_ok() {
+    if ! "$@" >out 2>err; then
+        cat err >&2
+        fail "expected success: $*"
+    fi
+}
+
+# expect_exit N CMD...: fails unless CMD exits with N
+expect_exit() {
+    want=$1
+    shift
+    set +e
+    "$@" >out 2>err
+    got=$?
+    set -e
+    [ "$got" -eq "$want" ] || { cat err >&2; fail "expected exit $want, got $got: $*"; }
+}
+
+# expect_grep PATTERN FILE: fails unless FILE has a line matching the extended regex
+expect_grep() {
+    grep -Eq -- "$1" "$2" || { echo "--- $2:" >&2; head -50 "$2" >&2; fail "no line matches '$1' in $2"; }
+}
+
+# expect_no_grep PATTERN FILE
+expect_no_grep() {
+    ! grep -Eq -- "$1" "$2" || fail "a line matches '$1' in $2"
+}
+
+# expect_same_file A B
+expect_same_file() {
+    cmp -s "$1" "$2" || fail "$1 and $2 differ"
+}
+
+# expect_lines N FILE: FILE has exactly N lines
+expect_lines() {
+    got=$(wc -l <"$2" | tr -d ' ')
+    [ "$got" -eq "$1" ] || fail "$2 has $got lines, expected $1"
+}
+
+# need_samples: skip the script (exit 77) when the samples are absent
+need_samples() {
+    if [ -z "$ESXIMG_SAMPLES" ] || [ ! -d "$ESXIMG_SAMPLES" ]; then
+        echo "skipped: ESXIMG_SAMPLES is not set to the samples folder"
+        exit 77
+    fi
+}
+
+# need_tool NAME: skip when an independent checking tool is missing
+need_tool() {
+    command -v "$1" >/dev/null 2>&1 || { echo "skipped: $1 is not installed"; exit 77; }
+}
+
+done_testing() {
+    echo "ok: $(basename "$0"): $STEPS steps"
+}

@@ -1,0 +1,173 @@
+/* test_helpers.c: the shared helpers of lib/ (checked arithmetic, buffers, paths, gzip). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "esx_private.h"
+#include "esximg/io.h"
+#include "testutil.h"
+
+static void helpers_add_detects_overflow(void **state)
+{
+    (void)state;
+    uint64_t s;
+    assert_false(esx_add_u64(1, 2, &s));
+    assert_int_equal(s, 3);
+    assert_true(esx_add_u64(UINT64_MAX, 1, &s));
+    size_t z;
+    assert_true(esx_mul_size(SIZE_MAX / 2 + 1, 2, &z));
+    assert_null(esx_malloc_array(SIZE_MAX / 4, 8));
+}
+
+static void helpers_parse_numbers_strictly(void **state)
+{
+    (void)state;
+    uint64_t v;
+    assert_true(esx_parse_octal("0000755\0", 8, &v));
+    assert_int_equal(v, 0755);
+    assert_true(esx_parse_octal("  17 \0\0", 7, &v));
+    assert_int_equal(v, 017);
+    assert_false(esx_parse_octal("0008", 4, &v));        /* 8 is not octal */
+    assert_false(esx_parse_octal("12 3", 4, &v));        /* digits after a space */
+    assert_false(esx_parse_octal("\0\0\0", 3, &v));      /* no digit at all */
+    assert_false(esx_parse_decimal("99999999999999999999999", 23, &v)); /* overflow */
+    assert_true(esx_parse_decimal("1471      ", 10, &v));
+    assert_int_equal(v, 1471);
+    assert_false(esx_parse_decimal("-1", 2, &v));
+}
+
+static void helpers_buf_respects_its_cap(void **state)
+{
+    (void)state;
+    struct esx_buf b;
+    struct esximg_err err = {0};
+    esx_buf_init(&b, 8);
+    assert_int_equal(esx_buf_puts(&b, "abcd", &err), 0);
+    assert_int_equal(esx_buf_printf(&b, &err, "%d", 123), 0);
+    assert_string_equal(b.data, "abcd123");
+    assert_int_equal(esx_buf_puts(&b, "xy", &err), ESXIMG_ELIMIT);
+    assert_int_equal(b.len, 7);
+    esx_buf_free(&b);
+}
+
+static void helpers_path_check_refuses_escapes(void **state)
+{
+    (void)state;
+    struct esximg_err err = {0};
+    assert_int_equal(esx_path_check("etc/vmware/x.map", "entry", &err), 0);
+    assert_int_equal(esx_path_check("etc/", "entry", &err), 0);
+    assert_int_equal(esx_path_check("./etc/a", "entry", &err), 0);
+    assert_int_equal(esx_path_check("../x", "entry", &err), ESXIMG_EUNSAFE);
+    assert_non_null(strstr(err.msg, "'..'"));
+    assert_int_equal(esx_path_check("a/../../x", "entry", &err), ESXIMG_EUNSAFE);
+    assert_int_equal(esx_path_check("a/..", "entry", &err), ESXIMG_EUNSAFE);
+    assert_int_equal(esx_path_check("/etc/passwd", "entry", &err), ESXIMG_EUNSAFE);
+    assert_int_equal(esx_path_check("a\\b", "entry", &err), ESXIMG_EUNSAFE);
+    assert_int_equal(esx_path_check("", "entry", &err), ESXIMG_EUNSAFE);
+    assert_int_equal(esx_path_check("a..b/..c", "entry", &err), 0);
+}
+
+static void helpers_gzip_round_trips_deterministically(void **state)
+{
+    (void)state;
+    struct esximg_err err = {0};
+    const char text[] = "visor visor visor visor visor";
+    uint8_t *gz1, *gz2, *plain;
+    size_t gz1_len, gz2_len, plain_len;
+    assert_int_equal(esx_gzip((const uint8_t *)text, sizeof text, 9, &gz1, &gz1_len, &err), 0);
+    assert_int_equal(esx_gzip((const uint8_t *)text, sizeof text, 9, &gz2, &gz2_len, &err), 0);
+    assert_memory_equal(gz1, gz2, gz1_len);
+    assert_int_equal(gz1[9], 255);                    /* OS byte: unknown */
+    assert_int_equal(esx_le32(gz1 + 4), 0);           /* mtime 0 */
+    assert_true(esx_is_gzip(gz1, gz1_len));
+    assert_int_equal(esx_gunzip(gz1, gz1_len, 0, false, &plain, &plain_len, &err), 0);
+    assert_int_equal(plain_len, sizeof text);
+    assert_memory_equal(plain, text, sizeof text);
+    free(plain);
+    /* truncated member */
+    assert_int_equal(esx_gunzip(gz1, gz1_len - 9, 0, false, &plain, &plain_len, &err),
+                     ESXIMG_EFORMAT);
+    /* bytes after the member are refused unless allowed */
+    uint8_t *padded = malloc(gz1_len + 4);
+    memcpy(padded, gz1, gz1_len);
+    memset(padded + gz1_len, 0, 4);
+    assert_int_equal(esx_gunzip(padded, gz1_len + 4, 0, false, &plain, &plain_len, &err),
+                     ESXIMG_EFORMAT);
+    assert_int_equal(esx_gunzip(padded, gz1_len + 4, 0, true, &plain, &plain_len, &err), 0);
+    free(plain);
+    /* output cap */
+    assert_int_equal(esx_gunzip(gz1, gz1_len, 4, false, &plain, &plain_len, &err),
+                     ESXIMG_ELIMIT);
+    free(padded);
+    free(gz1);
+    free(gz2);
+}
+
+static void helpers_gunzip_refuses_a_bomb(void **state)
+{
+    (void)state;
+    struct esximg_err err = {0};
+    size_t n = 64u << 20;
+    uint8_t *zeros = calloc(1, n), *gz, *plain;
+    size_t gz_len, plain_len;
+    assert_int_equal(esx_gzip(zeros, n, 9, &gz, &gz_len, &err), 0);
+    free(zeros);
+    assert_int_equal(esx_gunzip(gz, gz_len, 0, false, &plain, &plain_len, &err), ESXIMG_ELIMIT);
+    assert_non_null(strstr(err.msg, "bomb"));
+    free(gz);
+}
+
+static void helpers_digest_known_values(void **state)
+{
+    (void)state;
+    char hex[65];
+    assert_int_equal(esx_digest_hex(ESX_SHA256, "abc", 3, hex, NULL), 0);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_int_equal(esx_digest_hex(ESX_SHA1, "abc", 3, hex, NULL), 0);
+    assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+
+static void helpers_outfile_leaves_nothing_on_abort(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *target = esx_path_join(dir, "out.bin");
+    struct esximg_outfile *of;
+    struct esximg_err err = {0};
+    assert_int_equal(esximg_outfile_open(target, 0644, &of, &err), 0);
+    assert_int_equal(esximg_outfile_write(of, "x", 1, &err), 0);
+    esximg_outfile_abort(of);
+    char **left;
+    assert_int_equal(tu_find_files(dir, "", &left), 0);
+    assert_int_equal(esximg_file_write(target, "hello", 5, 0644, &err), 0);
+    uint8_t *back;
+    size_t back_len;
+    tu_read_file(target, &back, &back_len);
+    assert_int_equal(back_len, 5);
+    assert_memory_equal(back, "hello", 5);
+    free(back);
+    assert_int_equal(tu_find_files(dir, "", &left), 1);
+    tu_free_list(left, 1);
+    /* a directory that does not exist: an error naming the output, nothing written */
+    char *bad = esx_path_join(dir, "no/such/dir/out.bin");
+    assert_int_equal(esximg_file_write(bad, "x", 1, 0644, &err), ESXIMG_EIO);
+    assert_string_equal(err.file, bad);
+    free(bad);
+    tu_rmtree(dir);
+    free(target);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(helpers_add_detects_overflow),
+        cmocka_unit_test(helpers_parse_numbers_strictly),
+        cmocka_unit_test(helpers_buf_respects_its_cap),
+        cmocka_unit_test(helpers_path_check_refuses_escapes),
+        cmocka_unit_test(helpers_gzip_round_trips_deterministically),
+        cmocka_unit_test(helpers_gunzip_refuses_a_bomb),
+        cmocka_unit_test(helpers_digest_known_values),
+        cmocka_unit_test(helpers_outfile_leaves_nothing_on_abort),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

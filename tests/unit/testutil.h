@@ -1,0 +1,30 @@
+/* testutil.h: small helpers shared by the cmocka tests. */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "esximg/err.h"
+
+/* The samples folder (ESXIMG_SAMPLES), or NULL when unset/empty/missing. */
+const char *tu_samples_dir(void);
+/* For samples_*.c mains: prints why and returns 77 (CTest skip) when there are no samples. */
+int tu_require_samples(const char *test_name);
+/* samples dir + "/" + rel, malloc'd (NULL without samples). */
+char *tu_sample_path(const char *rel);
+/* Reads a whole file; fails the test when it cannot. */
+void tu_read_file(const char *path, uint8_t **data, size_t *len);
+/* Lists, sorted, every regular file under dir whose name ends with suffix ("" for all).
+ * Returns the count; *paths is a malloc'd array of malloc'd strings (tu_free_list). */
+size_t tu_find_files(const char *dir, const char *suffix, char ***paths);
+void tu_free_list(char **paths, size_t n);
+/* A fresh temporary directory, removed with tu_rmtree. */
+char *tu_mkdtemp(void);
+void tu_rmtree(const char *dir);
+
+#endif

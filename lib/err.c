@@ -6,6 +6,7 @@
 
 #include "esximg/err.h"
 
+__attribute__((format(printf, 3, 0)))
 static void err_vformat(struct esximg_err *err, enum esximg_code code, const char *fmt,
                         va_list ap)
 {

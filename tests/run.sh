@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# tests/run.sh: the whole test suite, as the README and CI run it.
+#   1. build with gcc, -Wall -Wextra -Werror, and run every CTest test (unit, samples, e2e,
+#      fuzz-replay);
+#   2. build again with clang under AddressSanitizer + UBSan and run the same suite;
+#   3. when clang's libFuzzer is there, run each fuzz target for ESXIMG_FUZZ_SECONDS (30).
+# Set ESXIMG_SAMPLES to the real samples folder (default: ../shared/samples beside the checkout
+# when present); without it the sample tests say they are skipped.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+fuzz_seconds=${ESXIMG_FUZZ_SECONDS:-30}
+generator=()
+command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+
+run_suite() {
+    local dir=$1
+    shift
+    echo "== configure $dir: $*"
+    cmake -S . -B "$dir" "${generator[@]}" -DESXIMG_WERROR=ON "$@" >"$dir.configure.log" 2>&1 ||
+        { cat "$dir.configure.log"; exit 1; }
+    echo "== build $dir"
+    cmake --build "$dir" -j "$jobs"
+    echo "== test $dir"
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+}
+
+mkdir -p build
+run_suite build -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+if command -v clang >/dev/null 2>&1; then
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    run_suite build-asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+        -DESXIMG_SANITIZE=ON -DESXIMG_FUZZ=ON
+    if [ "$fuzz_seconds" -gt 0 ]; then
+        for bin in build-asan/fuzz/fuzz_*_libfuzzer; do
+            [ -x "$bin" ] || continue
+            parser=$(basename "$bin" _libfuzzer)
+            parser=${parser#fuzz_}
+            echo "== fuzz $parser for ${fuzz_seconds}s"
+            work=$(mktemp -d)
+            cp -r "fuzz/corpus/$parser/." "$work/"
+            dict=()
+            [ -f "fuzz/dict/$parser.dict" ] && dict=(-dict="fuzz/dict/$parser.dict")
+            "$bin" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 \
+                "${dict[@]}" -artifact_prefix="build-asan/fuzz-$parser-" "$work" 2>&1 |
+                grep -E '^(stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' || true
+            rm -rf "$work"
+            if ls build-asan/fuzz-"$parser"-* >/dev/null 2>&1; then
+                echo "fuzz $parser found a crash: build-asan/fuzz-$parser-*"
+                exit 1
+            fi
+        done
+    fi
+else
+    echo "== clang not found: the sanitizer and fuzz passes were not run" >&2
+    exit 1
+fi
+echo "== all tests passed"

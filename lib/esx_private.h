@@ -93,5 +93,13 @@ enum esx_digest_kind { ESX_SHA1, ESX_SHA256 };
 /* out must hold 65 bytes */
 int esx_digest_hex(enum esx_digest_kind kind, const void *data, size_t len, char *out,
                    struct esximg_err *err);
+/* Incremental form: new, update as often as needed, final_hex (out holds 65 bytes) once,
+ * free (NULL does nothing). */
+struct esx_digest;
+int esx_digest_new(enum esx_digest_kind kind, struct esx_digest **out, struct esximg_err *err);
+int esx_digest_update(struct esx_digest *d, const void *data, size_t len,
+                      struct esximg_err *err);
+int esx_digest_final_hex(struct esx_digest *d, char *out, struct esximg_err *err);
+void esx_digest_free(struct esx_digest *d);
 
 #endif

@@ -82,7 +82,7 @@ struct esximg_descriptor {
     bool live_install_allowed, live_remove_allowed, cimom_restart, stateless_ready, overlay;
     size_t payload_count;
     struct esximg_payload *payloads;
-    /* depot metadata copies (metadata.zip vibs/*.xml) only; NULL / 0 when absent */
+    /* depot metadata copies (metadata.zip vibs/<name>.xml) only; NULL / 0 when absent */
     char *relative_path;
     uint64_t packed_size;
     char *vib_checksum;         /* sha-256 of the whole .vib */
@@ -158,6 +158,17 @@ void esximg_vib_free(struct esximg_vib *v);
 /* The bytes of a member by name, or NULL. */
 const uint8_t *esximg_vib_member_data(const struct esximg_vib *v, const char *name,
                                       size_t *len);
+
+/* The subject of sig.pkcs7's signing certificate on one line (RFC 2253 form, malloc'd);
+ * *signer is NULL for an unsigned VIB. EFORMAT when sig.pkcs7 is not a PKCS#7 signature. */
+int esximg_vib_signer(const struct esximg_vib *v, char **signer, struct esximg_err *err);
+
+/* Writes every member as a file of the same name in `dir` (which must exist). All names are
+ * checked first (no '/', no '..', not empty: EUNSAFE) and existing files are refused
+ * (EINVAL) unless `overwrite`, so a refusal writes nothing; each file is written atomically.
+ * err->file names the file concerned. */
+int esximg_vib_extract(const struct esximg_vib *v, const char *dir, bool overwrite,
+                       struct esximg_err *err);
 
 /* One payload check of esximg_vib_verify. */
 struct esximg_vib_check {

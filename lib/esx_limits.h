@@ -25,5 +25,9 @@
 #define ESX_MAX_PATH_BYTES        4096u
 /* Nesting depth of zip-in-zip bundles. */
 #define ESX_MAX_ZIP_DEPTH         2u
+/* Members in one zip (a bundle or its metadata zip). */
+#define ESX_MAX_ZIP_ENTRIES       65536u
+/* Bytes inflated from one bundle, nested zips and metadata included (VIBs are kept in memory). */
+#define ESX_MAX_DEPOT_BYTES       ((uint64_t)4 << 30)   /* 4 GiB */
 
 #endif

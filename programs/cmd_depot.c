@@ -1,8 +1,394 @@
-/* placeholder until the depot command lands */
+/* cmd_depot.c: `esximg depot ls|extract`, offline bundles (depot zips).
+ *
+ * `depot ls --json` writes one object (keys in this order; absent text is null):
+ *   file             the zip as named on the command line
+ *   kind             "vmware" | "vfront" | "nested" | "plain"
+ *   vendor_name      index.xml vendor name
+ *   vendor_code      index.xml vendor code
+ *   metadata_urls    [{product_id, version, url}] from vendor-index.xml
+ *   vibs             [{
+ *       path             member path; in a nested bundle "<inner.zip>/<path>"
+ *       container        member path of the nested zip holding it, or null
+ *       unsafe_path      true when the path is refused for extraction ('..', absolute)
+ *       size             bytes of the .vib
+ *       sha256           of the whole .vib
+ *       vib_id, name, version, vendor, type, acceptance   from its descriptor.xml
+ *       payload_count    payloads in the descriptor
+ *       signed           sig.pkcs7 is not empty
+ *       metadata         {check: "none"|"ok"|"mismatch", path, packed_size (integer or null),
+ *                         sha256, size_mismatch, checksum_mismatch}
+ *       components       [bulletin id] whose vibList names this VIB
+ *   }]
+ *   components       [{id, vendor, name, name_ui, version, version_ui, release_date, summary,
+ *                      vib_ids: [vib id]}]  (name/version: componentNameSpec/VersionSpec)
+ *   warnings         [text]
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
 #include "commands.h"
+#include "esximg/esximg.h"
+#include "json.h"
+
+static const char depot_usage[] =
+    "usage: esximg depot ls FILE.zip [--json] [-v]\n"
+    "       esximg depot extract FILE.zip [-C DIR] [--select NAME]... [--force]\n"
+    "\n"
+    "Lists the VIBs of an offline bundle (depot zip, component zip, V-Front bundle, or a zip\n"
+    "holding one), or writes them out as <vib-id>.vib.\n"
+    "\n"
+    "  ls       one line per VIB: name version vendor acceptance component path\n"
+    "           (component: <name>_<version> of its component, '-' when unknown); with -v\n"
+    "           also size, sha-256 and the metadata check (ok, mismatch, none) before the path.\n"
+    "           Exits 3 when a VIB's size or sha-256 disagrees with the bundle's metadata.\n"
+    "  extract  writes each VIB as DIR/<vib-id>.vib; nothing is written when a member path is\n"
+    "           unsafe (exit 1) or a VIB disagrees with the metadata (exit 3)\n"
+    "\n"
+    "options:\n"
+    "  -C, --directory DIR  extract into DIR (default: the current directory)\n"
+    "  -s, --select NAME    extract only the VIB whose name or vib-id is NAME (repeatable)\n"
+    "  -f, --force          overwrite existing files\n"
+    "  -j, --json           (ls) print JSON\n"
+    "  -v, --verbose        (ls) add size, sha-256 and the metadata check\n"
+    "  -q, --quiet          print no warnings\n"
+    "  -h, --help           print this help\n";
+
+static const struct option depot_opts[] = {
+    {"directory", required_argument, NULL, 'C'},
+    {"select", required_argument, NULL, 's'},
+    {"force", no_argument, NULL, 'f'},
+    {"json", no_argument, NULL, 'j'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct depot_args {
+    const char *file;
+    const char *dir;
+    bool force;
+    bool json;
+    size_t select_count;
+    char **selects;      /* borrowed from argv */
+};
+
+/* Parses the options of a verb; returns -1 to go on, else the exit code. */
+static int depot_parse(int argc, char **argv, struct depot_args *a)
+{
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "C:s:fjvqh", depot_opts, NULL)) != -1;) {
+        if (c == 'h')
+            return cli_usage(stdout, depot_usage, CLI_EXIT_OK);
+        else if (c == 'C')
+            a->dir = optarg;
+        else if (c == 's')
+            a->selects[a->select_count++] = optarg;
+        else if (c == 'f')
+            a->force = true;
+        else if (c == 'j')
+            a->json = true;
+        else if (c == 'v')
+            cli_verbose = true;
+        else if (c == 'q')
+            cli_quiet = true;
+        else
+            return cli_usage(stderr, depot_usage, CLI_EXIT_USAGE);
+    }
+    if (argc - optind != 1)
+        return cli_usage(stderr, depot_usage, CLI_EXIT_USAGE);
+    a->file = argv[optind];
+    return -1;
+}
+
+static int depot_load(const char *file, struct esximg_depot **out)
+{
+    struct esximg_err err = {0};
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = esximg_file_read(file, 0, &data, &len, &err);
+    if (!rc)
+        rc = esximg_depot_read(data, len, NULL, out, &err);
+    free(data);
+    if (rc) {
+        esximg_err_file(&err, file);
+        return cli_fail(&err);
+    }
+    for (size_t i = 0; i < (*out)->warning_count; i++)
+        cli_warn("%s: %s", file, (*out)->warnings[i]);
+    return 0;
+}
+
+static const char *depot_or_dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+/* The first component of the VIB that has a 7.0+ name and version, or NULL. */
+static const struct esximg_depot_component *depot_component_of(const struct esximg_depot *d,
+                                                               const struct esximg_depot_vib *v)
+{
+    for (size_t i = 0; i < v->component_count; i++) {
+        const struct esximg_depot_component *c = &d->components[v->components[i]];
+        if (c->name && c->version)
+            return c;
+    }
+    return NULL;
+}
+
+/* Reports each metadata mismatch; returns how many VIBs had one. */
+static size_t depot_report_mismatches(const char *file, const struct esximg_depot *d)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < d->vib_count; i++) {
+        const struct esximg_depot_vib *v = &d->vibs[i];
+        if (v->check != ESXIMG_DEPOT_CHECK_MISMATCH)
+            continue;
+        bad++;
+        if (v->size_mismatch)
+            cli_error(CLI_EXIT_CHECK, "%s: member '%s': %zu bytes, the metadata says %llu", file,
+                      v->path, v->len, (unsigned long long)v->meta_size);
+        if (v->checksum_mismatch)
+            cli_error(CLI_EXIT_CHECK, "%s: member '%s': sha-256 %s, the metadata says %s", file,
+                      v->path, v->sha256, v->meta_checksum);
+    }
+    return bad;
+}
+
+static void depot_print_text(const struct esximg_depot *d)
+{
+    for (size_t i = 0; i < d->vib_count; i++) {
+        const struct esximg_depot_vib *v = &d->vibs[i];
+        const struct esximg_descriptor *desc = v->vib->desc;
+        const struct esximg_depot_component *c = depot_component_of(d, v);
+        printf("%s %s %s %s ", depot_or_dash(desc->name), depot_or_dash(desc->version),
+               depot_or_dash(desc->vendor), esximg_acceptance_name(v->acceptance));
+        if (c)
+            printf("%s_%s ", c->name, c->version);
+        else
+            fputs("- ", stdout);
+        if (cli_verbose)
+            printf("%zu %s %s ", v->len, v->sha256, esximg_depot_check_name(v->check));
+        printf("%s\n", v->path);
+    }
+}
+
+static void depot_json_vib(struct json *j, const struct esximg_depot *d,
+                           const struct esximg_depot_vib *v)
+{
+    const struct esximg_descriptor *desc = v->vib->desc;
+    json_object_begin(j);
+    json_kv_string(j, "path", v->path);
+    json_kv_string(j, "container", v->container);
+    json_kv_bool(j, "unsafe_path", v->unsafe_path);
+    json_kv_uint(j, "size", v->len);
+    json_kv_string(j, "sha256", v->sha256);
+    json_kv_string(j, "vib_id", v->vib_id);
+    json_kv_string(j, "name", desc->name);
+    json_kv_string(j, "version", desc->version);
+    json_kv_string(j, "vendor", desc->vendor);
+    json_kv_string(j, "type", desc->type);
+    json_kv_string(j, "acceptance", esximg_acceptance_name(v->acceptance));
+    json_kv_uint(j, "payload_count", desc->payload_count);
+    json_kv_bool(j, "signed", v->vib->sig_len > 0);
+    json_key(j, "metadata");
+    json_object_begin(j);
+    json_kv_string(j, "check", esximg_depot_check_name(v->check));
+    json_kv_string(j, "path", v->meta_path);
+    json_key(j, "packed_size");
+    if (v->has_meta_size)
+        json_uint(j, v->meta_size);
+    else
+        json_null(j);
+    json_kv_string(j, "sha256", v->meta_checksum);
+    json_kv_bool(j, "size_mismatch", v->size_mismatch);
+    json_kv_bool(j, "checksum_mismatch", v->checksum_mismatch);
+    json_object_end(j);
+    json_key(j, "components");
+    json_array_begin(j);
+    for (size_t i = 0; i < v->component_count; i++)
+        json_string(j, d->components[v->components[i]].id);
+    json_array_end(j);
+    json_object_end(j);
+}
+
+static void depot_json_component(struct json *j, const struct esximg_depot_component *c)
+{
+    json_object_begin(j);
+    json_kv_string(j, "id", c->id);
+    json_kv_string(j, "vendor", c->vendor);
+    json_kv_string(j, "name", c->name);
+    json_kv_string(j, "name_ui", c->name_ui);
+    json_kv_string(j, "version", c->version);
+    json_kv_string(j, "version_ui", c->version_ui);
+    json_kv_string(j, "release_date", c->release_date);
+    json_kv_string(j, "summary", c->summary);
+    json_key(j, "vib_ids");
+    json_array_begin(j);
+    for (size_t i = 0; i < c->vib_id_count; i++)
+        json_string(j, c->vib_ids[i]);
+    json_array_end(j);
+    json_object_end(j);
+}
+
+static void depot_print_json(const char *file, const struct esximg_depot *d)
+{
+    struct json j;
+    json_init(&j, stdout);
+    json_object_begin(&j);
+    json_kv_string(&j, "file", file);
+    json_kv_string(&j, "kind", esximg_depot_kind_name(d->kind));
+    json_kv_string(&j, "vendor_name", d->vendor_name);
+    json_kv_string(&j, "vendor_code", d->vendor_code);
+    json_key(&j, "metadata_urls");
+    json_array_begin(&j);
+    for (size_t i = 0; i < d->meta_url_count; i++) {
+        json_object_begin(&j);
+        json_kv_string(&j, "product_id", d->meta_urls[i].product_id);
+        json_kv_string(&j, "version", d->meta_urls[i].version);
+        json_kv_string(&j, "url", d->meta_urls[i].url);
+        json_object_end(&j);
+    }
+    json_array_end(&j);
+    json_key(&j, "vibs");
+    json_array_begin(&j);
+    for (size_t i = 0; i < d->vib_count; i++)
+        depot_json_vib(&j, d, &d->vibs[i]);
+    json_array_end(&j);
+    json_key(&j, "components");
+    json_array_begin(&j);
+    for (size_t i = 0; i < d->component_count; i++)
+        depot_json_component(&j, &d->components[i]);
+    json_array_end(&j);
+    json_key(&j, "warnings");
+    json_array_begin(&j);
+    for (size_t i = 0; i < d->warning_count; i++)
+        json_string(&j, d->warnings[i]);
+    json_array_end(&j);
+    json_object_end(&j);
+    json_end(&j);
+}
+
+static int depot_ls(int argc, char **argv)
+{
+    struct depot_args a = {0};
+    a.selects = calloc((size_t)argc + 1, sizeof *a.selects);
+    if (!a.selects)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    struct esximg_depot *d = NULL;
+    int code = depot_parse(argc, argv, &a);
+    if (code >= 0)
+        goto out;
+    if (a.select_count || a.dir || a.force) {
+        code = cli_usage(stderr, depot_usage, CLI_EXIT_USAGE);
+        goto out;
+    }
+    if ((code = depot_load(a.file, &d)))
+        goto out;
+    cli_note("%s: %s bundle, %zu vib(s), %zu component(s)", a.file,
+             esximg_depot_kind_name(d->kind), d->vib_count, d->component_count);
+    if (a.json)
+        depot_print_json(a.file, d);
+    else
+        depot_print_text(d);
+    code = depot_report_mismatches(a.file, d) ? CLI_EXIT_CHECK : CLI_EXIT_OK;
+out:
+    free(a.selects);
+    esximg_depot_free(d);
+    return code;
+}
+
+/* The VIBs to extract: all, or those named by --select (each must exist). */
+static int depot_pick(const char *file, const struct esximg_depot *d, const struct depot_args *a,
+                      bool *picked)
+{
+    if (a->select_count == 0) {
+        for (size_t i = 0; i < d->vib_count; i++)
+            picked[i] = true;
+        return 0;
+    }
+    for (size_t s = 0; s < a->select_count; s++) {
+        const struct esximg_depot_vib *v = esximg_depot_find(d, a->selects[s]);
+        if (!v)
+            return cli_error(CLI_EXIT_FAIL, "%s: no vib named '%s' in the bundle", file,
+                             a->selects[s]);
+        picked[v - d->vibs] = true;
+    }
+    return 0;
+}
+
+/* Everything that can be known before writing: nothing is written if one VIB fails. */
+static int depot_precheck(const char *file, const struct esximg_depot *d, const bool *picked)
+{
+    for (size_t i = 0; i < d->vib_count; i++) {
+        if (!picked[i])
+            continue;
+        struct esximg_err err = {0};
+        char *name = NULL;
+        if (esximg_depot_vib_filename(&d->vibs[i], &name, &err)) {
+            esximg_err_file(&err, file);
+            return cli_fail(&err);
+        }
+        free(name);
+        if (d->vibs[i].check == ESXIMG_DEPOT_CHECK_MISMATCH) {
+            depot_report_mismatches(file, d);
+            return cli_error(CLI_EXIT_CHECK, "%s: nothing extracted", file);
+        }
+    }
+    return 0;
+}
+
+static int depot_extract(int argc, char **argv)
+{
+    struct depot_args a = {0};
+    a.selects = calloc((size_t)argc + 1, sizeof *a.selects);
+    if (!a.selects)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    struct esximg_depot *d = NULL;
+    bool *picked = NULL;
+    int code = depot_parse(argc, argv, &a);
+    if (code >= 0)
+        goto out;
+    if (a.json) {
+        code = cli_usage(stderr, depot_usage, CLI_EXIT_USAGE);
+        goto out;
+    }
+    if ((code = depot_load(a.file, &d)))
+        goto out;
+    picked = calloc(d->vib_count, sizeof *picked);
+    if (!picked) {
+        code = cli_error(CLI_EXIT_FAIL, "out of memory");
+        goto out;
+    }
+    if ((code = depot_pick(a.file, d, &a, picked)) || (code = depot_precheck(a.file, d, picked)))
+        goto out;
+    for (size_t i = 0; i < d->vib_count; i++) {
+        struct esximg_err err = {0};
+        if (!picked[i])
+            continue;
+        if (esximg_depot_extract(&d->vibs[i], a.dir, a.force, &err)) {
+            code = cli_fail(&err);
+            goto out;
+        }
+        cli_note("%s: %s", a.file, d->vibs[i].vib_id);
+    }
+    code = CLI_EXIT_OK;
+out:
+    free(picked);
+    free(a.selects);
+    esximg_depot_free(d);
+    return code;
+}
+
+static const struct cli_verb depot_verbs[] = {
+    {"ls", depot_ls},
+    {"extract", depot_extract},
+    {NULL, NULL},
+};
+
 int cmd_depot(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    return cli_error(CLI_EXIT_FAIL, "depot: not built yet");
+    return cli_run_verb(depot_verbs, argc, argv, depot_usage);
 }

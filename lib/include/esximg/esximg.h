@@ -2,6 +2,7 @@
 #ifndef ESXIMG_ESXIMG_H
 #define ESXIMG_ESXIMG_H
 
+#include "esximg/depot.h"
 #include "esximg/err.h"
 #include "esximg/io.h"
 #include "esximg/vib.h"

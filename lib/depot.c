@@ -1,0 +1,1099 @@
+/* depot.c: offline bundles (depot zips): find the VIBs, read the metadata, check one against
+ * the other.  The zip reading is libarchive's (seekable zip reader over memory, so the central
+ * directory is the authority); XML is libxml2's, without network, entities or DTD. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "esx_private.h"
+#include "esximg/depot.h"
+#include "esximg/io.h"
+
+/* Warnings kept on the model; past this one more says how many were dropped. */
+#define DEPOT_MAX_WARNINGS   100u
+/* A zip may inflate to 256 times its size (ESX_MAX_GUNZIP_RATIO), checked past this. */
+#define DEPOT_RATIO_FLOOR    ((uint64_t)16 << 20)
+#define DEPOT_CHUNK          65536u
+
+enum depot_member {
+    DEPOT_SKIP,
+    DEPOT_VIB,
+    DEPOT_BUNDLE,         /* a nested *.zip */
+    DEPOT_METADATA,       /* metadata.zip, *-metadata.zip */
+    DEPOT_INDEX,          /* index.xml at the root of a zip */
+    DEPOT_VENDOR_INDEX,   /* vendor-index.xml at the root of a zip */
+};
+
+/* One vibs/<name>.xml record of a metadata zip. */
+struct depot_meta_vib {
+    unsigned level;       /* the zip the metadata zip sat in */
+    char *source;         /* "<metadata zip>/vibs/x.xml", for messages */
+    char *vib_id;
+    char *path;           /* relative-path */
+    bool has_size;
+    uint64_t size;
+    char *checksum;       /* sha-256 only */
+    bool matched;
+};
+
+struct depot_rctx {
+    struct esximg_depot *d;
+    uint64_t max_bytes;        /* whole-bundle inflate budget */
+    uint64_t inflated;
+    unsigned next_level;
+    size_t vib_cap, comp_cap, url_cap, warn_cap, meta_cap;
+    size_t warnings_dropped;
+    unsigned *vib_levels;      /* parallel to d->vibs */
+    struct depot_meta_vib *metas;
+    size_t meta_count;
+    bool saw_vmware_meta, saw_vfront_meta;
+};
+
+/* A zip being walked: the bundle itself, a nested bundle or a metadata zip. */
+struct depot_zip {
+    const uint8_t *data;
+    size_t len;
+    const char *prefix;        /* member path of this zip in its parent, NULL at the top */
+    unsigned depth;
+    unsigned level;
+    uint64_t budget;           /* ratio cap of this zip */
+    uint64_t inflated;
+};
+
+/* ---------------------------------------------------------------- small helpers */
+
+static int depot_grow(void **items, size_t *cap, size_t count, size_t size,
+                      struct esximg_err *err)
+{
+    if (count < *cap)
+        return 0;
+    size_t want = *cap ? *cap * 2 : 8;
+    if (want <= count)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    void *grown = esx_realloc_array(*items, want, size);
+    if (!grown)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    memset((char *)grown + count * size, 0, (want - count) * size);
+    *items = grown;
+    *cap = want;
+    return 0;
+}
+
+static void depot_warn(struct depot_rctx *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Warnings are best effort: one that cannot be stored is counted as dropped. */
+static void depot_warn(struct depot_rctx *r, const char *fmt, ...)
+{
+    struct esximg_depot *d = r->d;
+    if (d->warning_count >= DEPOT_MAX_WARNINGS ||
+        depot_grow((void **)&d->warnings, &r->warn_cap, d->warning_count, sizeof(char *),
+                   NULL)) {
+        r->warnings_dropped++;
+        return;
+    }
+    char line[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    char *copy = esx_strdup(line);
+    if (!copy) {
+        r->warnings_dropped++;
+        return;
+    }
+    d->warnings[d->warning_count++] = copy;
+}
+
+static bool depot_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static enum depot_member depot_classify(const char *name)
+{
+    const char *base = esx_path_base(name);
+    if (depot_ends_with(name, ".vib"))
+        return DEPOT_VIB;
+    if (strcasecmp(base, "metadata.zip") == 0 || depot_ends_with(base, "-metadata.zip"))
+        return DEPOT_METADATA;
+    if (depot_ends_with(name, ".zip"))
+        return DEPOT_BUNDLE;
+    if (strcmp(name, "index.xml") == 0)
+        return DEPOT_INDEX;
+    if (strcmp(name, "vendor-index.xml") == 0)
+        return DEPOT_VENDOR_INDEX;
+    return DEPOT_SKIP;
+}
+
+static char *depot_join(const char *prefix, const char *name)
+{
+    return prefix ? esx_path_join(prefix, name) : esx_strdup(name);
+}
+
+static uint64_t depot_ratio_budget(size_t len)
+{
+    uint64_t budget;
+    if (esx_mul_u64((uint64_t)len, ESX_MAX_GUNZIP_RATIO, &budget))
+        return UINT64_MAX;
+    return budget < DEPOT_RATIO_FLOOR ? DEPOT_RATIO_FLOOR : budget;
+}
+
+/* ---------------------------------------------------------------- zip access */
+
+static int depot_zip_open(const struct depot_zip *z, struct archive **out,
+                          struct esximg_err *err)
+{
+    struct archive *a = archive_read_new();
+    if (!a)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK ||
+        archive_read_open_memory(a, z->data, z->len) != ARCHIVE_OK) {
+        int rc = esximg_err_set(err, ESXIMG_EFORMAT, "not a readable zip: %s",
+                                archive_error_string(a) ? archive_error_string(a)
+                                                        : "unknown reason");
+        archive_read_free(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+/* The next regular member, or *name NULL at the end.  Refuses more than ESX_MAX_ZIP_ENTRIES
+ * members; skips directories, links and names libarchive cannot give. */
+static int depot_zip_next(struct depot_rctx *r, struct archive *a, size_t *entries,
+                          const char **name, struct archive_entry **entry,
+                          struct esximg_err *err)
+{
+    for (;;) {
+        struct archive_entry *e;
+        int ar = archive_read_next_header(a, &e);
+        if (ar == ARCHIVE_EOF) {
+            *name = NULL;
+            return 0;
+        }
+        if (ar < ARCHIVE_WARN)
+            return esximg_err_set(err, ESXIMG_EFORMAT, "broken zip: %s",
+                                  archive_error_string(a) ? archive_error_string(a)
+                                                          : "unknown reason");
+        if (++*entries > ESX_MAX_ZIP_ENTRIES)
+            return esximg_err_set(err, ESXIMG_ELIMIT, "zip has more than %u members",
+                                  ESX_MAX_ZIP_ENTRIES);
+        const char *n = archive_entry_pathname(e);
+        if (!n)
+            n = archive_entry_pathname_utf8(e);
+        if (!n || !*n) {
+            depot_warn(r, "a member without a readable name was skipped");
+            continue;
+        }
+        if (archive_entry_filetype(e) != AE_IFREG) {
+            if (archive_entry_filetype(e) != AE_IFDIR && depot_classify(n) != DEPOT_SKIP)
+                depot_warn(r, "member '%s': not a regular file, skipped", n);
+            continue;
+        }
+        *name = n;
+        *entry = e;
+        return 0;
+    }
+}
+
+/* Puts "member '<path>': " in front of the message, with the path from the top zip. */
+static void depot_prefix_member(struct esximg_err *err, const struct depot_zip *z,
+                                const char *name)
+{
+    if (z->prefix)
+        esximg_err_prefix(err, "member '%s/%s': ", z->prefix, name);
+    else
+        esximg_err_prefix(err, "member '%s': ", name);
+}
+
+enum depot_cap { DEPOT_CAP_MEMBER, DEPOT_CAP_RATIO, DEPOT_CAP_BUNDLE };
+
+static int depot_over(enum depot_cap cap, uint64_t limit, uint64_t bundle_max,
+                      struct esximg_err *err)
+{
+    if (cap == DEPOT_CAP_RATIO)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "inflates past %u times the size of its zip "
+                              "(%" PRIu64 " bytes)", ESX_MAX_GUNZIP_RATIO, limit);
+    if (cap == DEPOT_CAP_BUNDLE)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "takes the bundle past %" PRIu64
+                              " inflated bytes", bundle_max);
+    return esximg_err_set(err, ESXIMG_ELIMIT, "is larger than %" PRIu64 " bytes", limit);
+}
+
+/* Inflates the current member, at most `max` bytes, within the zip's ratio budget and the
+ * bundle's budget; the size the zip claims is checked first so a bomb is refused unread, and
+ * the bytes really inflated are counted so a lying size is refused at the limit. */
+static int depot_zip_data(struct depot_rctx *r, struct depot_zip *z, struct archive *a,
+                          struct archive_entry *e, const char *name, uint64_t max,
+                          uint8_t **out, size_t *out_len, struct esximg_err *err)
+{
+    int rc = 0;
+    struct esx_buf b;
+    esx_buf_init(&b, 0);
+    uint64_t zip_left = z->budget - z->inflated, bundle_left = r->max_bytes - r->inflated;
+    uint64_t limit = max;
+    enum depot_cap cap = DEPOT_CAP_MEMBER;
+    if (zip_left < limit) {
+        limit = zip_left;
+        cap = DEPOT_CAP_RATIO;
+    }
+    if (bundle_left < limit) {
+        limit = bundle_left;
+        cap = DEPOT_CAP_BUNDLE;
+    }
+    if (archive_entry_is_encrypted(e)) {
+        rc = esximg_err_set(err, ESXIMG_EUNSUPPORTED, "encrypted");
+        goto out;
+    }
+    if (archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
+        (uint64_t)archive_entry_size(e) > limit) {
+        rc = depot_over(cap, cap == DEPOT_CAP_RATIO ? z->budget : limit, r->max_bytes, err);
+        goto out;
+    }
+    uint8_t chunk[DEPOT_CHUNK];
+    for (;;) {
+        la_ssize_t got = archive_read_data(a, chunk, sizeof chunk);
+        if (got < 0) {
+            rc = esximg_err_set(err, ESXIMG_EFORMAT, "cannot inflate: %s",
+                                archive_error_string(a) ? archive_error_string(a)
+                                                        : "unknown reason");
+            goto out;
+        }
+        if (got == 0)
+            break;
+        if ((uint64_t)got > limit - b.len) {
+            rc = depot_over(cap, cap == DEPOT_CAP_RATIO ? z->budget : limit, r->max_bytes,
+                            err);
+            goto out;
+        }
+        rc = esx_buf_append(&b, chunk, (size_t)got, err);
+        if (rc)
+            goto out;
+    }
+    z->inflated += b.len;
+    r->inflated += b.len;
+    *out = (uint8_t *)esx_buf_take(&b, out_len);
+    if (!*out)
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+out:
+    if (rc)
+        depot_prefix_member(err, z, name);
+    esx_buf_free(&b);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- XML */
+
+static bool depot_has(const uint8_t *data, size_t len, const char *needle)
+{
+    return memmem(data, len, needle, strlen(needle)) != NULL;
+}
+
+/* Parses a small XML document whose root is `root`.  A DOCTYPE is refused before libxml2 sees
+ * it, so no entity is ever declared; no network, no error printing. */
+static int depot_xml_parse(const uint8_t *data, size_t len, const char *root, xmlDoc **out,
+                           struct esximg_err *err)
+{
+    if (len > ESX_MAX_XML_BYTES)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "xml larger than %" PRIu64 " bytes",
+                              (uint64_t)ESX_MAX_XML_BYTES);
+    if (depot_has(data, len, "<!DOCTYPE") || depot_has(data, len, "<!ENTITY"))
+        return esximg_err_set(err, ESXIMG_EFORMAT, "xml with a document type declaration");
+    xmlDoc *doc = xmlReadMemory((const char *)data, (int)len, NULL, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "not well-formed xml");
+    xmlNode *top = xmlDocGetRootElement(doc);
+    if (!top || doc->intSubset || doc->extSubset ||
+        strcmp((const char *)top->name, root) != 0) {
+        xmlFreeDoc(doc);
+        return esximg_err_set(err, ESXIMG_EFORMAT, "xml root is not <%s>", root);
+    }
+    *out = doc;
+    return 0;
+}
+
+static xmlNode *depot_xml_child(const xmlNode *parent, const char *name)
+{
+    for (xmlNode *c = parent ? parent->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+/* A copy of s without surrounding ASCII white space; *out NULL when s is NULL. */
+static int depot_trimmed(const char *s, char **out, struct esximg_err *err)
+{
+    *out = NULL;
+    if (!s)
+        return 0;
+    size_t n = strlen(s);
+    while (n && strchr(" \t\r\n", s[n - 1]))
+        n--;
+    while (n && strchr(" \t\r\n", *s)) {
+        s++;
+        n--;
+    }
+    *out = esx_strndup(s, n);
+    return *out ? 0 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+}
+
+/* Text of a node; *out NULL when the node is NULL. */
+static int depot_xml_text(const xmlNode *n, char **out, struct esximg_err *err)
+{
+    *out = NULL;
+    if (!n)
+        return 0;
+    xmlChar *content = xmlNodeGetContent(n);
+    if (!content)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    int rc = depot_trimmed((const char *)content, out, err);
+    xmlFree(content);
+    return rc;
+}
+
+static int depot_xml_child_text(const xmlNode *parent, const char *name, char **out,
+                                struct esximg_err *err)
+{
+    return depot_xml_text(depot_xml_child(parent, name), out, err);
+}
+
+/* An attribute; *out NULL when absent. */
+static int depot_xml_attr(const xmlNode *n, const char *name, char **out,
+                          struct esximg_err *err)
+{
+    *out = NULL;
+    if (!n || !xmlHasProp(n, (const xmlChar *)name))
+        return 0;
+    xmlChar *value = xmlGetProp(n, (const xmlChar *)name);
+    if (!value)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    *out = esx_strdup((const char *)value);
+    xmlFree(value);
+    return *out ? 0 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+}
+
+/* ---------------------------------------------------------------- index.xml, vendor-index.xml */
+
+static int depot_parse_index(struct depot_rctx *r, const uint8_t *data, size_t len,
+                             struct esximg_err *err)
+{
+    xmlDoc *doc;
+    int rc = depot_xml_parse(data, len, "vendorList", &doc, err);
+    if (rc)
+        return rc;
+    const xmlNode *vendor = depot_xml_child(xmlDocGetRootElement(doc), "vendor");
+    char *name = NULL, *code = NULL;
+    rc = depot_xml_child_text(vendor, "name", &name, err);
+    if (!rc)
+        rc = depot_xml_child_text(vendor, "code", &code, err);
+    if (!rc && !r->d->vendor_name && !r->d->vendor_code) {
+        r->d->vendor_name = name;
+        r->d->vendor_code = code;
+        name = code = NULL;
+    }
+    free(name);
+    free(code);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+static int depot_parse_vendor_index(struct depot_rctx *r, const uint8_t *data, size_t len,
+                                    struct esximg_err *err)
+{
+    struct esximg_depot *d = r->d;
+    xmlDoc *doc;
+    int rc = depot_xml_parse(data, len, "metaList", &doc, err);
+    if (rc)
+        return rc;
+    if (d->meta_url_count > 0)        /* a nested bundle's copy: the first one read wins */
+        goto out;
+    for (xmlNode *m = xmlDocGetRootElement(doc)->children; m && !rc; m = m->next) {
+        if (m->type != XML_ELEMENT_NODE || strcmp((const char *)m->name, "metadata") != 0)
+            continue;
+        rc = depot_grow((void **)&d->meta_urls, &r->url_cap, d->meta_url_count,
+                        sizeof *d->meta_urls, err);
+        if (rc)
+            break;
+        struct esximg_depot_meta_url *u = &d->meta_urls[d->meta_url_count++];
+        rc = depot_xml_child_text(m, "productId", &u->product_id, err);
+        if (!rc)
+            rc = depot_xml_child_text(m, "version", &u->version, err);
+        if (!rc)
+            rc = depot_xml_child_text(m, "url", &u->url, err);
+    }
+out:
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- metadata zips */
+
+static void depot_meta_vib_clear(struct depot_meta_vib *m)
+{
+    free(m->source);
+    free(m->vib_id);
+    free(m->path);
+    free(m->checksum);
+    memset(m, 0, sizeof *m);
+}
+
+/* vibs/<name>-<n>.xml: the descriptor plus relative-path, packed-size and checksum. Only the
+ * fields that identify the VIB and the three about the .vib file are read. */
+static int depot_parse_meta_vib(struct depot_rctx *r, unsigned level, const char *source,
+                                const uint8_t *data, size_t len, struct esximg_err *err)
+{
+    xmlDoc *doc;
+    int rc = depot_xml_parse(data, len, "vib", &doc, err);
+    if (rc)
+        return rc;
+    const xmlNode *root = xmlDocGetRootElement(doc);
+    struct depot_meta_vib m = { .level = level };
+    char *type = NULL, *name = NULL, *version = NULL, *vendor = NULL, *size = NULL;
+    if ((rc = depot_xml_child_text(root, "type", &type, err)) ||
+        (rc = depot_xml_child_text(root, "name", &name, err)) ||
+        (rc = depot_xml_child_text(root, "version", &version, err)) ||
+        (rc = depot_xml_child_text(root, "vendor", &vendor, err)) ||
+        (rc = depot_xml_child_text(root, "relative-path", &m.path, err)) ||
+        (rc = depot_xml_child_text(root, "packed-size", &size, err)))
+        goto out;
+    if (!type || !name || !version || !vendor || !*type || !*name || !*version || !*vendor) {
+        rc = esximg_err_set(err, ESXIMG_EFORMAT, "no vendor, type, name or version");
+        goto out;
+    }
+    struct esx_buf id;
+    esx_buf_init(&id, ESX_MAX_PATH_BYTES);
+    rc = esx_buf_printf(&id, err, "%s_%s_%s_%s", vendor, type, name, version);
+    m.vib_id = esx_buf_take(&id, NULL);
+    if (rc || !m.vib_id) {
+        rc = rc ? rc : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (size) {
+        m.has_size = esx_parse_decimal(size, strlen(size), &m.size);
+        if (!m.has_size)
+            depot_warn(r, "metadata '%s': packed-size '%s' is not a number", source, size);
+    }
+    const xmlNode *sum = depot_xml_child(root, "checksum");
+    char *sum_type = NULL;
+    if ((rc = depot_xml_attr(sum, "checksum-type", &sum_type, err)))
+        goto out;
+    if (sum_type && strcmp(sum_type, "sha-256") == 0)
+        rc = depot_xml_text(sum, &m.checksum, err);
+    else if (sum)
+        depot_warn(r, "metadata '%s': checksum type '%s' not checked", source,
+                   sum_type ? sum_type : "");
+    free(sum_type);
+    if (rc)
+        goto out;
+    if (!(m.source = esx_strdup(source))) {
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = depot_grow((void **)&r->metas, &r->meta_cap, r->meta_count, sizeof m, err);
+    if (!rc) {
+        r->metas[r->meta_count++] = m;
+        memset(&m, 0, sizeof m);
+    }
+out:
+    depot_meta_vib_clear(&m);
+    free(type);
+    free(name);
+    free(version);
+    free(vendor);
+    free(size);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+static void depot_component_clear(struct esximg_depot_component *c)
+{
+    free(c->id);
+    free(c->vendor);
+    free(c->summary);
+    free(c->release_date);
+    free(c->name);
+    free(c->name_ui);
+    free(c->version);
+    free(c->version_ui);
+    for (size_t i = 0; i < c->vib_id_count; i++)
+        free(c->vib_ids[i]);
+    free(c->vib_ids);
+    memset(c, 0, sizeof *c);
+}
+
+/* <vibList> holds <vibID> (bulletins/<id>.xml) or <vib><vibID> (vmware.xml). */
+static int depot_parse_vib_list(const xmlNode *list, struct esximg_depot_component *c,
+                                struct esximg_err *err)
+{
+    size_t cap = 0;
+    int rc = 0;
+    for (const xmlNode *v = list ? list->children : NULL; v && !rc; v = v->next) {
+        if (v->type != XML_ELEMENT_NODE)
+            continue;
+        const xmlNode *id = v;
+        if (strcmp((const char *)v->name, "vib") == 0)
+            id = depot_xml_child(v, "vibID");
+        else if (strcmp((const char *)v->name, "vibID") != 0)
+            id = NULL;
+        if (!id)
+            continue;
+        char *text;
+        if ((rc = depot_xml_text(id, &text, err)))
+            break;
+        if (!*text) {
+            free(text);
+            continue;
+        }
+        rc = depot_grow((void **)&c->vib_ids, &cap, c->vib_id_count, sizeof(char *), err);
+        if (rc)
+            free(text);
+        else
+            c->vib_ids[c->vib_id_count++] = text;
+    }
+    return rc;
+}
+
+static int depot_parse_bulletin(struct depot_rctx *r, const char *source, const uint8_t *data,
+                                size_t len, struct esximg_err *err)
+{
+    struct esximg_depot *d = r->d;
+    xmlDoc *doc;
+    int rc = depot_xml_parse(data, len, "bulletin", &doc, err);
+    if (rc)
+        return rc;
+    const xmlNode *root = xmlDocGetRootElement(doc);
+    const xmlNode *name_spec = depot_xml_child(root, "componentNameSpec");
+    const xmlNode *version_spec = depot_xml_child(root, "componentVersionSpec");
+    struct esximg_depot_component c = {0};
+    if ((rc = depot_xml_child_text(root, "id", &c.id, err)) ||
+        (rc = depot_xml_child_text(root, "vendor", &c.vendor, err)) ||
+        (rc = depot_xml_child_text(root, "summary", &c.summary, err)) ||
+        (rc = depot_xml_child_text(root, "releaseDate", &c.release_date, err)) ||
+        (rc = depot_xml_attr(name_spec, "name", &c.name, err)) ||
+        (rc = depot_xml_attr(name_spec, "uiString", &c.name_ui, err)) ||
+        (rc = depot_xml_attr(version_spec, "version", &c.version, err)) ||
+        (rc = depot_xml_attr(version_spec, "uiString", &c.version_ui, err)) ||
+        (rc = depot_parse_vib_list(depot_xml_child(root, "vibList"), &c, err)))
+        goto out;
+    if (!c.id || !*c.id) {
+        rc = esximg_err_set(err, ESXIMG_EFORMAT, "bulletin without an id");
+        goto out;
+    }
+    for (size_t i = 0; i < d->component_count; i++) {
+        if (strcmp(d->components[i].id, c.id) == 0) {
+            depot_warn(r, "metadata '%s': bulletin '%s' appears twice, the first is kept",
+                       source, c.id);
+            goto out;
+        }
+    }
+    rc = depot_grow((void **)&d->components, &r->comp_cap, d->component_count, sizeof c, err);
+    if (!rc) {
+        d->components[d->component_count++] = c;
+        memset(&c, 0, sizeof c);
+    }
+out:
+    depot_component_clear(&c);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+/* Only an out-of-memory or a limit stops the bundle: other metadata trouble is a warning. */
+static bool depot_fatal(int rc)
+{
+    return rc == ESXIMG_ENOMEM || rc == ESXIMG_ELIMIT;
+}
+
+static int depot_walk_metadata(struct depot_rctx *r, const struct depot_zip *parent,
+                               const char *path, const uint8_t *data, size_t len,
+                               struct esximg_err *err)
+{
+    struct depot_zip z = {
+        .data = data, .len = len, .prefix = path, .depth = parent->depth + 1,
+        .level = parent->level, .budget = depot_ratio_budget(len),
+    };
+    struct archive *a = NULL;
+    size_t entries = 0;
+    int rc = depot_zip_open(&z, &a, err);
+    while (!rc) {
+        const char *name;
+        struct archive_entry *e;
+        if ((rc = depot_zip_next(r, a, &entries, &name, &e, err)) || !name)
+            break;
+        bool is_vib = strncmp(name, "vibs/", 5) == 0 && depot_ends_with(name, ".xml");
+        bool is_bulletin = strncmp(name, "bulletins/", 10) == 0 && depot_ends_with(name, ".xml");
+        if (!is_vib && !is_bulletin)
+            continue;
+        uint8_t *xml = NULL;
+        size_t xml_len = 0;
+        char *source = depot_join(path, name);
+        if (!source)
+            rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        bool parsing = false;
+        if (!rc)
+            rc = depot_zip_data(r, &z, a, e, name, ESX_MAX_XML_BYTES, &xml, &xml_len, err);
+        if (!rc) {
+            parsing = true;
+            rc = is_vib ? depot_parse_meta_vib(r, parent->level, source, xml, xml_len, err)
+                        : depot_parse_bulletin(r, source, xml, xml_len, err);
+        }
+        if (rc && !depot_fatal(rc)) {
+            if (parsing)
+                depot_warn(r, "metadata '%s': %s", source, err ? err->msg : "unreadable");
+            else
+                depot_warn(r, "%s", err ? err->msg : "unreadable metadata");
+            rc = 0;
+        }
+        free(source);
+        free(xml);
+    }
+    archive_read_free(a);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- VIBs */
+
+static void depot_vib_clear(struct esximg_depot_vib *v)
+{
+    free(v->path);
+    free(v->container);
+    esximg_vib_free(v->vib);
+    free(v->bytes);
+    free(v->vib_id);
+    free(v->meta_path);
+    free(v->meta_checksum);
+    free(v->components);
+    memset(v, 0, sizeof *v);
+}
+
+/* Same id seen before: the same bytes are dropped (true), other bytes refused. */
+static int depot_duplicate(struct depot_rctx *r, const struct esximg_depot_vib *v, bool *drop,
+                           struct esximg_err *err)
+{
+    *drop = false;
+    for (size_t i = 0; i < r->d->vib_count; i++) {
+        const struct esximg_depot_vib *old = &r->d->vibs[i];
+        if (strcmp(old->vib_id, v->vib_id) != 0)
+            continue;
+        if (strcmp(old->sha256, v->sha256) != 0)
+            return esximg_err_set(err, ESXIMG_EFORMAT,
+                                  "vib '%s' is also '%s' with other content", v->vib_id,
+                                  old->path);
+        depot_warn(r, "member '%s': same vib as '%s', skipped", v->path, old->path);
+        *drop = true;
+        return 0;
+    }
+    return 0;
+}
+
+/* Takes `bytes` (freed on failure too). */
+static int depot_add_vib(struct depot_rctx *r, const struct depot_zip *z, const char *name,
+                         uint8_t *bytes, size_t len, struct esximg_err *err)
+{
+    struct esximg_depot *d = r->d;
+    struct esximg_depot_vib v = { .bytes = bytes, .len = len };
+    struct esximg_err path_err = {0};
+    bool drop = false;
+    int rc = 0;
+    if (!(v.path = depot_join(z->prefix, name)) ||
+        (z->prefix && !(v.container = esx_strdup(z->prefix)))) {
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (esx_path_check(v.path, "member", &path_err)) {
+        v.unsafe_path = true;
+        depot_warn(r, "%s: it will not be extracted", path_err.msg);
+    }
+    if ((rc = esx_digest_hex(ESX_SHA256, bytes, len, v.sha256, err)))
+        goto out;
+    if ((rc = esximg_vib_read(v.bytes, v.len, &v.vib, err)))
+        goto out;
+    v.vib_id = esximg_descriptor_vib_id(v.vib->desc);
+    if (!v.vib_id) {
+        rc = esximg_err_set(err, ESXIMG_EFORMAT,
+                            "descriptor lacks a vendor, type, name or version");
+        goto out;
+    }
+    v.acceptance = v.vib->desc->acceptance_level
+                       ? esximg_acceptance_parse(v.vib->desc->acceptance_level)
+                       : ESXIMG_ACCEPT_UNKNOWN;
+    if ((rc = depot_duplicate(r, &v, &drop, err)) || drop)
+        goto out;
+    if ((rc = depot_grow((void **)&d->vibs, &r->vib_cap, d->vib_count, sizeof v, err)))
+        goto out;
+    size_t level_cap = r->vib_cap;
+    unsigned *levels = esx_realloc_array(r->vib_levels, level_cap, sizeof *levels);
+    if (!levels) {
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        goto out;
+    }
+    r->vib_levels = levels;
+    levels[d->vib_count] = z->level;
+    d->vibs[d->vib_count++] = v;
+    memset(&v, 0, sizeof v);
+out:
+    if (rc)
+        esximg_err_prefix(err, "member '%s': ", v.path ? v.path : name);
+    depot_vib_clear(&v);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- walking a bundle zip */
+
+static int depot_walk_zip(struct depot_rctx *r, struct depot_zip *z, struct esximg_err *err);
+
+static int depot_member(struct depot_rctx *r, struct depot_zip *z, struct archive *a,
+                        struct archive_entry *e, const char *name, struct esximg_err *err)
+{
+    enum depot_member kind = depot_classify(name);
+    uint64_t max = kind == DEPOT_INDEX || kind == DEPOT_VENDOR_INDEX ? ESX_MAX_XML_BYTES
+                                                                     : ESX_MAX_FILE_BYTES;
+    if (kind == DEPOT_SKIP)
+        return 0;
+    if (kind == DEPOT_BUNDLE && z->depth + 1 > ESX_MAX_ZIP_DEPTH) {
+        esximg_err_set(err, ESXIMG_ELIMIT, "zip nested deeper than %u levels",
+                       ESX_MAX_ZIP_DEPTH);
+        depot_prefix_member(err, z, name);
+        return ESXIMG_ELIMIT;
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = depot_zip_data(r, z, a, e, name, max, &data, &len, err);
+    if (rc)
+        return rc;
+    char *path = NULL;
+    switch (kind) {
+    case DEPOT_VIB:
+        return depot_add_vib(r, z, name, data, len, err);
+    case DEPOT_BUNDLE:
+        if (!(path = depot_join(z->prefix, name))) {
+            rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+            break;
+        }
+        struct depot_zip inner = {
+            .data = data, .len = len, .prefix = path, .depth = z->depth + 1,
+            .level = ++r->next_level, .budget = depot_ratio_budget(len),
+        };
+        rc = depot_walk_zip(r, &inner, err);
+        break;
+    case DEPOT_METADATA:
+        if (!(path = depot_join(z->prefix, name))) {
+            rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+            break;
+        }
+        if (depot_ends_with(name, "-metadata.zip"))
+            r->saw_vfront_meta = true;
+        else
+            r->saw_vmware_meta = true;
+        rc = depot_walk_metadata(r, z, path, data, len, err);
+        if (rc && !depot_fatal(rc)) {
+            depot_warn(r, "metadata '%s': %s", path, err ? err->msg : "unreadable");
+            rc = 0;
+        }
+        break;
+    case DEPOT_INDEX:
+    case DEPOT_VENDOR_INDEX:
+        rc = kind == DEPOT_INDEX ? depot_parse_index(r, data, len, err)
+                                 : depot_parse_vendor_index(r, data, len, err);
+        if (rc && !depot_fatal(rc)) {
+            depot_warn(r, "member '%s': %s", name, err ? err->msg : "unreadable");
+            rc = 0;
+        }
+        break;
+    case DEPOT_SKIP:
+        break;
+    }
+    free(path);
+    free(data);
+    return rc;
+}
+
+static int depot_walk_zip(struct depot_rctx *r, struct depot_zip *z, struct esximg_err *err)
+{
+    struct archive *a = NULL;
+    size_t entries = 0;
+    int rc = depot_zip_open(z, &a, err);
+    if (rc && z->prefix) {
+        /* a nested zip that is no zip is just a file in the bundle */
+        depot_warn(r, "member '%s': %s, skipped", z->prefix, err ? err->msg : "not a zip");
+        return 0;
+    }
+    while (!rc) {
+        const char *name;
+        struct archive_entry *e;
+        if ((rc = depot_zip_next(r, a, &entries, &name, &e, err))) {
+            if (z->prefix)        /* member errors already name the member */
+                esximg_err_prefix(err, "member '%s': ", z->prefix);
+            break;
+        }
+        if (!name)
+            break;
+        rc = depot_member(r, z, a, e, name, err);
+    }
+    archive_read_free(a);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- after the walk */
+
+/* The metadata record for a VIB: one at the VIB's level first, any level next. */
+static struct depot_meta_vib *depot_meta_for(struct depot_rctx *r, size_t vib)
+{
+    const char *id = r->d->vibs[vib].vib_id;
+    struct depot_meta_vib *any = NULL;
+    for (size_t i = 0; i < r->meta_count; i++) {
+        if (strcmp(r->metas[i].vib_id, id) != 0)
+            continue;
+        if (r->metas[i].level == r->vib_levels[vib])
+            return &r->metas[i];
+        if (!any)
+            any = &r->metas[i];
+    }
+    return any;
+}
+
+static int depot_check_meta(struct depot_rctx *r, size_t vib, struct esximg_err *err)
+{
+    struct esximg_depot_vib *v = &r->d->vibs[vib];
+    struct depot_meta_vib *m = depot_meta_for(r, vib);
+    if (!m)
+        return 0;
+    m->matched = true;
+    const char *local = v->container ? v->path + strlen(v->container) + 1 : v->path;
+    if (m->path && strcmp(m->path, local) != 0)
+        depot_warn(r, "metadata '%s': vib '%s' is at '%s', not at '%s'", m->source, v->vib_id,
+                   local, m->path);
+    if ((m->path && !(v->meta_path = esx_strdup(m->path))) ||
+        (m->checksum && !(v->meta_checksum = esx_strdup(m->checksum))))
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    v->has_meta_size = m->has_size;
+    v->meta_size = m->size;
+    v->size_mismatch = m->has_size && m->size != (uint64_t)v->len;
+    v->checksum_mismatch = m->checksum && strcasecmp(m->checksum, v->sha256) != 0;
+    if (v->size_mismatch || v->checksum_mismatch)
+        v->check = ESXIMG_DEPOT_CHECK_MISMATCH;
+    else if (m->has_size || m->checksum)
+        v->check = ESXIMG_DEPOT_CHECK_OK;
+    return 0;
+}
+
+static int depot_link_components(struct depot_rctx *r, struct esximg_err *err)
+{
+    struct esximg_depot *d = r->d;
+    for (size_t c = 0; c < d->component_count; c++) {
+        const struct esximg_depot_component *comp = &d->components[c];
+        for (size_t i = 0; i < comp->vib_id_count; i++) {
+            bool found = false;
+            for (size_t v = 0; v < d->vib_count; v++) {
+                struct esximg_depot_vib *vib = &d->vibs[v];
+                if (strcmp(vib->vib_id, comp->vib_ids[i]) != 0)
+                    continue;
+                found = true;
+                if (vib->component_count && vib->components[vib->component_count - 1] == c)
+                    continue;      /* listed twice in one bulletin */
+                size_t *grown = esx_realloc_array(vib->components, vib->component_count + 1,
+                                                  sizeof *grown);
+                if (!grown)
+                    return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+                vib->components = grown;
+                grown[vib->component_count++] = c;
+            }
+            if (!found)
+                depot_warn(r, "bulletin '%s' lists vib '%s', which is not in the bundle",
+                           comp->id, comp->vib_ids[i]);
+        }
+    }
+    return 0;
+}
+
+static int depot_finish(struct depot_rctx *r, struct esximg_err *err)
+{
+    struct esximg_depot *d = r->d;
+    int rc = 0;
+    if (d->vib_count == 0)
+        return esximg_err_set(err, ESXIMG_ENOTFOUND, "no '.vib' member in the bundle");
+    for (size_t i = 0; i < d->vib_count && !rc; i++)
+        rc = depot_check_meta(r, i, err);
+    for (size_t i = 0; i < r->meta_count && !rc; i++)
+        if (!r->metas[i].matched)
+            depot_warn(r, "metadata '%s': vib '%s' is not in the bundle", r->metas[i].source,
+                       r->metas[i].vib_id);
+    if (!rc)
+        rc = depot_link_components(r, err);
+    d->kind = r->saw_vmware_meta ? ESXIMG_DEPOT_VMWARE : ESXIMG_DEPOT_PLAIN;
+    if (r->saw_vfront_meta)
+        d->kind = ESXIMG_DEPOT_VFRONT;
+    for (size_t i = 0; i < d->vib_count; i++)
+        if (d->vibs[i].container)
+            d->kind = ESXIMG_DEPOT_NESTED;
+    if (r->warnings_dropped && d->warning_count > 0) {
+        char line[96];
+        snprintf(line, sizeof line, "%zu more warnings not shown", r->warnings_dropped);
+        char *copy = esx_strdup(line);
+        if (copy) {
+            free(d->warnings[d->warning_count - 1]);
+            d->warnings[d->warning_count - 1] = copy;
+        }
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- public */
+
+int esximg_depot_read(const void *data, size_t len, const struct esximg_depot_opts *opts,
+                      struct esximg_depot **out, struct esximg_err *err)
+{
+    struct esximg_err local = {0};
+    struct depot_rctx r = {
+        .max_bytes = opts && opts->max_bytes ? opts->max_bytes : ESX_MAX_DEPOT_BYTES,
+    };
+    int rc = 0;
+    if (!data && len) {
+        rc = esximg_err_set(&local, ESXIMG_EINVAL, "no bundle bytes");
+        goto out;
+    }
+    if (!(r.d = calloc(1, sizeof *r.d))) {
+        rc = esximg_err_set(&local, ESXIMG_ENOMEM, "out of memory");
+        goto out;
+    }
+    struct depot_zip top = {
+        .data = data, .len = len, .budget = depot_ratio_budget(len),
+    };
+    rc = depot_walk_zip(&r, &top, &local);
+    if (!rc)
+        rc = depot_finish(&r, &local);
+    if (!rc) {
+        *out = r.d;
+        r.d = NULL;
+    }
+out:
+    for (size_t i = 0; i < r.meta_count; i++)
+        depot_meta_vib_clear(&r.metas[i]);
+    free(r.metas);
+    free(r.vib_levels);
+    esximg_depot_free(r.d);
+    if (rc && err) {
+        err->code = local.code;
+        err->sys_errno = local.sys_errno;
+        memcpy(err->msg, local.msg, sizeof err->msg);
+    }
+    return rc;
+}
+
+void esximg_depot_free(struct esximg_depot *d)
+{
+    if (!d)
+        return;
+    free(d->vendor_name);
+    free(d->vendor_code);
+    for (size_t i = 0; i < d->meta_url_count; i++) {
+        free(d->meta_urls[i].product_id);
+        free(d->meta_urls[i].version);
+        free(d->meta_urls[i].url);
+    }
+    free(d->meta_urls);
+    for (size_t i = 0; i < d->vib_count; i++)
+        depot_vib_clear(&d->vibs[i]);
+    free(d->vibs);
+    for (size_t i = 0; i < d->component_count; i++)
+        depot_component_clear(&d->components[i]);
+    free(d->components);
+    for (size_t i = 0; i < d->warning_count; i++)
+        free(d->warnings[i]);
+    free(d->warnings);
+    free(d);
+}
+
+const char *esximg_depot_kind_name(enum esximg_depot_kind k)
+{
+    switch (k) {
+    case ESXIMG_DEPOT_PLAIN: return "plain";
+    case ESXIMG_DEPOT_VMWARE: return "vmware";
+    case ESXIMG_DEPOT_VFRONT: return "vfront";
+    case ESXIMG_DEPOT_NESTED: return "nested";
+    }
+    return "unknown";
+}
+
+const char *esximg_depot_check_name(enum esximg_depot_check c)
+{
+    switch (c) {
+    case ESXIMG_DEPOT_CHECK_NONE: return "none";
+    case ESXIMG_DEPOT_CHECK_OK: return "ok";
+    case ESXIMG_DEPOT_CHECK_MISMATCH: return "mismatch";
+    }
+    return "unknown";
+}
+
+const struct esximg_depot_vib *esximg_depot_find(const struct esximg_depot *d, const char *key)
+{
+    for (size_t i = 0; d && key && i < d->vib_count; i++)
+        if (strcmp(d->vibs[i].vib_id, key) == 0)
+            return &d->vibs[i];
+    for (size_t i = 0; d && key && i < d->vib_count; i++) {
+        const char *name = d->vibs[i].vib->desc->name;
+        if (name && strcmp(name, key) == 0)
+            return &d->vibs[i];
+    }
+    return NULL;
+}
+
+int esximg_depot_vib_filename(const struct esximg_depot_vib *v, char **out,
+                              struct esximg_err *err)
+{
+    int rc = esx_path_check(v->path, "member", err);
+    if (rc)
+        return rc;
+    if (!v->vib_id || !*v->vib_id || v->vib_id[0] == '.' || strchr(v->vib_id, '/') ||
+        strchr(v->vib_id, '\\'))
+        return esximg_err_set(err, ESXIMG_EUNSAFE, "vib id '%s' is not a safe file name",
+                              v->vib_id ? v->vib_id : "");
+    struct esx_buf b;
+    esx_buf_init(&b, ESX_MAX_PATH_BYTES);
+    rc = esx_buf_printf(&b, err, "%s.vib", v->vib_id);
+    if (rc) {
+        esx_buf_free(&b);
+        return rc == ESXIMG_ELIMIT
+                   ? esximg_err_set(err, ESXIMG_EUNSAFE, "vib id is longer than %u bytes",
+                                    ESX_MAX_PATH_BYTES)
+                   : rc;
+    }
+    *out = esx_buf_take(&b, NULL);
+    return *out ? 0 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+}
+
+int esximg_depot_extract(const struct esximg_depot_vib *v, const char *dir, bool overwrite,
+                         struct esximg_err *err)
+{
+    char *name = NULL, *path = NULL;
+    int rc = esximg_depot_vib_filename(v, &name, err);
+    if (rc)
+        goto out;
+    if (!(path = esx_path_join(dir && *dir ? dir : ".", name))) {
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        goto out;
+    }
+    struct stat st;
+    if (!overwrite && lstat(path, &st) == 0) {
+        rc = esximg_err_set(err, ESXIMG_EINVAL, "output exists");
+        esximg_err_file(err, path);
+        goto out;
+    }
+    rc = esximg_file_write(path, v->bytes, v->len, 0644, err);
+out:
+    free(name);
+    free(path);
+    return rc;
+}

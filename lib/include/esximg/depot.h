@@ -1,0 +1,139 @@
+/* esximg/depot.h: offline bundles (depot zips) and ESXi 7.0+ component zips.
+ *
+ * A bundle is read whole from memory.  Every `*.vib` member is found wherever it sits, nested
+ * bundle zips are walked (ESX_MAX_ZIP_DEPTH levels), and each VIB is read with esximg_vib_read.
+ * The metadata zips (`metadata.zip`, `<Vendor>-<name>-<version>-metadata.zip`) are not bundles:
+ * their `vibs/<name>.xml` give each VIB's expected packed size and sha-256, their
+ * `bulletins/<id>.xml` the components.  The VIBs are the truth: metadata that cannot be read
+ * only adds a warning, and a VIB whose size or sha-256 disagrees with its metadata is flagged,
+ * not refused.
+ *
+ * Member names are kept as found.  A name that esx_path_check refuses (`..`, absolute) is
+ * listed with `unsafe_path` set and a warning; esximg_depot_extract refuses it.
+ *
+ * Memory: the model owns a copy of each VIB's bytes (a zip member is deflated, so there is
+ * nothing to point into), and the caller may free the zip as soon as the read returns.  A
+ * bundle therefore costs its own size plus the inflated size of its VIBs while both live;
+ * fine for driver bundles, and the price of keeping the VIBs usable without the zip. */
+#ifndef ESXIMG_DEPOT_H
+#define ESXIMG_DEPOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esximg/err.h"
+#include "esximg/vib.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum esximg_depot_kind {
+    ESXIMG_DEPOT_PLAIN = 0,   /* VIBs in a zip without depot metadata */
+    ESXIMG_DEPOT_VMWARE,      /* index.xml, metadata.zip, vib20/<name>/<vib-id>.vib */
+    ESXIMG_DEPOT_VFRONT,      /* VIB at the root, <Vendor>-<name>-<version>-metadata.zip */
+    ESXIMG_DEPOT_NESTED,      /* a zip holding the bundle zip (6.5 Fling downloads) */
+};
+
+/* How a VIB compares with the metadata's vibs/<name>.xml copy of its descriptor. */
+enum esximg_depot_check {
+    ESXIMG_DEPOT_CHECK_NONE = 0,  /* no metadata names this VIB */
+    ESXIMG_DEPOT_CHECK_OK,        /* packed-size and sha-256 match */
+    ESXIMG_DEPOT_CHECK_MISMATCH,  /* see size_mismatch / checksum_mismatch */
+};
+
+struct esximg_depot_vib {
+    char *path;               /* member path; in a nested bundle "<inner.zip>/<path>" */
+    char *container;          /* member path of the nested zip holding it, NULL at the top */
+    bool unsafe_path;         /* refused by the path check: listed, never extracted */
+    uint8_t *bytes;           /* the .vib, owned by the model */
+    size_t len;
+    char sha256[65];          /* of the whole .vib, lower-case hex */
+    struct esximg_vib *vib;   /* parsed; borrows `bytes` */
+    char *vib_id;             /* <vendor>_<type>_<name>_<version> from its descriptor */
+    enum esximg_acceptance acceptance;
+    /* from the metadata copy (vibs/<name>.xml), when there is one */
+    enum esximg_depot_check check;
+    char *meta_path;          /* relative-path, or NULL */
+    bool has_meta_size;
+    uint64_t meta_size;       /* packed-size */
+    char *meta_checksum;      /* sha-256 hex as written, or NULL (other types are ignored) */
+    bool size_mismatch;
+    bool checksum_mismatch;
+    /* the components (bulletins) whose vibList names this VIB: indexes into d->components */
+    size_t component_count;
+    size_t *components;
+};
+
+/* A bulletin (metadata.zip bulletins/<id>.xml); from 7.0 on, a component. */
+struct esximg_depot_component {
+    char *id;
+    char *vendor;
+    char *summary;
+    char *release_date;
+    char *name;               /* componentNameSpec name, NULL before 7.0 */
+    char *name_ui;            /* componentNameSpec uiString */
+    char *version;            /* componentVersionSpec version */
+    char *version_ui;         /* componentVersionSpec uiString */
+    size_t vib_id_count;
+    char **vib_ids;           /* vibList, in document order */
+};
+
+/* One <metadata> of vendor-index.xml. */
+struct esximg_depot_meta_url {
+    char *product_id;
+    char *version;
+    char *url;
+};
+
+struct esximg_depot {
+    enum esximg_depot_kind kind;
+    char *vendor_name;        /* index.xml first <vendor>, NULL when absent */
+    char *vendor_code;
+    size_t meta_url_count;
+    struct esximg_depot_meta_url *meta_urls;
+    size_t vib_count;
+    struct esximg_depot_vib *vibs;                  /* in zip order, nested ones in place */
+    size_t component_count;
+    struct esximg_depot_component *components;      /* in zip order */
+    size_t warning_count;
+    char **warnings;          /* for the command to print; capped */
+};
+
+struct esximg_depot_opts {
+    /* Most bytes inflated from the whole bundle, nested zips included; 0: ESX_MAX_DEPOT_BYTES.
+     * Each zip also may not inflate past 256 times its own size (past 16 MiB). */
+    uint64_t max_bytes;
+};
+
+/* Reads a bundle from bytes (which may be freed afterwards).  A bundle without any `*.vib`
+ * is ENOTFOUND; a member that inflates past the limits is ELIMIT; a VIB that does not read is
+ * EFORMAT naming the member; the same VIB id twice with different bytes is EFORMAT (with the
+ * same bytes the second copy is dropped with a warning).  `opts` may be NULL. */
+int esximg_depot_read(const void *data, size_t len, const struct esximg_depot_opts *opts,
+                      struct esximg_depot **out, struct esximg_err *err);
+void esximg_depot_free(struct esximg_depot *d);
+
+/* "plain", "vmware", "vfront", "nested" */
+const char *esximg_depot_kind_name(enum esximg_depot_kind k);
+/* "none", "ok", "mismatch" */
+const char *esximg_depot_check_name(enum esximg_depot_check c);
+
+/* The first VIB whose vib-id or name is `key`, or NULL. */
+const struct esximg_depot_vib *esximg_depot_find(const struct esximg_depot *d, const char *key);
+
+/* "<vib-id>.vib", malloc'd, after checking that the member path and the file name are safe
+ * (EUNSAFE otherwise). */
+int esximg_depot_vib_filename(const struct esximg_depot_vib *v, char **out,
+                              struct esximg_err *err);
+
+/* Writes the VIB as <dir>/<vib-id>.vib, atomically.  Refuses an unsafe member path or vib-id
+ * (EUNSAFE) and an existing file unless `overwrite` (EINVAL). */
+int esximg_depot_extract(const struct esximg_depot_vib *v, const char *dir, bool overwrite,
+                         struct esximg_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -15,6 +15,8 @@
 #define ESX_MAX_ARCHIVE_ENTRIES   100000u
 /* Members in one ar archive (a VIB has descriptor, signature and a few payloads). */
 #define ESX_MAX_AR_MEMBERS        4096u
+/* All the member bytes of one image database (IMGDB.TGZ), and its tar once gunzipped. */
+#define ESX_MAX_IMGDB_BYTES       ((uint64_t)256 << 20) /* 256 MiB */
 /* An XML document (descriptor, profile, bulletin, metadata). */
 #define ESX_MAX_XML_BYTES         ((uint64_t)16 << 20)  /* 16 MiB */
 /* One text line in BOOT.CFG, a map or an ids file. */

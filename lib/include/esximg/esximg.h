@@ -4,7 +4,9 @@
 
 #include "esximg/depot.h"
 #include "esximg/err.h"
+#include "esximg/imgdb.h"
 #include "esximg/io.h"
+#include "esximg/modname.h"
 #include "esximg/vib.h"
 
 #endif

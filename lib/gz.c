@@ -139,9 +139,10 @@ int esx_gzip(const uint8_t *in, size_t in_len, int level, uint8_t **out, size_t 
     memset(&z, 0, sizeof z);
     if (level < 0 || level > 9)
         level = 9;
-    /* 16 + MAX_WBITS writes a gzip header with mtime 0, no name, OS byte from zlib;
+    /* memLevel 8 as zlib's and Python's gzip default, which VMware's 7.0+ modules use;
+     * 16 + MAX_WBITS writes a gzip header with mtime 0, no name, OS byte from zlib;
      * the OS byte is patched to 255 below so output does not depend on the build host */
-    if (deflateInit2(&z, level, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&z, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return esximg_err_set(err, ESXIMG_ENOMEM, "cannot start zlib");
     gz_header h;
     memset(&h, 0, sizeof h);

@@ -8,5 +8,6 @@
 #include "esximg/io.h"
 #include "esximg/modname.h"
 #include "esximg/vib.h"
+#include "esximg/vmtar.h"
 
 #endif

@@ -1,0 +1,41 @@
+#!/bin/sh
+# esximg basics: --help, --version, unknown commands, exit codes; every command answers --help
+# on stdout with exit 0 and names all its long options.
+. "$(dirname "$0")/lib.sh"
+
+step "top-level help lists the commands and the exit codes"
+expect_ok "$ESXIMG" --help
+for c in depot vib vmtar; do expect_grep "^  $c " out; done
+expect_grep "3  a check found problems" out
+
+step "no arguments is a usage error on stderr"
+expect_exit 2 "$ESXIMG"
+expect_grep "usage: esximg" err
+
+step "an unknown command is a usage error"
+expect_exit 2 "$ESXIMG" frobnicate
+expect_grep "'frobnicate' is not an esximg command" err
+
+step "version"
+expect_ok "$ESXIMG" --version
+expect_grep '^esximg [0-9]+\.[0-9]+\.[0-9]+$' out
+
+step "every command answers --help and 'esximg help CMD' alike"
+for c in depot vib vmtar; do
+    expect_ok "$ESXIMG" "$c" --help
+    expect_grep "^usage: esximg $c" out
+    cp out help1
+    expect_ok "$ESXIMG" help "$c"
+    expect_same_file help1 out
+done
+
+step "every long option in a command's source appears in its --help"
+src=$E2E_DIR/../../programs
+for c in depot vib vmtar; do
+    "$ESXIMG" "$c" --help >help.txt
+    for opt in $(sed -n 's/^ *{"\([a-z-]*\)", *\(no\|required\|optional\)_argument.*/\1/p' "$src/cmd_$c.c"); do
+        grep -q -- "--$opt" help.txt || fail "esximg $c --help does not name --$opt"
+    done
+done
+
+done_testing

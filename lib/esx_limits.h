@@ -23,6 +23,10 @@
 #define ESX_MAX_LINE_BYTES        65536u
 /* A text configuration file (BOOT.CFG, map, ids). */
 #define ESX_MAX_TEXT_BYTES        ((uint64_t)16 << 20)  /* 16 MiB */
+/* Lines of one text file (BOOT.CFG, map, ids, lspci output); the full pci.ids has ~40000. */
+#define ESX_MAX_TEXT_LINES        1000000u
+/* Warnings kept on one model; the rest are only counted. */
+#define ESX_MAX_WARNINGS          1000u
 /* A path inside an archive. */
 #define ESX_MAX_PATH_BYTES        4096u
 /* Nesting depth of zip-in-zip bundles. */

@@ -88,6 +88,40 @@ int esx_gzstream_read(struct esx_gzstream *s, void *buf, size_t n, size_t *got,
                       struct esximg_err *err);
 void esx_gzstream_close(struct esx_gzstream *s);
 
+/* ---- text.c: line-based text files (BOOT.CFG, driver maps, .ids files, lspci output) ---- */
+/* One line of a text: `p` points into the caller's bytes, `len` excludes the '\n' (a '\r'
+ * before it stays), `number` is 1-based, `newline` says whether a '\n' ended it. */
+struct esx_line {
+    const char *p;
+    size_t len;
+    size_t number;
+    bool newline;
+};
+/* Refuses a text over `max_bytes` or ESX_MAX_TEXT_LINES lines or with a line over
+ * ESX_MAX_LINE_BYTES (ELIMIT), or holding a NUL byte (EFORMAT); `what` names the text. */
+int esx_text_check(const void *data, size_t len, uint64_t max_bytes, const char *what,
+                   struct esximg_err *err);
+/* The line starting at *pos (false at the end); advances *pos past its '\n'.  Set *pos and
+ * line->number to 0 before the first call. */
+bool esx_text_next(const char *data, size_t len, size_t *pos, struct esx_line *line);
+/* True for ' ', '\t', '\r', '\v', '\f' (never '\n' nor bytes >= 0x80). */
+bool esx_is_blank(char c);
+/* Moves *p and shrinks *n to drop blanks at both ends. */
+void esx_trim(const char **p, size_t *n);
+/* The value of a hex digit, or -1. */
+int esx_hex_value(char c);
+/* Exactly n (1..8) hex digits, either case. */
+bool esx_parse_hex(const char *s, size_t n, uint32_t *value);
+/* Case-insensitive ASCII comparison of a counted string with a C string. */
+bool esx_mem_ieq(const char *s, size_t n, const char *word);
+/* Quotes input text for a message: printable ASCII kept, other bytes as '?', cut to fit
+ * `size` (at most 48 characters) with "...". */
+void esx_text_quote(const char *s, size_t n, char *out, size_t size);
+/* Records a warning (ENOMEM is the only failure). */
+int esx_warn(struct esximg_warnings *w, size_t line, struct esximg_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void esx_warnings_free(struct esximg_warnings *w);
+
 /* ---- digest.c: hashes over libcrypto, hex-encoded lower case ---- */
 enum esx_digest_kind { ESX_SHA1, ESX_SHA256 };
 /* out must hold 65 bytes */

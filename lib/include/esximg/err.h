@@ -6,6 +6,8 @@
 #ifndef ESXIMG_ERR_H
 #define ESXIMG_ERR_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -28,6 +30,20 @@ struct esximg_err {
     int sys_errno;         /* errno of the OS call that failed, else 0 */
     char file[1024];       /* input or output concerned; set by whoever opened it */
     char msg[512];         /* reason: lower case, no final period, subject in quotes */
+};
+
+/* A warning a parser records on its model for the command to print (a line kept but not
+ * understood, a key the boot loader ignores).  `line` is 1-based, 0 when no line applies. */
+struct esximg_warning {
+    size_t line;
+    char *msg;             /* lower case, no final period, like an error message */
+};
+
+/* The warnings of one model.  At most ESX_MAX_WARNINGS are kept; `dropped` counts the rest. */
+struct esximg_warnings {
+    size_t count;
+    struct esximg_warning *items;
+    size_t dropped;
 };
 
 /* Fills err (when not NULL) and returns code: `return esximg_err_set(err, ESXIMG_EFORMAT, ...);`.

@@ -2,11 +2,15 @@
 #ifndef ESXIMG_ESXIMG_H
 #define ESXIMG_ESXIMG_H
 
+#include "esximg/bootcfg.h"
 #include "esximg/depot.h"
+#include "esximg/drivermap.h"
 #include "esximg/err.h"
 #include "esximg/imgdb.h"
 #include "esximg/io.h"
+#include "esximg/lspci.h"
 #include "esximg/modname.h"
+#include "esximg/pciids.h"
 #include "esximg/vib.h"
 #include "esximg/vmtar.h"
 

@@ -466,11 +466,19 @@ static uint32_t vmtar_offsets_alignment(const struct vmtar_range *r, size_t n)
     return 0;
 }
 
-/* Where the writer would put the contents with alignment a, compared with what was read. */
-static bool vmtar_offsets_canonical(const struct esximg_vmtar *v, uint64_t headers_end,
-                                    uint32_t a)
+/* The alignment of one entry's content: shared ('7') entries may have their own. */
+static uint32_t vmtar_entry_alignment(const struct esximg_vmtar_entry *e, uint32_t a,
+                                      uint32_t shared)
 {
-    uint64_t pos = vmtar_align(headers_end + VMTAR_BLOCK, a);
+    return e->typeflag == ESXIMG_VMTAR_SHARED && shared ? shared : a;
+}
+
+/* Where the writer would put the contents with these alignments, compared with what was
+ * read. */
+static bool vmtar_offsets_canonical(const struct esximg_vmtar *v, uint64_t headers_end,
+                                    uint32_t a, uint32_t shared)
+{
+    uint64_t pos = headers_end + VMTAR_BLOCK;
     for (size_t i = 0; i < v->entry_count; i++) {
         const struct esximg_vmtar_entry *e = &v->entries[i];
         if (e->size == 0) {
@@ -478,11 +486,23 @@ static bool vmtar_offsets_canonical(const struct esximg_vmtar *v, uint64_t heade
                 return false;
             continue;
         }
-        if (e->offset != pos)
+        if (e->offset != vmtar_align(pos, vmtar_entry_alignment(e, a, shared)))
             return false;
-        pos = vmtar_align(pos + e->size, a);
+        pos = (uint64_t)e->offset + e->size;
     }
     return true;
+}
+
+/* The 6.5 Fling's vmtar puts files on 512-byte blocks and shared files on 4096-byte pages. */
+static bool vmtar_detect_shared_alignment(struct esximg_vmtar *v, uint64_t headers_end)
+{
+    for (uint32_t a = 512; a < 4096; a *= 2)
+        if (vmtar_offsets_canonical(v, headers_end, a, 4096)) {
+            v->layout.alignment = a;
+            v->layout.shared_alignment = 4096;
+            return true;
+        }
+    return false;
 }
 
 static void vmtar_inexact(struct esximg_vmtar_layout *l, const char *why)
@@ -533,7 +553,8 @@ static void vmtar_detect_layout(struct vmtar_rctx *c, const struct vmtar_range *
     if (l->alignment == 0)
         vmtar_inexact(l, range_count ? "content offsets are not 512-byte aligned"
                                      : "the zeros after the headers end at no alignment");
-    else if (!vmtar_offsets_canonical(v, c->headers_end, l->alignment))
+    else if (!vmtar_offsets_canonical(v, c->headers_end, l->alignment, 0) &&
+             !vmtar_detect_shared_alignment(v, c->headers_end))
         vmtar_inexact(l, "content offsets are not where the writer places them");
     if (noncanonical)
         vmtar_inexact(l, "some headers are not formatted as VMware's vmtar writes them");
@@ -644,6 +665,7 @@ void esximg_vmtar_layout_wopts(const struct esximg_vmtar *v, struct esximg_vmtar
 {
     memset(o, 0, sizeof *o);
     o->alignment = v->layout.alignment ? v->layout.alignment : 4096;
+    o->shared_alignment = v->layout.shared_alignment;
     o->signed_checksums = v->layout.signed_checksums;
     o->per_entry_checksums = true;
     o->pad_to_512 = v->layout.padded_to_512;
@@ -651,13 +673,21 @@ void esximg_vmtar_layout_wopts(const struct esximg_vmtar *v, struct esximg_vmtar
     o->gzip = v->gzipped;
 }
 
+static bool vmtar_alignment_ok(uint32_t a)
+{
+    return a == 512 || a == 1024 || a == 2048 || a == 4096;
+}
+
 static int vmtar_check_wopts(const struct esximg_vmtar_wopts *o, uint32_t *alignment,
                              struct esximg_err *err)
 {
     uint32_t a = o->alignment ? o->alignment : 4096;
-    if (a != 512 && a != 1024 && a != 2048 && a != 4096)
+    if (!vmtar_alignment_ok(a))
         return esximg_err_set(err, ESXIMG_EINVAL, "alignment %" PRIu32 " is not 512, 1024, "
                               "2048 or 4096", a);
+    if (o->shared_alignment && !vmtar_alignment_ok(o->shared_alignment))
+        return esximg_err_set(err, ESXIMG_EINVAL, "shared alignment %" PRIu32 " is not 512, "
+                              "1024, 2048 or 4096", o->shared_alignment);
     if (o->gzip_level < 0 || o->gzip_level > 9)
         return esximg_err_set(err, ESXIMG_EINVAL, "gzip level %d is not 1..9", o->gzip_level);
     *alignment = a;
@@ -665,8 +695,8 @@ static int vmtar_check_wopts(const struct esximg_vmtar_wopts *o, uint32_t *align
 }
 
 /* Offsets of every content (0 when empty) and the end of the body. */
-static int vmtar_place(const struct esximg_vmtar *v, uint32_t a, uint32_t *offsets,
-                       uint64_t *body_end, struct esximg_err *err)
+static int vmtar_place(const struct esximg_vmtar *v, uint32_t a, uint32_t shared,
+                       uint32_t *offsets, uint64_t *body_end, struct esximg_err *err)
 {
     uint64_t pos = vmtar_align((uint64_t)v->entry_count * VMTAR_BLOCK + VMTAR_BLOCK, a);
     uint64_t end = pos;
@@ -675,11 +705,12 @@ static int vmtar_place(const struct esximg_vmtar *v, uint32_t a, uint32_t *offse
         offsets[i] = 0;
         if (e->size == 0)
             continue;
+        pos = vmtar_align(pos, vmtar_entry_alignment(e, a, shared));
         if (pos > UINT32_MAX || esx_add_u64(pos, e->size, &end) || end > (uint64_t)SIZE_MAX / 2)
             return esximg_err_set(err, ESXIMG_ELIMIT, "entry '%s': content offset passes "
                                   "the 4 GiB a vmtar header can hold", e->name);
         offsets[i] = (uint32_t)pos;
-        pos = vmtar_align(end, a);
+        pos = end;
     }
     *body_end = end;
     return 0;
@@ -723,7 +754,7 @@ int esximg_vmtar_write(const struct esximg_vmtar *v, const struct esximg_vmtar_w
                             v->entry_count);
         goto out;
     }
-    rc = vmtar_place(v, a, offsets, &body_end, err);
+    rc = vmtar_place(v, a, o->shared_alignment, offsets, &body_end, err);
     if (rc)
         goto out;
     if (o->pad_to_512)

@@ -479,6 +479,46 @@ static void vmtar_detects_padding(void **state)
 }
 
 /* 4 headers end at 2048, the zero block at 2560. */
+/* The 6.5 USB NIC Fling layout: files on 512-byte blocks, shared ('7') files on pages. */
+static void vmtar_keeps_page_alignment_of_shared_files(void **state)
+{
+    (void)state;
+    struct esximg_err err = {0};
+    struct esximg_vmtar *v, *back;
+    static const char map[] = "regtype=native,bus=pci,id=8086100e..............,driver=x\n";
+    uint8_t module[700] = {0x7f, 'E', 'L', 'F'};
+    assert_int_equal(esximg_vmtar_new(&v, &err), 0);
+    assert_int_equal(esximg_vmtar_add_file(v, "etc/x.map", NULL, map, sizeof map - 1, &err), 0);
+    struct esximg_vmtar_entry shared = {.name = "usr/lib/x", .typeflag = ESXIMG_VMTAR_SHARED,
+                                        .mode = 0644, .size = sizeof module};
+    assert_int_equal(esximg_vmtar_add_entry(v, &shared, module, &err), 0);
+    struct esximg_vmtar_wopts o = {.alignment = 512, .shared_alignment = 4096};
+    uint8_t *out;
+    size_t out_len;
+    assert_int_equal(esximg_vmtar_write(v, &o, &out, &out_len, &err), 0);
+    assert_int_equal(esximg_vmtar_read(out, out_len, &back, &err), 0);
+    assert_int_equal(back->entries[0].offset, 3 * 512);      /* 2 headers + end block */
+    assert_int_equal(back->entries[1].offset, 4096);
+    assert_int_equal(out_len, 4096 + sizeof module);
+    assert_true(back->layout.exact);
+    assert_int_equal(back->layout.alignment, 512);
+    assert_int_equal(back->layout.shared_alignment, 4096);
+    /* and the layout it detects writes the same bytes again */
+    uint8_t *again;
+    size_t again_len;
+    esximg_vmtar_layout_wopts(back, &o);
+    assert_int_equal(esximg_vmtar_write(back, &o, &again, &again_len, &err), 0);
+    assert_int_equal(again_len, out_len);
+    assert_memory_equal(again, out, out_len);
+    o.shared_alignment = 3000;
+    uint8_t *none;
+    assert_int_equal(esximg_vmtar_write(back, &o, &none, &again_len, &err), ESXIMG_EINVAL);
+    free(again);
+    free(out);
+    esximg_vmtar_free(back);
+    esximg_vmtar_free(v);
+}
+
 static void vmtar_places_contents_at_exact_offsets(void **state)
 {
     (void)state;
@@ -803,6 +843,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(vmtar_valid_archive_round_trips),
+        cmocka_unit_test(vmtar_keeps_page_alignment_of_shared_files),
         cmocka_unit_test(vmtar_reads_gzip_and_writes_deterministically),
         cmocka_unit_test(vmtar_rejects_truncated_header),
         cmocka_unit_test(vmtar_rejects_bad_checksum),

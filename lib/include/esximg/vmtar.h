@@ -80,6 +80,9 @@ struct esximg_vmtar_entry {
 struct esximg_vmtar_layout {
     uint32_t alignment;       /* 4096, 2048, 1024 or 512 dividing every content offset;
                                * 0 when not even 512 does */
+    uint32_t shared_alignment; /* of '7' entries when it differs from `alignment` (4096 in
+                               * the 6.5 USB NIC Fling: files at 512, shared files on pages),
+                               * else 0 */
     bool signed_checksums;    /* some header needs the signed sum and none the unsigned one */
     bool mixed_checksums;     /* some headers need the signed sum, others the unsigned one */
     uint64_t headers_end;     /* entries * 512: where the end-of-headers block starts */
@@ -120,6 +123,7 @@ const struct esximg_vmtar_entry *esximg_vmtar_find(const struct esximg_vmtar *v,
 
 struct esximg_vmtar_wopts {
     uint32_t alignment;        /* of contents: 0 means 4096; 512, 1024, 2048 or 4096 */
+    uint32_t shared_alignment; /* of '7' (shared) entries; 0 means `alignment` */
     bool signed_checksums;     /* VMware's signed-char sum (default: the POSIX unsigned sum) */
     bool per_entry_checksums;  /* also use the signed sum where an entry recorded it */
     bool pad_to_512;           /* zero-pad the body to a multiple of 512 (8.0U1+ style) */

@@ -29,6 +29,12 @@
 #define ESX_MAX_WARNINGS          1000u
 /* A path inside an archive. */
 #define ESX_MAX_PATH_BYTES        4096u
+/* Files and directories in one ISO image, and their nesting depth (ISO 9660 allows 8; Rock
+ * Ridge images go deeper). */
+#define ESX_MAX_ISO_ENTRIES       100000u
+#define ESX_MAX_ISO_DEPTH         32u
+/* A no-emulation El Torito boot image read to verify its boot info table. */
+#define ESX_MAX_BOOT_INFO_BYTES   ((uint64_t)4 << 20)   /* 4 MiB */
 /* Nesting depth of zip-in-zip bundles. */
 #define ESX_MAX_ZIP_DEPTH         2u
 /* Members in one zip (a bundle or its metadata zip). */

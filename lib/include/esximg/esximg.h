@@ -8,6 +8,7 @@
 #include "esximg/err.h"
 #include "esximg/imgdb.h"
 #include "esximg/io.h"
+#include "esximg/iso.h"
 #include "esximg/lspci.h"
 #include "esximg/modname.h"
 #include "esximg/pciids.h"

@@ -1,0 +1,59 @@
+#!/bin/sh
+# t7100: a generated 7.0 image boots in QEMU under SeaBIOS (isolinux) and OVMF (GRUB from the
+# UEFI El Torito entry), and each loader reads BOOT.CFG from the ISO 9660 tree: the serial
+# console shows its modules= line and its title.
+. "$(dirname "$0")/lib.sh"
+
+need_tool python3
+need_tool xorriso
+need_tool grub-mkimage
+need_tool mformat
+need_tool qemu-system-x86_64
+[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -n "${ISOLINUX_BIN:-}" ] || {
+    echo "skipped: isolinux is not installed"; exit 77; }
+GEN="$E2E_DIR/../gen/mkesxiso.py"
+CHECK="$E2E_DIR/../gen/boot-check.sh"
+export SOURCE_DATE_EPOCH=1600000000
+TITLE="esximg boot test $$"
+
+step "build a 7.0 image with a unique title"
+expect_ok python3 "$GEN" --version 7.0 --title "$TITLE" -o esx.iso
+xorriso -osirrox on -indev esx.iso -extract /BOOT.CFG boot.cfg >/dev/null 2>&1 ||
+    fail "cannot extract BOOT.CFG"
+modules=$(grep '^modules=' boot.cfg)
+[ -n "$modules" ] || fail "BOOT.CFG has no modules line"
+
+step "BIOS: isolinux prints /BOOT.CFG"
+set +e
+sh "$CHECK" esx.iso "$modules" bios bios.log >out 2>err
+rc=$?
+set -e
+[ "$rc" -eq 77 ] && { cat out; exit 77; }
+[ "$rc" -eq 0 ] || { cat out err >&2; fail "BIOS boot did not show BOOT.CFG"; }
+expect_grep "^title=$TITLE\$" bios.log
+expect_grep '^ISOLINUX ' bios.log
+
+step "UEFI: GRUB from EFIBOOT.IMG prints /EFI/BOOT/BOOT.CFG and /BOOT.CFG"
+have_ovmf=""
+for f in ${OVMF_FD:-} /usr/share/ovmf/OVMF.fd /usr/share/qemu/OVMF.fd /usr/share/OVMF/OVMF.fd; do
+    [ -n "$f" ] && [ -r "$f" ] && have_ovmf=1
+done
+[ -n "$have_ovmf" ] || { echo "skipped: no OVMF firmware"; exit 77; }
+set +e
+BOOT_CHECK_COUNT=2 sh "$CHECK" esx.iso "$modules" uefi uefi.log >out 2>err
+rc=$?
+set -e
+[ "$rc" -eq 0 ] || { cat out err >&2; fail "UEFI boot did not show both BOOT.CFG copies"; }
+expect_grep '^esximg-test: root=cd0$' uefi.log
+expect_grep "^title=$TITLE\$" uefi.log
+n=$(grep -c "^title=$TITLE\$" uefi.log)
+[ "$n" -eq 2 ] || fail "the title appears $n times in the UEFI log, expected 2"
+
+step "a text that is not in BOOT.CFG is not reported as seen"
+set +e
+BOOT_CHECK_TIMEOUT=8 sh "$CHECK" esx.iso "modules=/no-such-module.v00" bios >out 2>err
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "boot-check returned $rc for a missing text"
+
+done_testing

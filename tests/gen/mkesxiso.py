@@ -1,0 +1,797 @@
+#!/usr/bin/env python3
+"""mkesxiso.py: builds a small ESXi-like installer ISO for the tests.
+
+The image is laid out like a real ESXi 6.7 / 7.0 / 8.0 installer ISO (plain ISO 9660, 8.3 names,
+BOOT.CFG twice, gzip'd vmtar driver modules, IMGDB.TGZ with descriptors and the image profile,
+two El Torito entries) but holds no VMware code: the kernel and core modules are stubs, and the
+two boot loaders only print BOOT.CFG on the serial console so that a boot test can see it.
+
+Python 3 standard library only.  External programs: xorriso, mkfs.vfat + mtools (EFIBOOT.IMG),
+grub-mkimage (the UEFI loader), Debian's isolinux/syslinux modules (the BIOS loader).
+See README.md beside this file.
+"""
+
+import argparse
+import datetime
+import gzip
+import hashlib
+import io
+import os
+import random
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+DEFAULT_EPOCH = 1600000000          # 2020-09-13T12:26:40Z, used without SOURCE_DATE_EPOCH
+VMTAR_ALIGN = 4096                  # 6.7 and later ISO modules
+PAD_CHUNK = 1 << 20
+
+VERSIONS = {
+    '6.7': {
+        'profile': 'ESXi-6.7.0-8169922-standard',
+        'build': '',
+        'base_version': '6.7.0-0.0.8169922',
+        'vib_suffix': '670.0.0.8169922',
+        'kernelopt': 'runweasel',
+        'tail': ['imgdb.tgz', 'imgpayld.tgz'],
+        'bulletins': False,
+        'esxi_release': '6.7.0',
+    },
+    '7.0': {
+        'profile': 'ESXi-7.0.2-17630552-standard',
+        'build': '7.0.2-0.0.17630552',
+        'base_version': '7.0.2-0.0.17630552',
+        'vib_suffix': '702.0.0.17630552',
+        'kernelopt': 'cdromBoot runweasel',
+        'tail': ['imgdb.tgz', 'basemisc.tgz', 'resvibs.tgz', 'imgpayld.tgz'],
+        'bulletins': True,
+        'esxi_release': '7.0.2',
+    },
+    '8.0': {
+        'profile': 'ESXi-8.0.0-20513097-standard',
+        'build': '8.0.0-1.0.20513097',
+        'base_version': '8.0.0-1.0.20513097',
+        'vib_suffix': '800.1.0.20513097',
+        'kernelopt': 'runweasel cdromBoot',
+        'tail': ['imgdb.tgz', 'basemisc.tgz', 'resvibs.tgz', 'esxiodpt.tgz', 'imgpayld.tgz'],
+        'bulletins': True,
+        'esxi_release': '8.0.0',
+    },
+}
+
+SAMPLE_67 = 'ljvblfz__ESXi'
+
+# The driver VIBs.  'real' names the 6.7 descriptor in the samples; map/ids files are read from
+# the samples when present, else the synthetic lines below are used.  'vmklinux' VIBs keep their
+# 6.7 version on every image (a 6.7 driver carried into a 7.0 image: it will not load there).
+DRIVERS = [
+    {
+        'name': 'ne1000', 'payload': 'ne1000', 'module': 'ne1000', 'vmklinux': False,
+        'real': 'ne1000--965087551.xml', 'version': '0.8.3-4vmw',
+        'summary': 'Networking Driver for Intel PRO/1000 Family Adapters',
+        'maps': {'ne1000.map': [
+            'regtype=native,bus=pci,id=808610d3..............,driver=ne1000',
+            'regtype=native,bus=pci,id=808610d315ad07d0......,driver=ne1000',
+            'regtype=native,bus=pci,id=808610f6..............,driver=ne1000']},
+        'ids': ('ne1000.ids', '8086  Intel Corporation\n\t10d3  82574L Gigabit Network '
+                'Connection\n'),
+    },
+    {
+        'name': 'vmw-ahci', 'payload': 'vmw-ahci', 'module': 'vmw_ahci', 'vmklinux': False,
+        'real': 'vmw-ahci-1172744425.xml', 'version': '1.2.0-6vmw',
+        'summary': 'VMware Native AHCI Driver',
+        'maps': {
+            'vmw_ahci_acpi.map': ['regtype=native,bus=acpi,id=010601,driver=vmw_ahci'],
+            'vmw_ahci_pci.map': [
+                'regtype=native,bus=pci,id=................010601,driver=vmw_ahci',
+                'regtype=native,bus=pci,id=80862922..............,driver=vmw_ahci']},
+        'ids': ('vmw_ahci.ids', '8086  Intel Corporation\n\t2922  82801IR/IO/IH (ICH9R/DO/DH) '
+                '6 port SATA Controller [AHCI mode]\n'),
+    },
+    {
+        'name': 'nvme', 'payload': 'nvme', 'module': 'nvme', 'vmklinux': False,
+        'real': 'nvme-1180339449.xml', 'version': '1.2.1.34-1vmw',
+        'summary': 'Non-Volatile memory controller driver',
+        'maps': {'nvme.map': [
+            'regtype=native,bus=pci,id=................010802,driver=nvme',
+            'regtype=native,bus=pci,id=144da820..............,driver=nvme']},
+        'ids': ('nvme.ids', '144d  Samsung Electronics Co Ltd\n\ta820  NVMe SSD Controller\n'),
+    },
+    {
+        'name': 'net-e1000', 'payload': 'net-e100', 'module': 'e1000', 'vmklinux': True,
+        'real': 'net-e1000-1628841962.xml', 'version': '8.0.3.1-5vmw',
+        'summary': 'e1000: net driver for VMware ESX',
+        'maps': {'e1000.map': [
+            'regtype=linux,bus=pci,id=8086:100e 0000:0000,driver=e1000,class=network',
+            'regtype=linux,bus=pci,id=8086:100f 0000:0000,driver=e1000,class=network']},
+        'ids': ('e1000.ids', '8086  Intel Corporation\n\t100e  82540EM Gigabit Ethernet '
+                'Controller\n'),
+    },
+    {
+        'name': 'net-e1000e', 'payload': 'net-e100', 'module': 'e1000e', 'vmklinux': True,
+        'real': 'net-e1000e-1401070203.xml', 'version': '3.2.2.1-2vmw',
+        'summary': 'e1000e: net driver for VMware ESX',
+        'maps': {'e1000e.map': [
+            'regtype=linux,bus=pci,id=8086:10d3 0000:0000,driver=e1000e,class=network',
+            'regtype=linux,bus=pci,id=8086:10f6 0000:0000,driver=e1000e,class=network']},
+        'ids': ('e1000e.ids', '8086  Intel Corporation\n\t10d3  82574L Gigabit Network '
+                'Connection\n'),
+    },
+    {
+        'name': 'atlantic', 'payload': 'atlantic', 'module': 'atlantic', 'vmklinux': False,
+        'real': None, 'version': '1.0.3.0-10vmw',
+        'summary': 'Aquantia AQtion Ethernet driver (synthetic test VIB)',
+        'maps': {'atlantic.map': [
+            'regtype=native,bus=pci,id=1d6a07b1..............,driver=atlantic',
+            'regtype=native,bus=pci,id=1d6ad107..............,driver=atlantic']},
+        'ids': ('atlantic.ids', '1d6a  Aquantia Corp.\n\t07b1  AQC107 NBase-T/IEEE 802.3bz '
+                'Ethernet Controller [AQtion]\n\td107  AQC107 NBase-T/IEEE 802.3bz Ethernet '
+                'Controller [AQtion]\n'),
+    },
+]
+
+# The test host, as the device lines of `lspci -nv` (the NVMe and AHCI lines show prog-if).
+HOST_LSPCI = """\
+00:00.0 0600: 8086:29c0
+00:01.0 0300: 1234:1111 (rev 02)
+00:02.0 0200: 8086:100e (rev 03)
+00:03.0 0200: 8086:10d3
+00:04.0 0108: 1b36:0010 (rev 02) (prog-if 02)
+00:05.0 0200: 10ec:8168 (rev 15)
+00:1f.2 0106: 8086:2922 (rev 02) (prog-if 01)
+"""
+
+
+# ---- small helpers ------------------------------------------------------------------------
+
+def die(msg):
+    sys.stderr.write('mkesxiso: %s\n' % msg)
+    sys.exit(1)
+
+
+def gz(data, level=9):
+    """One gzip member: mtime 0, no name, OS 255, as Python's gzip module writes VMware's."""
+    return gzip.compress(data, compresslevel=level, mtime=0)
+
+
+def py2_str_hash(s):
+    """Python 2's 32-bit str hash (esxi-formats.md section 3.2)."""
+    if not s:
+        return 0
+    x = (ord(s[0]) << 7) & 0xffffffff
+    for c in s:
+        x = ((1000003 * x) ^ ord(c)) & 0xffffffff
+    x ^= len(s)
+    if x >= 1 << 31:
+        x -= 1 << 32
+    return -2 if x == -1 else x
+
+
+def py2_tuple_hash(items):
+    """Python 2's 32-bit tuple hash of strings (esxi-formats.md section 3.3)."""
+    x = 0x345678
+    mult = 1000003
+    n = len(items)
+    for item in items:
+        n -= 1
+        y = py2_str_hash(item) & 0xffffffff
+        x = ((x ^ y) * mult) & 0xffffffff
+        mult = (mult + 82520 + n + n) & 0xffffffff
+    x = (x + 97531) & 0xffffffff
+    if x >= 1 << 31:
+        x -= 1 << 32
+    return -2 if x == -1 else x
+
+
+def stable_i64(text):
+    """A reproducible signed 64-bit number standing in for 7.0's random vibs/ suffix."""
+    v = struct.unpack('>q', hashlib.sha256(text.encode()).digest()[:8])[0]
+    return v
+
+
+def fake_bytes(label, n):
+    """n deterministic pseudo-random bytes (module bodies)."""
+    return random.Random(label).randbytes(n)
+
+
+def iso_time(epoch):
+    t = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+    return t.strftime('%Y-%m-%dT%H:%M:%S.000000+00:00')
+
+
+def xml_escape(s):
+    return s.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+
+
+# ---- vmtar writer (esxi-formats.md sections 1.2 - 1.5) -----------------------------------------
+
+def _octal(value, width):
+    text = b'%0*o' % (width - 1, value)
+    if len(text) != width - 1:
+        raise ValueError('value %d does not fit %d octal digits' % (value, width - 1))
+    return text + b'\0'
+
+
+def vmtar_header(name, mode, size, mtime, typeflag, offset):
+    raw = name.encode()
+    if len(raw) > 99:
+        raise ValueError('vmtar name too long: %s' % name)
+    h = bytearray(512)
+    h[0:len(raw)] = raw
+    h[100:108] = _octal(mode, 8)
+    h[108:116] = _octal(0, 8)
+    h[116:124] = _octal(0, 8)
+    h[124:136] = _octal(size, 12)
+    h[136:148] = _octal(mtime, 12)
+    h[148:156] = b' ' * 8
+    h[156:157] = typeflag
+    h[257:263] = b'visor '
+    h[263:265] = b' \0'
+    h[265:269] = b'root'
+    h[297:301] = b'root'
+    struct.pack_into('<I', h, 496, offset)
+    total = sum(b - 256 if b >= 128 else b for b in h)   # VMware sums signed chars
+    if total < 0:
+        raise ValueError('negative header sum')
+    h[148:156] = b'%06o\0 ' % total
+    return bytes(h)
+
+
+def vmtar_entries(files):
+    """files: {path: (bytes, mode, typeflag)} -> sorted entry list with parent directories
+    first (a parent is a prefix of its children, so a bytewise sort puts it before them)."""
+    entries = {}
+    for path, (data, mode, typeflag) in files.items():
+        parts = path.split('/')
+        for i in range(1, len(parts)):
+            entries['/'.join(parts[:i]) + '/'] = (None, 0o755, b'5')
+        entries[path] = (data, mode, typeflag)
+    return [(p,) + entries[p] for p in sorted(entries)]
+
+
+def vmtar_layout(entries):
+    """Offsets: data_start = align(n*512 + 512), each non-empty file aligned after it."""
+    def align(v):
+        return (v + VMTAR_ALIGN - 1) // VMTAR_ALIGN * VMTAR_ALIGN
+    pos = align(len(entries) * 512 + 512)
+    offsets = []
+    for _path, data, _mode, _type in entries:
+        size = 0 if data is None else (data if isinstance(data, int) else len(data))
+        if size == 0:
+            offsets.append(0)
+            continue
+        pos = align(pos)
+        offsets.append(pos)
+        pos += size
+    return offsets
+
+
+def vmtar_build(files, mtime):
+    entries = vmtar_entries(files)
+    offsets = vmtar_layout(entries)
+    out = bytearray()
+    for (path, data, mode, typeflag), off in zip(entries, offsets):
+        size = 0 if data is None else len(data)
+        out += vmtar_header(path, mode, size, mtime, typeflag, off)
+    out += bytes(512)
+    for (_path, data, _mode, _type), off in zip(entries, offsets):
+        if data:
+            out += bytes(off - len(out))
+            out += data
+    return bytes(out)
+
+
+# ---- GNU tar (tgz payloads, IMGDB.TGZ) -------------------------------------------------------
+
+def gnu_tar(files, mtime):
+    """files: {path: bytes}; directories implied and written first, owner root, GNU format."""
+    names = {}
+    for path, data in files.items():
+        parts = path.split('/')
+        for i in range(1, len(parts)):
+            names['/'.join(parts[:i])] = None
+        names[path] = data
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=tarfile.GNU_FORMAT) as tar:
+        for path in sorted(names):
+            data = names[path]
+            info = tarfile.TarInfo(path)
+            info.mtime = mtime
+            info.uid = info.gid = 0
+            info.uname = info.gname = 'root'
+            if data is None:
+                info.type = tarfile.DIRTYPE
+                info.mode = 0o755
+                tar.addfile(info)
+            else:
+                info.mode = 0o644
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+# ---- payloads and descriptors -------------------------------------------------------------
+
+class Payload:
+    def __init__(self, name, ptype, data=None, vfat=None, boot_order=None, path=None):
+        self.name = name
+        self.type = ptype
+        self.data = data              # the stored (gzip'd) bytes, or None when streamed to path
+        self.vfat = vfat              # explicit vfat-name (jumpstrt.gz)
+        self.boot_order = boot_order
+        self.path = path              # for the pad payload: the file already written
+        self.size = 0
+        self.sha256 = self.sha256_gunzip = self.sha1_gunzip = ''
+        self.file = None              # the module file name, lower case (set by vfat naming)
+        if data is not None:
+            self.size = len(data)
+            self.sha256 = hashlib.sha256(data).hexdigest()
+            plain = gzip.decompress(data)
+            self.sha256_gunzip = hashlib.sha256(plain).hexdigest()
+            self.sha1_gunzip = hashlib.sha1(plain).hexdigest()
+
+    def xml(self):
+        attrs = 'name="%s" type="%s"' % (self.name, self.type)
+        if self.boot_order is not None:
+            attrs += ' boot-order="%d"' % self.boot_order
+        if self.vfat:
+            attrs += ' vfat-name="%s"' % self.vfat
+        attrs += ' size="%d"' % self.size
+        return ('<payload %s><checksum checksum-type="sha-256" verify-process="gunzip">%s'
+                '</checksum><checksum checksum-type="sha-256">%s</checksum><checksum '
+                'checksum-type="sha-1" verify-process="gunzip">%s</checksum></payload>'
+                % (attrs, self.sha256_gunzip, self.sha256, self.sha1_gunzip))
+
+
+class Vib:
+    def __init__(self, vendor, vtype, name, version, payloads, descriptor=None, summary='',
+                 files=(), acceptance='certified', tags=()):
+        self.vendor = vendor
+        self.type = vtype
+        self.name = name
+        self.version = version
+        self.payloads = payloads
+        self.real = descriptor        # a real descriptor text to keep, payloads replaced
+        self.summary = summary
+        self.files = list(files)
+        self.acceptance = acceptance
+        self.tags = list(tags)
+
+    @property
+    def id(self):
+        return '%s_%s_%s_%s' % (self.vendor, self.type, self.name, self.version)
+
+    def descriptor(self, epoch):
+        payloads = '<payloads>%s</payloads>' % ''.join(p.xml() for p in self.payloads)
+        if self.real is not None:
+            text, count = re.subn(r'<payloads>.*</payloads>', lambda _m: payloads, self.real,
+                                  flags=re.S)
+            if count != 1:
+                die('descriptor of %s has no <payloads>' % self.name)
+            return text
+        tags = ''.join('<tag>%s</tag>' % xml_escape(t) for t in self.tags)
+        files = ''.join('<file>%s</file>' % xml_escape(f) for f in self.files)
+        return ('<vib version="5.0"><type>%s</type><name>%s</name><version>%s</version>'
+                '<vendor>%s</vendor><summary>%s</summary><description>%s</description>'
+                '<release-date>%s</release-date><urls/><relationships><depends/><conflicts/>'
+                '<replaces/><provides/><compatibleWith/></relationships><software-tags>%s'
+                '</software-tags><system-requires><maintenance-mode>true</maintenance-mode>'
+                '</system-requires><file-list>%s</file-list><acceptance-level>%s'
+                '</acceptance-level><live-install-allowed>false</live-install-allowed>'
+                '<live-remove-allowed>false</live-remove-allowed><cimom-restart>false'
+                '</cimom-restart><stateless-ready>true</stateless-ready><overlay>false</overlay>'
+                '%s</vib>'
+                % (self.type, self.name, self.version, self.vendor, xml_escape(self.summary),
+                   xml_escape(self.summary), iso_time(epoch), tags, files, self.acceptance,
+                   payloads))
+
+
+def assign_vfat_names(vibs):
+    """esximage GenerateVFATNames: sorted vib-id order, shared counter per short name."""
+    used = {}
+    for vib in sorted(vibs, key=lambda v: v.id):
+        for p in vib.payloads:
+            if p.vfat:
+                p.file = p.vfat
+                continue
+            short = p.name[:8].lower().replace('-', '_')
+            n = used.get(short, 0)
+            used[short] = n + 1
+            p.file = '%s.%s%02x' % (short, p.type[0], n)
+
+
+def boot_order(vibs):
+    """kernel + modules per esxi-formats.md section 4.4."""
+    boot = []
+    rest = []
+    for vib in sorted(vibs, key=lambda v: v.id):
+        for p in vib.payloads:
+            if p.type == 'boot':
+                boot.append(p)
+            elif p.type in ('vgz', 'tgz', 'installer_vgz'):
+                rest.append(p)
+    boot.sort(key=lambda p: p.boot_order)
+    front = [p for p in rest if p.boot_order == 100]
+    others = [p for p in rest if p.boot_order != 100]
+    ordered = []
+    for p in front:
+        ordered.insert(0, p)
+    return boot[0], boot[1:] + ordered + others
+
+
+# ---- the image ----------------------------------------------------------------------------
+
+class Builder:
+    def __init__(self, args):
+        self.args = args
+        self.ver = VERSIONS[args.version]
+        self.epoch = int(os.environ.get('SOURCE_DATE_EPOCH', DEFAULT_EPOCH))
+        self.samples = args.samples
+        self.vibs = []
+
+    # -- sample access
+    def sample(self, rel):
+        if not self.samples:
+            return None
+        path = os.path.join(self.samples, SAMPLE_67, rel)
+        if not os.path.isfile(path):
+            return None
+        with open(path, 'rb') as f:
+            return f.read()
+
+    def driver_version(self, drv):
+        if drv['vmklinux']:
+            return '%s.%s' % (drv['version'], VERSIONS['6.7']['vib_suffix'])
+        return '%s.%s' % (drv['version'], self.ver['vib_suffix'])
+
+    def driver_files(self, drv):
+        mapdir = 'driver' if drv['vmklinux'] else 'default'
+        files = {}
+        for mapname, lines in sorted(drv['maps'].items()):
+            rel = 'etc/vmware/%s.map.d/%s' % (mapdir, mapname)
+            data = self.sample(rel)
+            files[rel] = (data if data is not None else ('\n'.join(lines) + '\n').encode(),
+                          0o644, b'0')
+        idsname, idstext = drv['ids']
+        rel = 'usr/share/hwdata/%s.pciids.d/%s' % (mapdir, idsname)
+        data = self.sample(rel)
+        files[rel] = (data if data is not None else idstext.encode(), 0o644, b'0')
+        body = b'\x7fELF\x02\x01\x01\0' + bytes(8) + fake_bytes('vmkmod/' + drv['module'], 6000)
+        files['usr/lib/vmware/vmkmod/' + drv['module']] = (body, 0o644, b'7')
+        return files
+
+    def driver_vib(self, drv):
+        version = self.driver_version(drv)
+        files = self.driver_files(drv)
+        module = gz(vmtar_build(files, self.epoch))
+        payload = Payload(drv['payload'], 'vgz', module)
+        real = None
+        if drv['real']:
+            raw = self.sample('var/db/esximg/vibs/' + drv['real'])
+            if raw is not None:
+                real = raw.decode('utf-8')
+                if not drv['vmklinux']:
+                    real = real.replace(VERSIONS['6.7']['vib_suffix'], self.ver['vib_suffix'])
+        tags = ['driver', 'module']
+        return Vib('VMW', 'bootbank', drv['name'], version, [payload], descriptor=real,
+                   summary=drv['summary'], files=sorted(files), tags=tags)
+
+    def base_vib(self):
+        e = self.epoch
+        s_files = {
+            'etc/vmware/esximg-test.conf': (b'# esximg test image, not VMware code\n', 0o644,
+                                             b'0'),
+            'bin/esximg-stub': (b'#!/bin/sh\necho esximg test stub\n', 0o755, b'0'),
+            'usr/lib/vmware/esximg-test/' + 's.dat': (fake_bytes('s.v00', 9000), 0o644, b'0'),
+        }
+        sb_files = {
+            'usr/lib/vmware/esximg-test/sb.dat': (fake_bytes('sb.v00', 5000), 0o644, b'0'),
+        }
+        payloads = [
+            Payload('b', 'boot', gz(b'esximg test kernel stub\n' + fake_bytes('b.b00', 3000)),
+                    boot_order=10),
+            Payload('jumpstrt', 'boot', gz(b''), vfat='jumpstrt.gz', boot_order=47),
+            Payload('useropts', 'boot', gz(b''), vfat='useropts.gz', boot_order=48),
+            Payload('k', 'boot', gz(b'esximg test k stub\n' + fake_bytes('k.b00', 2000)),
+                    boot_order=50),
+            Payload('s', 'vgz', gz(vmtar_build(s_files, e)), boot_order=100),
+            Payload('sb', 'vgz', gz(vmtar_build(sb_files, e)), boot_order=100),
+        ]
+        files = sorted(set(s_files) | set(sb_files))
+        return Vib('VMware', 'bootbank', 'esx-base', self.ver['base_version'], payloads,
+                   summary='ESXi: The VMware ESXi Hypervisor (test stub)', files=files)
+
+    def tools_vib(self):
+        files = {
+            'vmtoolsRepo/vmtools/isoimages_manifest.txt': b'linux.iso\nwindows.iso\n',
+            'vmtoolsRepo/vmtools/linux.iso': fake_bytes('tools/linux', 4096),
+        }
+        tgz = gz(gnu_tar(files, self.epoch))
+        return Vib('VMware', 'locker', 'tools-light', '11.0.0.7548558-8169922',
+                   [Payload('tools', 'tgz', tgz)], summary='VMware Tools (test stub)',
+                   files=sorted(files))
+
+    def pad_vib(self, stage):
+        """A large PAD.V00 streamed to disk: one gzip member (stored blocks) of a vmtar holding
+        one file of pad_mib MiB, made of a 1 MiB seeded block repeated (deflate's 32 KiB
+        window cannot compress it)."""
+        size = self.args.pad_mib * PAD_CHUNK
+        block = fake_bytes('pad', PAD_CHUNK)
+        name = 'opt/esximg-test/pad.bin'
+        files = {name: (size, 0o644, b'0')}
+        entries = vmtar_entries(files)
+        offsets = vmtar_layout(entries)
+        head = bytearray()
+        for (path, data, mode, typeflag), off in zip(entries, offsets):
+            head += vmtar_header(path, mode, 0 if data is None else data, self.epoch,
+                                 typeflag, off)
+        head += bytes(512)
+        head += bytes(offsets[-1] - len(head))
+        path = os.path.join(stage, 'PAD.V00')
+        plain256 = hashlib.sha256()
+        plain1 = hashlib.sha1()
+
+        class Tee:
+            def __init__(self, f):
+                self.f = f
+                self.h = hashlib.sha256()
+                self.n = 0
+
+            def write(self, b):
+                self.h.update(b)
+                self.n += len(b)
+                return self.f.write(b)
+
+            def flush(self):
+                self.f.flush()
+
+        with open(path, 'wb') as raw:
+            tee = Tee(raw)
+            with gzip.GzipFile(filename='', mode='wb', fileobj=tee, compresslevel=0,
+                               mtime=0) as g:
+                for chunk in [bytes(head)] + [block] * self.args.pad_mib:
+                    g.write(chunk)
+                    plain256.update(chunk)
+                    plain1.update(chunk)
+        p = Payload('pad', 'vgz', path=path)
+        p.size = tee.n
+        p.sha256 = tee.h.hexdigest()
+        p.sha256_gunzip = plain256.hexdigest()
+        p.sha1_gunzip = plain1.hexdigest()
+        return Vib('ESXIMGTEST', 'bootbank', 'esximg-pad', '1.0-1', [p],
+                   summary='Large dummy payload for benchmarks', files=[name],
+                   acceptance='partner')
+
+    # -- image database
+    def vib_xml_name(self, vib):
+        if self.args.version == '6.7':
+            return '%s-%d.xml' % (vib.name, py2_str_hash(vib.id))
+        return '%s-%d.xml' % (vib.name, stable_i64(vib.id))
+
+    def profile_xml(self):
+        name = self.ver['profile']
+        vibs = ''
+        for vib in self.vibs:
+            pl = ''.join('<payload payload-name="%s">%s</payload>' % (p.name, p.file)
+                         for p in vib.payloads)
+            vibs += '<vib><vib-id>%s</vib-id><payloads>%s</payloads></vib>' % (vib.id, pl)
+        t = iso_time(self.epoch)
+        return ('<imageprofile><name>%s</name><creator>VMware, Inc.</creator>'
+                '<profileID>%s</profileID><creationtime>%s</creationtime>'
+                '<modifiedtime>%s</modifiedtime><serialno>%d</serialno><description>'
+                'Test image profile built by mkesxiso.py for esximg; holds no VMware code.'
+                '</description><readonly>true</readonly><viblist>%s</viblist>'
+                '<acceptancelevel>partner</acceptancelevel></imageprofile>'
+                % (name, hashlib.md5(name.encode()).hexdigest(), t, t, len(self.vibs), vibs))
+
+    def bulletin_xml(self, vib):
+        comp = '%s_%s' % (vib.name, vib.version)
+        return comp, ('<bulletin><id>%s</id><vendor>VMware</vendor><summary>%s</summary>'
+                      '<severity>general</severity><category>enhancement</category><urgency>'
+                      'important</urgency><releaseType>extension</releaseType><description>%s'
+                      '</description><kbUrl>http://kb.vmware.com/kb/example.html</kbUrl>'
+                      '<contact>support@vmware.com</contact><componentNameSpec name="%s" '
+                      'uiString="%s"/><componentVersionSpec uiString="%s" version="%s"/>'
+                      '<releaseDate>%s</releaseDate><platforms><softwarePlatform locale="" '
+                      'productLineID="embeddedEsx" version="%s"/></platforms><vibList><vibID>'
+                      '%s</vibID></vibList></bulletin>'
+                      % (comp, xml_escape(vib.summary), xml_escape(vib.summary), vib.name,
+                         vib.name, vib.version, vib.version, iso_time(self.epoch),
+                         self.args.version, vib.id))
+
+    def imgdb(self):
+        db = 'var/db/esximg/'
+        files = {}
+        for vib in self.vibs:
+            files[db + 'vibs/' + self.vib_xml_name(vib)] = vib.descriptor(self.epoch).encode()
+            if self.ver['bulletins']:
+                comp, text = self.bulletin_xml(vib)
+                files[db + 'bulletins/%s.xml' % comp] = text.encode()
+        name = self.ver['profile']
+        pname = urllib.parse.quote(name, safe='')[:50] + str(py2_tuple_hash(
+            (name, 'VMware, Inc.')))
+        files[db + 'profiles/' + pname] = self.profile_xml().encode()
+        return gz(gnu_tar(files, self.epoch))
+
+    # -- configuration files
+    def bootcfg(self, kernel, modules):
+        v = self.ver
+        names = ['/' + p.file for p in modules] + ['/' + t for t in v['tail']]
+        return ('bootstate=0\ntitle=%s\ntimeout=5\nprefix=\nkernel=/%s\nkernelopt=%s\n'
+                'modules=%s\nbuild=%s\nupdated=0\n'
+                % (self.args.title, kernel.file, v['kernelopt'], ' --- '.join(names),
+                   v['build'])).encode()
+
+    # -- loaders
+    def tool(self, name):
+        path = shutil.which(name)
+        if not path:
+            die("'%s' is not installed" % name)
+        return path
+
+    def find_file(self, env, candidates):
+        if os.environ.get(env):
+            return os.environ[env]
+        for c in candidates:
+            if os.path.isfile(c):
+                return c
+        die('none of %s found (set %s)' % (', '.join(candidates), env))
+
+    def efi_loader(self, work):
+        with open(os.path.join(HERE, 'grub.cfg'), 'rb') as f:
+            cfg = f.read()
+        cfgpath = os.path.join(work, 'grub-embedded.cfg')
+        with open(cfgpath, 'wb') as f:
+            f.write(cfg)
+        out = os.path.join(work, 'BOOTX64.EFI')
+        # grub-mkimage rather than grub-mkstandalone: the latter embeds a memdisk tar whose
+        # timestamps change on every run, which would make the ISO non-reproducible.
+        subprocess.run([self.tool('grub-mkimage'), '-O', 'x86_64-efi', '-o', out,
+                        '-c', cfgpath, '-p', '/EFI/BOOT',
+                        'iso9660', 'fat', 'part_msdos', 'part_gpt', 'search',
+                        'search_fs_file', 'cat', 'serial', 'terminal', 'echo', 'halt',
+                        'reboot', 'normal', 'configfile', 'test'], check=True)
+        with open(out, 'rb') as f:
+            return f.read()
+
+    def efiboot_img(self, work, efi):
+        img = os.path.join(work, 'efiboot.img')
+        src = os.path.join(work, 'BOOTX64.EFI')
+        os.utime(src, (self.epoch, self.epoch))
+        kib = max(1024, (len(efi) * 5 // 4 + 128 * 1024) // 1024)
+        # FAT keeps local time: pin the zone so that the image does not depend on TZ
+        env = dict(os.environ, SOURCE_DATE_EPOCH=str(self.epoch), MTOOLS_SKIP_CHECK='1',
+                   TZ='UTC')
+        subprocess.run([self.tool('mkfs.vfat'), '-C', '-n', 'ESXIEFI', '--invariant', img,
+                        str(kib)], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run([self.tool('mmd'), '-i', img, '::/EFI', '::/EFI/BOOT'], check=True,
+                       env=env)
+        subprocess.run([self.tool('mcopy'), '-m', '-i', img, src, '::/EFI/BOOT/BOOTX64.EFI'],
+                       check=True, env=env)
+        with open(img, 'rb') as f:
+            return f.read()
+
+    # -- the whole thing
+    def stage_files(self, stage, work):
+        def put(rel, data):
+            path = os.path.join(stage, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, 'wb') as f:
+                f.write(data)
+
+        base = self.base_vib()
+        self.vibs = [base, self.tools_vib()] + [self.driver_vib(d) for d in DRIVERS]
+        if self.args.pad_mib:
+            self.vibs.append(self.pad_vib(stage))
+        self.vibs.sort(key=lambda v: v.id)
+        assign_vfat_names(self.vibs)
+        kernel, modules = boot_order(self.vibs)
+        for vib in self.vibs:
+            for p in vib.payloads:
+                if p.data is not None:
+                    put(p.file.upper(), p.data)
+        put('IMGDB.TGZ', self.imgdb())
+        e = self.epoch
+        extra = {
+            'basemisc.tgz': {'var/db/payloads/text/README': b'esximg test image\n'},
+            'resvibs.tgz': {'var/db/esximg/reservedVibs/README': b'no reserved VIBs\n'},
+            'esxiodpt.tgz': {'var/db/esxio/index.xml': b'<vendorList/>\n'},
+            'imgpayld.tgz': {'var/db/payloads/upgrade/metadata.xml': b'<metadata/>\n'},
+        }
+        for name in self.ver['tail'][1:]:
+            put(name.upper(), gz(gnu_tar(extra[name], e)))
+        cfg = self.bootcfg(kernel, modules)
+        put('BOOT.CFG', cfg)
+        put('EFI/BOOT/BOOT.CFG', cfg)
+        put('UPGRADE/METADATA.XML', b'<metadata><release>%s</release></metadata>\n'
+            % self.ver['esxi_release'].encode())
+        put('MBOOT.C32', b'esximg test stub for mboot.c32 (not a loader)\n')
+        with open(os.path.join(HERE, 'isolinux.cfg')) as f:
+            put('ISOLINUX.CFG', f.read().replace('@PROFILE@', self.ver['profile']).encode())
+        for dst, env, cands in [
+                ('ISOLINUX.BIN', 'ISOLINUX_BIN', ['/usr/lib/ISOLINUX/isolinux.bin',
+                                                  '/usr/share/syslinux/isolinux.bin']),
+                ('LDLINUX.C32', 'LDLINUX_C32', ['/usr/lib/syslinux/modules/bios/ldlinux.c32',
+                                                '/usr/share/syslinux/ldlinux.c32']),
+                ('LIBCOM32.C32', 'LIBCOM32_C32', ['/usr/lib/syslinux/modules/bios/libcom32.c32',
+                                                  '/usr/share/syslinux/libcom32.c32']),
+                ('CAT.C32', 'CAT_C32', ['/usr/lib/syslinux/modules/bios/cat.c32',
+                                        '/usr/share/syslinux/cat.c32'])]:
+            with open(self.find_file(env, cands), 'rb') as f:
+                put(dst, f.read())
+        efi = self.efi_loader(work)
+        put('EFI/BOOT/BOOTX64.EFI', efi)
+        put('EFIBOOT.IMG', self.efiboot_img(work, efi))
+
+    def make_iso(self, stage, out):
+        for root, dirs, files in os.walk(stage):
+            for n in dirs + files:
+                os.utime(os.path.join(root, n), (self.epoch, self.epoch))
+        os.utime(stage, (self.epoch, self.epoch))
+        volid = self.ver['profile'].upper()[:32]
+        env = dict(os.environ, SOURCE_DATE_EPOCH=str(self.epoch), TZ='UTC')
+        cmd = [self.tool('xorriso'), '-as', 'mkisofs', '--norock', '-iso-level', '1',
+               '-quiet', '-o', out, '-V', volid, '-A', 'ESXIMAGE', '-sysid', '',
+               '-b', 'ISOLINUX.BIN', '-c', 'BOOT.CAT', '-no-emul-boot', '-boot-load-size', '4',
+               '-boot-info-table', '-eltorito-alt-boot', '-e', 'EFIBOOT.IMG', '-no-emul-boot',
+               stage]
+        run = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if run.returncode != 0:
+            sys.stderr.write(run.stdout.decode(errors='replace'))
+            die('xorriso failed with status %d' % run.returncode)
+
+
+def main():
+    ap = argparse.ArgumentParser(description='Build an ESXi-like installer ISO for the tests.')
+    ap.add_argument('--version', choices=sorted(VERSIONS), default='7.0')
+    ap.add_argument('-o', '--output', help='the ISO to write')
+    ap.add_argument('--workdir', help='build here and keep the tree (default: a temporary '
+                    'directory, removed)')
+    ap.add_argument('--pad-mib', type=int, default=0, metavar='N',
+                    help='add PAD.V00, a module of N MiB, for benchmarks')
+    ap.add_argument('--samples', default=os.environ.get('ESXIMG_SAMPLES', ''),
+                    help='the samples folder (real 6.7 maps, ids and descriptors); default '
+                    '$ESXIMG_SAMPLES, else synthetic files only')
+    ap.add_argument('--title', default='Loading ESXi installer', help='BOOT.CFG title')
+    ap.add_argument('--print-host', action='store_true',
+                    help='print the test host as `lspci -nv` device lines and exit')
+    args = ap.parse_args()
+    if args.print_host:
+        sys.stdout.write(HOST_LSPCI)
+        return 0
+    if not args.output:
+        ap.error('-o/--output is required')
+    if args.pad_mib < 0:
+        ap.error('--pad-mib must be >= 0')
+    b = Builder(args)
+    if args.workdir:
+        work = os.path.abspath(args.workdir)
+        if os.path.exists(work) and os.listdir(work):
+            die("workdir '%s' is not empty" % work)
+        os.makedirs(work, exist_ok=True)
+        cleanup = False
+    else:
+        work = tempfile.mkdtemp(prefix='mkesxiso.')
+        cleanup = True
+    try:
+        stage = os.path.join(work, 'tree')
+        os.makedirs(stage)
+        b.stage_files(stage, work)
+        tmp_out = args.output + '.tmp'
+        b.make_iso(stage, tmp_out)
+        os.replace(tmp_out, args.output)
+    finally:
+        if cleanup:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,4 +1,5 @@
 /* drivermap.c: driver map files and the choice of the driver that claims a PCI device. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -434,4 +435,43 @@ void esximg_drivermap_pick(const struct esximg_map_match *m, struct esximg_map_w
     w->rule = runner->specificity != win->specificity ? ESXIMG_MAP_RULE_SPECIFICITY
                                                       : ESXIMG_MAP_RULE_DRIVER_NAME;
     w->inferred = true;
+}
+
+/* One field of a 22-character pattern: its characters, or "*" when all are '.'. */
+static void drivermap_id_field(const char *p, size_t n, char *out)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any |= p[i] != '.';
+    if (any) {
+        memcpy(out, p, n);
+        out[n] = '\0';
+    } else {
+        strcpy(out, "*");
+    }
+}
+
+void esximg_map_entry_id_text(const struct esximg_map_entry *e, char *out, size_t n)
+{
+    if (n == 0)
+        return;
+    if (e->pci_pattern[0] == '\0') {
+        snprintf(out, n, "%s:%s", e->bus ? e->bus : "?", e->id ? e->id : "?");
+        return;
+    }
+    const char *p = e->pci_pattern;
+    char vendor[5], device[5], subv[5], subd[5], cls[7];
+    drivermap_id_field(p, 4, vendor);
+    drivermap_id_field(p + 4, 4, device);
+    drivermap_id_field(p + 8, 4, subv);
+    drivermap_id_field(p + 12, 4, subd);
+    drivermap_id_field(p + 16, 6, cls);
+    bool has_subsys = strcmp(subv, "*") || strcmp(subd, "*");
+    bool has_class = strcmp(cls, "*") != 0;
+    snprintf(out, n, "%s:%s%s%s%s%s%s", vendor, device, has_subsys ? ":" : "",
+             has_subsys ? subv : "", has_subsys ? ":" : "", has_subsys ? subd : "",
+             has_class ? "/" : "");
+    size_t used = strlen(out);
+    if (has_class && used < n)
+        snprintf(out + used, n - used, "%s", cls);
 }

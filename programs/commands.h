@@ -3,6 +3,9 @@
 #define COMMANDS_H
 
 int cmd_depot(int argc, char **argv);
+int cmd_hcl(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
 int cmd_vib(int argc, char **argv);
 int cmd_vmtar(int argc, char **argv);
 

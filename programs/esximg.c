@@ -14,6 +14,9 @@ struct cmd_entry {
 /* sorted by name */
 static const struct cmd_entry commands[] = {
     {"depot", cmd_depot, "list and extract offline bundles (depot zips)"},
+    {"hcl", cmd_hcl, "check a host's PCI devices against an image's drivers"},
+    {"info", cmd_info, "show what an installer image is and check it holds together"},
+    {"ls", cmd_ls, "list an image's VIBs, files or drivers"},
     {"vib", cmd_vib, "show, extract and verify VIB packages"},
     {"vmtar", cmd_vmtar, "list, extract and create vmtar payloads"},
 };

@@ -5,7 +5,15 @@
 
 step "top-level help lists the commands and the exit codes"
 expect_ok "$ESXIMG" --help
-for c in depot vib vmtar; do expect_grep "^  $c " out; done
+commands=$(sed -n 's/^  \([a-z][a-z]*\)  *[a-z].*/\1/p' out)
+for c in depot hcl info ls vib vmtar; do
+    echo "$commands" | grep -qx "$c" || fail "esximg --help does not list '$c'"
+done
+# every command file in programs/ is in the table
+for f in "$E2E_DIR"/../../programs/cmd_*.c; do
+    c=$(basename "$f" .c); c=${c#cmd_}
+    echo "$commands" | grep -qx "$c" || fail "programs/cmd_$c.c is not in the command table"
+done
 expect_grep "3  a check found problems" out
 
 step "no arguments is a usage error on stderr"
@@ -21,7 +29,7 @@ expect_ok "$ESXIMG" --version
 expect_grep '^esximg [0-9]+\.[0-9]+\.[0-9]+$' out
 
 step "every command answers --help and 'esximg help CMD' alike"
-for c in depot vib vmtar; do
+for c in $commands; do
     expect_ok "$ESXIMG" "$c" --help
     expect_grep "^usage: esximg $c" out
     cp out help1
@@ -31,7 +39,7 @@ done
 
 step "every long option in a command's source appears in its --help"
 src=$E2E_DIR/../../programs
-for c in depot vib vmtar; do
+for c in $commands; do
     "$ESXIMG" "$c" --help >help.txt
     for opt in $(sed -n 's/^ *{"\([a-z-]*\)", *\(no\|required\|optional\)_argument.*/\1/p' "$src/cmd_$c.c"); do
         grep -q -- "--$opt" help.txt || fail "esximg $c --help does not name --$opt"

@@ -83,6 +83,12 @@ int esximg_drivermap_read(const void *data, size_t len, const struct esximg_driv
                           struct esximg_drivermap **out, struct esximg_err *err);
 void esximg_drivermap_free(struct esximg_drivermap *m);
 
+/* The entry's id for people: bus=pci patterns as "VVVV:DDDD[:SSSS:ssss][/CCCCPP]" with a
+ * field of all '.' written as a star (a class-only id reads: star, colon, star, then
+ * "/010802"), other buses as "bus:id".
+ * Writes at most n bytes, NUL included. */
+void esximg_map_entry_id_text(const struct esximg_map_entry *e, char *out, size_t n);
+
 /* ---------------------------------------------------------------- matching */
 
 /* True when a bus=pci entry claims the device: every non-'.' character of its pattern equals

@@ -6,6 +6,7 @@
 #include "esximg/depot.h"
 #include "esximg/drivermap.h"
 #include "esximg/err.h"
+#include "esximg/image.h"
 #include "esximg/imgdb.h"
 #include "esximg/io.h"
 #include "esximg/iso.h"

@@ -1,0 +1,849 @@
+/* image.c: the installer image model: an ISO's BOOT.CFG copies, image database, VIBs, boot
+ * entries and driver maps, joined, checked, and asked which driver claims a device. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "esx_private.h"
+#include "esximg/image.h"
+#include "esximg/vmtar.h"
+
+/* A module, image database or BOOT.CFG read whole into memory may be at most this big; the
+ * driver payloads whose maps are read are a few MiB at most. */
+#define IMAGE_MAX_BOOTCFG   ((uint64_t)1 << 20)
+#define IMAGE_MAX_IMGDB     ((uint64_t)256 << 20)
+#define IMAGE_MAX_DRIVER    ((uint64_t)256 << 20)
+/* Problems recorded on one model; more are counted in one last line. */
+#define IMAGE_MAX_PROBLEMS  1000u
+
+/* ---------------------------------------------------------------- problems */
+
+__attribute__((format(printf, 2, 3)))
+static int image_problem(struct esximg_image_problems *p, const char *fmt, ...)
+{
+    if (p->count >= IMAGE_MAX_PROBLEMS)
+        return 0;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (p->count + 1 == IMAGE_MAX_PROBLEMS)
+        snprintf(line, sizeof line, "more problems not listed");
+    char **grown = esx_realloc_array(p->items, p->count + 1, sizeof *p->items);
+    if (!grown)
+        return ESXIMG_ENOMEM;
+    p->items = grown;
+    if (!(p->items[p->count] = esx_strdup(line)))
+        return ESXIMG_ENOMEM;
+    p->count++;
+    return 0;
+}
+
+static void image_problems_clear(struct esximg_image_problems *p)
+{
+    for (size_t i = 0; i < p->count; i++)
+        free(p->items[i]);
+    free(p->items);
+    p->items = NULL;
+    p->count = 0;
+}
+
+/* ---------------------------------------------------------------- opening */
+
+/* Reads an ISO file into a parsed BOOT.CFG; *out stays NULL when the file is absent. */
+static int image_check(struct esximg_image *img, const struct esximg_image_opts *o,
+                       struct esximg_err *err);
+
+static int image_read_bootcfg(struct esximg_image *img, const char *iso_path,
+                              struct esximg_bootcfg **out, struct esximg_err *err)
+{
+    if (!esximg_iso_find(img->iso, iso_path))
+        return 0;
+    uint8_t *data;
+    size_t len;
+    int rc = esximg_iso_read_file(img->iso, iso_path, IMAGE_MAX_BOOTCFG, &data, &len, err);
+    if (rc)
+        return rc;
+    rc = esximg_bootcfg_read(data, len, NULL, out, err);
+    if (rc)
+        esximg_err_prefix(err, "'%s': ", iso_path);
+    free(data);
+    return rc;
+}
+
+/* The ISO path of the image database: the modules= item named imgdb.tgz, else /IMGDB.TGZ. */
+static char *image_imgdb_path(const struct esximg_image *img)
+{
+    const struct esximg_iso_entry *e = esximg_iso_find(img->iso, "/IMGDB.TGZ");
+    return e ? esx_strdup(e->path) : NULL;
+}
+
+static int image_vib_cmp(const void *a, const void *b)
+{
+    const struct esximg_image_vib *x = a, *y = b;
+    return strcmp(x->vib_id, y->vib_id);
+}
+
+static struct esximg_image_vib *image_vib_by_id(struct esximg_image *img, const char *id)
+{
+    for (size_t i = 0; i < img->vib_count; i++)
+        if (!strcmp(img->vibs[i].vib_id, id))
+            return &img->vibs[i];
+    return NULL;
+}
+
+static int image_vib_append(struct esximg_image *img, const char *vib_id,
+                            struct esximg_image_vib **out)
+{
+    struct esximg_image_vib *grown =
+        esx_realloc_array(img->vibs, img->vib_count + 1, sizeof *img->vibs);
+    if (!grown)
+        return ESXIMG_ENOMEM;
+    img->vibs = grown;
+    struct esximg_image_vib *v = &img->vibs[img->vib_count];
+    memset(v, 0, sizeof *v);
+    if (!(v->vib_id = esx_strdup(vib_id)))
+        return ESXIMG_ENOMEM;
+    img->vib_count++;
+    *out = v;
+    return 0;
+}
+
+/* Joins the profile's viblist with the parsed vibs/ descriptors. A descriptor that does
+ * not parse is a problem, not a failure: the image is still worth inspecting. */
+static int image_load_vibs(struct esximg_image *img, struct esximg_err *err)
+{
+    const struct esximg_imgdb *db = img->db;
+    for (size_t i = 0; i < db->vib_count; i++) {
+        const struct esximg_imgdb_file *f = &db->vibs[i];
+        const char *file = esx_path_base(f->path);
+        struct esximg_descriptor *d;
+        struct esximg_err xml_err = {0};
+        if (esximg_descriptor_read(f->data, f->len, &d, &xml_err)) {
+            if (image_problem(&img->problems, "vibs/%s: %s", file, xml_err.msg))
+                return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+            continue;
+        }
+        char *id = esximg_descriptor_vib_id(d);
+        struct esximg_image_vib *v = id ? image_vib_by_id(img, id) : NULL;
+        int rc = 0;
+        if (!id)
+            rc = ESXIMG_ENOMEM;
+        else if (v && v->desc)
+            rc = image_problem(&img->problems, "vibs/%s: a second descriptor of '%s'", file, id);
+        else if (!v)
+            rc = image_vib_append(img, id, &v);
+        if (rc || (v && v->desc)) {
+            free(id);
+            esximg_descriptor_free(d);
+            if (rc)
+                return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+            continue;
+        }
+        free(id);
+        v->desc = d;
+        v->acceptance = esximg_acceptance_parse(d->acceptance_level);
+        if (!(v->xml_file = esx_strdup(file)))
+            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    }
+    const struct esximg_profile *p = db->profile;
+    for (size_t i = 0; p && i < p->vib_count; i++) {
+        struct esximg_image_vib *v = image_vib_by_id(img, p->vibs[i].vib_id);
+        if (!v && image_vib_append(img, p->vibs[i].vib_id, &v))
+            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    }
+    if (img->vib_count)
+        qsort(img->vibs, img->vib_count, sizeof *img->vibs, image_vib_cmp);
+    /* entries point into the profile; set after the sort */
+    for (size_t i = 0; i < img->vib_count; i++)
+        img->vibs[i].entry = p ? esximg_profile_find(p, img->vibs[i].vib_id) : NULL;
+    return 0;
+}
+
+/* "7.0.3-0.20.19193900" -> version "7.0.3", build "19193900". */
+static int image_set_version(struct esximg_image *img, const char *full, bool from_esx_base)
+{
+    size_t dash = strcspn(full, "-");
+    img->version = esx_strndup(full, dash);
+    if (!img->version)
+        return ESXIMG_ENOMEM;
+    const char *dot = strrchr(full, '.');
+    if (from_esx_base && full[dash] && dot && dot > full + dash) {
+        if (!(img->build = esx_strdup(dot + 1)))
+            return ESXIMG_ENOMEM;
+    } else if (!from_esx_base && full[dash]) {
+        const char *last = strrchr(full + dash, '.');
+        if (last && !(img->build = esx_strdup(last + 1)))
+            return ESXIMG_ENOMEM;
+    }
+    unsigned major = 0, minor = 0;
+    if (sscanf(img->version, "%u.%u", &major, &minor) == 2) {
+        img->major = major;
+        img->minor = minor;
+    }
+    return 0;
+}
+
+static int image_find_version(struct esximg_image *img)
+{
+    const struct esximg_image_vib *base = esximg_image_find_vib(img, "esx-base");
+    if (base && base->desc && base->desc->version)
+        return image_set_version(img, base->desc->version, true);
+    char *build = NULL;
+    if (img->bootcfg && esximg_bootcfg_get(img->bootcfg, "build", &build, NULL) == 0 &&
+        build[0]) {
+        int rc = image_set_version(img, build, false);
+        free(build);
+        return rc;
+    }
+    free(build);
+    return 0;
+}
+
+static void image_find_boot(struct esximg_image *img)
+{
+    for (size_t i = 0; i < img->iso->n_boots; i++) {
+        if (img->iso->boots[i].platform_id == 0x00)
+            img->bios_boot = true;
+        else if (img->iso->boots[i].platform_id == 0xEF)
+            img->uefi_boot = true;
+    }
+}
+
+static int image_load(struct esximg_image *img, struct esximg_err *err)
+{
+    int rc = image_read_bootcfg(img, "/BOOT.CFG", &img->bootcfg, err);
+    if (!rc)
+        rc = image_read_bootcfg(img, "/EFI/BOOT/BOOT.CFG", &img->efi_bootcfg, err);
+    if (rc)
+        return rc;
+    image_find_boot(img);
+    img->imgdb_module = image_imgdb_path(img);
+    if (img->imgdb_module) {
+        uint8_t *data;
+        size_t len;
+        rc = esximg_iso_read_file(img->iso, img->imgdb_module, IMAGE_MAX_IMGDB, &data, &len,
+                                  err);
+        if (rc)
+            return rc;
+        struct esximg_err db_err = {0};
+        if (esximg_imgdb_read(data, len, &img->db, &db_err) &&
+            image_problem(&img->problems, "%s: %s", img->imgdb_module, db_err.msg)) {
+            free(data);
+            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        }
+        free(data);
+    }
+    if (img->db) {
+        rc = image_load_vibs(img, err);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < img->vib_count; i++)
+        if (img->vibs[i].desc && img->vibs[i].acceptance < ESXIMG_ACCEPT_PARTNER)
+            img->community_vibs = true;
+    return image_find_version(img) ? esximg_err_set(err, ESXIMG_ENOMEM, "out of memory") : 0;
+}
+
+int esximg_image_open(const char *path, const struct esximg_image_opts *o,
+                      struct esximg_image **out, struct esximg_err *err)
+{
+    struct esximg_image *img = calloc(1, sizeof *img);
+    if (!img)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    int rc = esximg_iso_open(path, NULL, &img->iso, err);
+    if (!rc)
+        rc = image_load(img, err);
+    if (!rc)
+        rc = image_check(img, o, err);
+    if (rc) {
+        esximg_err_file(err, path);
+        esximg_image_free(img);
+        return rc;
+    }
+    *out = img;
+    return 0;
+}
+
+void esximg_image_free(struct esximg_image *img)
+{
+    if (!img)
+        return;
+    for (size_t i = 0; i < img->vib_count; i++) {
+        free(img->vibs[i].vib_id);
+        free(img->vibs[i].xml_file);
+        esximg_descriptor_free(img->vibs[i].desc);
+    }
+    free(img->vibs);
+    esximg_imgdb_free(img->db);
+    esximg_bootcfg_free(img->bootcfg);
+    esximg_bootcfg_free(img->efi_bootcfg);
+    esximg_iso_close(img->iso);
+    free(img->imgdb_module);
+    free(img->version);
+    free(img->build);
+    image_problems_clear(&img->problems);
+    free(img);
+}
+
+const struct esximg_image_vib *esximg_image_find_vib(const struct esximg_image *img,
+                                                     const char *id_or_name)
+{
+    for (size_t i = 0; i < img->vib_count; i++) {
+        const struct esximg_image_vib *v = &img->vibs[i];
+        if (!strcmp(v->vib_id, id_or_name) ||
+            (v->desc && v->desc->name && !strcmp(v->desc->name, id_or_name)))
+            return v;
+    }
+    return NULL;
+}
+
+const struct esximg_iso_entry *esximg_image_payload_entry(const struct esximg_image *img,
+                                                          const struct esximg_image_vib *v,
+                                                          const char *payload_name)
+{
+    if (!v->entry)
+        return NULL;
+    for (size_t i = 0; i < v->entry->payload_count; i++)
+        if (!strcmp(v->entry->payloads[i].payload_name, payload_name))
+            return esximg_iso_find(img->iso, v->entry->payloads[i].file);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+/* Payload types that become boot modules loaded through BOOT.CFG. */
+static bool image_is_module_type(const char *type)
+{
+    static const char *const types[] = {"vgz", "tgz", "installer_vgz", "vzstd", "boot", NULL};
+    for (size_t i = 0; type && types[i]; i++)
+        if (!strcmp(type, types[i]))
+            return true;
+    return false;
+}
+
+static bool image_bootcfg_loads(const struct esximg_bootcfg_modules *mods, const char *kernel,
+                                const char *file)
+{
+    if (kernel && esximg_bootcfg_module_is(kernel, file))
+        return true;
+    for (size_t i = 0; mods && i < mods->count; i++)
+        if (esximg_bootcfg_module_is(mods->items[i].path, file))
+            return true;
+    return false;
+}
+
+static int image_check_bootcfg(struct esximg_image *img, struct esximg_bootcfg_modules **mods,
+                               char **kernel, struct esximg_err *err)
+{
+    struct esximg_image_problems *p = &img->problems;
+    if (!img->bootcfg)
+        return image_problem(p, "no /BOOT.CFG on the image");
+    if (!img->efi_bootcfg && img->uefi_boot)
+        if (image_problem(p, "no /EFI/BOOT/BOOT.CFG although the image boots on UEFI"))
+            return ESXIMG_ENOMEM;
+    if (img->efi_bootcfg) {
+        char *a = NULL, *b = NULL;
+        size_t alen = 0, blen = 0;
+        int rc = esximg_bootcfg_write(img->bootcfg, &a, &alen, err);
+        if (!rc)
+            rc = esximg_bootcfg_write(img->efi_bootcfg, &b, &blen, err);
+        bool differ = !rc && (alen != blen || memcmp(a, b, alen) != 0);
+        free(a);
+        free(b);
+        if (rc)
+            return rc;
+        if (differ && image_problem(p, "/BOOT.CFG and /EFI/BOOT/BOOT.CFG differ"))
+            return ESXIMG_ENOMEM;
+    }
+    int rc = esximg_bootcfg_modules_get(img->bootcfg, mods, err);
+    if (rc)
+        return rc;
+    if (esximg_bootcfg_get(img->bootcfg, "kernel", kernel, NULL) != 0) {
+        *kernel = NULL;
+        if (image_problem(p, "/BOOT.CFG has no kernel= line"))
+            return ESXIMG_ENOMEM;
+    } else if (!esximg_iso_find(img->iso, *kernel) &&
+               image_problem(p, "kernel '%s' in /BOOT.CFG is missing from the ISO", *kernel)) {
+        return ESXIMG_ENOMEM;
+    }
+    for (size_t i = 0; i < (*mods)->count; i++) {
+        const char *m = (*mods)->items[i].path;
+        if (!esximg_iso_find(img->iso, m) &&
+            image_problem(p, "module '%s' in /BOOT.CFG is missing from the ISO", m))
+            return ESXIMG_ENOMEM;
+    }
+    return 0;
+}
+
+/* The sha-256 of an ISO file as stored, read in chunks. */
+static int image_hash_file(struct esximg_image *img, const char *path, char hex[65],
+                           struct esximg_err *err)
+{
+    struct esximg_iso_reader *r;
+    struct esx_digest *d = NULL;
+    int rc = esximg_iso_reader_open(img->iso, path, &r, err);
+    if (rc)
+        return rc;
+    rc = esx_digest_new(ESX_SHA256, &d, err);
+    uint8_t *buf = rc ? NULL : malloc(1 << 20);
+    if (!rc && !buf)
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    for (size_t got = 1; !rc && got;) {
+        rc = esximg_iso_reader_read(r, buf, 1 << 20, &got, err);
+        if (!rc)
+            rc = esx_digest_update(d, buf, got, err);
+    }
+    if (!rc)
+        rc = esx_digest_final_hex(d, hex, err);
+    free(buf);
+    esx_digest_free(d);
+    esximg_iso_reader_close(r);
+    return rc;
+}
+
+static const char *image_plain_sha256(const struct esximg_payload *pl)
+{
+    for (size_t i = 0; i < pl->checksum_count; i++)
+        if (!strcmp(pl->checksums[i].type, "sha-256") && !pl->checksums[i].verify_process)
+            return pl->checksums[i].value;
+    return NULL;
+}
+
+static int image_check_payload(struct esximg_image *img, const struct esximg_image_vib *v,
+                               const struct esximg_payload *pl,
+                               const struct esximg_bootcfg_modules *mods, const char *kernel,
+                               const struct esximg_image_opts *o, struct esximg_err *err)
+{
+    struct esximg_image_problems *p = &img->problems;
+    const char *file = NULL;
+    for (size_t i = 0; v->entry && i < v->entry->payload_count; i++)
+        if (!strcmp(v->entry->payloads[i].payload_name, pl->name))
+            file = v->entry->payloads[i].file;
+    if (!file)
+        return image_problem(p, "payload '%s' of '%s' has no module in the profile", pl->name,
+                             v->vib_id);
+    const struct esximg_iso_entry *e = esximg_iso_find(img->iso, file);
+    if (!e)
+        return image_problem(p, "module '%s' of '%s' is missing from the ISO", file,
+                             v->vib_id);
+    if (!image_bootcfg_loads(mods, kernel, file))
+        return image_problem(p, "module '%s' of '%s' is not loaded by /BOOT.CFG", file,
+                             v->vib_id);
+    if (pl->has_size && pl->size != e->size)
+        return image_problem(p, "module '%s' of '%s' is %llu bytes, its descriptor says %llu",
+                             file, v->vib_id, (unsigned long long)e->size,
+                             (unsigned long long)pl->size);
+    const char *want = image_plain_sha256(pl);
+    if (!o || !o->verify_checksums || !want)
+        return 0;
+    char got[65];
+    int rc = image_hash_file(img, e->path, got, err);
+    if (rc)
+        return rc;
+    if (strcasecmp(got, want))
+        return image_problem(p, "module '%s' of '%s': sha-256 %s, its descriptor says %s",
+                             file, v->vib_id, got, want);
+    return 0;
+}
+
+static int image_check_vibs(struct esximg_image *img, const struct esximg_bootcfg_modules *mods,
+                            const char *kernel, const struct esximg_image_opts *o,
+                            struct esximg_err *err)
+{
+    struct esximg_image_problems *p = &img->problems;
+    if (!img->db)
+        return image_problem(p, "no image database (IMGDB.TGZ) on the image");
+    if (!img->db->profile && image_problem(p, "no image profile in %s", img->imgdb_module))
+        return ESXIMG_ENOMEM;
+    for (size_t i = 0; i < img->vib_count; i++) {
+        const struct esximg_image_vib *v = &img->vibs[i];
+        int rc = 0;
+        if (!v->desc)
+            rc = image_problem(p, "VIB '%s' is in the profile but has no descriptor in vibs/",
+                               v->vib_id);
+        else if (!v->entry && img->db->profile)
+            rc = image_problem(p, "VIB '%s' has a descriptor (vibs/%s) but is not in the "
+                               "profile", v->vib_id, v->xml_file);
+        for (size_t j = 0; !rc && v->desc && v->entry && j < v->desc->payload_count; j++)
+            if (image_is_module_type(v->desc->payloads[j].type))
+                rc = image_check_payload(img, v, &v->desc->payloads[j], mods, kernel, o, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int image_check(struct esximg_image *img, const struct esximg_image_opts *o,
+                       struct esximg_err *err)
+{
+    /* open may have recorded unreadable parts: keep those, redo the rest */
+    struct esximg_bootcfg_modules *mods = NULL;
+    char *kernel = NULL;
+    int rc = image_check_bootcfg(img, &mods, &kernel, err);
+    if (!rc)
+        rc = image_check_vibs(img, mods, kernel, o, err);
+    esximg_bootcfg_modules_free(mods);
+    free(kernel);
+    if (rc == ESXIMG_ENOMEM && err && err->code != ESXIMG_ENOMEM)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    return rc;
+}
+
+/* ---------------------------------------------------------------- drivers */
+
+/* Map and ids files by where ESXi looks for them. */
+static bool image_is_map_path(const char *path)
+{
+    return fnmatch("etc/vmware/*.map.d/*", path, FNM_PATHNAME) == 0;
+}
+
+static bool image_is_ids_path(const char *path)
+{
+    return fnmatch("usr/share/hwdata/*.pciids.d/*", path, FNM_PATHNAME) == 0;
+}
+
+static const char *image_strip_root(const char *path)
+{
+    while (path[0] == '/' || (path[0] == '.' && path[1] == '/'))
+        path += path[0] == '/' ? 1 : 2;
+    return path;
+}
+
+static bool image_vib_has_driver_files(const struct esximg_descriptor *d)
+{
+    for (size_t i = 0; i < d->file_count; i++) {
+        const char *f = image_strip_root(d->files[i]);
+        if (image_is_map_path(f) || image_is_ids_path(f))
+            return true;
+    }
+    return false;
+}
+
+/* Where one payload's driver files go, and what it was read from. */
+struct image_payload_ctx {
+    struct esximg_image_drivers *d;
+    const struct esximg_image_vib *vib;
+    const char *module;
+};
+
+static int image_add_map(struct image_payload_ctx *c, const char *path, const uint8_t *data,
+                         size_t len, struct esximg_err *err)
+{
+    struct esximg_drivermap_ropts ro = {.path = path};
+    struct esximg_drivermap *map;
+    struct esximg_err perr = {0};
+    if (esximg_drivermap_read(data, len, &ro, &map, &perr))
+        return image_problem(&c->d->problems, "%s: '%s': %s", c->module, path, perr.msg);
+    struct esximg_image_map *grown =
+        esx_realloc_array(c->d->maps, c->d->map_count + 1, sizeof *c->d->maps);
+    if (!grown) {
+        esximg_drivermap_free(map);
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    }
+    c->d->maps = grown;
+    struct esximg_image_map *m = &c->d->maps[c->d->map_count++];
+    m->vib = c->vib;
+    m->map = map;
+    m->module = esx_strdup(c->module);
+    m->path = esx_strdup(path);
+    if (!m->module || !m->path)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int image_add_ids(struct image_payload_ctx *c, const char *path, const uint8_t *data,
+                         size_t len, struct esximg_err *err)
+{
+    struct esximg_pciids *ids;
+    struct esximg_err perr = {0};
+    if (esximg_pciids_read(data, len, NULL, &ids, &perr))
+        return image_problem(&c->d->problems, "%s: '%s': %s", c->module, path, perr.msg);
+    struct esximg_image_ids *grown =
+        esx_realloc_array(c->d->ids, c->d->ids_count + 1, sizeof *c->d->ids);
+    if (!grown) {
+        esximg_pciids_free(ids);
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    }
+    c->d->ids = grown;
+    struct esximg_image_ids *m = &c->d->ids[c->d->ids_count++];
+    m->vib = c->vib;
+    m->ids = ids;
+    m->module = esx_strdup(c->module);
+    m->path = esx_strdup(path);
+    if (!m->module || !m->path)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int image_take_file(struct image_payload_ctx *c, const char *name, const uint8_t *data,
+                           size_t len, struct esximg_err *err)
+{
+    const char *path = image_strip_root(name);
+    if (image_is_map_path(path))
+        return image_add_map(c, path, data, len, err);
+    if (image_is_ids_path(path))
+        return image_add_ids(c, path, data, len, err);
+    return 0;
+}
+
+static int image_scan_vmtar(struct image_payload_ctx *c, const uint8_t *data, size_t len,
+                            struct esximg_err *err)
+{
+    struct esximg_vmtar *t;
+    struct esximg_err perr = {0};
+    if (esximg_vmtar_read(data, len, &t, &perr))
+        return image_problem(&c->d->problems, "%s: %s", c->module, perr.msg);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < t->entry_count; i++) {
+        const struct esximg_vmtar_entry *e = &t->entries[i];
+        if (e->typeflag == ESXIMG_VMTAR_DIR || e->typeflag == ESXIMG_VMTAR_SYMLINK)
+            continue;
+        rc = image_take_file(c, e->name, e->content, (size_t)e->size, err);
+    }
+    esximg_vmtar_free(t);
+    return rc;
+}
+
+/* A gzip'd GNU or POSIX tar payload, through libarchive. */
+static int image_scan_tar(struct image_payload_ctx *c, const uint8_t *data, size_t len,
+                          struct esximg_err *err)
+{
+    struct archive *a = archive_read_new();
+    if (!a)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    archive_read_support_filter_gzip(a);
+    archive_read_support_format_gnutar(a);
+    archive_read_support_format_tar(a);
+    int rc = 0;
+    if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+        rc = image_problem(&c->d->problems, "%s: %s", c->module, archive_error_string(a));
+        archive_read_free(a);
+        return rc;
+    }
+    struct archive_entry *ae;
+    int ar;
+    while (!rc && (ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+        const char *name = archive_entry_pathname(ae);
+        int64_t size = archive_entry_size(ae);
+        if (!name || archive_entry_filetype(ae) != AE_IFREG || size < 0 ||
+            !(image_is_map_path(image_strip_root(name)) ||
+              image_is_ids_path(image_strip_root(name))))
+            continue;
+        if ((uint64_t)size > ESX_MAX_TEXT_BYTES) {
+            rc = image_problem(&c->d->problems, "%s: '%s' is larger than a map may be",
+                               c->module, name);
+            break;
+        }
+        uint8_t *buf = malloc((size_t)size + 1);
+        if (!buf) {
+            rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+            break;
+        }
+        la_ssize_t got = archive_read_data(a, buf, (size_t)size);
+        if (got != (la_ssize_t)size)
+            rc = image_problem(&c->d->problems, "%s: '%s': %s", c->module, name,
+                               got < 0 ? archive_error_string(a) : "entry is truncated");
+        else
+            rc = image_take_file(c, name, buf, (size_t)size, err);
+        free(buf);
+    }
+    if (!rc && ar != ARCHIVE_EOF)
+        rc = image_problem(&c->d->problems, "%s: %s", c->module, archive_error_string(a));
+    archive_read_free(a);
+    return rc;
+}
+
+static int image_scan_payload(struct esximg_image *img, struct image_payload_ctx *c,
+                              const char *type, struct esximg_err *err)
+{
+    if (strcmp(type, "vgz") && strcmp(type, "tgz") && strcmp(type, "installer_vgz"))
+        return image_problem(&c->d->problems, "%s: payload type '%s' is not read for driver "
+                             "maps", c->module, type);
+    uint8_t *data;
+    size_t len;
+    int rc = esximg_iso_read_file(img->iso, c->module, IMAGE_MAX_DRIVER, &data, &len, err);
+    if (rc)
+        return rc;
+    bool gzipped = false;
+    int format = esximg_vmtar_sniff_data(data, len, &gzipped);
+    if (format == ESXIMG_TAR_VMTAR)
+        rc = image_scan_vmtar(c, data, len, err);
+    else if (format == ESXIMG_TAR_GNU || format == ESXIMG_TAR_USTAR)
+        rc = image_scan_tar(c, data, len, err);
+    else
+        rc = image_problem(&c->d->problems, "%s: neither a vmtar nor a tar", c->module);
+    free(data);
+    return rc;
+}
+
+int esximg_image_drivers(struct esximg_image *img, struct esximg_image_drivers **out,
+                         struct esximg_err *err)
+{
+    struct esximg_image_drivers *d = calloc(1, sizeof *d);
+    if (!d)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; !rc && i < img->vib_count; i++) {
+        const struct esximg_image_vib *v = &img->vibs[i];
+        if (!v->desc || !v->entry || !image_vib_has_driver_files(v->desc))
+            continue;
+        for (size_t j = 0; !rc && j < v->desc->payload_count; j++) {
+            const struct esximg_payload *pl = &v->desc->payloads[j];
+            const struct esximg_iso_entry *e = esximg_image_payload_entry(img, v, pl->name);
+            if (!e)
+                continue;   /* already a problem of the image */
+            struct image_payload_ctx c = {.d = d, .vib = v, .module = e->path};
+            rc = image_scan_payload(img, &c, pl->type, err);
+        }
+    }
+    if (rc == ESXIMG_ENOMEM && err && err->code != ESXIMG_ENOMEM)
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    if (rc) {
+        esximg_image_drivers_free(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+void esximg_image_drivers_free(struct esximg_image_drivers *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->map_count; i++) {
+        esximg_drivermap_free(d->maps[i].map);
+        free(d->maps[i].module);
+        free(d->maps[i].path);
+    }
+    free(d->maps);
+    for (size_t i = 0; i < d->ids_count; i++) {
+        esximg_pciids_free(d->ids[i].ids);
+        free(d->ids[i].module);
+        free(d->ids[i].path);
+    }
+    free(d->ids);
+    image_problems_clear(&d->problems);
+    free(d);
+}
+
+const char *esximg_image_vendor_name(const struct esximg_image_drivers *d, uint16_t vendor)
+{
+    for (size_t i = 0; i < d->ids_count; i++) {
+        const char *n = esximg_pciids_vendor_name(d->ids[i].ids, vendor);
+        if (n)
+            return n;
+    }
+    return NULL;
+}
+
+const char *esximg_image_device_name(const struct esximg_image_drivers *d, uint16_t vendor,
+                                     uint16_t device)
+{
+    for (size_t i = 0; i < d->ids_count; i++) {
+        const char *n = esximg_pciids_device_name(d->ids[i].ids, vendor, device);
+        if (n)
+            return n;
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- host check */
+
+static enum esximg_hcl_kind image_device_kind(const struct esximg_pci_device *dev)
+{
+    if (!dev->has_class)
+        return ESXIMG_HCL_OTHER;
+    if (dev->class_code >> 8 == 0x02)
+        return ESXIMG_HCL_NETWORK;
+    if (dev->class_code >> 8 == 0x01)
+        return ESXIMG_HCL_STORAGE;
+    return ESXIMG_HCL_OTHER;
+}
+
+/* vmklinux was removed in 7.0: its drivers never load there. */
+static bool image_class_loads(const struct esximg_image *img, enum esximg_map_class cls)
+{
+    return cls != ESXIMG_MAP_VMKLINUX || img->major == 0 || img->major < 7;
+}
+
+static const struct esximg_image_map *image_map_of(const struct esximg_image_drivers *d,
+                                                   const struct esximg_drivermap *map)
+{
+    for (size_t i = 0; i < d->map_count; i++)
+        if (d->maps[i].map == map)
+            return &d->maps[i];
+    return NULL;
+}
+
+int esximg_image_hcl(const struct esximg_image *img, const struct esximg_image_drivers *d,
+                     const struct esximg_pci_device *dev, struct esximg_hcl_result *out,
+                     struct esximg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->dev = *dev;
+    out->kind = image_device_kind(dev);
+    out->vendor_name = esximg_image_vendor_name(d, dev->vendor);
+    out->device_name = esximg_image_device_name(d, dev->vendor, dev->device);
+    const struct esximg_drivermap **maps = esx_malloc_array(d->map_count + 1, sizeof *maps);
+    if (!maps)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < d->map_count; i++)
+        maps[i] = d->maps[i].map;
+    struct esximg_map_match *all = NULL;
+    int rc = esximg_drivermap_match(maps, d->map_count, dev, &all, err);
+    free(maps);
+    if (rc)
+        return rc;
+    out->claims = esx_malloc_array(all->claim_count + 1, sizeof *out->claims);
+    if (!out->claims) {
+        esximg_map_match_free(all);
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    }
+    /* the winner among the drivers that can load; vmklinux claims stay listed */
+    struct esximg_map_match loadable = {.claims = esx_malloc_array(all->claim_count + 1,
+                                                                   sizeof *all->claims)};
+    if (!loadable.claims) {
+        esximg_map_match_free(all);
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < all->claim_count; i++) {
+        const struct esximg_map_claim *c = &all->claims[i];
+        struct esximg_hcl_claim *h = &out->claims[out->claim_count++];
+        h->driver = c->entry->driver;
+        h->map_class = c->map_class;
+        h->map = image_map_of(d, c->map);
+        h->line = c->entry->line;
+        h->loads = image_class_loads(img, c->map_class);
+        if (h->loads)
+            loadable.claims[loadable.claim_count++] = *c;
+    }
+    struct esximg_map_winner w;
+    esximg_drivermap_pick(&loadable, &w);
+    out->rule = w.rule;
+    out->inferred = w.inferred;
+    if (w.claim) {
+        out->verdict = ESXIMG_HCL_DRIVEN;
+        for (size_t i = 0; i < out->claim_count; i++)
+            if (out->claims[i].loads && out->claims[i].line == w.claim->entry->line &&
+                out->claims[i].driver == w.claim->entry->driver)
+                out->winner = &out->claims[i];
+    } else {
+        out->verdict = out->claim_count ? ESXIMG_HCL_WONT_LOAD : ESXIMG_HCL_NO_DRIVER;
+    }
+    free(loadable.claims);
+    esximg_map_match_free(all);
+    return 0;
+}
+
+void esximg_hcl_result_clear(struct esximg_hcl_result *r)
+{
+    free(r->claims);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,167 @@
+/* esximg/image.h: the model of an ESXi installer image (an ISO), built from its parts: the two
+ * BOOT.CFG copies, the image database (IMGDB.TGZ: VIB descriptors and the image profile), the
+ * El Torito boot entries and the boot modules; plus what its drivers claim.
+ *
+ * Opening reads only what every question needs (the ISO directory, the BOOT.CFG copies and
+ * IMGDB.TGZ).  Driver maps and .ids files live inside the driver payload modules and are read
+ * only by esximg_image_drivers(), and only from the payloads of VIBs whose file-list names a
+ * map or an ids file. */
+#ifndef ESXIMG_IMAGE_H
+#define ESXIMG_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esximg/bootcfg.h"
+#include "esximg/drivermap.h"
+#include "esximg/err.h"
+#include "esximg/imgdb.h"
+#include "esximg/iso.h"
+#include "esximg/pciids.h"
+#include "esximg/vib.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One VIB of the image: what the profile lists, joined with its descriptor in vibs/. */
+struct esximg_image_vib {
+    char *vib_id;
+    const struct esximg_profile_vib *entry;  /* the profile's <vib>, NULL when not listed */
+    char *xml_file;                          /* vibs/ file name, NULL when there is none */
+    struct esximg_descriptor *desc;          /* parsed xml, NULL when there is none */
+    enum esximg_acceptance acceptance;       /* from the descriptor */
+};
+
+/* A problem found by esximg_image_open or esximg_image_check, as one line of text. */
+struct esximg_image_problems {
+    size_t count;
+    char **items;
+};
+
+struct esximg_image {
+    struct esximg_iso *iso;
+    struct esximg_bootcfg *bootcfg;          /* /BOOT.CFG (BIOS); NULL when absent */
+    struct esximg_bootcfg *efi_bootcfg;      /* /EFI/BOOT/BOOT.CFG (UEFI); NULL when absent */
+    char *imgdb_module;                      /* ISO path of the image database module */
+    struct esximg_imgdb *db;                 /* NULL when the image has none */
+    size_t vib_count;
+    struct esximg_image_vib *vibs;           /* sorted bytewise by vib-id */
+    char *version;                           /* "7.0.3" from esx-base (else BOOT.CFG build=) */
+    char *build;                             /* "18644231", or NULL */
+    unsigned major, minor;                   /* 0.0 when unknown */
+    bool bios_boot;                          /* an El Torito entry for x86 BIOS */
+    bool uefi_boot;                          /* an El Torito entry for UEFI (0xEF) */
+    bool community_vibs;                     /* a VIB below partner: Secure Boot must be off */
+    /* Consistency problems, found when the image is opened:
+     * - a module named in BOOT.CFG (or its kernel) missing from the ISO;
+     * - no BOOT.CFG, or the two copies differing;
+     * - no image database or profile, a descriptor that does not parse;
+     * - a VIB the profile lists without a vibs/ descriptor, or a descriptor it does not list;
+     * - a boot-module payload (vgz, tgz, installer_vgz, vzstd, boot) the profile maps to no
+     *   file, to a file missing from the ISO, or to one BOOT.CFG does not load;
+     * - a module whose size (and, with verify_checksums, sha-256) differs from its
+     *   descriptor. */
+    struct esximg_image_problems problems;
+};
+
+struct esximg_image_opts {
+    /* Opening also hashes every payload module (sha-256 as stored) and compares it
+     * with its descriptor: this reads the whole image. Sizes are always compared. */
+    bool verify_checksums;
+};
+
+/* Opens an installer ISO read-only and builds the model. Fails only when the file is not an
+ * ISO or cannot be read; an ISO that is not an ESXi image opens with problems recorded. */
+int esximg_image_open(const char *path, const struct esximg_image_opts *o,
+                      struct esximg_image **out, struct esximg_err *err);
+void esximg_image_free(struct esximg_image *img);
+
+/* The VIB of that id or name, or NULL. */
+const struct esximg_image_vib *esximg_image_find_vib(const struct esximg_image *img,
+                                                     const char *id_or_name);
+/* The ISO file a payload of a VIB is stored in ("/NE1000.V00"), or NULL. */
+const struct esximg_iso_entry *esximg_image_payload_entry(const struct esximg_image *img,
+                                                          const struct esximg_image_vib *v,
+                                                          const char *payload_name);
+
+/* ---------------------------------------------------------------- drivers */
+
+struct esximg_image_map {
+    const struct esximg_image_vib *vib;      /* the VIB that ships it */
+    char *module;                            /* ISO path of its payload module */
+    char *path;                              /* path inside the payload */
+    struct esximg_drivermap *map;
+};
+
+struct esximg_image_ids {
+    const struct esximg_image_vib *vib;
+    char *module;
+    char *path;
+    struct esximg_pciids *ids;
+};
+
+struct esximg_image_drivers {
+    size_t map_count;
+    struct esximg_image_map *maps;           /* by VIB order, then path */
+    size_t ids_count;
+    struct esximg_image_ids *ids;
+    struct esximg_image_problems problems;   /* payloads that could not be read */
+};
+
+/* Reads the driver maps and .ids files of the image's driver payloads. */
+int esximg_image_drivers(struct esximg_image *img, struct esximg_image_drivers **out,
+                         struct esximg_err *err);
+void esximg_image_drivers_free(struct esximg_image_drivers *d);
+
+/* Names from the image's .ids files (borrowed), or NULL. */
+const char *esximg_image_vendor_name(const struct esximg_image_drivers *d, uint16_t vendor);
+const char *esximg_image_device_name(const struct esximg_image_drivers *d, uint16_t vendor,
+                                     uint16_t device);
+
+/* ---------------------------------------------------------------- host check */
+
+enum esximg_hcl_verdict {
+    ESXIMG_HCL_DRIVEN = 0,      /* a driver that loads on this image claims it */
+    ESXIMG_HCL_WONT_LOAD,       /* only vmklinux drivers claim it, on 7.0 or later */
+    ESXIMG_HCL_NO_DRIVER,       /* nothing claims it */
+};
+
+enum esximg_hcl_kind {
+    ESXIMG_HCL_OTHER = 0,
+    ESXIMG_HCL_NETWORK,         /* PCI class 02xx */
+    ESXIMG_HCL_STORAGE,         /* PCI class 01xx */
+};
+
+struct esximg_hcl_claim {
+    const char *driver;         /* borrowed from the drivers model */
+    enum esximg_map_class map_class;
+    const struct esximg_image_map *map;
+    size_t line;
+    bool loads;                 /* false for vmklinux on 7.0+ */
+};
+
+struct esximg_hcl_result {
+    struct esximg_pci_device dev;
+    enum esximg_hcl_kind kind;
+    enum esximg_hcl_verdict verdict;
+    const struct esximg_hcl_claim *winner;   /* into claims; NULL when nothing loads */
+    enum esximg_map_rule rule;               /* why the winner won */
+    bool inferred;                           /* the choice rested on an inferred rule */
+    size_t claim_count;
+    struct esximg_hcl_claim *claims;         /* best first */
+    const char *vendor_name, *device_name;   /* from the image's .ids, NULL when unknown */
+};
+
+/* Decides which driver of the image claims the device, by ESXi's order (OEM > IHV > native >
+ * vmklinux > fallback; vmklinux never on 7.0+; see docs/hcl-rules.md). */
+int esximg_image_hcl(const struct esximg_image *img, const struct esximg_image_drivers *d,
+                     const struct esximg_pci_device *dev, struct esximg_hcl_result *out,
+                     struct esximg_err *err);
+void esximg_hcl_result_clear(struct esximg_hcl_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

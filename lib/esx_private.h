@@ -136,4 +136,21 @@ int esx_digest_update(struct esx_digest *d, const void *data, size_t len,
 int esx_digest_final_hex(struct esx_digest *d, char *out, struct esximg_err *err);
 void esx_digest_free(struct esx_digest *d);
 
+/* ---- gnutar.c: the one GNU tar writer (IMGDB.TGZ, tgz payloads) ---- */
+#define ESX_TAR_NAME_MAX 99u      /* VISOR_PATH_LIMIT; a directory counts its '/' */
+enum esx_tar_type { ESX_TAR_FILE = '0', ESX_TAR_SYMLINK = '2', ESX_TAR_DIR = '5' };
+struct esx_tar_member {
+    const char *path;       /* without "./" in front and without a final '/' */
+    enum esx_tar_type type;
+    unsigned mode;          /* permission bits with setuid/setgid/sticky (07777) */
+    const char *link;       /* the target of a symlink */
+    const void *data;       /* file content */
+    size_t len;
+};
+/* Appends an uncompressed GNU tar ("ustar  \0", no pax headers) of the members, in the order
+ * given, to `out`: owner root 0/0, every mtime `mtime` (0 .. 8^11-1), names of at most
+ * ESX_TAR_NAME_MAX bytes (ELIMIT), libarchive's 10240-byte end padding. Deterministic. */
+int esx_gnutar_write(const struct esx_tar_member *members, size_t count, int64_t mtime,
+                     struct esx_buf *out, struct esximg_err *err);
+
 #endif

@@ -1961,72 +1961,28 @@ static int imgdb_wlist_build(const struct esximg_imgdb *db, struct imgdb_wlist *
     return imgdb_check_sorted(l->m, l->count, true, err);
 }
 
-static la_ssize_t imgdb_write_cb(struct archive *a, void *client, const void *buf, size_t n)
-{
-    (void)a;
-    struct esx_buf *b = client;
-    return esx_buf_append(b, buf, n, NULL) ? -1 : (la_ssize_t)n;
-}
-
-static int imgdb_write_member(struct archive *a, struct archive_entry *e,
-                              const struct imgdb_member *m, int64_t mtime,
-                              struct esximg_err *err)
-{
-    size_t len = strlen(m->path);
-    if (len + (m->is_dir ? 1 : 0) > IMGDB_NAME_MAX)
-        return esximg_err_set(err, ESXIMG_ELIMIT, "member '%s': name longer than %u bytes",
-                              m->path, IMGDB_NAME_MAX);
-    char name[IMGDB_NAME_MAX + 2];
-    snprintf(name, sizeof name, "%s%s", m->path, m->is_dir ? "/" : "");
-    archive_entry_clear(e);
-    archive_entry_copy_pathname(e, name);
-    archive_entry_set_filetype(e, m->is_dir ? AE_IFDIR : AE_IFREG);
-    archive_entry_set_perm(e, m->is_dir ? 0755 : 0644);
-    archive_entry_set_size(e, m->is_dir ? 0 : (la_int64_t)m->len);
-    archive_entry_set_mtime(e, (time_t)mtime, 0);
-    archive_entry_set_uid(e, 0);
-    archive_entry_set_gid(e, 0);
-    archive_entry_copy_uname(e, "root");
-    archive_entry_copy_gname(e, "root");
-    if (archive_write_header(a, e) != ARCHIVE_OK)
-        return esximg_err_set(err, ESXIMG_EIO, "member '%s': cannot write the header: %s",
-                              m->path, archive_error_string(a) ? archive_error_string(a) : "");
-    if (!m->is_dir && m->len &&
-        archive_write_data(a, m->data, m->len) != (la_ssize_t)m->len)
-        return esximg_err_set(err, ESXIMG_EIO, "member '%s': cannot write the data: %s",
-                              m->path, archive_error_string(a) ? archive_error_string(a) : "");
-    return 0;
-}
-
+/* The sorted list as tar members, a folder listed twice written once. */
 static int imgdb_write_tar(const struct imgdb_wlist *l, int64_t mtime, struct esx_buf *tar,
                            struct esximg_err *err)
 {
-    struct archive *a = archive_write_new();
-    struct archive_entry *e = archive_entry_new();
-    int rc = 0;
-    if (!a || !e) {
-        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-        goto out;
-    }
-    if (archive_write_set_format_gnutar(a) != ARCHIVE_OK ||
-        archive_write_add_filter_none(a) != ARCHIVE_OK ||
-        archive_write_open(a, tar, NULL, imgdb_write_cb, NULL) != ARCHIVE_OK) {
-        rc = esximg_err_set(err, ESXIMG_EIO, "cannot start the tar writer: %s",
-                            archive_error_string(a) ? archive_error_string(a) : "");
-        goto out;
-    }
-    for (size_t i = 0; i < l->count && !rc; i++) {
+    struct esx_tar_member *t = esx_malloc_array(l->count ? l->count : 1, sizeof *t);
+    if (!t)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < l->count; i++) {
         if (i > 0 && strcmp(l->m[i - 1].path, l->m[i].path) == 0)
             continue;  /* a folder listed twice */
-        rc = imgdb_write_member(a, e, &l->m[i], mtime, err);
+        const struct imgdb_member *m = &l->m[i];
+        t[n++] = (struct esx_tar_member){
+            .path = m->path,
+            .type = m->is_dir ? ESX_TAR_DIR : ESX_TAR_FILE,
+            .mode = m->is_dir ? 0755 : 0644,
+            .data = m->data,
+            .len = m->is_dir ? 0 : m->len,
+        };
     }
-    if (!rc && archive_write_close(a) != ARCHIVE_OK)
-        rc = esximg_err_set(err, ESXIMG_EIO, "cannot finish the tar: %s",
-                            archive_error_string(a) ? archive_error_string(a) : "");
-out:
-    archive_entry_free(e);
-    if (a)
-        archive_write_free(a);
+    int rc = esx_gnutar_write(t, n, mtime, tar, err);
+    free(t);
     return rc;
 }
 

@@ -9,15 +9,20 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <zlib.h>
 
 #include "esx_private.h"
 #include "esximg/depot.h"
+#include "esximg/imgdb.h"
 #include "esximg/io.h"
+#include "esximg/modname.h"
+#include "esximg/vibauthor.h"
 
 /* Warnings kept on the model; past this one more says how many were dropped. */
 #define DEPOT_MAX_WARNINGS   100u
@@ -1095,5 +1100,743 @@ int esximg_depot_extract(const struct esximg_depot_vib *v, const char *dir, bool
 out:
     free(name);
     free(path);
+    return rc;
+}
+
+/* ================================================================ writing */
+
+#define DEPOT_ZIP_MAX ((uint64_t)UINT32_MAX)   /* no zip64 */
+#define DEPOT_DEFAULT_PLATFORM "5.*"
+
+/* ---- a deterministic zip: deflate, DOS times from UTC, no extra fields */
+
+struct depot_zipw {
+    struct esx_buf body;
+    struct esx_buf central;
+    size_t count;
+    uint16_t dos_time, dos_date;
+};
+
+static void depot_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void depot_zipw_init(struct depot_zipw *z, int64_t mtime)
+{
+    esx_buf_init(&z->body, 0);
+    esx_buf_init(&z->central, 0);
+    z->count = 0;
+    struct tm tm;
+    time_t t = (time_t)mtime;
+    /* DOS dates run from 1980 to 2107; times are even seconds */
+    if (mtime < 315532800 || (int64_t)t != mtime || !gmtime_r(&t, &tm) || tm.tm_year > 207) {
+        bool late = mtime >= 315532800;
+        tm = (struct tm){ .tm_year = late ? 207 : 80, .tm_mon = late ? 11 : 0,
+                          .tm_mday = late ? 31 : 1, .tm_hour = late ? 23 : 0,
+                          .tm_min = late ? 59 : 0, .tm_sec = late ? 58 : 0 };
+    }
+    z->dos_time = (uint16_t)((tm.tm_hour << 11) | (tm.tm_min << 5) | (tm.tm_sec / 2));
+    z->dos_date = (uint16_t)(((tm.tm_year - 80) << 9) | ((tm.tm_mon + 1) << 5) | tm.tm_mday);
+}
+
+static void depot_zipw_free(struct depot_zipw *z)
+{
+    esx_buf_free(&z->body);
+    esx_buf_free(&z->central);
+}
+
+static int depot_deflate(const void *data, size_t len, uint8_t **out, size_t *out_len,
+                         struct esximg_err *err)
+{
+    z_stream s;
+    memset(&s, 0, sizeof s);
+    if (deflateInit2(&s, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "cannot start zlib");
+    uLong bound = deflateBound(&s, (uLong)len);
+    uint8_t *buf = malloc(bound ? bound : 1);
+    int rc = 0;
+    if (!buf) {
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        goto out;
+    }
+    s.next_in = (Bytef *)(uintptr_t)data;
+    s.avail_in = (uInt)len;
+    s.next_out = buf;
+    s.avail_out = (uInt)bound;
+    if (deflate(&s, Z_FINISH) != Z_STREAM_END) {
+        rc = esximg_err_set(err, ESXIMG_EINVAL, "zlib could not compress the data");
+        goto out;
+    }
+    *out = buf;
+    *out_len = s.total_out;
+    buf = NULL;
+out:
+    free(buf);
+    deflateEnd(&s);
+    return rc;
+}
+
+/* The 26 bytes shared by a local header (after its signature) and a central entry (after
+ * its signature and version made by). */
+static void depot_zip_common(uint8_t *p, const struct depot_zipw *z, uint16_t flags,
+                             uint32_t crc, size_t csize, size_t usize, size_t name_len)
+{
+    depot_put16(p, 20);
+    depot_put16(p + 2, flags);
+    depot_put16(p + 4, 8);
+    depot_put16(p + 6, z->dos_time);
+    depot_put16(p + 8, z->dos_date);
+    esx_put_le32(p + 10, crc);
+    esx_put_le32(p + 14, (uint32_t)csize);
+    esx_put_le32(p + 18, (uint32_t)usize);
+    depot_put16(p + 22, (uint16_t)name_len);
+    depot_put16(p + 24, 0);
+}
+
+static int depot_zipw_add(struct depot_zipw *z, const char *name, const void *data, size_t len,
+                          struct esximg_err *err)
+{
+    size_t name_len = strlen(name);
+    if (len > DEPOT_ZIP_MAX || z->body.len > DEPOT_ZIP_MAX || z->count >= 65535 ||
+        name_len > 65535)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "member '%s': the zip would need zip64",
+                              name);
+    uint16_t flags = 0;
+    for (size_t i = 0; i < name_len; i++)
+        if ((unsigned char)name[i] >= 0x80)
+            flags = 0x0800;   /* UTF-8 name */
+    uint8_t *packed = NULL;
+    size_t packed_len = 0;
+    int rc = depot_deflate(data, len, &packed, &packed_len, err);
+    if (rc)
+        return rc;
+    uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
+    for (size_t done = 0; done < len;) {
+        uInt n = (uInt)(len - done > UINT32_MAX / 2 ? UINT32_MAX / 2 : len - done);
+        crc = (uint32_t)crc32(crc, (const Bytef *)data + done, n);
+        done += n;
+    }
+    uint32_t offset = (uint32_t)z->body.len;
+    uint8_t local[30], central[46];
+    esx_put_le32(local, 0x04034b50);
+    depot_zip_common(local + 4, z, flags, crc, packed_len, len, name_len);
+    esx_put_le32(central, 0x02014b50);
+    depot_put16(central + 4, (3 << 8) | 20);            /* made on Unix, zip 2.0 */
+    depot_zip_common(central + 6, z, flags, crc, packed_len, len, name_len);
+    memset(central + 32, 0, 6);                          /* comment, disk, internal attrs */
+    esx_put_le32(central + 38, (uint32_t)0100644 << 16); /* -rw-r--r-- */
+    esx_put_le32(central + 42, offset);
+    if (!(rc = esx_buf_append(&z->body, local, sizeof local, err)) &&
+        !(rc = esx_buf_append(&z->body, name, name_len, err)) &&
+        !(rc = esx_buf_append(&z->body, packed, packed_len, err)) &&
+        !(rc = esx_buf_append(&z->central, central, sizeof central, err)))
+        rc = esx_buf_append(&z->central, name, name_len, err);
+    free(packed);
+    if (!rc && z->body.len > DEPOT_ZIP_MAX)
+        rc = esximg_err_set(err, ESXIMG_ELIMIT, "the zip would need zip64");
+    if (!rc)
+        z->count++;
+    return rc;
+}
+
+static int depot_zipw_finish(struct depot_zipw *z, uint8_t **out, size_t *out_len,
+                             struct esximg_err *err)
+{
+    uint8_t end[22];
+    if ((uint64_t)z->body.len + z->central.len > DEPOT_ZIP_MAX)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "the zip would need zip64");
+    esx_put_le32(end, 0x06054b50);
+    depot_put16(end + 4, 0);
+    depot_put16(end + 6, 0);
+    depot_put16(end + 8, (uint16_t)z->count);
+    depot_put16(end + 10, (uint16_t)z->count);
+    esx_put_le32(end + 12, (uint32_t)z->central.len);
+    esx_put_le32(end + 16, (uint32_t)z->body.len);
+    depot_put16(end + 20, 0);
+    int rc = esx_buf_append(&z->body, z->central.data ? z->central.data : "", z->central.len,
+                            err);
+    if (!rc)
+        rc = esx_buf_append(&z->body, end, sizeof end, err);
+    if (rc)
+        return rc;
+    *out = (uint8_t *)esx_buf_take(&z->body, out_len);
+    return *out ? 0 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+}
+
+/* ---- the members, collected then written sorted */
+
+struct depot_wmember {
+    char *name;
+    uint8_t *data;        /* owned, or NULL when `borrowed` */
+    const void *borrowed;
+    size_t len;
+};
+
+struct depot_wlist {
+    struct depot_wmember *m;
+    size_t count, cap;
+};
+
+static void depot_wlist_free(struct depot_wlist *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        free(l->m[i].name);
+        free(l->m[i].data);
+    }
+    free(l->m);
+}
+
+/* Adds a member; takes `name` and `data` (freed on failure too). */
+static int depot_wlist_take(struct depot_wlist *l, char *name, uint8_t *data,
+                            const void *borrowed, size_t len, struct esximg_err *err)
+{
+    int rc = name ? 0 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    if (!rc)
+        rc = depot_grow((void **)&l->m, &l->cap, l->count, sizeof *l->m, err);
+    if (rc) {
+        free(name);
+        free(data);
+        return rc;
+    }
+    l->m[l->count++] = (struct depot_wmember){ name, data, borrowed, len };
+    return 0;
+}
+
+static int depot_wmember_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct depot_wmember *)a)->name,
+                  ((const struct depot_wmember *)b)->name);
+}
+
+static int depot_wlist_zip(struct depot_wlist *l, int64_t mtime, uint8_t **out,
+                           size_t *out_len, struct esximg_err *err)
+{
+    struct depot_zipw z;
+    depot_zipw_init(&z, mtime);
+    if (l->count)
+        qsort(l->m, l->count, sizeof *l->m, depot_wmember_cmp);
+    int rc = 0;
+    for (size_t i = 0; i < l->count && !rc; i++) {
+        if (i > 0 && strcmp(l->m[i - 1].name, l->m[i].name) == 0)
+            rc = esximg_err_set(err, ESXIMG_EINVAL, "member '%s' twice", l->m[i].name);
+        else
+            rc = depot_zipw_add(&z, l->m[i].name, l->m[i].data ? (const void *)l->m[i].data
+                                : l->m[i].borrowed, l->m[i].len, err);
+    }
+    if (!rc)
+        rc = depot_zipw_finish(&z, out, out_len, err);
+    depot_zipw_free(&z);
+    return rc;
+}
+
+/* ---- XML */
+
+static int depot_put_text(struct esx_buf *b, const char *s, struct esximg_err *err)
+{
+    int rc = 0;
+    for (; s && *s && !rc; s++) {
+        switch (*s) {
+        case '&': rc = esx_buf_puts(b, "&amp;", err); break;
+        case '<': rc = esx_buf_puts(b, "&lt;", err); break;
+        case '>': rc = esx_buf_puts(b, "&gt;", err); break;
+        case '"': rc = esx_buf_puts(b, "&quot;", err); break;
+        default: rc = esx_buf_append(b, s, 1, err); break;
+        }
+    }
+    return rc;
+}
+
+/* "<indent><tag>text</tag>\n" */
+static int depot_put_elem(struct esx_buf *b, int indent, const char *tag, const char *text,
+                          struct esximg_err *err)
+{
+    int rc = esx_buf_printf(b, err, "%*s<%s>", indent, "", tag);
+    if (!rc)
+        rc = depot_put_text(b, text, err);
+    if (!rc)
+        rc = esx_buf_printf(b, err, "</%s>\n", tag);
+    return rc;
+}
+
+static int depot_index_xml(const char *name, const char *code, struct esx_buf *b,
+                           struct esximg_err *err)
+{
+    int rc = esx_buf_puts(b, "<vendorList>\n  <vendor>\n", err);
+    if (!rc)
+        rc = depot_put_elem(b, 4, "name", name, err);
+    if (!rc)
+        rc = depot_put_elem(b, 4, "code", code, err);
+    if (!rc)
+        rc = esx_buf_puts(b, "    <indexfile>vendor-index.xml</indexfile>\n"
+                          "    <patchUrl></patchUrl>\n"
+                          "    <relativePath></relativePath>\n"
+                          "    <content>\n"
+                          "      <name>VMware ESX</name>\n"
+                          "      <type>http://www.vmware.com/depotmanagement/esx</type>\n"
+                          "    </content>\n"
+                          "  </vendor>\n"
+                          "</vendorList>\n", err);
+    return rc;
+}
+
+static int depot_vendor_index_xml(const char *platform, struct esx_buf *b,
+                                  struct esximg_err *err)
+{
+    int rc = esx_buf_puts(b, "<metaList>\n  <metadata>\n"
+                          "    <productId>embeddedEsx</productId>\n", err);
+    if (!rc)
+        rc = depot_put_elem(b, 4, "version", platform, err);
+    if (!rc)
+        rc = esx_buf_puts(b, "    <locale></locale>\n"
+                          "    <url>metadata.zip</url>\n"
+                          "    <channelName>default</channelName>\n"
+                          "  </metadata>\n"
+                          "</metaList>\n", err);
+    return rc;
+}
+
+/* ---- one VIB of the bundle */
+
+struct depot_wvib {
+    struct esximg_vib *vib;
+    const uint8_t *bytes;
+    size_t len;
+    char *vib_id;
+    char *path;             /* vib20/<name>/<vib-id>.vib */
+    char sha256[65];
+    char *meta_name;        /* vibs/<name>-<n>.xml */
+};
+
+static void depot_wvibs_free(struct depot_wvib *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        esximg_vib_free(v[i].vib);
+        free(v[i].vib_id);
+        free(v[i].path);
+        free(v[i].meta_name);
+    }
+    free(v);
+}
+
+static bool depot_safe_part(const char *s)
+{
+    return s && *s && s[0] != '.' && !strchr(s, '/') && !strchr(s, '\\');
+}
+
+static int depot_wvib_open(struct depot_wvib *w, const struct esximg_depot_input *in,
+                           struct esximg_err *err)
+{
+    int rc = esximg_vib_read(in->data, in->len, &w->vib, err);
+    if (rc)
+        return rc;
+    w->bytes = in->data;
+    w->len = in->len;
+    const struct esximg_descriptor *d = w->vib->desc;
+    if (!(w->vib_id = esximg_descriptor_vib_id(d)))
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    if (!depot_safe_part(d->name) || !depot_safe_part(w->vib_id))
+        return esximg_err_set(err, ESXIMG_EUNSAFE, "vib id '%s' is not a safe file name",
+                              w->vib_id);
+    struct esx_buf b;
+    esx_buf_init(&b, ESX_MAX_PATH_BYTES);
+    rc = esx_buf_printf(&b, err, "vib20/%s/%s.vib", d->name, w->vib_id);
+    w->path = esx_buf_take(&b, NULL);
+    if (rc || !w->path)
+        return rc ? rc : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    return esx_digest_hex(ESX_SHA256, in->data, in->len, w->sha256, err);
+}
+
+/* vibs/<name>-<n>.xml: the descriptor's bytes with the three depot elements before </vib> */
+static int depot_meta_vib_xml(const struct depot_wvib *w, uint8_t **out, size_t *out_len,
+                              struct esximg_err *err)
+{
+    const char *xml = (const char *)w->vib->descriptor_bytes;
+    size_t len = w->vib->descriptor_len, close = len;
+    static const char tail[] = "</vib>";
+    const size_t tail_len = sizeof tail - 1;
+    while (close >= tail_len && memcmp(xml + close - tail_len, tail, tail_len) != 0)
+        close--;
+    if (close < tail_len)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "descriptor has no '</vib>'");
+    close -= tail_len;
+    struct esx_buf b;
+    esx_buf_init(&b, 0);
+    int rc = esx_buf_append(&b, xml, close, err);
+    if (!rc)
+        rc = esx_buf_puts(&b, "<relative-path>", err);
+    if (!rc)
+        rc = depot_put_text(&b, w->path, err);
+    if (!rc)
+        rc = esx_buf_printf(&b, err, "</relative-path><packed-size>%zu</packed-size>"
+                            "<checksum checksum-type=\"sha-256\">%s</checksum>", w->len,
+                            w->sha256);
+    if (!rc)
+        rc = esx_buf_append(&b, xml + close, len - close, err);
+    if (rc) {
+        esx_buf_free(&b);
+        return rc;
+    }
+    *out = (uint8_t *)esx_buf_take(&b, out_len);
+    return *out ? 0 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+}
+
+/* ---- bulletins */
+
+struct depot_wctx {
+    const struct esximg_depot_wopts *o;
+    struct depot_wvib *vibs;
+    size_t vib_count;
+    char date[48];          /* the mtime as a date */
+    struct esximg_bulletin **bulletins;
+    size_t bulletin_count;
+    size_t *first_vib;      /* per bulletin: its first VIB; with one component all VIBs */
+};
+
+static int depot_bulletin(struct depot_wctx *c, size_t first, size_t count,
+                          struct esximg_bulletin **out, struct esximg_err *err)
+{
+    const struct esximg_descriptor *d = c->vibs[first].vib->desc;
+    const struct esximg_depot_wopts *o = c->o;
+    struct esximg_bulletin_spec spec = {
+        .component_name = o->component_name ? o->component_name : d->name,
+        .version = o->component_name ? o->component_version : d->version,
+        .vendor = o->vendor_name ? o->vendor_name : d->vendor,
+        .summary = d->summary,
+        .description = d->description,
+        .release_date = o->release_date ? o->release_date
+                        : d->release_date ? d->release_date : c->date,
+        .platform_version = o->platform_version ? o->platform_version
+                            : DEPOT_DEFAULT_PLATFORM,
+        .vib_id = c->vibs[first].vib_id,
+    };
+    struct esximg_bulletin *b = NULL;
+    int rc = esximg_bulletin_new(&spec, &b, err);
+    for (size_t i = first + 1; i < first + count && !rc; i++) {
+        char **grown = esx_realloc_array(b->vib_ids, b->vib_count + 1, sizeof *grown);
+        if (!grown || !(grown[b->vib_count] = esx_strdup(c->vibs[i].vib_id))) {
+            if (grown)
+                b->vib_ids = grown;
+            rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+            break;
+        }
+        b->vib_ids = grown;
+        b->vib_count++;
+    }
+    if (rc) {
+        esximg_bulletin_free(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+static int depot_put_constraints(struct esx_buf *b, const char *name, const char *item,
+                                 const struct esximg_constraint_list *l, struct esximg_err *err)
+{
+    if (l->count == 0)
+        return esx_buf_printf(b, err, "          <%s/>\n", name);
+    int rc = esx_buf_printf(b, err, "          <%s>\n", name);
+    for (size_t i = 0; i < l->count && !rc; i++) {
+        rc = esx_buf_printf(b, err, "            <%s name=\"", item);
+        if (!rc)
+            rc = depot_put_text(b, l->items[i].name, err);
+        if (!rc && l->items[i].relation) {
+            rc = esx_buf_puts(b, "\" relation=\"", err);
+            if (!rc)
+                rc = depot_put_text(b, l->items[i].relation, err);
+        }
+        if (!rc && l->items[i].version) {
+            rc = esx_buf_puts(b, "\" version=\"", err);
+            if (!rc)
+                rc = depot_put_text(b, l->items[i].version, err);
+        }
+        if (!rc)
+            rc = esx_buf_puts(b, "\"/>\n", err);
+    }
+    if (!rc)
+        rc = esx_buf_printf(b, err, "          </%s>\n", name);
+    return rc;
+}
+
+/* One <vib> of a vmware.xml bulletin's vibList, in the layout of VMware's own. */
+static int depot_put_vmware_vib(struct esx_buf *b, const struct depot_wvib *w,
+                                const char *platform, struct esximg_err *err)
+{
+    const struct esximg_descriptor *d = w->vib->desc;
+    int rc = esx_buf_puts(b, "      <vib>\n", err);
+    const struct { const char *tag, *text; } items[] = {
+        { "vibID", w->vib_id }, { "name", d->name }, { "version", d->version },
+        { "vendor", d->vendor }, { "vibType", d->type }, { "summary", d->summary },
+    };
+    for (size_t i = 0; i < sizeof items / sizeof items[0] && !rc; i++)
+        rc = depot_put_elem(b, 8, items[i].tag, items[i].text ? items[i].text : "", err);
+    if (!rc)
+        rc = esx_buf_printf(b, err, "        <systemReqs>\n          <maintenanceMode>%s"
+                            "</maintenanceMode>\n          <swPlatform locale=\"\" version=\"",
+                            d->maintenance_mode ? "true" : "false");
+    if (!rc)
+        rc = depot_put_text(b, platform, err);
+    if (!rc)
+        rc = esx_buf_puts(b, "\" productLineID=\"embeddedEsx\"/>\n        </systemReqs>\n"
+                          "        <relationships>\n", err);
+    const struct esximg_constraint_list *lists[] = { &d->depends, &d->conflicts, &d->replaces,
+                                                     &d->provides, &d->compatible_with };
+    static const char *const names[] = { "depends", "conflicts", "replaces", "provides",
+                                         "compatibleWith" };
+    for (size_t i = 0; i < 5 && !rc; i++)
+        rc = depot_put_constraints(b, names[i], i == 3 ? "provide" : "constraint", lists[i],
+                                   err);
+    if (!rc)
+        rc = esx_buf_printf(b, err, "        </relationships>\n        <postInstall>\n"
+                            "          <rebootRequired>%s</rebootRequired>\n"
+                            "          <hostdRestart>false</hostdRestart>\n"
+                            "        </postInstall>\n        <softwareTags>\n",
+                            d->live_install_allowed ? "false" : "true");
+    for (size_t i = 0; i < d->tag_count && !rc; i++)
+        rc = depot_put_elem(b, 10, "tag", d->tags[i], err);
+    if (!rc)
+        rc = esx_buf_puts(b, "        </softwareTags>\n        <vibFile>\n"
+                          "          <sourceUrl></sourceUrl>\n", err);
+    if (!rc)
+        rc = depot_put_elem(b, 10, "relativePath", w->path, err);
+    if (!rc)
+        rc = esx_buf_printf(b, err, "          <packedSize>%zu</packedSize>\n"
+                            "          <checksum>\n"
+                            "            <checksumType>sha-256</checksumType>\n"
+                            "            <checksum>%s</checksum>\n"
+                            "          </checksum>\n        </vibFile>\n      </vib>\n",
+                            w->len, w->sha256);
+    return rc;
+}
+
+static int depot_put_vmware_bulletin(struct esx_buf *b, const struct depot_wctx *c,
+                                     const struct esximg_bulletin *bl, size_t first,
+                                     size_t count, struct esximg_err *err)
+{
+    const struct { const char *tag, *text; } head[] = {
+        { "id", bl->id }, { "vendor", bl->vendor }, { "summary", bl->summary },
+        { "severity", bl->severity }, { "category", bl->category },
+        { "urgency", bl->urgency }, { "releaseType", bl->release_type },
+        { "description", bl->description },
+    };
+    int rc = esx_buf_puts(b, "  <bulletin>\n", err);
+    for (size_t i = 0; i < sizeof head / sizeof head[0] && !rc; i++)
+        if (head[i].text)
+            rc = depot_put_elem(b, 4, head[i].tag, head[i].text, err);
+    const char *platform = c->o->platform_version ? c->o->platform_version
+                                                  : DEPOT_DEFAULT_PLATFORM;
+    if (!rc && bl->has_name_spec) {
+        rc = esx_buf_puts(b, "    <componentNameSpec name=\"", err);
+        if (!rc)
+            rc = depot_put_text(b, bl->component_name, err);
+        if (!rc)
+            rc = esx_buf_puts(b, "\" uiString=\"", err);
+        if (!rc)
+            rc = depot_put_text(b, bl->component_ui_name, err);
+        if (!rc)
+            rc = esx_buf_puts(b, "\"/>\n    <componentVersionSpec version=\"", err);
+        if (!rc)
+            rc = depot_put_text(b, bl->component_version, err);
+        if (!rc)
+            rc = esx_buf_puts(b, "\" uiString=\"", err);
+        if (!rc)
+            rc = depot_put_text(b, bl->component_ui_version, err);
+        if (!rc)
+            rc = esx_buf_puts(b, "\"/>\n", err);
+    }
+    if (!rc)
+        rc = depot_put_elem(b, 4, "releaseDate", bl->release_date, err);
+    if (!rc)
+        rc = esx_buf_puts(b, "    <platforms>\n      <softwarePlatform locale=\"\" version=\"",
+                          err);
+    if (!rc)
+        rc = depot_put_text(b, platform, err);
+    if (!rc)
+        rc = esx_buf_puts(b, "\" productLineID=\"embeddedEsx\"/>\n    </platforms>\n"
+                          "    <vibList>\n", err);
+    for (size_t i = first; i < first + count && !rc; i++)
+        rc = depot_put_vmware_vib(b, &c->vibs[i], platform, err);
+    if (!rc)
+        rc = esx_buf_puts(b, "    </vibList>\n  </bulletin>\n", err);
+    return rc;
+}
+
+/* ---- the metadata zip */
+
+static int depot_metadata(struct depot_wctx *c, const uint8_t *vendor_index,
+                          size_t vendor_index_len, uint8_t **out, size_t *out_len,
+                          struct esximg_err *err)
+{
+    struct depot_wlist l = { NULL, 0, 0 };
+    struct esx_buf vm;
+    esx_buf_init(&vm, 0);
+    char stamp[48];
+    int rc = esximg_vibauthor_format_date(c->o->mtime, stamp, sizeof stamp, err);
+    if (!rc) {
+        stamp[26] = '\0';   /* VMware's timestamp has no zone */
+        rc = esx_buf_printf(&vm, err, "<metadataResponse>\n  <version>3.0</version>\n"
+                            "  <timestamp>%s</timestamp>\n", stamp);
+    }
+    bool one = c->o->component_name != NULL;
+    for (size_t i = 0; i < c->bulletin_count && !rc; i++) {
+        struct esximg_bulletin *bl = c->bulletins[i];
+        size_t first = one ? 0 : i, count = one ? c->vib_count : 1;
+        rc = depot_put_vmware_bulletin(&vm, c, bl, first, count, err);
+        char *xml = NULL, *name = NULL;
+        size_t xml_len = 0;
+        if (!rc)
+            rc = esximg_bulletin_write(bl, &xml, &xml_len, err);
+        if (!rc) {
+            struct esx_buf nb;
+            esx_buf_init(&nb, ESX_MAX_PATH_BYTES);
+            rc = esx_buf_printf(&nb, err, "bulletins/%s.xml", bl->id);
+            name = esx_buf_take(&nb, NULL);
+            if (rc) {
+                free(name);
+                free(xml);
+            } else {
+                rc = depot_wlist_take(&l, name, (uint8_t *)xml, NULL, xml_len, err);
+            }
+        }
+    }
+    for (size_t i = 0; i < c->vib_count && !rc; i++) {
+        uint8_t *xml = NULL;
+        size_t xml_len = 0;
+        rc = depot_meta_vib_xml(&c->vibs[i], &xml, &xml_len, err);
+        if (!rc)
+            rc = depot_wlist_take(&l, depot_join("vibs", c->vibs[i].meta_name), xml, NULL,
+                                  xml_len, err);
+    }
+    if (!rc)
+        rc = esx_buf_puts(&vm, "</metadataResponse>\n", err);
+    if (!rc) {
+        size_t vm_len = 0;
+        char *vm_data = esx_buf_take(&vm, &vm_len);
+        rc = depot_wlist_take(&l, esx_strdup("vmware.xml"), (uint8_t *)vm_data, NULL, vm_len,
+                              err);
+    }
+    if (!rc)
+        rc = depot_wlist_take(&l, esx_strdup("vendor-index.xml"), NULL, vendor_index,
+                              vendor_index_len, err);
+    if (!rc)
+        rc = depot_wlist_zip(&l, c->o->mtime, out, out_len, err);
+    esx_buf_free(&vm);
+    depot_wlist_free(&l);
+    return rc;
+}
+
+/* ---- putting it together */
+
+static int depot_wopen_all(struct depot_wctx *c, const struct esximg_depot_input *vibs,
+                           struct esximg_err *err)
+{
+    const char **used = esx_malloc_array(c->vib_count, sizeof *used);
+    if (!used)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < c->vib_count && !rc; i++) {
+        struct depot_wvib *w = &c->vibs[i];
+        rc = depot_wvib_open(w, &vibs[i], err);
+        if (rc) {
+            esximg_err_prefix(err, "vib %zu: ", i + 1);
+            break;
+        }
+        for (size_t k = 0; k < i && !rc; k++)
+            if (strcmp(c->vibs[k].vib_id, w->vib_id) == 0)
+                rc = esximg_err_set(err, ESXIMG_EINVAL, "vib '%s' is given twice", w->vib_id);
+        if (!rc)
+            rc = esximg_modname_vib_xml64(w->vib->desc->name, w->vib_id, used, i,
+                                          &w->meta_name, err);
+        used[i] = w->meta_name;
+    }
+    free(used);
+    return rc;
+}
+
+static int depot_wbulletins(struct depot_wctx *c, struct esximg_err *err)
+{
+    size_t n = c->o->component_name ? 1 : c->vib_count;
+    c->bulletins = esx_malloc_array(n, sizeof *c->bulletins);
+    if (!c->bulletins)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = depot_bulletin(c, i, n == 1 && c->o->component_name ? c->vib_count : 1,
+                            &c->bulletins[i], err);
+        if (!rc)
+            c->bulletin_count++;
+    }
+    for (size_t i = 0; i < c->bulletin_count && !rc; i++)
+        for (size_t k = 0; k < i && !rc; k++)
+            if (strcmp(c->bulletins[i]->id, c->bulletins[k]->id) == 0)
+                rc = esximg_err_set(err, ESXIMG_EINVAL, "component '%s' twice: give "
+                                    "--component or VIBs of different names",
+                                    c->bulletins[i]->id);
+    return rc;
+}
+
+static int depot_wassemble(struct depot_wctx *c, uint8_t **out, size_t *out_len,
+                           struct esximg_err *err)
+{
+    const struct esximg_descriptor *d0 = c->vibs[0].vib->desc;
+    const char *vname = c->o->vendor_name ? c->o->vendor_name : d0->vendor;
+    const char *vcode = c->o->vendor_code ? c->o->vendor_code : d0->vendor;
+    struct esx_buf index, vindex;
+    esx_buf_init(&index, 0);
+    esx_buf_init(&vindex, 0);
+    struct depot_wlist l = { NULL, 0, 0 };
+    uint8_t *meta = NULL;
+    size_t meta_len = 0;
+    int rc = depot_index_xml(vname, vcode, &index, err);
+    if (!rc)
+        rc = depot_vendor_index_xml(c->o->platform_version ? c->o->platform_version
+                                    : DEPOT_DEFAULT_PLATFORM, &vindex, err);
+    if (!rc)
+        rc = depot_metadata(c, (const uint8_t *)vindex.data, vindex.len, &meta, &meta_len,
+                            err);
+    if (!rc)
+        rc = depot_wlist_take(&l, esx_strdup("metadata.zip"), meta, NULL, meta_len, err);
+    if (!rc)
+        rc = depot_wlist_take(&l, esx_strdup("index.xml"), NULL, index.data, index.len, err);
+    if (!rc)
+        rc = depot_wlist_take(&l, esx_strdup("vendor-index.xml"), NULL, vindex.data,
+                              vindex.len, err);
+    for (size_t i = 0; i < c->vib_count && !rc; i++)
+        rc = depot_wlist_take(&l, esx_strdup(c->vibs[i].path), NULL, c->vibs[i].bytes,
+                              c->vibs[i].len, err);
+    if (!rc)
+        rc = depot_wlist_zip(&l, c->o->mtime, out, out_len, err);
+    depot_wlist_free(&l);
+    esx_buf_free(&index);
+    esx_buf_free(&vindex);
+    return rc;
+}
+
+int esximg_depot_write(const struct esximg_depot_input *vibs, size_t vib_count,
+                       const struct esximg_depot_wopts *opts, uint8_t **out, size_t *out_len,
+                       struct esximg_err *err)
+{
+    const struct esximg_depot_wopts defaults = { 0 };
+    struct depot_wctx c = { .o = opts ? opts : &defaults, .vib_count = vib_count };
+    if (!vibs || vib_count == 0)
+        return esximg_err_set(err, ESXIMG_EINVAL, "no VIB to put in the bundle");
+    if ((c.o->component_name == NULL) != (c.o->component_version == NULL))
+        return esximg_err_set(err, ESXIMG_EINVAL, "a component needs a name and a version");
+    int rc = esximg_vibauthor_format_date(c.o->mtime, c.date, sizeof c.date, err);
+    if (rc)
+        return rc;
+    if (!(c.vibs = esx_malloc_array(vib_count, sizeof *c.vibs)))
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    rc = depot_wopen_all(&c, vibs, err);
+    if (!rc)
+        rc = depot_wbulletins(&c, err);
+    if (!rc)
+        rc = depot_wassemble(&c, out, out_len, err);
+    for (size_t i = 0; i < c.bulletin_count; i++)
+        esximg_bulletin_free(c.bulletins[i]);
+    free(c.bulletins);
+    depot_wvibs_free(c.vibs, vib_count);
     return rc;
 }

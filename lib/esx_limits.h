@@ -41,5 +41,7 @@
 #define ESX_MAX_ZIP_ENTRIES       65536u
 /* Bytes inflated from one bundle, nested zips and metadata included (VIBs are kept in memory). */
 #define ESX_MAX_DEPOT_BYTES       ((uint64_t)4 << 30)   /* 4 GiB */
+/* One file of an OEM driver .tgz (module, map, ids): drivers are a few MiB. */
+#define ESX_MAX_OEM_FILE_BYTES    ((uint64_t)64 << 20)  /* 64 MiB */
 
 #endif

@@ -23,7 +23,9 @@
  *                      vib_ids: [vib id]}]  (name/version: componentNameSpec/VersionSpec)
  *   warnings         [text]
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,9 @@
 static const char depot_usage[] =
     "usage: esximg depot ls FILE.zip [--json] [-v]\n"
     "       esximg depot extract FILE.zip [-C DIR] [--select NAME]... [--force]\n"
+    "       esximg depot create -o OUT.zip VIB... [--component NAME:VERSION]\n"
+    "                           [--vendor-name NAME] [--vendor-code CODE] [--platform VER]\n"
+    "                           [--mtime SECONDS]\n"
     "\n"
     "Lists the VIBs of an offline bundle (depot zip, component zip, V-Front bundle, or a zip\n"
     "holding one), or writes them out as <vib-id>.vib.\n"
@@ -45,6 +50,9 @@ static const char depot_usage[] =
     "           Exits 3 when a VIB's size or sha-256 disagrees with the bundle's metadata.\n"
     "  extract  writes each VIB as DIR/<vib-id>.vib; nothing is written when a member path is\n"
     "           unsafe (exit 1) or a VIB disagrees with the metadata (exit 3)\n"
+    "  create   writes an offline bundle in VMware's layout (index.xml, vendor-index.xml,\n"
+    "           metadata.zip, vib20/<name>/<vib-id>.vib), one component per VIB named and\n"
+    "           versioned after it, or one component holding every VIB with --component\n"
     "\n"
     "options:\n"
     "  -C, --directory DIR  extract into DIR (default: the current directory)\n"
@@ -53,6 +61,15 @@ static const char depot_usage[] =
     "  -j, --json           (ls) print JSON\n"
     "  -v, --verbose        (ls) add size, sha-256 and the metadata check\n"
     "  -q, --quiet          print no warnings\n"
+    "  -o, --output FILE    (create) the zip to write (replaced atomically)\n"
+    "      --component NAME:VERSION  (create) one component of that name and version\n"
+    "      --vendor-name NAME  (create) index.xml vendor name and bulletin vendor\n"
+    "                       (default: the first VIB's vendor)\n"
+    "      --vendor-code CODE  (create) index.xml vendor code (default: the same)\n"
+    "      --platform VER   (create) vendor-index.xml and bulletin platform version\n"
+    "                       (default: 5.*)\n"
+    "      --mtime SECONDS  (create) zip member times and the metadata timestamp\n"
+    "                       (default: SOURCE_DATE_EPOCH, else 1980-01-01)\n"
     "  -h, --help           print this help\n";
 
 static const struct option depot_opts[] = {
@@ -382,9 +399,134 @@ out:
     return code;
 }
 
+/* ---------------------------------------------------------------- create */
+
+enum {
+    DEPOT_OPT_COMPONENT = 256, DEPOT_OPT_VENDOR_NAME, DEPOT_OPT_VENDOR_CODE, DEPOT_OPT_PLATFORM,
+    DEPOT_OPT_MTIME,
+};
+
+static const struct option depot_create_opts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"component", required_argument, NULL, DEPOT_OPT_COMPONENT},
+    {"vendor-name", required_argument, NULL, DEPOT_OPT_VENDOR_NAME},
+    {"vendor-code", required_argument, NULL, DEPOT_OPT_VENDOR_CODE},
+    {"platform", required_argument, NULL, DEPOT_OPT_PLATFORM},
+    {"mtime", required_argument, NULL, DEPOT_OPT_MTIME},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+struct depot_create_args {
+    const char *output;
+    char *component;         /* "NAME:VERSION" split in place (a copy) */
+    struct esximg_depot_wopts o;
+    bool has_mtime;
+};
+
+static int depot_create_option(struct depot_create_args *a, int c, const char *v)
+{
+    char *end;
+    switch (c) {
+    case 'o': a->output = v; break;
+    case 'v': cli_verbose = true; break;
+    case 'q': cli_quiet = true; break;
+    case DEPOT_OPT_VENDOR_NAME: a->o.vendor_name = v; break;
+    case DEPOT_OPT_VENDOR_CODE: a->o.vendor_code = v; break;
+    case DEPOT_OPT_PLATFORM: a->o.platform_version = v; break;
+    case DEPOT_OPT_COMPONENT: {
+        free(a->component);
+        a->component = strdup(v);
+        char *colon = a->component ? strchr(a->component, ':') : NULL;
+        if (!colon || colon == a->component || !colon[1])
+            return cli_error(CLI_EXIT_USAGE, "--component '%s': not NAME:VERSION", v);
+        *colon = '\0';
+        a->o.component_name = a->component;
+        a->o.component_version = colon + 1;
+        break;
+    }
+    case DEPOT_OPT_MTIME:
+        errno = 0;
+        a->o.mtime = (int64_t)strtoll(v, &end, 10);
+        if (errno || end == v || *end || a->o.mtime < 0)
+            return cli_error(CLI_EXIT_USAGE, "--mtime '%s': not a number of seconds", v);
+        a->has_mtime = true;
+        break;
+    default:
+        return cli_usage(stderr, depot_usage, CLI_EXIT_USAGE);
+    }
+    return -1;
+}
+
+static int depot_create_write(const struct depot_create_args *a, char **files, size_t n)
+{
+    struct esximg_err err = {0};
+    struct esximg_depot_input *in = calloc(n, sizeof *in);
+    uint8_t **bufs = calloc(n, sizeof *bufs);
+    uint8_t *zip = NULL;
+    size_t zip_len = 0;
+    int code = CLI_EXIT_OK;
+    if (!in || !bufs) {
+        code = cli_error(CLI_EXIT_FAIL, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (esximg_file_read(files[i], 0, &bufs[i], &in[i].len, &err)) {
+            code = cli_fail(&err);
+            goto out;
+        }
+        in[i].data = bufs[i];
+    }
+    if (esximg_depot_write(in, n, &a->o, &zip, &zip_len, &err)) {
+        /* "vib N: ..." names the file */
+        unsigned long idx = 0;
+        if (sscanf(err.msg, "vib %lu:", &idx) == 1 && idx >= 1 && idx <= n)
+            esximg_err_file(&err, files[idx - 1]);
+        code = cli_fail(&err);
+        goto out;
+    }
+    if (esximg_file_write(a->output, zip, zip_len, 0644, &err)) {
+        code = cli_fail(&err);
+        goto out;
+    }
+    cli_note("wrote %s (%zu VIBs, %zu bytes)", a->output, n, zip_len);
+out:
+    for (size_t i = 0; bufs && i < n; i++)
+        free(bufs[i]);
+    free(bufs);
+    free(in);
+    free(zip);
+    return code;
+}
+
+static int depot_create(int argc, char **argv)
+{
+    struct depot_create_args a;
+    memset(&a, 0, sizeof a);
+    int code = -1;
+    optind = 1;
+    for (int c; code < 0 && (c = getopt_long(argc, argv, "o:vqh", depot_create_opts, NULL)) != -1;)
+        code = c == 'h' ? cli_usage(stdout, depot_usage, CLI_EXIT_OK)
+                        : depot_create_option(&a, c, optarg);
+    if (code < 0 && (!a.output || optind >= argc)) {
+        fprintf(stderr, "esximg: depot create: give -o OUT.zip and at least one VIB\n");
+        code = cli_usage(stderr, depot_usage, CLI_EXIT_USAGE);
+    }
+    if (code < 0) {
+        if (!a.has_mtime)
+            a.o.mtime = cli_source_date(315532800);   /* 1980-01-01, the first DOS date */
+        code = depot_create_write(&a, argv + optind, (size_t)(argc - optind));
+    }
+    free(a.component);
+    return code;
+}
+
 static const struct cli_verb depot_verbs[] = {
     {"ls", depot_ls},
     {"extract", depot_extract},
+    {"create", depot_create},
     {NULL, NULL},
 };
 

@@ -12,15 +12,28 @@
 #include "json.h"
 #include "esximg/io.h"
 #include "esximg/vib.h"
+#include "esximg/vibauthor.h"
 
 static const char vib_usage[] =
     "usage: esximg vib info FILE.vib [--json] [-v]\n"
     "       esximg vib extract FILE.vib [-C DIR] [--force]\n"
     "       esximg vib verify FILE.vib [--ca FILE] [--json]\n"
+    "       esximg vib create -o OUT.vib [-s DIR] [--payload NAME=DIR[:TYPE]]... [FIELDS]\n"
+    "       esximg vib from-oem DRIVER.tgz -o OUT.vib [FIELDS]\n"
+    "       esximg vib map-only --driver NAME --pci ID... -o OUT.vib [--name ID=TEXT]...\n"
+    "                           [FIELDS]\n"
     "\n"
     "  info      print the descriptor: identity, relationships, tags, payloads, signer\n"
     "  extract   write descriptor.xml, sig.pkcs7 and every payload member as files\n"
     "  verify    check every payload's size and checksums, and the signature with --ca\n"
+    "  create    build an unsigned VIB from a VIB Author stage folder (DIR/descriptor.xml,\n"
+    "            DIR/payloads/<payload>/...) and/or the options below\n"
+    "  from-oem  build a driver VIB from an ESXi-Customizer OEM .tgz (the module under\n"
+    "            usr/lib/vmware/vmkmod/, a map under etc/vmware/*.map.d/, optionally ids\n"
+    "            under usr/share/hwdata/*.pciids.d/); defaults: name from the module,\n"
+    "            version 1.0-1, vendor custom, tags driver and module, maintenance mode\n"
+    "  map-only  build a VIB mapping PCI ids (VVVV:DDDD or VVVV:DDDD:SSSS:ssss) to an\n"
+    "            existing native driver; defaults: name <driver>-map, version 1.0-1\n"
     "\n"
     "  -C, --directory DIR  extract into DIR (default: the current directory)\n"
     "  -f, --force          overwrite existing files when extracting\n"
@@ -28,6 +41,31 @@ static const char vib_usage[] =
     "      --json           print JSON instead of text\n"
     "  -v, --verbose        also list the files the VIB installs\n"
     "  -h, --help           print this help\n"
+    "\n"
+    "create, from-oem and map-only:\n"
+    "  -o, --output FILE        the VIB to write (replaced atomically)\n"
+    "  -s, --stage DIR          (create) a VIB Author stage folder\n"
+    "      --payload NAME=DIR[:TYPE]  (create) a payload from the files under DIR;\n"
+    "                           TYPE vgz (vmtar, default) or tgz (GNU tar)\n"
+    "      --driver NAME        (map-only) the driver the ids are mapped to\n"
+    "      --pci ID             (map-only) a PCI id to map, repeatable\n"
+    "      --mtime SECONDS      archive member times (default: SOURCE_DATE_EPOCH, else 0)\n"
+    "  -q, --quiet              print no warnings\n"
+    "FIELDS (they override the stage's values; a list option replaces that list):\n"
+    "      --name NAME          the VIB name; (map-only) --name ID=TEXT names a PCI id in\n"
+    "                           the .ids file (ID: VVVV, VVVV:DDDD or VVVV:DDDD:SSSS:ssss)\n"
+    "      --version VER        <version>-<release>, e.g. 1.0.0-1\n"
+    "      --vendor VENDOR      --summary TEXT      --description TEXT\n"
+    "      --acceptance LEVEL   community (default), partner, accepted, certified\n"
+    "      --type TYPE          bootbank (default) or locker\n"
+    "      --depends C          --conflicts C   --replaces C   --provides C   (repeatable)\n"
+    "                           C is \"name\" or \"name REL version\" (REL << <= = >= >>),\n"
+    "                           e.g. \"esx-version >= 7.0.0\"\n"
+    "      --tag TAG            a software tag, repeatable\n"
+    "      --live-install       live install and remove allowed (--no-live-install: not)\n"
+    "      --maintenance-mode   needs maintenance mode (--no-maintenance-mode: does not)\n"
+    "      --release-date DATE  default: SOURCE_DATE_EPOCH as a date, else the stage's,\n"
+    "                           else the --mtime date\n"
     "\n"
     "verify exits 0 when every check passed, 3 when a size, checksum or signature check\n"
     "failed, 1 when the VIB cannot be read.\n";
@@ -429,12 +467,495 @@ static int vib_verify(int argc, char **argv)
     return rc;
 }
 
+/* ---------------------------------------------------------------- create, from-oem, map-only */
+
+enum {
+    AUTH_OPT_PAYLOAD = 300, AUTH_OPT_DRIVER, AUTH_OPT_PCI, AUTH_OPT_MTIME, AUTH_OPT_NAME,
+    AUTH_OPT_VERSION, AUTH_OPT_VENDOR, AUTH_OPT_SUMMARY, AUTH_OPT_DESCRIPTION,
+    AUTH_OPT_ACCEPTANCE, AUTH_OPT_TYPE, AUTH_OPT_DEPENDS, AUTH_OPT_CONFLICTS, AUTH_OPT_REPLACES,
+    AUTH_OPT_PROVIDES, AUTH_OPT_TAG, AUTH_OPT_LIVE, AUTH_OPT_NO_LIVE, AUTH_OPT_MAINT,
+    AUTH_OPT_NO_MAINT, AUTH_OPT_RELEASE_DATE,
+};
+
+static const struct option auth_opts[] = {
+    { "output", required_argument, NULL, 'o' },
+    { "stage", required_argument, NULL, 's' },
+    { "payload", required_argument, NULL, AUTH_OPT_PAYLOAD },
+    { "driver", required_argument, NULL, AUTH_OPT_DRIVER },
+    { "pci", required_argument, NULL, AUTH_OPT_PCI },
+    { "mtime", required_argument, NULL, AUTH_OPT_MTIME },
+    { "name", required_argument, NULL, AUTH_OPT_NAME },
+    { "version", required_argument, NULL, AUTH_OPT_VERSION },
+    { "vendor", required_argument, NULL, AUTH_OPT_VENDOR },
+    { "summary", required_argument, NULL, AUTH_OPT_SUMMARY },
+    { "description", required_argument, NULL, AUTH_OPT_DESCRIPTION },
+    { "acceptance", required_argument, NULL, AUTH_OPT_ACCEPTANCE },
+    { "type", required_argument, NULL, AUTH_OPT_TYPE },
+    { "depends", required_argument, NULL, AUTH_OPT_DEPENDS },
+    { "conflicts", required_argument, NULL, AUTH_OPT_CONFLICTS },
+    { "replaces", required_argument, NULL, AUTH_OPT_REPLACES },
+    { "provides", required_argument, NULL, AUTH_OPT_PROVIDES },
+    { "tag", required_argument, NULL, AUTH_OPT_TAG },
+    { "live-install", no_argument, NULL, AUTH_OPT_LIVE },
+    { "no-live-install", no_argument, NULL, AUTH_OPT_NO_LIVE },
+    { "maintenance-mode", no_argument, NULL, AUTH_OPT_MAINT },
+    { "no-maintenance-mode", no_argument, NULL, AUTH_OPT_NO_MAINT },
+    { "release-date", required_argument, NULL, AUTH_OPT_RELEASE_DATE },
+    { "verbose", no_argument, NULL, 'v' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* A repeatable option's values, borrowed from argv. */
+struct auth_list {
+    const char **items;
+    size_t count;
+};
+
+struct auth_args {
+    const char *verb;
+    const char *output;
+    const char *stage;
+    const char *driver;
+    const char *input;          /* from-oem: the .tgz */
+    bool has_mtime;
+    int64_t mtime;
+    struct esximg_vibauthor_fields f;
+    struct auth_list payloads, pcis, id_names, depends, conflicts, replaces, provides, tags;
+};
+
+static void auth_args_free(struct auth_args *a)
+{
+    struct auth_list *lists[] = { &a->payloads, &a->pcis, &a->id_names, &a->depends,
+                                  &a->conflicts, &a->replaces, &a->provides, &a->tags };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        free(lists[i]->items);
+}
+
+static bool auth_parse_mtime(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < 0)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
+/* A --name value "ID=TEXT" names a PCI id (a VIB name cannot hold '='). */
+static bool auth_is_id_name(const char *verb, const char *v)
+{
+    return strcmp(verb, "map-only") == 0 && strchr(v, '=') != NULL;
+}
+
+static int auth_option(struct auth_args *a, int c, const char *v)
+{
+    struct auth_list *list = NULL;
+    switch (c) {
+    case 'o': a->output = v; break;
+    case 's': a->stage = v; break;
+    case 'v': cli_verbose = true; break;
+    case 'q': cli_quiet = true; break;
+    case AUTH_OPT_PAYLOAD: list = &a->payloads; break;
+    case AUTH_OPT_DRIVER: a->driver = v; break;
+    case AUTH_OPT_PCI: list = &a->pcis; break;
+    case AUTH_OPT_MTIME:
+        if (!auth_parse_mtime(v, &a->mtime))
+            return cli_error(CLI_EXIT_USAGE, "--mtime '%s': not a number of seconds", v);
+        a->has_mtime = true;
+        break;
+    case AUTH_OPT_NAME:
+        if (auth_is_id_name(a->verb, v))
+            list = &a->id_names;
+        else
+            a->f.name = v;
+        break;
+    case AUTH_OPT_VERSION: a->f.version = v; break;
+    case AUTH_OPT_VENDOR: a->f.vendor = v; break;
+    case AUTH_OPT_SUMMARY: a->f.summary = v; break;
+    case AUTH_OPT_DESCRIPTION: a->f.description = v; break;
+    case AUTH_OPT_ACCEPTANCE: a->f.acceptance = v; break;
+    case AUTH_OPT_TYPE: a->f.type = v; break;
+    case AUTH_OPT_DEPENDS: list = &a->depends; break;
+    case AUTH_OPT_CONFLICTS: list = &a->conflicts; break;
+    case AUTH_OPT_REPLACES: list = &a->replaces; break;
+    case AUTH_OPT_PROVIDES: list = &a->provides; break;
+    case AUTH_OPT_TAG: list = &a->tags; break;
+    case AUTH_OPT_LIVE: a->f.live_install = ESXIMG_VIBAUTHOR_YES; break;
+    case AUTH_OPT_NO_LIVE: a->f.live_install = ESXIMG_VIBAUTHOR_NO; break;
+    case AUTH_OPT_MAINT: a->f.maintenance_mode = ESXIMG_VIBAUTHOR_YES; break;
+    case AUTH_OPT_NO_MAINT: a->f.maintenance_mode = ESXIMG_VIBAUTHOR_NO; break;
+    case AUTH_OPT_RELEASE_DATE: a->f.release_date = v; break;
+    default: return cli_usage(stderr, vib_usage, CLI_EXIT_USAGE);
+    }
+    if (list)
+        list->items[list->count++] = v;
+    return -1;
+}
+
+static int auth_parse(int argc, char **argv, struct auth_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->verb = argv[0];
+    struct auth_list *lists[] = { &a->payloads, &a->pcis, &a->id_names, &a->depends,
+                                  &a->conflicts, &a->replaces, &a->provides, &a->tags };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        if (!(lists[i]->items = calloc((size_t)argc + 1, sizeof *lists[i]->items)))
+            return cli_error(CLI_EXIT_FAIL, "out of memory");
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, "o:s:vqh", auth_opts, NULL)) != -1;) {
+        if (c == 'h')
+            return cli_usage(stdout, vib_usage, CLI_EXIT_OK);
+        int rc = auth_option(a, c, optarg);
+        if (rc >= 0)
+            return rc;
+    }
+    bool oem = strcmp(a->verb, "from-oem") == 0;
+    if (argc - optind != (oem ? 1 : 0)) {
+        fprintf(stderr, "esximg: vib %s: %s\n", a->verb,
+                oem ? "needs exactly one OEM .tgz" : "takes no file arguments");
+        return cli_usage(stderr, vib_usage, CLI_EXIT_USAGE);
+    }
+    if (oem)
+        a->input = argv[optind];
+    if (!a->output)
+        return cli_error(CLI_EXIT_USAGE, "vib %s: give the output with -o FILE", a->verb);
+    a->f.depends = a->depends.items;
+    a->f.depends_count = a->depends.count;
+    a->f.conflicts = a->conflicts.items;
+    a->f.conflicts_count = a->conflicts.count;
+    a->f.replaces = a->replaces.items;
+    a->f.replaces_count = a->replaces.count;
+    a->f.provides = a->provides.items;
+    a->f.provides_count = a->provides.count;
+    a->f.tags = a->tags.items;
+    a->f.tag_count = a->tags.count;
+    if (!a->has_mtime)
+        a->mtime = cli_source_date(0);
+    return -1;
+}
+
+static void auth_warn(void *ctx, const char *msg)
+{
+    (void)ctx;
+    cli_warn("%s", msg);
+}
+
+/* The release date when no option gave one: SOURCE_DATE_EPOCH, else the descriptor's own,
+ * else the member time. */
+static int auth_release_date(const struct auth_args *a, const struct esximg_descriptor *d,
+                             char *buf, size_t size, const char **out)
+{
+    struct esximg_err err;
+    esximg_err_clear(&err);
+    *out = a->f.release_date;
+    if (*out)
+        return 0;
+    int64_t epoch = cli_source_date(-1);
+    if (epoch < 0 && d->release_date)
+        return 0;
+    if (esximg_vibauthor_format_date(epoch >= 0 ? epoch : a->mtime, buf, size, &err))
+        return cli_fail(&err);
+    *out = buf;
+    return 0;
+}
+
+/* Applies the options, builds, writes the output. Takes `d`. */
+static int auth_build_write(const struct auth_args *a, struct esximg_descriptor *d,
+                            const struct esximg_vibauthor_payload *payloads, size_t count)
+{
+    struct esximg_err err;
+    esximg_err_clear(&err);
+    char date[48];
+    struct esximg_vibauthor_fields f = a->f;
+    uint8_t *vib = NULL;
+    size_t len = 0;
+    int rc = auth_release_date(a, d, date, sizeof date, &f.release_date);
+    if (rc)
+        goto out;
+    const struct esximg_vibauthor_opts o = { .mtime = a->mtime, .warn = auth_warn };
+    if (esximg_vibauthor_apply(d, &f, &err) ||
+        esximg_vibauthor_build(d, payloads, count, &o, &vib, &len, &err) ||
+        esximg_file_write(a->output, vib, len, 0644, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    char *id = esximg_descriptor_vib_id(d);
+    cli_note("wrote %s (%s, %zu bytes)", a->output, id ? id : "?", len);
+    free(id);
+out:
+    free(vib);
+    esximg_descriptor_free(d);
+    return rc;
+}
+
+/* --payload NAME=DIR[:TYPE] */
+static int auth_payload_arg(const char *arg, struct esximg_vibauthor_payload *p, char **buf)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || !eq[1])
+        return cli_error(CLI_EXIT_USAGE, "--payload '%s': not NAME=DIR[:TYPE]", arg);
+    char *copy = strdup(arg);
+    if (!copy)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    char *dir = copy + (eq - arg);
+    *dir++ = '\0';
+    char *colon = strrchr(dir, ':');
+    *p = (struct esximg_vibauthor_payload){0};   /* a folder only: no in-memory entries */
+    if (colon && (strcmp(colon, ":vgz") == 0 || strcmp(colon, ":tgz") == 0)) {
+        *colon = '\0';
+        p->type = colon + 1;
+    }
+    p->name = copy;
+    p->dir = dir;
+    *buf = copy;
+    return -1;
+}
+
+static int vib_create(int argc, char **argv)
+{
+    struct auth_args a;
+    int rc = auth_parse(argc, argv, &a);
+    if (rc >= 0) {
+        auth_args_free(&a);
+        return rc;
+    }
+    struct esximg_err err;
+    esximg_err_clear(&err);
+    struct esximg_vibauthor_stage *stage = NULL;
+    struct esximg_descriptor *d = NULL;
+    size_t cap = a.payloads.count + 1;
+    struct esximg_vibauthor_payload *p = NULL;
+    char **bufs = calloc(cap, sizeof *bufs);
+    size_t n = 0;
+    if (a.driver || a.pcis.count) {
+        rc = cli_error(CLI_EXIT_USAGE, "vib create: --driver and --pci are for map-only");
+        goto out;
+    }
+    if (a.stage && esximg_vibauthor_stage_read(a.stage, &stage, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (stage)
+        cap += stage->payload_count;
+    if (!bufs || !(p = calloc(cap, sizeof *p))) {
+        rc = cli_error(CLI_EXIT_FAIL, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; stage && i < stage->payload_count; i++)
+        p[n++] = stage->payloads[i];
+    for (size_t i = 0; i < a.payloads.count; i++) {
+        struct esximg_vibauthor_payload given = {0};
+        if ((rc = auth_payload_arg(a.payloads.items[i], &given, &bufs[i])) >= 0)
+            goto out;
+        size_t k = 0;
+        while (k < n && strcmp(p[k].name, given.name) != 0)
+            k++;
+        p[k] = given;   /* an option replaces the stage's folder of that name */
+        if (k == n)
+            n++;
+    }
+    if (stage) {
+        d = stage->desc;
+        stage->desc = NULL;
+    } else if (esximg_vibauthor_descriptor_new(&d, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    rc = auth_build_write(&a, d, p, n);
+out:
+    for (size_t i = 0; bufs && i < a.payloads.count; i++)
+        free(bufs[i]);
+    free(bufs);
+    free(p);
+    esximg_vibauthor_stage_free(stage);
+    auth_args_free(&a);
+    return rc;
+}
+
+/* Defaults of from-oem and map-only VIBs, before the options. */
+static int auth_new_driver_desc(const char *name, const char *summary, bool driver_tags,
+                                struct esximg_descriptor **out)
+{
+    struct esximg_err err;
+    esximg_err_clear(&err);
+    static const char *const tags[] = { "driver", "module" };
+    const struct esximg_vibauthor_fields f = {
+        .name = name, .version = "1.0-1", .vendor = "custom", .summary = summary,
+        .description = summary, .maintenance_mode = ESXIMG_VIBAUTHOR_YES,
+        .tags = driver_tags ? tags : NULL, .tag_count = driver_tags ? 2 : 0,
+    };
+    struct esximg_descriptor *d = NULL;
+    if (esximg_vibauthor_descriptor_new(&d, &err) || esximg_vibauthor_apply(d, &f, &err)) {
+        esximg_descriptor_free(d);
+        return cli_fail(&err);
+    }
+    *out = d;
+    return 0;
+}
+
+/* The payload name: the VIB name cut to 8 characters (the module file's first part). */
+static void auth_payload_name(const char *vib_name, char out[9])
+{
+    size_t n = strnlen(vib_name, 8);
+    memcpy(out, vib_name, n);
+    out[n] = '\0';
+}
+
+static int vib_from_oem(int argc, char **argv)
+{
+    struct auth_args a;
+    int rc = auth_parse(argc, argv, &a);
+    if (rc >= 0) {
+        auth_args_free(&a);
+        return rc;
+    }
+    struct esximg_err err;
+    esximg_err_clear(&err);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    struct esximg_vibauthor_oem *oem = NULL;
+    struct esximg_descriptor *d = NULL;
+    if (a.stage || a.payloads.count || a.driver || a.pcis.count) {
+        rc = cli_error(CLI_EXIT_USAGE, "vib from-oem: --stage, --payload, --driver and --pci "
+                       "do not apply");
+        goto out;
+    }
+    if (esximg_file_read(a.input, 0, &data, &len, &err) ||
+        esximg_vibauthor_oem_read(data, len, &oem, &err)) {
+        esximg_err_file(&err, a.input);
+        rc = cli_fail(&err);
+        goto out;
+    }
+    char name[64];
+    snprintf(name, sizeof name, "%s", oem->module);
+    size_t nl = strlen(name);
+    if (nl > 2 && strcmp(name + nl - 2, ".o") == 0)
+        name[nl - 2] = '\0';   /* vmklinux modules of 4.x carried ".o" */
+    char summary[128];
+    snprintf(summary, sizeof summary, "%s driver", name);
+    if ((rc = auth_new_driver_desc(name, summary, true, &d)))
+        goto out;
+    const char *vib_name = a.f.name ? a.f.name : name;
+    char payload_name[9];
+    auth_payload_name(vib_name, payload_name);
+    struct esximg_vibauthor_entry entries[3];
+    for (size_t i = 0; i < oem->file_count; i++)
+        entries[i] = (struct esximg_vibauthor_entry){
+            .path = oem->files[i].path, .kind = ESXIMG_VIBAUTHOR_FILE, .mode = 0644,
+            .data = oem->files[i].data, .len = oem->files[i].len,
+        };
+    const struct esximg_vibauthor_payload p = {
+        .name = payload_name, .type = "vgz", .entries = entries, .entry_count = oem->file_count,
+    };
+    rc = auth_build_write(&a, d, &p, 1);
+out:
+    esximg_vibauthor_oem_free(oem);
+    free(data);
+    auth_args_free(&a);
+    return rc;
+}
+
+struct auth_map_files {
+    struct esximg_vibauthor_pci_id *ids;
+    struct esximg_vibauthor_pci_name *names;
+    char **id_strs;             /* the ID parts of --name ID=TEXT */
+    size_t id_str_count;
+    char *map, *ids_text;
+    size_t map_len, ids_len;
+    char map_path[160], ids_path[160];
+};
+
+static int auth_map_build(const struct auth_args *a, const char *vib_name,
+                          struct auth_map_files *m)
+{
+    struct esximg_err err;
+    esximg_err_clear(&err);
+    m->ids = calloc(a->pcis.count + 1, sizeof *m->ids);
+    m->names = calloc(a->id_names.count + 1, sizeof *m->names);
+    m->id_strs = calloc(a->id_names.count + 1, sizeof *m->id_strs);
+    if (!m->ids || !m->names || !m->id_strs)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; i < a->pcis.count; i++)
+        if (esximg_vibauthor_pci_parse(a->pcis.items[i], &m->ids[i], &err))
+            return cli_fail(&err);
+    for (size_t i = 0; i < a->id_names.count; i++) {
+        const char *eq = strchr(a->id_names.items[i], '=');
+        char *id = strndup(a->id_names.items[i], (size_t)(eq - a->id_names.items[i]));
+        if (!id)
+            return cli_error(CLI_EXIT_FAIL, "out of memory");
+        m->id_strs[m->id_str_count++] = id;
+        m->names[i] = (struct esximg_vibauthor_pci_name){ id, eq + 1 };
+    }
+    if (esximg_vibauthor_map_text(a->driver, m->ids, a->pcis.count, &m->map, &m->map_len,
+                                  &err) ||
+        esximg_vibauthor_ids_text(m->ids, a->pcis.count, m->names, a->id_names.count,
+                                  &m->ids_text, &m->ids_len, &err))
+        return cli_fail(&err);
+    snprintf(m->map_path, sizeof m->map_path, "etc/vmware/default.map.d/%s.map", vib_name);
+    snprintf(m->ids_path, sizeof m->ids_path, "usr/share/hwdata/default.pciids.d/%s.ids",
+             vib_name);
+    return 0;
+}
+
+static int vib_map_only(int argc, char **argv)
+{
+    struct auth_args a;
+    int rc = auth_parse(argc, argv, &a);
+    if (rc >= 0) {
+        auth_args_free(&a);
+        return rc;
+    }
+    struct auth_map_files m = { 0 };
+    struct esximg_descriptor *d = NULL;
+    if (a.stage || a.payloads.count) {
+        rc = cli_error(CLI_EXIT_USAGE, "vib map-only: --stage and --payload do not apply");
+        goto out;
+    }
+    if (!a.driver || a.pcis.count == 0) {
+        rc = cli_error(CLI_EXIT_USAGE, "vib map-only: give --driver and at least one --pci");
+        goto out;
+    }
+    char name[80], summary[160];
+    snprintf(name, sizeof name, "%s-map", a.driver);
+    snprintf(summary, sizeof summary, "Maps more PCI devices to the %s driver", a.driver);
+    const char *vib_name = a.f.name ? a.f.name : name;
+    if ((rc = auth_map_build(&a, vib_name, &m)) || (rc = auth_new_driver_desc(name, summary,
+                                                                             false, &d)))
+        goto out;
+    char payload_name[9];
+    auth_payload_name(vib_name, payload_name);
+    const struct esximg_vibauthor_entry entries[2] = {
+        { .path = m.map_path, .data = m.map, .len = m.map_len },
+        { .path = m.ids_path, .data = m.ids_text, .len = m.ids_len },
+    };
+    const struct esximg_vibauthor_payload p = {
+        .name = payload_name, .type = "vgz", .entries = entries, .entry_count = 2,
+    };
+    rc = auth_build_write(&a, d, &p, 1);
+out:
+    free(m.ids);
+    free(m.names);
+    for (size_t i = 0; i < m.id_str_count; i++)
+        free(m.id_strs[i]);
+    free(m.id_strs);
+    free(m.map);
+    free(m.ids_text);
+    auth_args_free(&a);
+    return rc;
+}
+
 int cmd_vib(int argc, char **argv)
 {
     static const struct cli_verb verbs[] = {
         { "info", vib_info },
         { "extract", vib_extract },
         { "verify", vib_verify },
+        { "create", vib_create },
+        { "from-oem", vib_from_oem },
+        { "map-only", vib_map_only },
         { NULL, NULL },
     };
     return cli_run_verb(verbs, argc, argv, vib_usage);

@@ -133,6 +133,42 @@ int esximg_depot_vib_filename(const struct esximg_depot_vib *v, char **out,
 int esximg_depot_extract(const struct esximg_depot_vib *v, const char *dir, bool overwrite,
                          struct esximg_err *err);
 
+/* ---------------------------------------------------------------- writing */
+
+/* One VIB to put in a bundle: its bytes (borrowed). */
+struct esximg_depot_input {
+    const void *data;
+    size_t len;
+};
+
+struct esximg_depot_wopts {
+    const char *vendor_name;        /* index.xml <name> and bulletin vendor; NULL: the first
+                                     * VIB's vendor */
+    const char *vendor_code;        /* index.xml <code>; NULL: the first VIB's vendor */
+    /* One component (bulletin) holding every VIB, named and versioned so; NULL: one
+     * component per VIB, named and versioned after it. */
+    const char *component_name;
+    const char *component_version;
+    const char *platform_version;   /* vendor-index.xml and bulletin platform; NULL: "5.*" */
+    int64_t mtime;                  /* zip member times (UTC, before 1980 written as
+                                     * 1980-01-01) and the vmware.xml timestamp */
+    const char *release_date;       /* bulletin releaseDate; NULL: the (first) VIB's
+                                     * release-date, else the mtime as a date */
+};
+
+/* Writes an offline bundle in VMware's layout (a deterministic zip, members sorted, deflated,
+ * no extra fields):
+ *   index.xml, vendor-index.xml, metadata.zip, vib20/<name>/<vib-id>.vib
+ * metadata.zip holds vmware.xml (<metadataResponse> with each bulletin and its VIBs),
+ * vendor-index.xml, bulletins/<id>.xml (one line, from esximg_bulletin_write) and
+ * vibs/<name>-<n>.xml (the descriptor's bytes with <relative-path>, <packed-size> and the
+ * sha-256 <checksum> of the .vib added before </vib>; n as esximg_modname_vib_xml64).
+ * A VIB that does not read is EFORMAT naming it (index from 1); two VIBs of the same id are
+ * EINVAL; zip sizes past 4 GiB are ELIMIT (no zip64). The caller frees *out. */
+int esximg_depot_write(const struct esximg_depot_input *vibs, size_t vib_count,
+                       const struct esximg_depot_wopts *opts, uint8_t **out, size_t *out_len,
+                       struct esximg_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@
 #include "esximg/modname.h"
 #include "esximg/pciids.h"
 #include "esximg/vib.h"
+#include "esximg/vibauthor.h"
 #include "esximg/vmtar.h"
 
 #endif

@@ -1,0 +1,225 @@
+/* test_depot_write.c: offline bundles written by esximg_depot_write and read back with
+ * esximg_depot_read (layout, metadata checks, components), the zip's fixed form, and the
+ * refusals (no VIB, a broken VIB, the same VIB twice). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "esx_private.h"
+#include "esximg/depot.h"
+#include "esximg/vibauthor.h"
+#include "testutil.h"
+
+static uint8_t *make_vib(const char *name, const char *version, size_t *len)
+{
+    struct esximg_descriptor *d = NULL;
+    struct esximg_err err = { 0 };
+    assert_int_equal(esximg_vibauthor_descriptor_new(&d, &err), 0);
+    const struct esximg_vibauthor_fields f = {
+        .name = name, .version = version, .vendor = "Acme", .summary = "a <test> & more",
+        .release_date = "2024-01-02T03:04:05.000000+00:00",
+    };
+    assert_int_equal(esximg_vibauthor_apply(d, &f, &err), 0);
+    const struct esximg_vibauthor_entry e = { .path = "opt/acme/file", .data = name,
+                                              .len = strlen(name) };
+    const struct esximg_vibauthor_payload p = { .name = "payload1", .entries = &e,
+                                                .entry_count = 1 };
+    uint8_t *vib = NULL;
+    assert_int_equal(esximg_vibauthor_build(d, &p, 1, NULL, &vib, len, &err), 0);
+    esximg_descriptor_free(d);
+    return vib;
+}
+
+struct two_vibs {
+    uint8_t *a, *b;
+    struct esximg_depot_input in[2];
+};
+
+static void two_vibs(struct two_vibs *t)
+{
+    t->a = make_vib("acme-tool", "1.0-1", &t->in[0].len);
+    t->b = make_vib("acme-drv", "2.0.1-3", &t->in[1].len);
+    t->in[0].data = t->a;
+    t->in[1].data = t->b;
+}
+
+static void depot_write_reads_back(void **state)
+{
+    (void)state;
+    struct two_vibs t;
+    two_vibs(&t);
+    const struct esximg_depot_wopts o = { .vendor_name = "Acme Inc", .vendor_code = "ACM",
+                                          .mtime = 1700000000 };
+    uint8_t *zip = NULL;
+    size_t len = 0;
+    struct esximg_err err = { 0 };
+    assert_int_equal(esximg_depot_write(t.in, 2, &o, &zip, &len, &err), 0);
+    struct esximg_depot *d = NULL;
+    assert_int_equal(esximg_depot_read(zip, len, NULL, &d, &err), 0);
+    assert_int_equal(d->kind, ESXIMG_DEPOT_VMWARE);
+    assert_string_equal(d->vendor_name, "Acme Inc");
+    assert_string_equal(d->vendor_code, "ACM");
+    assert_int_equal(d->meta_url_count, 1);
+    assert_string_equal(d->meta_urls[0].url, "metadata.zip");
+    assert_string_equal(d->meta_urls[0].version, "5.*");
+    assert_int_equal(d->warning_count, 0);
+    assert_int_equal(d->vib_count, 2);
+    /* members sorted: acme-drv before acme-tool */
+    assert_string_equal(d->vibs[0].path, "vib20/acme-drv/Acme_bootbank_acme-drv_2.0.1-3.vib");
+    assert_string_equal(d->vibs[1].path,
+                        "vib20/acme-tool/Acme_bootbank_acme-tool_1.0-1.vib");
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(d->vibs[i].check, ESXIMG_DEPOT_CHECK_OK);
+        assert_int_equal(d->vibs[i].component_count, 1);
+        assert_string_equal(d->vibs[i].meta_path, d->vibs[i].path);
+    }
+    assert_memory_equal(d->vibs[0].bytes, t.b, t.in[1].len);
+    assert_int_equal(d->component_count, 2);
+    const struct esximg_depot_component *c = &d->components[0];
+    assert_string_equal(c->id, "acme-drv_2.0.1-3");
+    assert_string_equal(c->name, "acme-drv");
+    assert_string_equal(c->version, "2.0.1-3");
+    assert_string_equal(c->vendor, "Acme Inc");
+    assert_string_equal(c->summary, "a <test> & more");
+    assert_string_equal(c->release_date, "2024-01-02T03:04:05.000000+00:00");
+    assert_int_equal(c->vib_id_count, 1);
+    assert_string_equal(c->vib_ids[0], "Acme_bootbank_acme-drv_2.0.1-3");
+    esximg_depot_free(d);
+
+    /* the same inputs give the same bytes */
+    uint8_t *again = NULL;
+    size_t again_len = 0;
+    assert_int_equal(esximg_depot_write(t.in, 2, &o, &again, &again_len, &err), 0);
+    assert_int_equal(len, again_len);
+    assert_memory_equal(zip, again, len);
+    free(again);
+    free(zip);
+    free(t.a);
+    free(t.b);
+}
+
+static void depot_write_one_component(void **state)
+{
+    (void)state;
+    struct two_vibs t;
+    two_vibs(&t);
+    const struct esximg_depot_wopts o = { .component_name = "Acme-Suite",
+                                          .component_version = "3.0-1",
+                                          .platform_version = "7.0.0" };
+    uint8_t *zip = NULL;
+    size_t len = 0;
+    struct esximg_err err = { 0 };
+    assert_int_equal(esximg_depot_write(t.in, 2, &o, &zip, &len, &err), 0);
+    struct esximg_depot *d = NULL;
+    assert_int_equal(esximg_depot_read(zip, len, NULL, &d, &err), 0);
+    assert_string_equal(d->vendor_name, "Acme");
+    assert_string_equal(d->meta_urls[0].version, "7.0.0");
+    assert_int_equal(d->component_count, 1);
+    assert_string_equal(d->components[0].id, "Acme-Suite_3.0-1");
+    assert_string_equal(d->components[0].name, "Acme-Suite");
+    assert_string_equal(d->components[0].version, "3.0-1");
+    assert_int_equal(d->components[0].vib_id_count, 2);
+    assert_string_equal(d->components[0].vib_ids[0], "Acme_bootbank_acme-tool_1.0-1");
+    assert_string_equal(d->components[0].vib_ids[1], "Acme_bootbank_acme-drv_2.0.1-3");
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(d->vibs[i].component_count, 1);
+    esximg_depot_free(d);
+    free(zip);
+    free(t.a);
+    free(t.b);
+}
+
+/* Every central directory entry: no extra field, DOS time of 1980-01-01 00:00 for mtime 0,
+ * Unix mode 0644; members in bytewise order. */
+static void depot_write_zip_is_plain(void **state)
+{
+    (void)state;
+    struct two_vibs t;
+    two_vibs(&t);
+    uint8_t *zip = NULL;
+    size_t len = 0;
+    struct esximg_err err = { 0 };
+    assert_int_equal(esximg_depot_write(t.in, 1, NULL, &zip, &len, &err), 0);
+    assert_true(len > 22);
+    const uint8_t *end = zip + len - 22;
+    assert_int_equal(esx_le32(end), 0x06054b50);
+    uint16_t count = (uint16_t)(end[10] | end[11] << 8);
+    assert_int_equal(count, 4);
+    size_t off = esx_le32(end + 16);
+    char prev[256] = "";
+    for (uint16_t i = 0; i < count; i++) {
+        const uint8_t *c = zip + off;
+        assert_int_equal(esx_le32(c), 0x02014b50);
+        uint16_t name_len = (uint16_t)(c[28] | c[29] << 8);
+        uint16_t extra_len = (uint16_t)(c[30] | c[31] << 8);
+        uint16_t time = (uint16_t)(c[12] | c[13] << 8), date = (uint16_t)(c[14] | c[15] << 8);
+        assert_int_equal(extra_len, 0);
+        assert_int_equal(time, 0);
+        assert_int_equal(date, (0 << 9) | (1 << 5) | 1);
+        assert_int_equal(esx_le32(c + 38) >> 16, 0100644);
+        char name[256];
+        memcpy(name, c + 46, name_len);
+        name[name_len] = '\0';
+        assert_true(strcmp(prev, name) < 0);
+        strcpy(prev, name);
+        /* the local header has no extra field either */
+        const uint8_t *l = zip + esx_le32(c + 42);
+        assert_int_equal(esx_le32(l), 0x04034b50);
+        assert_int_equal(l[28] | l[29] << 8, 0);
+        off += 46u + name_len;
+    }
+    /* libarchive agrees */
+    struct archive *a = archive_read_new();
+    archive_read_support_format_zip(a);
+    assert_int_equal(archive_read_open_memory(a, zip, len), ARCHIVE_OK);
+    struct archive_entry *e;
+    int n = 0;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+        char buf[64];
+        while (archive_read_data(a, buf, sizeof buf) > 0) {
+        }
+        n++;
+    }
+    assert_int_equal(n, 4);
+    archive_read_free(a);
+    free(zip);
+    free(t.a);
+    free(t.b);
+}
+
+static void depot_write_refuses(void **state)
+{
+    (void)state;
+    struct two_vibs t;
+    two_vibs(&t);
+    uint8_t *zip = NULL;
+    size_t len = 0;
+    struct esximg_err err = { 0 };
+    assert_int_equal(esximg_depot_write(t.in, 0, NULL, &zip, &len, &err), ESXIMG_EINVAL);
+    const struct esximg_depot_input same[2] = { t.in[0], t.in[0] };
+    assert_int_equal(esximg_depot_write(same, 2, NULL, &zip, &len, &err), ESXIMG_EINVAL);
+    assert_non_null(strstr(err.msg, "twice"));
+    const struct esximg_depot_input broken[2] = { t.in[0], { "!<arch>\nxx", 10 } };
+    assert_int_not_equal(esximg_depot_write(broken, 2, NULL, &zip, &len, &err), 0);
+    assert_non_null(strstr(err.msg, "vib 2: "));
+    const struct esximg_depot_input truncated[1] = { { t.a, t.in[0].len - 5 } };
+    assert_int_not_equal(esximg_depot_write(truncated, 1, NULL, &zip, &len, &err), 0);
+    const struct esximg_depot_wopts half = { .component_name = "x" };
+    assert_int_equal(esximg_depot_write(t.in, 1, &half, &zip, &len, &err), ESXIMG_EINVAL);
+    assert_null(zip);
+    free(t.a);
+    free(t.b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(depot_write_reads_back),
+        cmocka_unit_test(depot_write_one_component),
+        cmocka_unit_test(depot_write_zip_is_plain),
+        cmocka_unit_test(depot_write_refuses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

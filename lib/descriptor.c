@@ -25,37 +25,6 @@ struct desc_rctx {
     const char *last;       /* the last known top-level element seen (static string) */
 };
 
-/* Set by the SAX hooks below: the document declared a DTD or an entity. */
-struct desc_guard {
-    bool dtd_seen;
-};
-
-static void desc_sax_subset(void *ctx, const xmlChar *name, const xmlChar *ext_id,
-                            const xmlChar *sys_id)
-{
-    (void)name;
-    (void)ext_id;
-    (void)sys_id;
-    xmlParserCtxtPtr pctx = ctx;
-    struct desc_guard *g = pctx->_private;
-    g->dtd_seen = true;
-    xmlStopParser(pctx);
-}
-
-static void desc_sax_entity(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
-                            const xmlChar *system_id, xmlChar *content)
-{
-    (void)name;
-    (void)type;
-    (void)public_id;
-    (void)system_id;
-    (void)content;
-    xmlParserCtxtPtr pctx = ctx;
-    struct desc_guard *g = pctx->_private;
-    g->dtd_seen = true;
-    xmlStopParser(pctx);
-}
-
 static bool desc_is(const xmlNode *n, const char *name)
 {
     return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
@@ -534,61 +503,19 @@ static int desc_check_required(const struct esximg_descriptor *d, struct esximg_
     return 0;
 }
 
-static int desc_parse_error(xmlParserCtxtPtr pctx, struct esximg_err *err)
-{
-    const xmlError *e = xmlCtxtGetLastError(pctx);
-    if (!e || !e->message)
-        return esximg_err_set(err, ESXIMG_EFORMAT, "descriptor is not well-formed XML");
-    size_t n = strlen(e->message);
-    while (n > 0 && desc_is_space((unsigned char)e->message[n - 1]))
-        n--;
-    return esximg_err_set(err, ESXIMG_EFORMAT, "descriptor is not well-formed XML: line %d: "
-                          "%.*s", e->line, (int)(n > 200 ? 200 : n), e->message);
-}
-
 int esximg_descriptor_read(const void *xml, size_t len, struct esximg_descriptor **out,
                            struct esximg_err *err)
 {
-    struct desc_guard guard = { .dtd_seen = false };
     struct desc_rctx c = { .d = NULL, .doc = NULL, .last = NULL };
-    xmlParserCtxtPtr pctx = NULL;
-    int rc = 0;
-    if (len > ESX_MAX_XML_BYTES)
-        return esximg_err_set(err, ESXIMG_ELIMIT, "descriptor is larger than the XML limit of "
-                              "%llu bytes", (unsigned long long)ESX_MAX_XML_BYTES);
-    if (len == 0)
-        return esximg_err_set(err, ESXIMG_EFORMAT, "descriptor is empty");
-    pctx = xmlNewParserCtxt();
+    int rc = esx_xml_read(xml, len, "descriptor", &c.doc, err);
+    if (rc)
+        return rc;
     c.d = calloc(1, sizeof *c.d);
-    if (!pctx || !c.d) {
+    if (!c.d) {
         rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
         goto out;
     }
-    /* a DTD (internal subset or entity declarations) stops the parse: no entity can be
-     * declared, hence none expanded, and nothing external is loaded */
-    pctx->_private = &guard;
-    pctx->sax->internalSubset = desc_sax_subset;
-    pctx->sax->entityDecl = desc_sax_entity;
-    /* UTF-8 only, whatever the document declares: every real descriptor is UTF-8, and
-     * libxml2 reports failed conversions from other encodings on stderr */
-    c.doc = xmlCtxtReadMemory(pctx, xml, (int)len, NULL, "UTF-8",
-                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                              XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC);
-    if (guard.dtd_seen) {
-        rc = esximg_err_set(err, ESXIMG_EUNSUPPORTED,
-                            "descriptor has a DTD or entity declarations, which are refused");
-        goto out;
-    }
-    if (!c.doc || !pctx->wellFormed) {
-        rc = desc_parse_error(pctx, err);
-        goto out;
-    }
-    xmlNodePtr root = xmlDocGetRootElement(c.doc);
-    if (!root) {
-        rc = esximg_err_set(err, ESXIMG_EFORMAT, "descriptor has no root element");
-        goto out;
-    }
-    rc = desc_read_root(&c, root, err);
+    rc = desc_read_root(&c, xmlDocGetRootElement(c.doc), err);
     if (!rc)
         rc = desc_check_required(c.d, err);
     if (rc)
@@ -597,10 +524,7 @@ int esximg_descriptor_read(const void *xml, size_t len, struct esximg_descriptor
     c.d = NULL;
 out:
     esximg_descriptor_free(c.d);
-    if (c.doc)
-        xmlFreeDoc(c.doc);
-    if (pctx)
-        xmlFreeParserCtxt(pctx);
+    xmlFreeDoc(c.doc);
     return rc;
 }
 

@@ -60,57 +60,28 @@ static int xml_check_no_ns(const xmlNode *n, unsigned depth, struct esximg_err *
     return 0;
 }
 
-/* Parses `xml` safely; the root element must be `root`. */
+/* Parses `xml` safely; the root element must be `root`, and no namespace is used. */
 static int xml_parse(const void *xml, size_t len, const char *root, xmlDoc **out,
                      struct esximg_err *err)
 {
-    if (len > ESX_MAX_XML_BYTES)
-        return esximg_err_set(err, ESXIMG_ELIMIT, "'%s' xml is larger than %llu bytes", root,
-                              (unsigned long long)ESX_MAX_XML_BYTES);
-    if (len == 0)
-        return esximg_err_set(err, ESXIMG_EFORMAT, "'%s' xml is empty", root);
-    /* a DTD is how entities and external loads come in: refuse it before libxml2 sees it */
-    if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8))
-        return esximg_err_set(err, ESXIMG_EUNSAFE, "'%s' xml has a document type definition",
-                              root);
-    xmlInitParser();
-    xmlParserCtxt *ctxt = xmlNewParserCtxt();
-    if (!ctxt)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    int rc = 0;
-    xmlDoc *doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
-                                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc || !ctxt->wellFormed) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char msg[200] = "not well-formed";
-        if (e && e->message) {
-            size_t n = strcspn(e->message, "\n");
-            snprintf(msg, sizeof msg, "%.*s", (int)(n < 190 ? n : 190), e->message);
-        }
-        rc = esximg_err_set(err, ESXIMG_EFORMAT, "'%s' xml is not valid at line %d: %s", root,
-                            e ? e->line : 0, msg);
-        goto out;
-    }
-    if (doc->intSubset || doc->extSubset) {
-        rc = esximg_err_set(err, ESXIMG_EUNSAFE, "'%s' xml has a document type definition",
-                            root);
-        goto out;
-    }
-    const xmlNode *top = xmlDocGetRootElement(doc);
-    if (!top || !xml_is(top, root)) {
-        rc = esximg_err_set(err, ESXIMG_EFORMAT, "root element is '%s', not '%s'",
-                            top ? (const char *)top->name : "", root);
-        goto out;
-    }
-    rc = xml_check_no_ns(top, 0, err);
+    char what[64];
+    snprintf(what, sizeof what, "'%s' xml", root);
+    xmlDoc *doc;
+    int rc = esx_xml_read(xml, len, what, &doc, err);
     if (rc)
-        goto out;
+        return rc;
+    const xmlNode *top = xmlDocGetRootElement(doc);
+    if (!xml_is(top, root))
+        rc = esximg_err_set(err, ESXIMG_EFORMAT, "root element is '%s', not '%s'", top->name,
+                            root);
+    else
+        rc = xml_check_no_ns(top, 0, err);
+    if (rc) {
+        xmlFreeDoc(doc);
+        return rc;
+    }
     *out = doc;
-    doc = NULL;
-out:
-    xmlFreeDoc(doc);
-    xmlFreeParserCtxt(ctxt);
-    return rc;
+    return 0;
 }
 
 /* The text of an element that holds only text. */

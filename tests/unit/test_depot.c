@@ -394,7 +394,7 @@ static void depot_keeps_going_on_broken_metadata(void **state)
     assert_int_equal(d->vibs[0].check, ESXIMG_DEPOT_CHECK_NONE);   /* no size, no sum */
     assert_false(d->vibs[0].has_meta_size);
     assert_true(has_warning(d, "metadata 'metadata.zip': not a readable zip"));
-    assert_true(has_warning(d, "document type declaration"));
+    assert_true(has_warning(d, "document type definition"));
     assert_true(has_warning(d, "packed-size '12x' is not a number"));
     assert_true(has_warning(d, "bulletins/broken.xml"));
     assert_true(has_warning(d, "member 'index.xml'"));

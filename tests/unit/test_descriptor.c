@@ -204,7 +204,7 @@ static void descriptor_refuses_billion_laughs(void **state)
         "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;\">"
         "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">]><vib version=\"5.0\"><type>bootbank"
         "</type><name>&d;</name><version>1-1</version><vendor>V</vendor></vib>", "DTD");
-    assert_int_equal(rc, ESXIMG_EUNSUPPORTED);
+    assert_int_equal(rc, ESXIMG_EUNSAFE);
 }
 
 static void descriptor_refuses_external_entity(void **state)

@@ -532,7 +532,7 @@ static void profile_refuses_malformed_documents(void **state)
 {
     (void)state;
     PROFILE_EXPECT("", ESXIMG_EFORMAT, "empty");
-    PROFILE_EXPECT("<imageprofile><name>n</name>", ESXIMG_EFORMAT, "not valid");
+    PROFILE_EXPECT("<imageprofile><name>n</name>", ESXIMG_EFORMAT, "not well-formed");
     PROFILE_EXPECT("<vib><name>n</name></vib>", ESXIMG_EFORMAT, "root element");
     PROFILE_EXPECT("<imageprofile><creator>c</creator></imageprofile>", ESXIMG_EFORMAT,
                    "no name");
@@ -566,7 +566,7 @@ static void profile_refuses_malformed_documents(void **state)
     PROFILE_EXPECT("<imageprofile><name>n<b/></name></imageprofile>", ESXIMG_EFORMAT,
                    "more than text");
     PROFILE_EXPECT("<imageprofile><name>\xff\xfe</name></imageprofile>", ESXIMG_EFORMAT,
-                   "not valid");
+                   "not well-formed");
     profile_expect("<imageprofile><name>a\0b</name></imageprofile>", 43, ESXIMG_EFORMAT, NULL);
     /* the largest serialno is fine */
     struct esximg_profile *p = profile_ok("<imageprofile><name>n</name><serialno>"

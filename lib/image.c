@@ -56,10 +56,11 @@ static void image_problems_clear(struct esximg_image_problems *p)
 
 /* ---------------------------------------------------------------- opening */
 
-/* Reads an ISO file into a parsed BOOT.CFG; *out stays NULL when the file is absent. */
 static int image_check(struct esximg_image *img, const struct esximg_image_opts *o,
                        struct esximg_err *err);
 
+/* Reads an ISO file into a parsed BOOT.CFG; *out stays NULL when the file is absent, and when
+ * it is too big or does not parse: that is a problem of the image, not a failure to open it. */
 static int image_read_bootcfg(struct esximg_image *img, const char *iso_path,
                               struct esximg_bootcfg **out, struct esximg_err *err)
 {
@@ -67,13 +68,22 @@ static int image_read_bootcfg(struct esximg_image *img, const char *iso_path,
         return 0;
     uint8_t *data;
     size_t len;
-    int rc = esximg_iso_read_file(img->iso, iso_path, IMAGE_MAX_BOOTCFG, &data, &len, err);
-    if (rc)
-        return rc;
-    rc = esximg_bootcfg_read(data, len, NULL, out, err);
-    if (rc)
+    struct esximg_err cfg_err = {0};
+    int rc = esximg_iso_read_file(img->iso, iso_path, IMAGE_MAX_BOOTCFG, &data, &len, &cfg_err);
+    if (!rc) {
+        rc = esximg_bootcfg_read(data, len, NULL, out, &cfg_err);
+        free(data);
+    }
+    if (rc == ESXIMG_EFORMAT || rc == ESXIMG_ELIMIT) {
+        *out = NULL;
+        if (image_problem(&img->problems, "%s: %s", iso_path, cfg_err.msg))
+            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        return 0;
+    }
+    if (rc && err) {
+        *err = cfg_err;
         esximg_err_prefix(err, "'%s': ", iso_path);
-    free(data);
+    }
     return rc;
 }
 
@@ -226,14 +236,18 @@ static int image_load(struct esximg_image *img, struct esximg_err *err)
     image_find_boot(img);
     img->imgdb_module = image_imgdb_path(img);
     if (img->imgdb_module) {
-        uint8_t *data;
-        size_t len;
-        rc = esximg_iso_read_file(img->iso, img->imgdb_module, IMAGE_MAX_IMGDB, &data, &len,
-                                  err);
-        if (rc)
-            return rc;
+        uint8_t *data = NULL;
+        size_t len = 0;
         struct esximg_err db_err = {0};
-        if (esximg_imgdb_read(data, len, &img->db, &db_err) &&
+        rc = esximg_iso_read_file(img->iso, img->imgdb_module, IMAGE_MAX_IMGDB, &data, &len,
+                                  &db_err);
+        if (rc && rc != ESXIMG_ELIMIT) {
+            if (err)
+                *err = db_err;
+            return rc;
+        }
+        /* too big to be an image database: a problem of the image, like one that is not a tgz */
+        if ((rc || esximg_imgdb_read(data, len, &img->db, &db_err)) &&
             image_problem(&img->problems, "%s: %s", img->imgdb_module, db_err.msg)) {
             free(data);
             return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
@@ -343,9 +357,13 @@ static int image_check_bootcfg(struct esximg_image *img, struct esximg_bootcfg_m
                                char **kernel, struct esximg_err *err)
 {
     struct esximg_image_problems *p = &img->problems;
-    if (!img->bootcfg)
+    /* an unreadable copy is already a problem: do not also call it missing */
+    if (!img->bootcfg) {
+        if (esximg_iso_find(img->iso, "/BOOT.CFG"))
+            return 0;
         return image_problem(p, "no /BOOT.CFG on the image");
-    if (!img->efi_bootcfg && img->uefi_boot)
+    }
+    if (!img->efi_bootcfg && img->uefi_boot && !esximg_iso_find(img->iso, "/EFI/BOOT/BOOT.CFG"))
         if (image_problem(p, "no /EFI/BOOT/BOOT.CFG although the image boots on UEFI"))
             return ESXIMG_ENOMEM;
     if (img->efi_bootcfg) {
@@ -458,8 +476,9 @@ static int image_check_vibs(struct esximg_image *img, const struct esximg_bootcf
                             struct esximg_err *err)
 {
     struct esximg_image_problems *p = &img->problems;
-    if (!img->db)
-        return image_problem(p, "no image database (IMGDB.TGZ) on the image");
+    if (!img->db)   /* an unreadable one is already a problem */
+        return img->imgdb_module ? 0
+                                 : image_problem(p, "no image database (IMGDB.TGZ) on the image");
     if (!img->db->profile && image_problem(p, "no image profile in %s", img->imgdb_module))
         return ESXIMG_ENOMEM;
     for (size_t i = 0; i < img->vib_count; i++) {

@@ -4,17 +4,21 @@
  *   file, version       the image and its ESXi version
  *   devices             [{slot, id ("8086:15b8[:8086:2070][/020000]"), vendor, device,
  *                        subvendor, subdevice (null when unknown), class ("0200" or null),
- *                        progif, kind: "network"|"storage"|"other", name,
+ *                        progif, kind: "network"|"storage"|"other"|"unknown", name,
  *                        verdict: "driven"|"will_not_load"|"no_driver",
  *                        driver, map_class, vib_id, module (of the winner, else null),
  *                        rule: "none"|"one_driver"|"class"|"specificity"|"driver_name",
  *                        inferred,
  *                        claims: [{driver, map_class, vib_id, loads}] best first}]
- *   summary             {network: {total, driven}, storage: {total, driven}}
+ *   summary             {network: {total, driven}, storage: {total, driven},
+ *                        unknown: {total, driven}}
  *   headline            text or null ("no network adapter will be found")
  *   warnings            [text]: lines of the device list that were skipped, unreadable
  *                        driver payloads
- * Exit status: 0 when every network and storage device is driven, 3 otherwise.
+ * Exit status: 0 when every network, storage and unknown device is driven, 3 otherwise.
+ * A device given without its class (--pci VVVV:DDDD) is of unknown kind: whether the installer
+ * needs it cannot be told, so it counts as if it did.  An ISO without a readable image
+ * database is refused (exit 1): there is nothing to check the host against.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -33,7 +37,7 @@ static const char hcl_usage[] =
     "claims each one by ESXi's rules (OEM > IHV > native > vmklinux > fallback; vmklinux\n"
     "drivers never load on 7.0 and later; see docs/hcl-rules.md), and which network and\n"
     "storage controllers are left without a driver. Exits 0 when every network and storage\n"
-    "device is driven, 3 when one is not.\n"
+    "device, and every device given without its class, is driven; 3 when one is not.\n"
     "\n"
     "options:\n"
     "  -l, --lspci FILE  devices from `lspci -n`, `-nn`, `-nnv`, `-mm` or `-vmmnn` output\n"
@@ -65,11 +69,21 @@ struct hcl_run {
     struct esximg_lspci *lspci;
     size_t count;
     struct hcl_device *devices;
-    size_t nic_total, nic_driven, disk_total, disk_driven;
+    size_t nic_total, nic_driven, disk_total, disk_driven, unknown_total, unknown_driven;
 };
 
-static const char *hcl_kind_name(enum esximg_hcl_kind k)
+/* The library files a device without a class under OTHER; it is "unknown" here, because a
+ * device the user named may well be the NIC the installer needs. */
+static bool hcl_unknown_kind(const struct hcl_device *d)
 {
+    return !d->pci.has_class;
+}
+
+static const char *hcl_kind_name(const struct hcl_device *d)
+{
+    enum esximg_hcl_kind k = d->result.kind;
+    if (hcl_unknown_kind(d))
+        return "unknown";
     return k == ESXIMG_HCL_NETWORK ? "network" : k == ESXIMG_HCL_STORAGE ? "storage" : "other";
 }
 
@@ -149,7 +163,8 @@ static int hcl_read_lspci(struct hcl_run *run, const char *path)
         return cli_fail(&err);
     }
     for (size_t i = 0; i < run->lspci->warnings.count; i++)
-        cli_warn("%s: line %zu: %s", path, run->lspci->warnings.items[i].line,
+        cli_warn("%s: line %zu: %s", strcmp(path, "-") ? path : "standard input",
+                 run->lspci->warnings.items[i].line,
                  run->lspci->warnings.items[i].msg);
     for (size_t i = 0; i < run->lspci->device_count; i++) {
         const struct esximg_lspci_device *d = &run->lspci->devices[i];
@@ -165,7 +180,10 @@ static void hcl_tally(struct hcl_run *run)
     for (size_t i = 0; i < run->count; i++) {
         const struct esximg_hcl_result *r = &run->devices[i].result;
         bool driven = r->verdict == ESXIMG_HCL_DRIVEN;
-        if (r->kind == ESXIMG_HCL_NETWORK) {
+        if (hcl_unknown_kind(&run->devices[i])) {
+            run->unknown_total++;
+            run->unknown_driven += driven;
+        } else if (r->kind == ESXIMG_HCL_NETWORK) {
             run->nic_total++;
             run->nic_driven += driven;
         } else if (r->kind == ESXIMG_HCL_STORAGE) {
@@ -206,14 +224,18 @@ static void hcl_print_text(const struct hcl_run *run)
         const char *verdict = r->verdict == ESXIMG_HCL_DRIVEN
                                   ? (r->inferred ? "ok (inferred)" : "ok")
                               : r->verdict == ESXIMG_HCL_WONT_LOAD ? "will not load"
-                              : r->kind == ESXIMG_HCL_OTHER        ? "unclaimed"
+                              : r->kind == ESXIMG_HCL_OTHER && !hcl_unknown_kind(d)
+                                  ? "unclaimed"
                                                                    : "NO DRIVER";
         const char *n = hcl_name(d, name);
         printf("%-13s %-26s %-8s %-22s %-18s %s\n", d->slot ? d->slot : "-", id,
-               hcl_kind_name(r->kind), driver, verdict, n ? n : "");
+               hcl_kind_name(d), driver, verdict, n ? n : "");
     }
-    printf("network: %zu of %zu driven; storage: %zu of %zu driven\n", run->nic_driven,
+    printf("network: %zu of %zu driven; storage: %zu of %zu driven", run->nic_driven,
            run->nic_total, run->disk_driven, run->disk_total);
+    if (run->unknown_total)
+        printf("; unknown class: %zu of %zu driven", run->unknown_driven, run->unknown_total);
+    printf("\n");
     for (size_t i = 0; i < run->count; i++)
         if (run->devices[i].result.verdict == ESXIMG_HCL_WONT_LOAD)
             printf("note: %s is claimed only by the vmklinux driver '%s', which ESXi %s does "
@@ -252,7 +274,7 @@ static void hcl_print_json(const struct hcl_run *run)
         json_kv_string(&j, "class", d->pci.has_class ? buf : NULL);
         json_key(&j, "progif");
         d->pci.has_progif ? json_uint(&j, d->pci.progif) : json_null(&j);
-        json_kv_string(&j, "kind", hcl_kind_name(r->kind));
+        json_kv_string(&j, "kind", hcl_kind_name(d));
         json_kv_string(&j, "name", hcl_name(d, buf));
         json_kv_string(&j, "verdict", hcl_verdict_name(r->verdict));
         const struct esximg_hcl_claim *w = r->winner;
@@ -289,6 +311,11 @@ static void hcl_print_json(const struct hcl_run *run)
     json_kv_uint(&j, "total", run->disk_total);
     json_kv_uint(&j, "driven", run->disk_driven);
     json_object_end(&j);
+    json_key(&j, "unknown");
+    json_object_begin(&j);
+    json_kv_uint(&j, "total", run->unknown_total);
+    json_kv_uint(&j, "driven", run->unknown_driven);
+    json_object_end(&j);
     json_object_end(&j);
     json_kv_string(&j, "headline", hcl_headline(run));
     json_key(&j, "warnings");
@@ -307,6 +334,12 @@ static int hcl_check(struct hcl_run *run, bool json)
     struct esximg_err err = {0};
     if (esximg_image_open(run->file, NULL, &run->img, &err))
         return cli_fail(&err);
+    if (!run->img->db) {
+        esximg_err_set(&err, ESXIMG_EFORMAT, "not an ESXi installer image: no readable image "
+                       "database (see esximg info)");
+        esximg_err_file(&err, run->file);
+        return cli_fail(&err);
+    }
     if (esximg_image_drivers(run->img, &run->drivers, &err)) {
         esximg_err_file(&err, run->file);
         return cli_fail(&err);
@@ -321,7 +354,8 @@ static int hcl_check(struct hcl_run *run, bool json)
     }
     hcl_tally(run);
     json ? hcl_print_json(run) : hcl_print_text(run);
-    bool all = run->nic_driven == run->nic_total && run->disk_driven == run->disk_total;
+    bool all = run->nic_driven == run->nic_total && run->disk_driven == run->disk_total &&
+               run->unknown_driven == run->unknown_total;
     return all ? CLI_EXIT_OK : CLI_EXIT_CHECK;
 }
 
@@ -341,7 +375,8 @@ int cmd_hcl(int argc, char **argv)
     const char *lspci = NULL;
     bool json = false;
     int rc = CLI_EXIT_OK;
-    for (int c; rc == CLI_EXIT_OK && (c = getopt_long(argc, argv, "l:p:jh", hcl_opts, NULL)) != -1;) {
+    for (int c; rc == CLI_EXIT_OK &&
+                (c = getopt_long(argc, argv, "l:p:jh", hcl_opts, NULL)) != -1;) {
         if (c == 'h') {
             rc = cli_usage(stdout, hcl_usage, CLI_EXIT_OK);
             goto out_usage;

@@ -8,6 +8,8 @@
  *   drivers   (--drivers) [{driver, map_class, id, bus, vendor_name, device_name, vib_id,
  *             module, map, line}], one per map entry, in map order
  *   problems  (--drivers) [text]: driver payloads that could not be read
+ * --vibs and --drivers fail (exit 1) on an ISO without a readable image database; --files
+ * lists any ISO.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -237,6 +239,14 @@ static int ls_run(const char *file, enum ls_what what, bool json)
     struct esximg_image_drivers *drivers = NULL;
     if (esximg_image_open(file, NULL, &img, &err))
         return cli_fail(&err);
+    /* an empty VIB or driver list would read as "an ESXi image without any": refuse instead */
+    if (what != LS_FILES && !img->db) {
+        esximg_err_set(&err, ESXIMG_EFORMAT, "not an ESXi installer image: no readable image "
+                       "database (see esximg info)");
+        esximg_err_file(&err, file);
+        esximg_image_free(img);
+        return cli_fail(&err);
+    }
     if (what == LS_DRIVERS && esximg_image_drivers(img, &drivers, &err)) {
         esximg_err_file(&err, file);
         esximg_image_free(img);

@@ -16,6 +16,7 @@ import datetime
 import gzip
 import hashlib
 import io
+import json
 import os
 import random
 import re
@@ -147,6 +148,41 @@ HOST_LSPCI = """\
 00:05.0 0200: 10ec:8168 (rev 15)
 00:1f.2 0106: 8086:2922 (rev 02) (prog-if 01)
 """
+
+# What esximg hcl should say about each device of HOST_LSPCI (for --manifest).  'driver' is the
+# driver that binds, 'claims' every driver whose map lists the device; a vmklinux-only device is
+# driven on 6.7 and "will not load" on 7.0 and later.
+HOST_EXPECT = [
+    {'slot': '00:00.0', 'id': '8086:29c0', 'class': '0600', 'kind': 'other', 'claims': []},
+    {'slot': '00:01.0', 'id': '1234:1111', 'class': '0300', 'kind': 'other', 'claims': []},
+    {'slot': '00:02.0', 'id': '8086:100e', 'class': '0200', 'kind': 'network',
+     'claims': [('e1000', 'vmklinux')]},
+    {'slot': '00:03.0', 'id': '8086:10d3', 'class': '0200', 'kind': 'network',
+     'claims': [('ne1000', 'native'), ('e1000e', 'vmklinux')]},
+    {'slot': '00:04.0', 'id': '1b36:0010', 'class': '0108', 'progif': 2, 'kind': 'storage',
+     'claims': [('nvme', 'native')]},
+    {'slot': '00:05.0', 'id': '10ec:8168', 'class': '0200', 'kind': 'network', 'claims': []},
+    {'slot': '00:1f.2', 'id': '8086:2922', 'class': '0106', 'progif': 1, 'kind': 'storage',
+     'claims': [('vmw_ahci', 'native')]},
+]
+
+# --break KIND: inconsistent images for the checker's tests.  The VIB they break is a driver
+# VIB that is always synthetic; module-size breaks the tools module (not a driver payload).
+BREAK_VIB = 'atlantic'
+BREAK_SIZE_VIB = 'tools-light'
+BREAK_SIZE_EXTRA = 2048
+BREAKS = {
+    'missing-module': 'delete the BOOT.CFG module of the %s VIB from the ISO' % BREAK_VIB,
+    'bootcfg-differ': 'EFI/BOOT/BOOT.CFG gets another kernelopt than /BOOT.CFG',
+    'module-bytes': 'change bytes in the middle of the %s module (same size, other sha-256)'
+                    % BREAK_SIZE_VIB,
+    'module-size': 'append %d zero bytes to the %s module (its descriptor keeps the old size)'
+                   % (BREAK_SIZE_EXTRA, BREAK_SIZE_VIB),
+    'no-vib-xml': 'leave the vibs/ descriptor of %s out of IMGDB.TGZ' % BREAK_VIB,
+    'no-profile-entry': 'leave %s out of the image profile (its descriptor stays)' % BREAK_VIB,
+}
+MAP_CLASSES = {'oem': 'oem', 'ihv': 'ihv', 'default': 'native', 'driver': 'vmklinux',
+               'fallback': 'fallback'}
 
 
 # ---- small helpers ------------------------------------------------------------------------
@@ -480,8 +516,10 @@ class Builder:
                 if not drv['vmklinux']:
                     real = real.replace(VERSIONS['6.7']['vib_suffix'], self.ver['vib_suffix'])
         tags = ['driver', 'module']
-        return Vib('VMW', 'bootbank', drv['name'], version, [payload], descriptor=real,
-                   summary=drv['summary'], files=sorted(files), tags=tags)
+        vib = Vib('VMW', 'bootbank', drv['name'], version, [payload], descriptor=real,
+                  summary=drv['summary'], files=sorted(files), tags=tags)
+        vib.driver_files = files
+        return vib
 
     def base_vib(self):
         e = self.epoch
@@ -579,6 +617,8 @@ class Builder:
         name = self.ver['profile']
         vibs = ''
         for vib in self.vibs:
+            if self.args.break_kind == 'no-profile-entry' and vib.name == BREAK_VIB:
+                continue
             pl = ''.join('<payload payload-name="%s">%s</payload>' % (p.name, p.file)
                          for p in vib.payloads)
             vibs += '<vib><vib-id>%s</vib-id><payloads>%s</payloads></vib>' % (vib.id, pl)
@@ -610,6 +650,8 @@ class Builder:
         db = 'var/db/esximg/'
         files = {}
         for vib in self.vibs:
+            if self.args.break_kind == 'no-vib-xml' and vib.name == BREAK_VIB:
+                continue
             files[db + 'vibs/' + self.vib_xml_name(vib)] = vib.descriptor(self.epoch).encode()
             if self.ver['bulletins']:
                 comp, text = self.bulletin_xml(vib)
@@ -619,6 +661,111 @@ class Builder:
             (name, 'VMware, Inc.')))
         files[db + 'profiles/' + pname] = self.profile_xml().encode()
         return gz(gnu_tar(files, self.epoch))
+
+    # -- inconsistent images and the manifest
+    def vib_named(self, name):
+        return [v for v in self.vibs if v.name == name][0]
+
+    def apply_break(self, stage, put):
+        kind = self.args.break_kind
+        if kind == 'missing-module':
+            os.unlink(os.path.join(stage, self.vib_named(BREAK_VIB).payloads[0].file.upper()))
+        elif kind == 'bootcfg-differ':
+            cfg = self.cfg.replace(b'\nkernelopt=', b'\nkernelopt=esximgTestEdited ', 1)
+            put('EFI/BOOT/BOOT.CFG', cfg)
+        elif kind == 'module-size':
+            path = os.path.join(stage, self.vib_named(BREAK_SIZE_VIB).payloads[0].file.upper())
+            with open(path, 'ab') as f:
+                f.write(bytes(BREAK_SIZE_EXTRA))
+        elif kind == 'module-bytes':
+            path = os.path.join(stage, self.vib_named(BREAK_SIZE_VIB).payloads[0].file.upper())
+            with open(path, 'r+b') as f:
+                f.seek(os.path.getsize(path) // 2)
+                f.write(b'esximg-test-corruption')
+
+    def manifest_drivers(self):
+        """Every map entry of the driver VIBs as esximg ls --drivers should list it: map files
+        in VIB order then path order, lines as stored (blank and '#' lines skipped)."""
+        out = []
+        for vib in self.vibs:
+            if not getattr(vib, 'driver_files', None):
+                continue
+            for path in sorted(vib.driver_files):
+                m = re.match(r'etc/vmware/([a-z]+)\.map\.d/', path)
+                if not m:
+                    continue
+                text = vib.driver_files[path][0].decode()
+                for n, line in enumerate(text.split('\n'), 1):
+                    line = line.strip()
+                    if not line or line.startswith('#'):
+                        continue
+                    fields = dict(f.split('=', 1) for f in line.split(','))
+                    out.append({'driver': fields['driver'], 'map_class': MAP_CLASSES[m.group(1)],
+                                'bus': fields['bus'], 'raw_id': fields['id'],
+                                'vib_id': vib.id, 'module': '/' + vib.payloads[0].file.upper(),
+                                'map': path, 'line': n})
+        return out
+
+    def manifest_host(self):
+        major = int(self.args.version.split('.')[0])
+        out = []
+        for h in HOST_EXPECT:
+            loads = [c for c in h['claims'] if c[1] != 'vmklinux' or major < 7]
+            verdict = 'driven' if loads else 'will_not_load' if h['claims'] else 'no_driver'
+            out.append({'slot': h['slot'], 'id': h['id'], 'class': h['class'],
+                        'progif': h.get('progif'), 'kind': h['kind'], 'verdict': verdict,
+                        'driver': loads[0][0] if loads else None,
+                        'map_class': loads[0][1] if loads else None,
+                        'claims': [list(c) for c in h['claims']]})
+        return out
+
+    def manifest(self, iso):
+        v = self.ver
+        version, _, rest = v['base_version'].partition('-')
+        tail = ['/' + t for t in v['tail']]
+        files = {}
+        vibs = []
+        for vib in self.vibs:
+            payloads = []
+            for p in vib.payloads:
+                module = '/' + p.file.upper()
+                payloads.append({'name': p.name, 'type': p.type, 'size': p.size,
+                                 'module': module, 'boot_order': p.boot_order})
+                files[module] = p.size
+            vibs.append({'vib_id': vib.id, 'name': vib.name, 'version': vib.version,
+                         'vendor': vib.vendor, 'type': vib.type, 'acceptance': vib.acceptance
+                         if vib.real is None else re.search(
+                             r'<acceptance-level>([^<]*)<', vib.real).group(1),
+                         'xml_file': self.vib_xml_name(vib), 'payloads': payloads})
+        brk = None
+        if self.args.break_kind:
+            target = (BREAK_SIZE_VIB if self.args.break_kind in ('module-size', 'module-bytes')
+                      else BREAK_VIB)
+            vib = self.vib_named(target)
+            p = vib.payloads[0]
+            brk = {'kind': self.args.break_kind, 'what': BREAKS[self.args.break_kind],
+                   'vib_id': vib.id, 'xml_file': self.vib_xml_name(vib), 'payload': p.name,
+                   'module': p.file, 'descriptor_size': p.size,
+                   'module_size': p.size + (BREAK_SIZE_EXTRA
+                                            if self.args.break_kind == 'module-size' else 0)}
+        return {
+            'iso': iso,
+            'generator_version': self.args.version,
+            'esxi_version': version,
+            'build': rest.rsplit('.', 1)[-1],
+            'profile': {'name': v['profile'], 'creator': 'VMware, Inc.', 'acceptance': 'partner'},
+            'volume_id': v['profile'].upper()[:32],
+            'kernel': '/' + self.kernel.file,
+            'kernelopt': v['kernelopt'],
+            'bootcfg_build': v['build'],
+            'modules': ['/' + p.file for p in self.modules] + tail,
+            'tail_modules': tail,
+            'vibs': sorted(vibs, key=lambda x: x['vib_id']),
+            'module_sizes': files,
+            'drivers': self.manifest_drivers(),
+            'host': self.manifest_host(),
+            'break': brk,
+        }
 
     # -- configuration files
     def bootcfg(self, kernel, modules):
@@ -708,8 +855,10 @@ class Builder:
         for name in self.ver['tail'][1:]:
             put(name.upper(), gz(gnu_tar(extra[name], e)))
         cfg = self.bootcfg(kernel, modules)
+        self.kernel, self.modules, self.cfg = kernel, modules, cfg
         put('BOOT.CFG', cfg)
         put('EFI/BOOT/BOOT.CFG', cfg)
+        self.apply_break(stage, put)
         put('UPGRADE/METADATA.XML', b'<metadata><release>%s</release></metadata>\n'
             % self.ver['esxi_release'].encode())
         put('MBOOT.C32', b'esximg test stub for mboot.c32 (not a loader)\n')
@@ -760,6 +909,13 @@ def main():
                     help='the samples folder (real 6.7 maps, ids and descriptors); default '
                     '$ESXIMG_SAMPLES, else synthetic files only')
     ap.add_argument('--title', default='Loading ESXi installer', help='BOOT.CFG title')
+    ap.add_argument('--manifest', metavar='FILE',
+                    help='also write FILE, a JSON of what the image holds and what esximg '
+                    'should report on it (VIBs, modules, BOOT.CFG, driver map entries, the '
+                    'test host verdicts)')
+    ap.add_argument('--break', dest='break_kind', choices=sorted(BREAKS),
+                    help='make an inconsistent image: ' + '; '.join(
+                        '%s: %s' % kv for kv in sorted(BREAKS.items())))
     ap.add_argument('--print-host', action='store_true',
                     help='print the test host as `lspci -nv` device lines and exit')
     args = ap.parse_args()
@@ -787,6 +943,11 @@ def main():
         tmp_out = args.output + '.tmp'
         b.make_iso(stage, tmp_out)
         os.replace(tmp_out, args.output)
+        if args.manifest:
+            with open(args.manifest + '.tmp', 'w') as f:
+                json.dump(b.manifest(args.output), f, indent=1, sort_keys=True)
+                f.write('\n')
+            os.replace(args.manifest + '.tmp', args.manifest)
     finally:
         if cleanup:
             shutil.rmtree(work, ignore_errors=True)

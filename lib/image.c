@@ -2,6 +2,7 @@
  * entries and driver maps, joined, checked, and asked which driver claims a device. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -535,21 +536,12 @@ static const char *image_strip_root(const char *path)
     return path;
 }
 
-static bool image_vib_has_driver_files(const struct esximg_descriptor *d)
-{
-    for (size_t i = 0; i < d->file_count; i++) {
-        const char *f = image_strip_root(d->files[i]);
-        if (image_is_map_path(f) || image_is_ids_path(f))
-            return true;
-    }
-    return false;
-}
-
 /* Where one payload's driver files go, and what it was read from. */
 struct image_payload_ctx {
     struct esximg_image_drivers *d;
     const struct esximg_image_vib *vib;
     const char *module;
+    size_t remaining;           /* driver files the file-list names and not yet read */
 };
 
 static int image_add_map(struct image_payload_ctx *c, const char *path, const uint8_t *data,
@@ -605,6 +597,8 @@ static int image_take_file(struct image_payload_ctx *c, const char *name, const 
                            size_t len, struct esximg_err *err)
 {
     const char *path = image_strip_root(name);
+    if (c->remaining > 0)
+        c->remaining--;
     if (image_is_map_path(path))
         return image_add_map(c, path, data, len, err);
     if (image_is_ids_path(path))
@@ -612,26 +606,73 @@ static int image_take_file(struct image_payload_ctx *c, const char *name, const 
     return 0;
 }
 
-static int image_scan_vmtar(struct image_payload_ctx *c, const uint8_t *data, size_t len,
-                            struct esximg_err *err)
+/* A payload module read as a stream from the ISO: the first bytes, kept to sniff the format,
+ * then the rest as the reader gives it. */
+struct image_module_stream {
+    struct esximg_iso_reader *reader;
+    uint8_t head[65536];
+    size_t head_len, head_pos;
+    uint8_t block[65536];       /* libarchive's read buffer */
+    struct esximg_err err;      /* what went wrong under libarchive */
+};
+
+static int image_stream_read(void *ctx, void *buf, size_t n, size_t *got,
+                             struct esximg_err *err)
 {
-    struct esximg_vmtar *t;
-    struct esximg_err perr = {0};
-    if (esximg_vmtar_read(data, len, &t, &perr))
-        return image_problem(&c->d->problems, "%s: %s", c->module, perr.msg);
-    int rc = 0;
-    for (size_t i = 0; !rc && i < t->entry_count; i++) {
-        const struct esximg_vmtar_entry *e = &t->entries[i];
-        if (e->typeflag == ESXIMG_VMTAR_DIR || e->typeflag == ESXIMG_VMTAR_SYMLINK)
-            continue;
-        rc = image_take_file(c, e->name, e->content, (size_t)e->size, err);
+    struct image_module_stream *m = ctx;
+    if (m->head_pos < m->head_len) {
+        size_t take = m->head_len - m->head_pos < n ? m->head_len - m->head_pos : n;
+        memcpy(buf, m->head + m->head_pos, take);
+        m->head_pos += take;
+        *got = take;
+        return 0;
     }
-    esximg_vmtar_free(t);
-    return rc;
+    return esximg_iso_reader_read(m->reader, buf, n, got, err);
 }
 
-/* A gzip'd GNU or POSIX tar payload, through libarchive. */
-static int image_scan_tar(struct image_payload_ctx *c, const uint8_t *data, size_t len,
+static la_ssize_t image_archive_read(struct archive *a, void *ctx, const void **buf)
+{
+    struct image_module_stream *m = ctx;
+    size_t got = 0;
+    if (image_stream_read(m, m->block, sizeof m->block, &got, &m->err)) {
+        archive_set_error(a, EIO, "%s", m->err.msg);
+        return -1;
+    }
+    *buf = m->block;
+    return (la_ssize_t)got;
+}
+
+static bool image_wants(void *ctx, const struct esximg_vmtar_entry *e)
+{
+    (void)ctx;
+    const char *path = image_strip_root(e->name);
+    return e->size <= ESX_MAX_TEXT_BYTES && (image_is_map_path(path) || image_is_ids_path(path));
+}
+
+static int image_take_entry(void *ctx, const struct esximg_vmtar_entry *e,
+                            const uint8_t *content, struct esximg_err *err)
+{
+    return image_take_file(ctx, e->name, content, (size_t)e->size, err);
+}
+
+/* A vmtar payload: its headers come first, so only the map and ids contents are inflated. */
+static int image_scan_vmtar(struct image_payload_ctx *c, struct image_module_stream *m,
+                            struct esximg_err *err)
+{
+    struct esximg_vmtar_source src = {.read = image_stream_read, .ctx = m};
+    struct esximg_vmtar_scan_opts o = {.want = image_wants, .take = image_take_entry, .ctx = c,
+                                       .max_bytes = IMAGE_MAX_DRIVER};
+    struct esximg_err perr = {0};
+    int rc = esximg_vmtar_scan(&src, &o, &perr);
+    if (rc == ESXIMG_ENOMEM) {
+        *err = perr;
+        return rc;
+    }
+    return rc ? image_problem(&c->d->problems, "%s: %s", c->module, perr.msg) : 0;
+}
+
+/* A gzip'd GNU or POSIX tar payload, through libarchive, up to the last driver file. */
+static int image_scan_tar(struct image_payload_ctx *c, struct image_module_stream *m,
                           struct esximg_err *err)
 {
     struct archive *a = archive_read_new();
@@ -641,25 +682,21 @@ static int image_scan_tar(struct image_payload_ctx *c, const uint8_t *data, size
     archive_read_support_format_gnutar(a);
     archive_read_support_format_tar(a);
     int rc = 0;
-    if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+    if (archive_read_open(a, m, NULL, image_archive_read, NULL) != ARCHIVE_OK) {
         rc = image_problem(&c->d->problems, "%s: %s", c->module, archive_error_string(a));
         archive_read_free(a);
         return rc;
     }
     struct archive_entry *ae;
-    int ar;
-    while (!rc && (ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+    int ar = ARCHIVE_EOF;
+    while (!rc && c->remaining > 0 && (ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
         const char *name = archive_entry_pathname(ae);
         int64_t size = archive_entry_size(ae);
         if (!name || archive_entry_filetype(ae) != AE_IFREG || size < 0 ||
+            (uint64_t)size > ESX_MAX_TEXT_BYTES ||
             !(image_is_map_path(image_strip_root(name)) ||
               image_is_ids_path(image_strip_root(name))))
             continue;
-        if ((uint64_t)size > ESX_MAX_TEXT_BYTES) {
-            rc = image_problem(&c->d->problems, "%s: '%s' is larger than a map may be",
-                               c->module, name);
-            break;
-        }
         uint8_t *buf = malloc((size_t)size + 1);
         if (!buf) {
             rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
@@ -673,7 +710,7 @@ static int image_scan_tar(struct image_payload_ctx *c, const uint8_t *data, size
             rc = image_take_file(c, name, buf, (size_t)size, err);
         free(buf);
     }
-    if (!rc && ar != ARCHIVE_EOF)
+    if (!rc && ar != ARCHIVE_EOF && ar != ARCHIVE_OK)
         rc = image_problem(&c->d->problems, "%s: %s", c->module, archive_error_string(a));
     archive_read_free(a);
     return rc;
@@ -685,21 +722,42 @@ static int image_scan_payload(struct esximg_image *img, struct image_payload_ctx
     if (strcmp(type, "vgz") && strcmp(type, "tgz") && strcmp(type, "installer_vgz"))
         return image_problem(&c->d->problems, "%s: payload type '%s' is not read for driver "
                              "maps", c->module, type);
-    uint8_t *data;
-    size_t len;
-    int rc = esximg_iso_read_file(img->iso, c->module, IMAGE_MAX_DRIVER, &data, &len, err);
-    if (rc)
-        return rc;
-    bool gzipped = false;
-    int format = esximg_vmtar_sniff_data(data, len, &gzipped);
-    if (format == ESXIMG_TAR_VMTAR)
-        rc = image_scan_vmtar(c, data, len, err);
-    else if (format == ESXIMG_TAR_GNU || format == ESXIMG_TAR_USTAR)
-        rc = image_scan_tar(c, data, len, err);
-    else
-        rc = image_problem(&c->d->problems, "%s: neither a vmtar nor a tar", c->module);
-    free(data);
+    struct image_module_stream *m = calloc(1, sizeof *m);
+    if (!m)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    int rc = esximg_iso_reader_open(img->iso, c->module, &m->reader, err);
+    /* the head: enough to sniff the format, even through gzip */
+    while (!rc && m->head_len < sizeof m->head) {
+        size_t got;
+        rc = esximg_iso_reader_read(m->reader, m->head + m->head_len,
+                                    sizeof m->head - m->head_len, &got, err);
+        if (got == 0)
+            break;
+        m->head_len += got;
+    }
+    if (!rc) {
+        int format = esximg_vmtar_sniff_data(m->head, m->head_len, NULL);
+        if (format == ESXIMG_TAR_VMTAR)
+            rc = image_scan_vmtar(c, m, err);
+        else if (format == ESXIMG_TAR_GNU || format == ESXIMG_TAR_USTAR)
+            rc = image_scan_tar(c, m, err);
+        else
+            rc = image_problem(&c->d->problems, "%s: neither a vmtar nor a tar", c->module);
+    }
+    esximg_iso_reader_close(m->reader);
+    free(m);
     return rc;
+}
+
+/* How many map and ids files a descriptor's file-list names: the tar reader stops there. */
+static size_t image_driver_file_count(const struct esximg_descriptor *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->file_count; i++) {
+        const char *f = image_strip_root(d->files[i]);
+        n += image_is_map_path(f) || image_is_ids_path(f);
+    }
+    return n;
 }
 
 int esximg_image_drivers(struct esximg_image *img, struct esximg_image_drivers **out,
@@ -711,14 +769,15 @@ int esximg_image_drivers(struct esximg_image *img, struct esximg_image_drivers *
     int rc = 0;
     for (size_t i = 0; !rc && i < img->vib_count; i++) {
         const struct esximg_image_vib *v = &img->vibs[i];
-        if (!v->desc || !v->entry || !image_vib_has_driver_files(v->desc))
+        if (!v->desc || !v->entry || image_driver_file_count(v->desc) == 0)
             continue;
         for (size_t j = 0; !rc && j < v->desc->payload_count; j++) {
             const struct esximg_payload *pl = &v->desc->payloads[j];
             const struct esximg_iso_entry *e = esximg_image_payload_entry(img, v, pl->name);
             if (!e)
                 continue;   /* already a problem of the image */
-            struct image_payload_ctx c = {.d = d, .vib = v, .module = e->path};
+            struct image_payload_ctx c = {.d = d, .vib = v, .module = e->path,
+                                          .remaining = image_driver_file_count(v->desc)};
             rc = image_scan_payload(img, &c, pl->type, err);
         }
     }

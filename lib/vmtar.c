@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "esx_private.h"
 #include "esximg/vmtar.h"
@@ -643,6 +644,212 @@ int esximg_vmtar_read(const void *data, size_t len, struct esximg_vmtar **out,
     *out = v;
     v = NULL;
 out:
+    esximg_vmtar_free(v);
+    return rc;
+}
+
+/* --------------------------------------------------------------------------------- scan */
+
+/* A vmtar read as a stream: the compressed (or raw) bytes come from a source, are inflated
+ * as they are needed, and the inflating stops after the last wanted content. */
+struct vmtar_stream {
+    const struct esximg_vmtar_source *src;
+    z_stream z;
+    bool gzipped, z_ready, src_end, z_end;
+    uint8_t in[65536];
+    size_t in_len, in_pos;    /* raw mode: bytes of `in` not handed out yet */
+    uint64_t produced;        /* decompressed bytes handed out */
+    uint64_t max_bytes;
+};
+
+static int vmtar_stream_refill(struct vmtar_stream *s, struct esximg_err *err)
+{
+    size_t got = 0;
+    int rc = s->src->read(s->src->ctx, s->in, sizeof s->in, &got, err);
+    if (rc)
+        return rc;
+    s->in_len = got;
+    s->in_pos = 0;
+    s->src_end = got == 0;
+    return 0;
+}
+
+/* Up to n decompressed bytes; *got 0 only at the end of the archive. */
+static int vmtar_stream_read(struct vmtar_stream *s, uint8_t *buf, size_t n, size_t *got,
+                             struct esximg_err *err)
+{
+    *got = 0;
+    while (*got == 0 && n > 0) {
+        if (s->in_pos == s->in_len && !s->src_end && !s->z_end) {
+            int rc = vmtar_stream_refill(s, err);
+            if (rc)
+                return rc;
+        }
+        if (!s->gzipped) {
+            size_t take = s->in_len - s->in_pos < n ? s->in_len - s->in_pos : n;
+            memcpy(buf, s->in + s->in_pos, take);
+            s->in_pos += take;
+            *got = take;
+            if (take == 0)
+                break;
+            continue;
+        }
+        if (s->z_end)
+            break;
+        s->z.next_in = s->in + s->in_pos;
+        s->z.avail_in = (uInt)(s->in_len - s->in_pos);
+        s->z.next_out = buf;
+        s->z.avail_out = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        uInt before_in = s->z.avail_in, before_out = s->z.avail_out;
+        int zrc = inflate(&s->z, Z_NO_FLUSH);
+        s->in_pos += before_in - s->z.avail_in;
+        *got = before_out - s->z.avail_out;
+        if (zrc == Z_STREAM_END)
+            s->z_end = true;
+        else if (zrc == Z_BUF_ERROR && s->src_end)
+            return esximg_err_set(err, ESXIMG_EFORMAT, "gzip data is truncated");
+        else if (zrc != Z_OK && zrc != Z_BUF_ERROR)
+            return esximg_err_set(err, ESXIMG_EFORMAT, "gzip data is corrupt: %s",
+                                  s->z.msg ? s->z.msg : "inflate failed");
+    }
+    s->produced += *got;
+    if (s->produced > s->max_bytes)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "archive inflates past the limit of %llu "
+                              "bytes", (unsigned long long)s->max_bytes);
+    return 0;
+}
+
+/* Exactly n bytes (buf NULL: skip them). */
+static int vmtar_stream_take(struct vmtar_stream *s, uint8_t *buf, uint64_t n,
+                             struct esximg_err *err)
+{
+    uint8_t scratch[16384];
+    while (n > 0) {
+        size_t want = n > sizeof scratch ? sizeof scratch : (size_t)n;
+        size_t got;
+        int rc = vmtar_stream_read(s, buf ? buf : scratch, want, &got, err);
+        if (rc)
+            return rc;
+        if (got == 0)
+            return esximg_err_set(err, ESXIMG_EFORMAT, "archive is truncated at byte %llu",
+                                  (unsigned long long)s->produced);
+        if (buf)
+            buf += got;
+        n -= got;
+    }
+    return 0;
+}
+
+static int vmtar_stream_open(struct vmtar_stream *s, struct esximg_err *err)
+{
+    int rc = vmtar_stream_refill(s, err);
+    if (rc)
+        return rc;
+    s->gzipped = esx_is_gzip(s->in, s->in_len);
+    if (!s->gzipped)
+        return 0;
+    if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "cannot start zlib");
+    s->z_ready = true;
+    return 0;
+}
+
+static int vmtar_scan_cmp(const void *a, const void *b)
+{
+    const struct esximg_vmtar_entry *x = *(const struct esximg_vmtar_entry *const *)a;
+    const struct esximg_vmtar_entry *y = *(const struct esximg_vmtar_entry *const *)b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* The headers, up to and including the end-of-headers block. */
+static int vmtar_scan_headers(struct vmtar_stream *s, struct vmtar_rctx *c,
+                              struct esximg_err *err)
+{
+    uint8_t h[VMTAR_BLOCK];
+    for (size_t index = 0;; index++) {
+        int rc = vmtar_stream_take(s, h, VMTAR_BLOCK, err);
+        if (rc)
+            return rc;
+        if (h[0] == '\0') {
+            c->headers_end = (uint64_t)index * VMTAR_BLOCK;
+            return 0;
+        }
+        if (index == 0 && esximg_vmtar_sniff(h, VMTAR_BLOCK) != ESXIMG_TAR_VMTAR)
+            return esximg_err_set(err, ESXIMG_EFORMAT, "not a vmtar (no 'visor ' magic at "
+                                  "offset 257)");
+        if (index >= ESX_MAX_ARCHIVE_ENTRIES)
+            return esximg_err_set(err, ESXIMG_ELIMIT, "more than %u entries",
+                                  ESX_MAX_ARCHIVE_ENTRIES);
+        rc = vmtar_parse_hdr(c, h, index, err);
+        if (rc)
+            return rc;
+    }
+}
+
+/* The wanted contents in offset order, each read once and handed to take(). */
+static int vmtar_scan_contents(struct vmtar_stream *s, const struct vmtar_rctx *c,
+                               const struct esximg_vmtar_scan_opts *o, struct esximg_err *err)
+{
+    const struct esximg_vmtar *v = c->v;
+    const struct esximg_vmtar_entry **wanted = esx_malloc_array(v->entry_count + 1,
+                                                                 sizeof *wanted);
+    if (!wanted)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < v->entry_count; i++)
+        if (v->entries[i].size && o->want(o->ctx, &v->entries[i]))
+            wanted[n++] = &v->entries[i];
+    qsort(wanted, n, sizeof *wanted, vmtar_scan_cmp);
+    uint64_t pos = c->headers_end + VMTAR_BLOCK;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        const struct esximg_vmtar_entry *e = wanted[i];
+        /* the same rule as the whole-archive reader: contents after the headers, apart */
+        if (e->offset < pos) {
+            rc = esximg_err_set(err, ESXIMG_EFORMAT, "entry '%s': content at %" PRIu32
+                                " overlaps the headers or another content", e->name, e->offset);
+            break;
+        }
+        uint8_t *content = malloc((size_t)e->size);
+        if (!content) {
+            rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory for %" PRIu64 " bytes",
+                                e->size);
+            break;
+        }
+        rc = vmtar_stream_take(s, NULL, e->offset - pos, err);
+        if (!rc)
+            rc = vmtar_stream_take(s, content, e->size, err);
+        if (!rc)
+            rc = o->take(o->ctx, e, content, err);
+        free(content);
+        pos = (uint64_t)e->offset + e->size;
+    }
+    free(wanted);
+    return rc;
+}
+
+int esximg_vmtar_scan(const struct esximg_vmtar_source *src,
+                      const struct esximg_vmtar_scan_opts *o, struct esximg_err *err)
+{
+    struct vmtar_stream *s = calloc(1, sizeof *s);
+    struct esximg_vmtar *v = calloc(1, sizeof *v);
+    int rc = 0;
+    if (!s || !v) {
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        goto out;
+    }
+    s->src = src;
+    s->max_bytes = o->max_bytes ? o->max_bytes : ESX_MAX_GUNZIP_BYTES;
+    struct vmtar_rctx c = {.v = v};
+    rc = vmtar_stream_open(s, err);
+    if (!rc)
+        rc = vmtar_scan_headers(s, &c, err);
+    if (!rc)
+        rc = vmtar_scan_contents(s, &c, o, err);
+out:
+    if (s && s->z_ready)
+        inflateEnd(&s->z);
+    free(s);
     esximg_vmtar_free(v);
     return rc;
 }

@@ -479,6 +479,97 @@ static void vmtar_detects_padding(void **state)
 }
 
 /* 4 headers end at 2048, the zero block at 2560. */
+/* A source over bytes in memory that counts what it handed out. */
+struct scan_src {
+    const uint8_t *data;
+    size_t len, pos;
+};
+
+static int scan_read(void *ctx, void *buf, size_t n, size_t *got, struct esximg_err *err)
+{
+    (void)err;
+    struct scan_src *s = ctx;
+    size_t take = s->len - s->pos < n ? s->len - s->pos : n;
+    memcpy(buf, s->data + s->pos, take);
+    s->pos += take;
+    *got = take;
+    return 0;
+}
+
+struct scan_seen {
+    size_t count;
+    char name[64];
+    char content[128];
+};
+
+static bool scan_want_maps(void *ctx, const struct esximg_vmtar_entry *e)
+{
+    (void)ctx;
+    return strstr(e->name, ".map") != NULL;
+}
+
+static int scan_take(void *ctx, const struct esximg_vmtar_entry *e, const uint8_t *content,
+                     struct esximg_err *err)
+{
+    (void)err;
+    struct scan_seen *seen = ctx;
+    seen->count++;
+    snprintf(seen->name, sizeof seen->name, "%s", e->name);
+    snprintf(seen->content, sizeof seen->content, "%.*s", (int)e->size, (const char *)content);
+    return 0;
+}
+
+/* Only the map comes out, and the big module after it is never inflated: the scan reads a
+ * fraction of the gzip'd archive. */
+static void vmtar_scan_stops_after_the_last_wanted_content(void **state)
+{
+    (void)state;
+    struct esximg_err err = {0};
+    struct esximg_vmtar *v;
+    static const char map[] = "regtype=native,bus=pci,id=8086100e..............,driver=x\n";
+    size_t big = 8u << 20;
+    uint8_t *module = malloc(big);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < big; i++) {        /* incompressible enough */
+        x = x * 1103515245u + 12345u;
+        module[i] = (uint8_t)(x >> 16);
+    }
+    assert_int_equal(esximg_vmtar_new(&v, &err), 0);
+    assert_int_equal(esximg_vmtar_add_file(v, "etc/vmware/default.map.d/x.map", NULL, map,
+                                           sizeof map - 1, &err), 0);
+    assert_int_equal(esximg_vmtar_add_file(v, "usr/lib/vmware/vmkmod/x", NULL, module, big,
+                                           &err), 0);
+    struct esximg_vmtar_wopts o = {.gzip = true, .gzip_level = 1};
+    uint8_t *gz;
+    size_t gz_len;
+    assert_int_equal(esximg_vmtar_write(v, &o, &gz, &gz_len, &err), 0);
+    struct scan_src src = {.data = gz, .len = gz_len};
+    struct esximg_vmtar_source source = {.read = scan_read, .ctx = &src};
+    struct scan_seen seen = {0};
+    struct esximg_vmtar_scan_opts so = {.want = scan_want_maps, .take = scan_take,
+                                        .ctx = &seen};
+    assert_int_equal(esximg_vmtar_scan(&source, &so, &err), 0);
+    assert_int_equal(seen.count, 1);
+    assert_string_equal(seen.name, "etc/vmware/default.map.d/x.map");
+    assert_string_equal(seen.content, map);
+    assert_true(src.pos < gz_len / 8);
+    /* the same archive cut short before the map's end: a clean error */
+    struct scan_src cut = {.data = gz, .len = 40};
+    source.ctx = &cut;
+    assert_int_equal(esximg_vmtar_scan(&source, &so, &err), ESXIMG_EFORMAT);
+    /* a GNU tar is not a vmtar */
+    uint8_t tar[1024] = {0};
+    memcpy(tar, "etc/x", 5);
+    memcpy(tar + 257, "ustar  ", 8);
+    struct scan_src plain = {.data = tar, .len = sizeof tar};
+    source.ctx = &plain;
+    assert_int_equal(esximg_vmtar_scan(&source, &so, &err), ESXIMG_EFORMAT);
+    assert_non_null(strstr(err.msg, "not a vmtar"));
+    free(gz);
+    free(module);
+    esximg_vmtar_free(v);
+}
+
 /* The 6.5 USB NIC Fling layout: files on 512-byte blocks, shared ('7') files on pages. */
 static void vmtar_keeps_page_alignment_of_shared_files(void **state)
 {
@@ -844,6 +935,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(vmtar_valid_archive_round_trips),
         cmocka_unit_test(vmtar_keeps_page_alignment_of_shared_files),
+        cmocka_unit_test(vmtar_scan_stops_after_the_last_wanted_content),
         cmocka_unit_test(vmtar_reads_gzip_and_writes_deterministically),
         cmocka_unit_test(vmtar_rejects_truncated_header),
         cmocka_unit_test(vmtar_rejects_bad_checksum),

@@ -119,6 +119,33 @@ void esximg_vmtar_free(struct esximg_vmtar *v);
 const struct esximg_vmtar_entry *esximg_vmtar_find(const struct esximg_vmtar *v,
                                                    const char *name);
 
+/* ---------------------------------------------------------------- scanning */
+
+/* Where esximg_vmtar_scan gets the archive's bytes (gzip'd or raw), in order. */
+struct esximg_vmtar_source {
+    /* reads up to n bytes; *got 0 at the end */
+    int (*read)(void *ctx, void *buf, size_t n, size_t *got, struct esximg_err *err);
+    void *ctx;
+};
+
+struct esximg_vmtar_scan_opts {
+    /* which entries' contents to read: called once per entry with a content, after every
+     * header was read and checked */
+    bool (*want)(void *ctx, const struct esximg_vmtar_entry *e);
+    /* gets each wanted content, in offset order; the bytes are valid during the call */
+    int (*take)(void *ctx, const struct esximg_vmtar_entry *e, const uint8_t *content,
+                struct esximg_err *err);
+    void *ctx;
+    uint64_t max_bytes;       /* most bytes to inflate; 0: ESX_MAX_GUNZIP_BYTES */
+};
+
+/* Reads a vmtar as a stream: all its headers (they come first), then only the wanted contents,
+ * inflating no further than the end of the last one. So a driver's map and ids files come out
+ * of a module without inflating the rest of it. Headers are checked as esximg_vmtar_read does;
+ * the wanted contents must lie after the headers and apart from each other. */
+int esximg_vmtar_scan(const struct esximg_vmtar_source *src,
+                      const struct esximg_vmtar_scan_opts *o, struct esximg_err *err);
+
 /* ---------------------------------------------------------------- writing */
 
 struct esximg_vmtar_wopts {

@@ -41,13 +41,10 @@ int esximg_err_sys(struct esximg_err *err, int sys_errno, const char *fmt, ...)
     return ESXIMG_EIO;
 }
 
-int esximg_err_file(struct esximg_err *err, const char *file)
+void esximg_err_file(struct esximg_err *err, const char *file)
 {
-    if (!err)
-        return 0;
-    if (err->file[0] == '\0' && file)
+    if (err && err->file[0] == '\0' && file)
         snprintf(err->file, sizeof err->file, "%s", file);
-    return (int)err->code;
 }
 
 void esximg_err_prefix(struct esximg_err *err, const char *fmt, ...)

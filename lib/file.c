@@ -129,8 +129,9 @@ int esximg_outfile_open(const char *path, unsigned mode, struct esximg_outfile *
         free(of->tmp);
         of->tmp = NULL;
         esximg_outfile_abort(of);
-        esximg_err_sys(err, e, "cannot create a temporary file beside the output");
-        return esximg_err_file(err, path);
+        int rc = esximg_err_sys(err, e, "cannot create a temporary file beside the output");
+        esximg_err_file(err, path);
+        return rc;
     }
     *out = of;
     return 0;
@@ -150,8 +151,9 @@ int esximg_outfile_write(struct esximg_outfile *of, const void *data, size_t len
         if (put < 0) {
             if (errno == EINTR)
                 continue;
-            esximg_err_sys(err, errno, "cannot write");
-            return esximg_err_file(err, of->target);
+            int rc = esximg_err_sys(err, errno, "cannot write");
+            esximg_err_file(err, of->target);
+            return rc;
         }
         p += put;
         len -= (size_t)put;

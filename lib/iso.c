@@ -617,14 +617,16 @@ int esximg_iso_open(const char *path, const struct esximg_iso_ropts *opts,
 {
     struct iso_src *src = calloc(1, sizeof *src);
     if (!src) {
-        esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-        return esximg_err_file(err, path);
+        int rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        esximg_err_file(err, path);
+        return rc;
     }
     src->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (src->fd < 0) {
         free(src);
-        esximg_err_sys(err, errno, "cannot open");
-        return esximg_err_file(err, path);
+        int rc = esximg_err_sys(err, errno, "cannot open");
+        esximg_err_file(err, path);
+        return rc;
     }
     struct stat st;
     if (fstat(src->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -632,11 +634,10 @@ int esximg_iso_open(const char *path, const struct esximg_iso_ropts *opts,
         bool regular = fstat(src->fd, &st) == 0;
         close(src->fd);
         free(src);
-        if (regular)
-            esximg_err_set(err, ESXIMG_EINVAL, "not a regular file");
-        else
-            esximg_err_sys(err, e, "cannot stat");
-        return esximg_err_file(err, path);
+        int rc = regular ? esximg_err_set(err, ESXIMG_EINVAL, "not a regular file")
+                         : esximg_err_sys(err, e, "cannot stat");
+        esximg_err_file(err, path);
+        return rc;
     }
     src->len = (uint64_t)st.st_size;
     int rc = iso_load(src, opts, out, err);

@@ -1231,7 +1231,7 @@ static int vmtar_walk_file(struct vmtar_walk *w, const char *rel, const char *fu
     size_t len = 0;
     int rc = esx_file_read(full, ESX_MAX_FILE_BYTES, &data, &len, err);
     if (rc)
-        return esximg_err_file(err, full);
+        return rc;      /* esx_file_read named the file */
     struct esximg_vmtar_attrs a = vmtar_tree_attrs(w, st->st_mode);
     rc = esximg_vmtar_add_file(w->v, rel, &a, data, len, err);
     free(data);

@@ -55,8 +55,8 @@ int esximg_err_set(struct esximg_err *err, enum esximg_code code, const char *fm
 int esximg_err_sys(struct esximg_err *err, int sys_errno, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Records the file an error concerns, unless one is already set. Returns err->code. */
-int esximg_err_file(struct esximg_err *err, const char *file);
+/* Records the file an error concerns, unless one is already set. NULL err does nothing. */
+void esximg_err_file(struct esximg_err *err, const char *file);
 
 /* Puts `fmt` in front of the existing message ("payload 'x': " + old message). */
 void esximg_err_prefix(struct esximg_err *err, const char *fmt, ...)

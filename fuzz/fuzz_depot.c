@@ -136,8 +136,8 @@ static void fuzz_walk(const struct esximg_depot *d)
         for (size_t k = 0; k < c->vib_id_count; k++)
             fuzz_touch(c->vib_ids[k]);
     }
-    for (size_t i = 0; i < d->warning_count; i++)
-        fuzz_touch(d->warnings[i]);
+    for (size_t i = 0; i < d->warnings.count; i++)
+        fuzz_touch(d->warnings.items[i].msg);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

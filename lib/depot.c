@@ -25,7 +25,6 @@
 #include "esximg/vibauthor.h"
 
 /* Warnings kept on the model; past this one more says how many were dropped. */
-#define DEPOT_MAX_WARNINGS   100u
 /* A zip may inflate to 256 times its size (ESX_MAX_GUNZIP_RATIO), checked past this. */
 #define DEPOT_RATIO_FLOOR    ((uint64_t)16 << 20)
 #define DEPOT_CHUNK          65536u
@@ -56,8 +55,7 @@ struct depot_rctx {
     uint64_t max_bytes;        /* whole-bundle inflate budget */
     uint64_t inflated;
     unsigned next_level;
-    size_t vib_cap, comp_cap, url_cap, warn_cap, meta_cap;
-    size_t warnings_dropped;
+    size_t vib_cap, comp_cap, url_cap, meta_cap;
     unsigned *vib_levels;      /* parallel to d->vibs */
     struct depot_meta_vib *metas;
     size_t meta_count;
@@ -100,24 +98,12 @@ static void depot_warn(struct depot_rctx *r, const char *fmt, ...)
 /* Warnings are best effort: one that cannot be stored is counted as dropped. */
 static void depot_warn(struct depot_rctx *r, const char *fmt, ...)
 {
-    struct esximg_depot *d = r->d;
-    if (d->warning_count >= DEPOT_MAX_WARNINGS ||
-        depot_grow((void **)&d->warnings, &r->warn_cap, d->warning_count, sizeof(char *),
-                   NULL)) {
-        r->warnings_dropped++;
-        return;
-    }
-    char line[640];
+    struct esximg_warnings *w = &r->d->warnings;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    if (esx_vwarn(w, 0, NULL, fmt, ap))
+        w->dropped++;
     va_end(ap);
-    char *copy = esx_strdup(line);
-    if (!copy) {
-        r->warnings_dropped++;
-        return;
-    }
-    d->warnings[d->warning_count++] = copy;
 }
 
 static bool depot_ends_with(const char *s, const char *suffix)
@@ -931,15 +917,6 @@ static int depot_finish(struct depot_rctx *r, struct esximg_err *err)
     for (size_t i = 0; i < d->vib_count; i++)
         if (d->vibs[i].container)
             d->kind = ESXIMG_DEPOT_NESTED;
-    if (r->warnings_dropped && d->warning_count > 0) {
-        char line[96];
-        snprintf(line, sizeof line, "%zu more warnings not shown", r->warnings_dropped);
-        char *copy = esx_strdup(line);
-        if (copy) {
-            free(d->warnings[d->warning_count - 1]);
-            d->warnings[d->warning_count - 1] = copy;
-        }
-    }
     return rc;
 }
 
@@ -1003,9 +980,7 @@ void esximg_depot_free(struct esximg_depot *d)
     for (size_t i = 0; i < d->component_count; i++)
         depot_component_clear(&d->components[i]);
     free(d->components);
-    for (size_t i = 0; i < d->warning_count; i++)
-        free(d->warnings[i]);
-    free(d->warnings);
+    esx_warnings_free(&d->warnings);
     free(d);
 }
 

@@ -3,6 +3,7 @@
 #ifndef ESX_PRIVATE_H
 #define ESX_PRIVATE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -117,7 +118,9 @@ bool esx_mem_ieq(const char *s, size_t n, const char *word);
 /* Quotes input text for a message: printable ASCII kept, other bytes as '?', cut to fit
  * `size` (at most 48 characters) with "...". */
 void esx_text_quote(const char *s, size_t n, char *out, size_t size);
-/* Records a warning (ENOMEM is the only failure). */
+/* Records a warning (ENOMEM is the only failure); past ESX_MAX_WARNINGS only counts it. */
+int esx_vwarn(struct esximg_warnings *w, size_t line, struct esximg_err *err, const char *fmt,
+              va_list ap) __attribute__((format(printf, 4, 0)));
 int esx_warn(struct esximg_warnings *w, size_t line, struct esximg_err *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void esx_warnings_free(struct esximg_warnings *w);

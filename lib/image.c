@@ -19,40 +19,19 @@
 #define IMAGE_MAX_BOOTCFG   ((uint64_t)1 << 20)
 #define IMAGE_MAX_IMGDB     ((uint64_t)256 << 20)
 #define IMAGE_MAX_DRIVER    ((uint64_t)256 << 20)
-/* Problems recorded on one model; more are counted in one last line. */
-#define IMAGE_MAX_PROBLEMS  1000u
 
 /* ---------------------------------------------------------------- problems */
 
+/* A problem is a warning without a line; ENOMEM is the only failure (err is set by the
+ * caller, which knows whether one is at hand). */
 __attribute__((format(printf, 2, 3)))
-static int image_problem(struct esximg_image_problems *p, const char *fmt, ...)
+static int image_problem(struct esximg_warnings *p, const char *fmt, ...)
 {
-    if (p->count >= IMAGE_MAX_PROBLEMS)
-        return 0;
-    char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    int rc = esx_vwarn(p, 0, NULL, fmt, ap);
     va_end(ap);
-    if (p->count + 1 == IMAGE_MAX_PROBLEMS)
-        snprintf(line, sizeof line, "more problems not listed");
-    char **grown = esx_realloc_array(p->items, p->count + 1, sizeof *p->items);
-    if (!grown)
-        return ESXIMG_ENOMEM;
-    p->items = grown;
-    if (!(p->items[p->count] = esx_strdup(line)))
-        return ESXIMG_ENOMEM;
-    p->count++;
-    return 0;
-}
-
-static void image_problems_clear(struct esximg_image_problems *p)
-{
-    for (size_t i = 0; i < p->count; i++)
-        free(p->items[i]);
-    free(p->items);
-    p->items = NULL;
-    p->count = 0;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- opening */
@@ -303,7 +282,7 @@ void esximg_image_free(struct esximg_image *img)
     free(img->imgdb_module);
     free(img->version);
     free(img->build);
-    image_problems_clear(&img->problems);
+    esx_warnings_free(&img->problems);
     free(img);
 }
 
@@ -357,7 +336,7 @@ static bool image_bootcfg_loads(const struct esximg_bootcfg_modules *mods, const
 static int image_check_bootcfg(struct esximg_image *img, struct esximg_bootcfg_modules **mods,
                                char **kernel, struct esximg_err *err)
 {
-    struct esximg_image_problems *p = &img->problems;
+    struct esximg_warnings *p = &img->problems;
     /* an unreadable copy is already a problem: do not also call it missing */
     if (!img->bootcfg) {
         if (esximg_iso_find(img->iso, "/BOOT.CFG"))
@@ -440,7 +419,7 @@ static int image_check_payload(struct esximg_image *img, const struct esximg_ima
                                const struct esximg_bootcfg_modules *mods, const char *kernel,
                                const struct esximg_image_opts *o, struct esximg_err *err)
 {
-    struct esximg_image_problems *p = &img->problems;
+    struct esximg_warnings *p = &img->problems;
     const char *file = NULL;
     for (size_t i = 0; v->entry && i < v->entry->payload_count; i++)
         if (!strcmp(v->entry->payloads[i].payload_name, pl->name))
@@ -476,7 +455,7 @@ static int image_check_vibs(struct esximg_image *img, const struct esximg_bootcf
                             const char *kernel, const struct esximg_image_opts *o,
                             struct esximg_err *err)
 {
-    struct esximg_image_problems *p = &img->problems;
+    struct esximg_warnings *p = &img->problems;
     if (!img->db)   /* an unreadable one is already a problem */
         return img->imgdb_module ? 0
                                  : image_problem(p, "no image database (IMGDB.TGZ) on the image");
@@ -807,7 +786,7 @@ void esximg_image_drivers_free(struct esximg_image_drivers *d)
         free(d->ids[i].path);
     }
     free(d->ids);
-    image_problems_clear(&d->problems);
+    esx_warnings_free(&d->problems);
     free(d);
 }
 

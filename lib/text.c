@@ -125,17 +125,15 @@ void esx_text_quote(const char *s, size_t n, char *out, size_t size)
         out[used] = '\0';
 }
 
-int esx_warn(struct esximg_warnings *w, size_t line, struct esximg_err *err, const char *fmt, ...)
+int esx_vwarn(struct esximg_warnings *w, size_t line, struct esximg_err *err, const char *fmt,
+              va_list ap)
 {
     if (w->count >= ESX_MAX_WARNINGS) {
         w->dropped++;
         return 0;
     }
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
+    char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     char *copy = esx_strdup(msg);
     struct esximg_warning *grown = copy ? esx_realloc_array(w->items, w->count + 1,
                                                             sizeof *w->items) : NULL;
@@ -148,6 +146,15 @@ int esx_warn(struct esximg_warnings *w, size_t line, struct esximg_err *err, con
     w->items[w->count].msg = copy;
     w->count++;
     return 0;
+}
+
+int esx_warn(struct esximg_warnings *w, size_t line, struct esximg_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = esx_vwarn(w, line, err, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 void esx_warnings_free(struct esximg_warnings *w)

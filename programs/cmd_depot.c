@@ -133,8 +133,10 @@ static int depot_load(const char *file, struct esximg_depot **out)
         esximg_err_file(&err, file);
         return cli_fail(&err);
     }
-    for (size_t i = 0; i < (*out)->warning_count; i++)
-        cli_warn("%s: %s", file, (*out)->warnings[i]);
+    for (size_t i = 0; i < (*out)->warnings.count; i++)
+        cli_warn("%s: %s", file, (*out)->warnings.items[i].msg);
+    if ((*out)->warnings.dropped)
+        cli_warn("%s: %zu more warnings not shown", file, (*out)->warnings.dropped);
     return 0;
 }
 
@@ -281,8 +283,8 @@ static void depot_print_json(const char *file, const struct esximg_depot *d)
     json_array_end(&j);
     json_key(&j, "warnings");
     json_array_begin(&j);
-    for (size_t i = 0; i < d->warning_count; i++)
-        json_string(&j, d->warnings[i]);
+    for (size_t i = 0; i < d->warnings.count; i++)
+        json_string(&j, d->warnings.items[i].msg);
     json_array_end(&j);
     json_object_end(&j);
     json_end(&j);

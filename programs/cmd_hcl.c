@@ -323,7 +323,7 @@ static void hcl_print_json(const struct hcl_run *run)
     for (size_t i = 0; run->lspci && i < run->lspci->warnings.count; i++)
         json_string(&j, run->lspci->warnings.items[i].msg);
     for (size_t i = 0; i < run->drivers->problems.count; i++)
-        json_string(&j, run->drivers->problems.items[i]);
+        json_string(&j, run->drivers->problems.items[i].msg);
     json_array_end(&j);
     json_object_end(&j);
     json_end(&j);
@@ -346,7 +346,7 @@ static int hcl_check(struct hcl_run *run, bool json)
     }
     if (!json)
         for (size_t i = 0; i < run->drivers->problems.count; i++)
-            cli_warn("%s", run->drivers->problems.items[i]);
+            cli_warn("%s", run->drivers->problems.items[i].msg);
     for (size_t i = 0; i < run->count; i++) {
         struct hcl_device *d = &run->devices[i];
         if (esximg_image_hcl(run->img, run->drivers, &d->pci, &d->result, &err))

@@ -111,7 +111,7 @@ static void info_print_json(const char *file, const struct esximg_image *img)
     json_key(&j, "problems");
     json_array_begin(&j);
     for (size_t i = 0; i < img->problems.count; i++)
-        json_string(&j, img->problems.items[i]);
+        json_string(&j, img->problems.items[i].msg);
     json_array_end(&j);
     json_object_end(&j);
     json_end(&j);
@@ -150,7 +150,9 @@ static void info_print_text(const char *file, const struct esximg_image *img)
     } else {
         printf("problems:       %zu\n", img->problems.count);
         for (size_t i = 0; i < img->problems.count; i++)
-            printf("  %s\n", img->problems.items[i]);
+            printf("  %s\n", img->problems.items[i].msg);
+        if (img->problems.dropped)
+            printf("  (%zu more not listed)\n", img->problems.dropped);
     }
     esximg_bootcfg_modules_free(mods);
     free(kernel);

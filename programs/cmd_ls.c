@@ -207,7 +207,7 @@ static void ls_drivers_json(struct json *j, const struct esximg_image_drivers *d
     json_key(j, "problems");
     json_array_begin(j);
     for (size_t i = 0; i < d->problems.count; i++)
-        json_string(j, d->problems.items[i]);
+        json_string(j, d->problems.items[i].msg);
     json_array_end(j);
 }
 
@@ -229,7 +229,7 @@ static void ls_drivers_text(const struct esximg_image_drivers *d)
         }
     }
     for (size_t i = 0; i < d->problems.count; i++)
-        cli_warn("%s", d->problems.items[i]);
+        cli_warn("%s", d->problems.items[i].msg);
 }
 
 static int ls_run(const char *file, enum ls_what what, bool json)

@@ -97,7 +97,7 @@ static void samples_depot_every_bundle_reads_and_checks(void **state)
                      bundles[b].vib_count);
         assert_int_equal(d->kind, bundles[b].kind);
         assert_string_equal(d->vibs[0].vib_id, bundles[b].vib_id);
-        assert_int_equal(d->warning_count, 0);
+        assert_int_equal(d->warnings.count, 0);
         assert_true(d->component_count >= 1);
         for (size_t i = 0; i < d->vib_count; i++) {
             const struct esximg_depot_vib *v = &d->vibs[i];

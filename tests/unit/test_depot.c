@@ -165,8 +165,8 @@ static uint8_t *tb_vmware(size_t *len, uint8_t **vib_out, size_t *vib_len)
 
 static bool has_warning(const struct esximg_depot *d, const char *needle)
 {
-    for (size_t i = 0; i < d->warning_count; i++)
-        if (strstr(d->warnings[i], needle))
+    for (size_t i = 0; i < d->warnings.count; i++)
+        if (strstr(d->warnings.items[i].msg, needle))
             return true;
     return false;
 }
@@ -218,7 +218,7 @@ static void depot_reads_the_vmware_layout(void **state)
     assert_int_equal(c->vib_id_count, 1);
     assert_int_equal(v->component_count, 1);
     assert_int_equal(v->components[0], 0);
-    assert_int_equal(d->warning_count, 0);
+    assert_int_equal(d->warnings.count, 0);
     assert_ptr_equal(esximg_depot_find(d, "foo"), v);
     assert_ptr_equal(esximg_depot_find(d, "TST_bootbank_foo_1.0-1"), v);
     assert_null(esximg_depot_find(d, "bar"));
@@ -293,7 +293,7 @@ static void depot_reads_a_nested_bundle(void **state)
                         "Fling-offline_bundle-1.zip/vib20/foo/TST_bootbank_foo_1.0-1.vib");
     assert_string_equal(d->vibs[0].container, "Fling-offline_bundle-1.zip");
     assert_int_equal(d->vibs[0].check, ESXIMG_DEPOT_CHECK_OK);   /* relative to the inner zip */
-    assert_int_equal(d->warning_count, 0);
+    assert_int_equal(d->warnings.count, 0);
     assert_string_equal(d->vendor_code, "TST");
     esximg_depot_free(d);
     free(zip);

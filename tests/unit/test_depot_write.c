@@ -64,7 +64,7 @@ static void depot_write_reads_back(void **state)
     assert_int_equal(d->meta_url_count, 1);
     assert_string_equal(d->meta_urls[0].url, "metadata.zip");
     assert_string_equal(d->meta_urls[0].version, "5.*");
-    assert_int_equal(d->warning_count, 0);
+    assert_int_equal(d->warnings.count, 0);
     assert_int_equal(d->vib_count, 2);
     /* members sorted: acme-drv before acme-tool */
     assert_string_equal(d->vibs[0].path, "vib20/acme-drv/Acme_bootbank_acme-drv_2.0.1-3.vib");

@@ -97,8 +97,7 @@ struct esximg_depot {
     struct esximg_depot_vib *vibs;                  /* in zip order, nested ones in place */
     size_t component_count;
     struct esximg_depot_component *components;      /* in zip order */
-    size_t warning_count;
-    char **warnings;          /* for the command to print; capped */
+    struct esximg_warnings warnings;   /* for the command to print (line 0) */
 };
 
 struct esximg_depot_opts {

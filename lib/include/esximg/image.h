@@ -34,12 +34,6 @@ struct esximg_image_vib {
     enum esximg_acceptance acceptance;       /* from the descriptor */
 };
 
-/* A problem found by esximg_image_open or esximg_image_check, as one line of text. */
-struct esximg_image_problems {
-    size_t count;
-    char **items;
-};
-
 struct esximg_image {
     struct esximg_iso *iso;
     struct esximg_bootcfg *bootcfg;          /* /BOOT.CFG (BIOS); NULL when absent */
@@ -63,7 +57,7 @@ struct esximg_image {
      *   file, to a file missing from the ISO, or to one BOOT.CFG does not load;
      * - a module whose size (and, with verify_checksums, sha-256) differs from its
      *   descriptor. */
-    struct esximg_image_problems problems;
+    struct esximg_warnings problems;        /* each a line of text (line 0) */
 };
 
 struct esximg_image_opts {
@@ -107,7 +101,7 @@ struct esximg_image_drivers {
     struct esximg_image_map *maps;           /* by VIB order, then path */
     size_t ids_count;
     struct esximg_image_ids *ids;
-    struct esximg_image_problems problems;   /* payloads that could not be read */
+    struct esximg_warnings problems;   /* payloads that could not be read (line 0) */
 };
 
 /* Reads the driver maps and .ids files of the image's driver payloads. */

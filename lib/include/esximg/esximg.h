@@ -10,6 +10,7 @@
 #include "esximg/imgdb.h"
 #include "esximg/io.h"
 #include "esximg/iso.h"
+#include "esximg/isowrite.h"
 #include "esximg/lspci.h"
 #include "esximg/modname.h"
 #include "esximg/pciids.h"

@@ -375,11 +375,10 @@ int cmd_hcl(int argc, char **argv)
     const char *lspci = NULL;
     bool json = false;
     int rc = CLI_EXIT_OK;
-    for (int c; rc == CLI_EXIT_OK &&
-                (c = getopt_long(argc, argv, "l:p:jh", hcl_opts, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "l:p:jh", hcl_opts, NULL)) != -1;) {
         if (c == 'h') {
             rc = cli_usage(stdout, hcl_usage, CLI_EXIT_OK);
-            goto out_usage;
+            goto out;
         } else if (c == 'j') {
             json = true;
         } else if (c == 'l') {
@@ -409,9 +408,6 @@ int cmd_hcl(int argc, char **argv)
         goto out;
     rc = hcl_check(&run, json);
 out:
-    hcl_free(&run);
-    return rc;
-out_usage:
     hcl_free(&run);
     return rc;
 }

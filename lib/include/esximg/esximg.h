@@ -16,6 +16,7 @@
 #include "esximg/pciids.h"
 #include "esximg/vib.h"
 #include "esximg/vibauthor.h"
+#include "esximg/vibrel.h"
 #include "esximg/vmtar.h"
 
 #endif

@@ -88,6 +88,8 @@ int esx_gzstream_open(const uint8_t *in, size_t in_len, struct esx_gzstream **ou
 int esx_gzstream_read(struct esx_gzstream *s, void *buf, size_t n, size_t *got,
                       struct esximg_err *err);
 void esx_gzstream_close(struct esx_gzstream *s);
+/* Compressed bytes the stream has consumed so far: at the end of the member, its length. */
+uint64_t esx_gzstream_consumed(const struct esx_gzstream *s);
 
 /* ---- text.c: line-based text files (BOOT.CFG, driver maps, .ids files, lspci output) ---- */
 /* One line of a text: `p` points into the caller's bytes, `len` excludes the '\n' (a '\r'

@@ -72,6 +72,11 @@ int esx_gzstream_read(struct esx_gzstream *s, void *buf, size_t n, size_t *got,
     return 0;
 }
 
+uint64_t esx_gzstream_consumed(const struct esx_gzstream *s)
+{
+    return (uint64_t)s->z.total_in;
+}
+
 void esx_gzstream_close(struct esx_gzstream *s)
 {
     if (!s)

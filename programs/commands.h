@@ -3,6 +3,7 @@
 #define COMMANDS_H
 
 int cmd_depot(int argc, char **argv);
+int cmd_edit(int argc, char **argv);
 int cmd_hcl(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_ls(int argc, char **argv);

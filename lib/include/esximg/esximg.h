@@ -8,6 +8,7 @@
 #include "esximg/err.h"
 #include "esximg/image.h"
 #include "esximg/imgdb.h"
+#include "esximg/imgedit.h"
 #include "esximg/io.h"
 #include "esximg/iso.h"
 #include "esximg/isowrite.h"

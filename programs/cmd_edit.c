@@ -1,0 +1,239 @@
+/* cmd_edit.c: `esximg edit IN.iso -o OUT.iso [options]`, every edit of an installer image in
+ * one pass and one write (lib/imgedit.c does the work; docs/edit.md says what it does). */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "esximg/esximg.h"
+
+static const char edit_usage[] =
+    "usage: esximg edit IN.iso -o OUT.iso [options]\n"
+    "\n"
+    "Adds, replaces and removes VIBs and changes boot options of an ESXi installer image,\n"
+    "all in one pass, and writes a new image that boots. VMware's modules and the boot\n"
+    "images are copied byte for byte; the input is never modified.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output FILE      the image to write (not needed with --dry-run)\n"
+    "  -a, --add PKG          add a .vib, an offline bundle or component .zip, an OEM driver\n"
+    "                         .tgz, or a folder of them (repeatable); a VIB whose name is in\n"
+    "                         the image replaces it\n"
+    "  -s, --select NAME      take only this VIB (name or vib-id) from the bundles (repeatable)\n"
+    "  -r, --remove NAME      remove a VIB (name or vib-id), its modules and BOOT.CFG entries\n"
+    "                         (repeatable)\n"
+    "      --no-deps          do not check depends, conflicts and replaces\n"
+    "      --acceptance LEVEL set the profile's acceptance level (certified, accepted,\n"
+    "                         partner, community); refused when a VIB is below it\n"
+    "      --strict           refuse a VIB below the profile's acceptance level instead of\n"
+    "                         lowering the level\n"
+    "  -k, --kernelopt OPT    KEY=VALUE adds or replaces a kernel option, -KEY removes one\n"
+    "                         (repeatable)\n"
+    "      --ks FILE          put FILE on the image as /KS.CFG and boot with ks=cdrom:/KS.CFG\n"
+    "      --title TEXT       the boot menu title (BOOT.CFG title=)\n"
+    "      --profile-name NAME  rename the image profile\n"
+    "  -n, --dry-run          print what would change and write nothing\n"
+    "  -q, --quiet            print nothing but errors\n"
+    "  -v, --verbose          also print the plan when writing\n"
+    "  -h, --help             print this help\n"
+    "\n"
+    "Dates: SOURCE_DATE_EPOCH when set, else the latest date found in the inputs (the\n"
+    "profile's modification time, the added VIBs' release dates), so the same inputs give\n"
+    "the same image. Exits 1, writing nothing, when a package cannot be used, a dependency\n"
+    "is not met or the acceptance level is refused.\n";
+
+enum {
+    EDIT_OPT_NO_DEPS = 256,
+    EDIT_OPT_ACCEPTANCE,
+    EDIT_OPT_STRICT,
+    EDIT_OPT_KS,
+    EDIT_OPT_TITLE,
+    EDIT_OPT_PROFILE_NAME,
+};
+
+static const struct option edit_opts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"add", required_argument, NULL, 'a'},
+    {"select", required_argument, NULL, 's'},
+    {"remove", required_argument, NULL, 'r'},
+    {"no-deps", no_argument, NULL, EDIT_OPT_NO_DEPS},
+    {"acceptance", required_argument, NULL, EDIT_OPT_ACCEPTANCE},
+    {"strict", no_argument, NULL, EDIT_OPT_STRICT},
+    {"kernelopt", required_argument, NULL, 'k'},
+    {"ks", required_argument, NULL, EDIT_OPT_KS},
+    {"title", required_argument, NULL, EDIT_OPT_TITLE},
+    {"profile-name", required_argument, NULL, EDIT_OPT_PROFILE_NAME},
+    {"dry-run", no_argument, NULL, 'n'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* A growable list of borrowed argv strings. */
+struct edit_list {
+    const char **items;
+    size_t count;
+};
+
+static int edit_list_add(struct edit_list *l, const char *s)
+{
+    const char **grown = realloc(l->items, (l->count + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    grown[l->count++] = s;
+    l->items = grown;
+    return 0;
+}
+
+struct edit_args {
+    const char *input, *output;
+    struct edit_list adds, selects, removes, kernelopts;
+    bool dry_run;
+    struct esximg_edit_opts o;
+};
+
+static void edit_args_free(struct edit_args *a)
+{
+    free(a->adds.items);
+    free(a->selects.items);
+    free(a->removes.items);
+    free(a->kernelopts.items);
+}
+
+/* Returns -1 when the command should go on, else the exit code. */
+static int edit_parse(int argc, char **argv, struct edit_args *a)
+{
+    memset(a, 0, sizeof *a);
+    optind = 1;
+    int rc = 0;
+    for (int c; !rc && (c = getopt_long(argc, argv, "o:a:s:r:k:nqvh", edit_opts, NULL)) != -1;) {
+        switch (c) {
+        case 'h': return cli_usage(stdout, edit_usage, CLI_EXIT_OK);
+        case 'o': a->output = optarg; break;
+        case 'a': rc = edit_list_add(&a->adds, optarg); break;
+        case 's': rc = edit_list_add(&a->selects, optarg); break;
+        case 'r': rc = edit_list_add(&a->removes, optarg); break;
+        case 'k': rc = edit_list_add(&a->kernelopts, optarg); break;
+        case EDIT_OPT_NO_DEPS: a->o.no_deps = true; break;
+        case EDIT_OPT_ACCEPTANCE: a->o.acceptance = optarg; break;
+        case EDIT_OPT_STRICT: a->o.strict = true; break;
+        case EDIT_OPT_KS: a->o.ks_path = optarg; break;
+        case EDIT_OPT_TITLE: a->o.title = optarg; break;
+        case EDIT_OPT_PROFILE_NAME: a->o.profile_name = optarg; break;
+        case 'n': a->dry_run = true; break;
+        case 'q': cli_quiet = true; break;
+        case 'v': cli_verbose = true; break;
+        default: return cli_usage(stderr, edit_usage, CLI_EXIT_USAGE);
+        }
+    }
+    if (rc)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    if (argc - optind != 1)
+        return cli_usage(stderr, edit_usage, CLI_EXIT_USAGE);
+    a->input = argv[optind];
+    if (!a->output && !a->dry_run)
+        return cli_error(CLI_EXIT_USAGE, "edit: -o/--output is required (or --dry-run)");
+    if (a->output && !strcmp(a->output, "-"))
+        return cli_error(CLI_EXIT_USAGE, "edit: the image cannot be written to stdout");
+    if (a->selects.count && !a->adds.count)
+        return cli_error(CLI_EXIT_USAGE, "edit: --select needs a bundle given with --add");
+    if (a->o.acceptance && !esximg_acceptance_parse(a->o.acceptance))
+        return cli_error(CLI_EXIT_USAGE, "edit: acceptance level '%s' is not certified, "
+                         "accepted, partner or community", a->o.acceptance);
+    a->o.adds = a->adds.items;
+    a->o.add_count = a->adds.count;
+    a->o.selects = a->selects.items;
+    a->o.select_count = a->selects.count;
+    a->o.removes = a->removes.items;
+    a->o.remove_count = a->removes.count;
+    a->o.kernelopts = a->kernelopts.items;
+    a->o.kernelopt_count = a->kernelopts.count;
+    int64_t t = cli_source_date(-1);
+    a->o.has_mtime = t >= 0;
+    a->o.mtime = t >= 0 ? t : 0;
+    return -1;
+}
+
+static void edit_progress(uint64_t done, uint64_t total, void *arg)
+{
+    struct cli_progress *p = arg;
+    if (!p->label)
+        cli_progress_start(p, "writing", total);
+    cli_progress_update(p, done);
+}
+
+/* Each warning once, in order. */
+static void edit_print_warnings(const struct esximg_warnings *w)
+{
+    for (size_t i = 0; i < w->count; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !strcmp(w->items[j].msg, w->items[i].msg);
+        if (!seen)
+            cli_warn("%s", w->items[i].msg);
+    }
+    if (w->dropped)
+        cli_warn("%zu more warnings not shown", w->dropped);
+}
+
+static void edit_print_plan(FILE *to, const struct esximg_edit_plan *p)
+{
+    for (size_t i = 0; i < p->line_count; i++)
+        fprintf(to, "%s\n", p->lines[i]);
+}
+
+int cmd_edit(int argc, char **argv)
+{
+    struct edit_args a;
+    int rc = edit_parse(argc, argv, &a);
+    if (rc >= 0) {
+        edit_args_free(&a);
+        return rc;
+    }
+    struct cli_progress progress = {0};
+    a.o.progress = edit_progress;
+    a.o.progress_arg = &progress;
+    struct esximg_err err = {0};
+    struct esximg_image *img = NULL;
+    struct esximg_edit_plan *plan = NULL;
+    if (esximg_image_open(a.input, NULL, &img, &err) ||
+        esximg_edit_plan(img, a.input, &a.o, &plan, &err)) {
+        esximg_err_file(&err, a.input);
+        rc = cli_fail(&err);
+        goto out;
+    }
+    for (size_t i = 0; i < img->problems.count; i++)
+        cli_warn("%s: the input image: %s", a.input, img->problems.items[i].msg);
+    edit_print_warnings(&plan->warnings);
+    if (a.dry_run || cli_verbose)
+        edit_print_plan(a.dry_run ? stdout : stderr, plan);
+    for (size_t i = 0; i < plan->problems.count; i++)
+        cli_error(CLI_EXIT_FAIL, "%s: %s", a.input, plan->problems.items[i].msg);
+    if (plan->problems.count || plan->problems.dropped) {
+        rc = cli_error(CLI_EXIT_FAIL, "%s: the edit is refused, nothing %s", a.input,
+                       a.dry_run ? "would be written" : "written");
+        goto out;
+    }
+    if (a.dry_run) {
+        rc = CLI_EXIT_OK;
+        goto out;
+    }
+    rc = esximg_edit_write(plan, a.output, &err);
+    cli_progress_end(&progress);
+    if (rc) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    if (!cli_quiet)
+        printf("wrote %s: %zu VIB%s added, %zu replaced, %zu removed\n", a.output,
+               plan->vibs_added, plan->vibs_added == 1 ? "" : "s", plan->vibs_replaced,
+               plan->vibs_removed);
+    rc = CLI_EXIT_OK;
+out:
+    esximg_edit_plan_free(plan);
+    esximg_image_free(img);
+    edit_args_free(&a);
+    return rc;
+}

@@ -510,6 +510,7 @@ static void depot_component_clear(struct esximg_depot_component *c)
     for (size_t i = 0; i < c->vib_id_count; i++)
         free(c->vib_ids[i]);
     free(c->vib_ids);
+    free(c->xml);
     memset(c, 0, sizeof *c);
 }
 
@@ -571,6 +572,12 @@ static int depot_parse_bulletin(struct depot_rctx *r, const char *source, const 
         rc = esximg_err_set(err, ESXIMG_EFORMAT, "bulletin without an id");
         goto out;
     }
+    /* kept whole, so that an image it goes into gets the component's own bulletin */
+    if (!(c.xml = esx_strndup((const char *)data, len))) {
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        goto out;
+    }
+    c.xml_len = len;
     for (size_t i = 0; i < d->component_count; i++) {
         if (strcmp(d->components[i].id, c.id) == 0) {
             depot_warn(r, "metadata '%s': bulletin '%s' appears twice, the first is kept",

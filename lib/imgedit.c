@@ -32,6 +32,8 @@
 /* A bundle's component (bulletin), copied from the depot model. */
 struct edit_comp {
     char *id, *name, *ui_name, *version, *ui_version, *vendor, *summary, *release_date;
+    char *xml;                          /* the bundle's bulletin, or NULL */
+    size_t xml_len;
 };
 
 /* One VIB to add. */
@@ -257,6 +259,7 @@ static void edit_comp_free(struct edit_comp *k)
     free(k->vendor);
     free(k->summary);
     free(k->release_date);
+    free(k->xml);
     free(k);
 }
 
@@ -289,10 +292,12 @@ static int edit_comp_copy(const struct esximg_depot_component *k, struct edit_co
     if (!n || edit_dup(k->id, &n->id) || edit_dup(k->name, &n->name) ||
         edit_dup(k->name_ui, &n->ui_name) || edit_dup(k->version, &n->version) ||
         edit_dup(k->version_ui, &n->ui_version) || edit_dup(k->vendor, &n->vendor) ||
-        edit_dup(k->summary, &n->summary) || edit_dup(k->release_date, &n->release_date)) {
+        edit_dup(k->summary, &n->summary) || edit_dup(k->release_date, &n->release_date) ||
+        (k->xml && !(n->xml = esx_strndup(k->xml, k->xml_len)))) {
         edit_comp_free(n);
         return edit_nomem(err);
     }
+    n->xml_len = k->xml_len;
     *out = n;
     return 0;
 }
@@ -1263,56 +1268,76 @@ static int edit_add_profile(struct edit_ctx *c, struct edit_vib *v, struct esxim
     return rc;
 }
 
-/* The bulletin of an added VIB: its bundle's component (with every added VIB of it), else a
- * new component named and versioned after the VIB. */
+/* The ids of the added VIBs of component k (all of them when k is NULL: just order[i]). */
+static int edit_bulletin_vibs(struct edit_vib **order, size_t n, size_t i,
+                              const struct edit_comp *k, struct esximg_bulletin *b,
+                              struct esximg_err *err)
+{
+    for (size_t j = 0; j < b->vib_count; j++)
+        free(b->vib_ids[j]);
+    b->vib_count = 0;
+    b->has_vib_list = true;
+    for (size_t j = 0; j < n; j++) {
+        bool same = j == i || (k && k->id && order[j]->comp && order[j]->comp->id &&
+                               !strcmp(order[j]->comp->id, k->id));
+        if (!same)
+            continue;
+        char **grown = esx_realloc_array(b->vib_ids, b->vib_count + 1, sizeof *grown);
+        if (!grown)
+            return edit_nomem(err);
+        b->vib_ids = grown;
+        if (!(b->vib_ids[b->vib_count] = esx_strdup(order[j]->vib_id)))
+            return edit_nomem(err);
+        b->vib_count++;
+    }
+    return 0;
+}
+
+/* The bulletin of an added VIB: its bundle's own component bulletin, listing the added VIBs
+ * of that component; else a new component named and versioned after the VIB, for the
+ * image's release. */
 static int edit_bulletin_of(struct edit_ctx *c, struct edit_vib **order, size_t n, size_t i,
                             struct esximg_bulletin **out, struct esximg_err *err)
 {
     const struct edit_vib *v = order[i];
     const struct esximg_descriptor *d = v->vib->desc;
     const struct edit_comp *k = v->comp && v->comp->name && v->comp->version ? v->comp : NULL;
-    char date[40];
-    const char *release = k && k->release_date ? k->release_date : d->release_date;
-    int rc = 0;
-    if (!release) {
-        rc = esximg_vibauthor_format_date(c->mtime, date, sizeof date, err);
-        release = date;
-    }
-    const struct esximg_bulletin_spec spec = {
-        .component_name = k ? k->name : d->name,
-        .ui_name = k ? k->ui_name : NULL,
-        .version = k ? k->version : d->version,
-        .ui_version = k ? k->ui_version : NULL,
-        .vendor = k && k->vendor ? k->vendor : d->vendor,
-        .summary = k && k->summary ? k->summary : d->summary,
-        .description = d->description,
-        .release_date = release,
-        .vib_id = v->vib_id,
-    };
     struct esximg_bulletin *b = NULL;
-    if (!rc)
-        rc = esximg_bulletin_new(&spec, &b, err);
-    for (size_t j = 0; !rc && k && j < n; j++) {
-        if (j == i || !order[j]->comp || !order[j]->comp->id || !k->id ||
-            strcmp(order[j]->comp->id, k->id))
-            continue;
-        char **grown = esx_realloc_array(b->vib_ids, b->vib_count + 1, sizeof *grown);
-        if (!grown || !(grown[b->vib_count] = esx_strdup(order[j]->vib_id))) {
-            if (grown)
-                b->vib_ids = grown;
-            rc = edit_nomem(err);
-            break;
+    int rc = 0;
+    if (k && k->xml && esximg_bulletin_read(k->xml, k->xml_len, &b, NULL) == 0) {
+        rc = edit_bulletin_vibs(order, n, i, k, b, err);
+    } else {
+        char date[40], platform[32];
+        const char *release = k && k->release_date ? k->release_date : d->release_date;
+        if (!release) {
+            rc = esximg_vibauthor_format_date(c->mtime, date, sizeof date, err);
+            release = date;
         }
-        b->vib_ids = grown;
-        b->vib_count++;
-    }
-    if (!rc && k && k->id && strcmp(k->id, b->id)) {
-        char *id = esx_strdup(k->id);
-        if (!id)
-            rc = edit_nomem(err);
-        else {
-            free(b->id);
-            b->id = id;
+        snprintf(platform, sizeof platform, "%u.%u.0", c->img->major, c->img->minor);
+        const struct esximg_bulletin_spec spec = {
+            .component_name = k ? k->name : d->name,
+            .ui_name = k ? k->ui_name : NULL,
+            .version = k ? k->version : d->version,
+            .ui_version = k ? k->ui_version : NULL,
+            .vendor = k && k->vendor ? k->vendor : d->vendor,
+            .summary = k && k->summary ? k->summary : d->summary,
+            .description = d->description,
+            .release_date = release,
+            .platform_version = c->img->major ? platform : NULL,
+            .vib_id = v->vib_id,
+        };
+        if (!rc)
+            rc = esximg_bulletin_new(&spec, &b, err);
+        if (!rc)
+            rc = edit_bulletin_vibs(order, n, i, k, b, err);
+        if (!rc && k && k->id && strcmp(k->id, b->id)) {
+            char *id = esx_strdup(k->id);
+            if (!id)
+                rc = edit_nomem(err);
+            else {
+                free(b->id);
+                b->id = id;
+            }
         }
     }
     if (rc) {

@@ -78,6 +78,8 @@ struct esximg_depot_component {
     char *version_ui;         /* componentVersionSpec uiString */
     size_t vib_id_count;
     char **vib_ids;           /* vibList, in document order */
+    char *xml;                /* the bulletin's bytes as the metadata holds them (NUL added) */
+    size_t xml_len;
 };
 
 /* One <metadata> of vendor-index.xml. */

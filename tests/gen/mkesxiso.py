@@ -44,6 +44,7 @@ VERSIONS = {
         'tail': ['imgdb.tgz', 'imgpayld.tgz'],
         'bulletins': False,
         'esxi_release': '6.7.0',
+        'vmkapi': 5,
     },
     '7.0': {
         'profile': 'ESXi-7.0.2-17630552-standard',
@@ -54,6 +55,7 @@ VERSIONS = {
         'tail': ['imgdb.tgz', 'basemisc.tgz', 'resvibs.tgz', 'imgpayld.tgz'],
         'bulletins': True,
         'esxi_release': '7.0.2',
+        'vmkapi': 8,
     },
     '8.0': {
         'profile': 'ESXi-8.0.0-20513097-standard',
@@ -64,6 +66,7 @@ VERSIONS = {
         'tail': ['imgdb.tgz', 'basemisc.tgz', 'resvibs.tgz', 'esxiodpt.tgz', 'imgpayld.tgz'],
         'bulletins': True,
         'esxi_release': '8.0.0',
+        'vmkapi': 10,
     },
 }
 
@@ -388,7 +391,7 @@ class Payload:
 
 class Vib:
     def __init__(self, vendor, vtype, name, version, payloads, descriptor=None, summary='',
-                 files=(), acceptance='certified', tags=()):
+                 files=(), acceptance='certified', tags=(), provides=()):
         self.vendor = vendor
         self.type = vtype
         self.name = name
@@ -399,6 +402,7 @@ class Vib:
         self.files = list(files)
         self.acceptance = acceptance
         self.tags = list(tags)
+        self.provides = list(provides)    # (name, version or None)
 
     @property
     def id(self):
@@ -414,10 +418,15 @@ class Vib:
             return text
         tags = ''.join('<tag>%s</tag>' % xml_escape(t) for t in self.tags)
         files = ''.join('<file>%s</file>' % xml_escape(f) for f in self.files)
+        provides = '<provides/>'
+        if self.provides:
+            provides = '<provides>%s</provides>' % ''.join(
+                '<provide name="%s"%s/>' % (n, '' if v is None else ' version="%s"' % v)
+                for n, v in self.provides)
         return ('<vib version="5.0"><type>%s</type><name>%s</name><version>%s</version>'
                 '<vendor>%s</vendor><summary>%s</summary><description>%s</description>'
                 '<release-date>%s</release-date><urls/><relationships><depends/><conflicts/>'
-                '<replaces/><provides/><compatibleWith/></relationships><software-tags>%s'
+                '<replaces/>%s<compatibleWith/></relationships><software-tags>%s'
                 '</software-tags><system-requires><maintenance-mode>true</maintenance-mode>'
                 '</system-requires><file-list>%s</file-list><acceptance-level>%s'
                 '</acceptance-level><live-install-allowed>false</live-install-allowed>'
@@ -425,8 +434,8 @@ class Vib:
                 '</cimom-restart><stateless-ready>true</stateless-ready><overlay>false</overlay>'
                 '%s</vib>'
                 % (self.type, self.name, self.version, self.vendor, xml_escape(self.summary),
-                   xml_escape(self.summary), iso_time(epoch), tags, files, self.acceptance,
-                   payloads))
+                   xml_escape(self.summary), iso_time(epoch), provides, tags, files,
+                   self.acceptance, payloads))
 
 
 def assign_vfat_names(vibs):
@@ -544,7 +553,21 @@ class Builder:
         ]
         files = sorted(set(s_files) | set(sb_files))
         return Vib('VMware', 'bootbank', 'esx-base', self.ver['base_version'], payloads,
-                   summary='ESXi: The VMware ESXi Hypervisor (test stub)', files=files)
+                   summary='ESXi: The VMware ESXi Hypervisor (test stub)', files=files,
+                   provides=self.base_provides())
+
+    def base_provides(self):
+        """What a real esx-base of this release provides for driver VIBs to depend on: the
+        native driver APIs vmkapi_2_2_0_0 up to the release's own (6.7: 2.5, 7.0 U2: 2.8,
+        8.0: 2.10, as the VIBs built for each depend on), the release's vmkapi_incompat, and
+        esx-version = its version (6.7's list is in the samples' esx-base descriptor).  The
+        vmklinux API (com.vmware.driverAPI-9.2.x.0) comes from the shim-vmklinux VIBs of a
+        real 6.7 image, which the test images do not have."""
+        top = self.ver['vmkapi']
+        out = [('vmkapi_2_%d_0_0' % n, None) for n in range(top, 1, -1)]
+        out.append(('vmkapi_incompat_2_%d_0_0' % top, None))
+        out.append(('esx-version', self.ver['base_version']))
+        return out
 
     def tools_vib(self):
         files = {

@@ -3,7 +3,9 @@
 #define COMMANDS_H
 
 int cmd_depot(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_hcl(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_ls(int argc, char **argv);

@@ -14,7 +14,9 @@ struct cmd_entry {
 /* sorted by name */
 static const struct cmd_entry commands[] = {
     {"depot", cmd_depot, "list and extract offline bundles (depot zips)"},
+    {"diff", cmd_diff, "compare two images or bundles by VIB and boot options"},
     {"edit", cmd_edit, "add, remove or replace VIBs and boot options, and write a new image"},
+    {"export", cmd_export, "write an image's VIBs as an offline bundle"},
     {"hcl", cmd_hcl, "check a host's PCI devices against an image's drivers"},
     {"info", cmd_info, "show what an installer image is and check it holds together"},
     {"ls", cmd_ls, "list an image's VIBs, files or drivers"},

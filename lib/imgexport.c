@@ -1,0 +1,209 @@
+/* imgexport.c: an image's VIBs rebuilt from its database and modules, as an offline bundle.
+ *
+ * The descriptor is the database's vibs/ copy verbatim.  An ISO's copies carry no host-only
+ * element; a database copied from a host may carry <installdate>: it is kept as it is (the
+ * descriptor may be signed, so it is never re-serialised, and esximg_vib_read and esxcli both
+ * accept it). */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esx_private.h"
+#include "esximg/depot.h"
+#include "esximg/imgexport.h"
+
+/* Payload types that are boot modules: the image must hold them. */
+static bool export_is_module_type(const char *type)
+{
+    static const char *const types[] = {"vgz", "tgz", "installer_vgz", "vzstd", "boot", NULL};
+    for (size_t i = 0; type && types[i]; i++)
+        if (!strcmp(type, types[i]))
+            return true;
+    return false;
+}
+
+/* The database's <vibs/ path>.sig next to that xml, or NULL. */
+static const struct esximg_imgdb_file *export_find_sig(const struct esximg_imgdb *db,
+                                                      const struct esximg_imgdb_file *xml)
+{
+    size_t n = strlen(xml->path);
+    for (size_t i = 0; i < db->other_count; i++) {
+        const char *p = db->others[i].path;
+        if (!db->others[i].is_dir && !strncmp(p, xml->path, n) && !strcmp(p + n, ".sig"))
+            return &db->others[i];
+    }
+    return NULL;
+}
+
+/* Reads the rebuilt VIB back and checks every payload's size and checksums. */
+static int export_check(const char *vib_id, const uint8_t *bytes, size_t len,
+                        struct esximg_err *err)
+{
+    struct esximg_vib *vib = NULL;
+    struct esximg_vib_verify_result *r = NULL;
+    struct esximg_err why = {0};
+    int rc = esximg_vib_read(bytes, len, &vib, &why);
+    if (rc) {
+        rc = esximg_err_set(err, rc, "rebuilt VIB '%s' does not read: %s", vib_id, why.msg);
+        goto out;
+    }
+    rc = esximg_vib_verify(vib, NULL, &r, err);
+    if (rc)
+        goto out;
+    for (size_t i = 0; i < r->check_count; i++) {
+        const struct esximg_vib_check *c = &r->checks[i];
+        if (!c->ok && !c->skipped) {
+            rc = esximg_err_set(err, ESXIMG_EFORMAT,
+                                "VIB '%s': payload '%s' %s is %s, its descriptor says %s",
+                                vib_id, c->payload, c->what, c->actual ? c->actual : "?",
+                                c->expected ? c->expected : "?");
+            goto out;
+        }
+    }
+out:
+    esximg_vib_verify_result_free(r);
+    esximg_vib_free(vib);
+    return rc;
+}
+
+static void export_members_free(struct esximg_vib_wmember *m, uint8_t **bufs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(bufs[i]);
+    free(bufs);
+    free(m);
+}
+
+/* The ISO bytes of every payload, in descriptor order. */
+static int export_payloads(struct esximg_image *img, const struct esximg_image_vib *v,
+                           struct esximg_vib_wmember *m, uint8_t **bufs,
+                           struct esximg_err *err)
+{
+    const struct esximg_descriptor *d = v->desc;
+    for (size_t i = 0; i < d->payload_count; i++) {
+        const struct esximg_payload *p = &d->payloads[i];
+        const struct esximg_iso_entry *e = esximg_image_payload_entry(img, v, p->name);
+        if (!e && export_is_module_type(p->type))
+            return esximg_err_set(err, ESXIMG_EFORMAT,
+                                  "VIB '%s': boot module payload '%s' is not on the image",
+                                  v->vib_id, p->name);
+        if (!e)
+            return esximg_err_set(err, ESXIMG_ENOTFOUND,
+                                  "VIB '%s': payload '%s' (%s) is not on the image", v->vib_id,
+                                  p->name, p->type ? p->type : "no type");
+        size_t len = 0;
+        int rc = esximg_iso_read_file(img->iso, e->path, ESX_MAX_DEPOT_BYTES, &bufs[i], &len,
+                                      err);
+        if (rc)
+            return rc;
+        m[i] = (struct esximg_vib_wmember){.name = p->name, .data = bufs[i], .len = len};
+    }
+    return 0;
+}
+
+int esximg_export_vib(struct esximg_image *img, const struct esximg_image_vib *v,
+                      uint8_t **out, size_t *out_len, struct esximg_err *err)
+{
+    if (!v->desc || !v->xml_file || !img->db)
+        return esximg_err_set(err, ESXIMG_ENOTFOUND, "VIB '%s' has no descriptor", v->vib_id);
+    const struct esximg_imgdb_file *xml = esximg_imgdb_find_vib_xml(img->db, v->xml_file);
+    if (!xml)
+        return esximg_err_set(err, ESXIMG_ENOTFOUND, "VIB '%s' has no descriptor", v->vib_id);
+    if (!v->entry && v->desc->payload_count)
+        return esximg_err_set(err, ESXIMG_ENOTFOUND,
+                              "VIB '%s' is not in the profile: its payloads have no files",
+                              v->vib_id);
+    size_t n = v->desc->payload_count;
+    struct esximg_vib_wmember *m = esx_malloc_array(n ? n : 1, sizeof *m);
+    uint8_t **bufs = calloc(n ? n : 1, sizeof *bufs);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = 0;
+    if (!m || !bufs) {
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = export_payloads(img, v, m, bufs, err);
+    if (rc)
+        goto out;
+    const struct esximg_imgdb_file *sig = export_find_sig(img->db, xml);
+    rc = esximg_vib_write(xml->data ? (const void *)xml->data : "", xml->len,
+                          sig && sig->data ? (const void *)sig->data : "", sig ? sig->len : 0,
+                          m, n, &bytes, &len, err);
+    if (rc)
+        goto out;
+    rc = export_check(v->vib_id, bytes, len, err);
+    if (rc)
+        goto out;
+    *out = bytes;
+    *out_len = len;
+    bytes = NULL;
+out:
+    free(bytes);
+    export_members_free(m, bufs, n);
+    return rc;
+}
+
+void esximg_export_result_free(struct esximg_export_result *r)
+{
+    if (!r)
+        return;
+    free(r->zip);
+    esx_warnings_free(&r->warnings);
+    free(r);
+}
+
+int esximg_image_export(struct esximg_image *img, const struct esximg_export_opts *o,
+                        struct esximg_export_result **out, struct esximg_err *err)
+{
+    static const struct esximg_export_opts none = {0};
+    if (!o)
+        o = &none;
+    struct esximg_export_result *r = calloc(1, sizeof *r);
+    size_t cap = img->vib_count ? img->vib_count : 1;
+    uint8_t **bufs = calloc(cap, sizeof *bufs);
+    struct esximg_depot_input *in = esx_malloc_array(cap, sizeof *in);
+    int rc = 0;
+    if (!r || !bufs || !in) {
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < img->vib_count; i++) {
+        const struct esximg_image_vib *v = &img->vibs[i];
+        struct esximg_err one = {0};
+        size_t len = 0;
+        rc = esximg_export_vib(img, v, &bufs[r->vib_count], &len, &one);
+        if (rc == ESXIMG_ENOTFOUND) {
+            rc = esx_warn(&r->warnings, 0, err, "%s: not exported", one.msg);
+            if (rc)
+                goto out;
+            r->skipped_count++;
+            continue;
+        }
+        if (rc) {
+            rc = esximg_err_set(err, (enum esximg_code)rc, "%s", one.msg);
+            goto out;
+        }
+        in[r->vib_count] = (struct esximg_depot_input){.data = bufs[r->vib_count], .len = len};
+        r->vib_count++;
+    }
+    if (r->vib_count == 0) {
+        rc = esximg_err_set(err, ESXIMG_ENOTFOUND, "the image has no VIB that can be exported");
+        goto out;
+    }
+    struct esximg_depot_wopts w = {
+        .vendor_name = o->vendor_name, .vendor_code = o->vendor_code, .mtime = o->mtime,
+    };
+    rc = esximg_depot_write(in, r->vib_count, &w, &r->zip, &r->zip_len, err);
+    if (rc)
+        goto out;
+    *out = r;
+    r = NULL;
+out:
+    for (size_t i = 0; bufs && i < cap; i++)
+        free(bufs[i]);
+    free(bufs);
+    free(in);
+    esximg_export_result_free(r);
+    return rc;
+}

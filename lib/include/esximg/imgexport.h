@@ -1,0 +1,55 @@
+/* esximg/imgexport.h: an installer image's VIBs rebuilt as .vib files and written as an
+ * offline bundle (VMware's layout, esximg_depot_write), so that an image customised by esximg
+ * can be given to esxcli or vLCM.
+ *
+ * Each VIB is rebuilt from what the image holds: the descriptor is the database's
+ * vibs/<file>.xml bytes verbatim, sig.pkcs7 the database's vibs/<file>.xml.sig bytes (empty
+ * when there is none), and the payloads the ISO files the profile maps them to, in descriptor
+ * order.  Every rebuilt VIB is read back and verified (sizes and checksums). */
+#ifndef ESXIMG_IMGEXPORT_H
+#define ESXIMG_IMGEXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esximg/err.h"
+#include "esximg/image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Rebuilds one VIB of the image as .vib bytes (the caller frees *out).
+ * ENOTFOUND (message naming the VIB and the payload) when the VIB cannot be rebuilt whole: no
+ * descriptor, not in the profile, or a payload of a non-module type (boot_loader_efi, upgrade,
+ * ...) the profile maps to no file on the ISO; the caller may skip it.  EFORMAT when a
+ * boot-module payload (vgz, tgz, installer_vgz, vzstd, boot) has no file (a broken image) or
+ * when the rebuilt VIB does not verify (a size or checksum differs from its descriptor). */
+int esximg_export_vib(struct esximg_image *img, const struct esximg_image_vib *v,
+                      uint8_t **out, size_t *out_len, struct esximg_err *err);
+
+struct esximg_export_opts {
+    const char *vendor_name;    /* index.xml vendor; NULL: the first VIB's vendor */
+    const char *vendor_code;    /* index.xml code; NULL: the first VIB's vendor */
+    int64_t mtime;              /* zip member times and the metadata timestamp */
+};
+
+struct esximg_export_result {
+    uint8_t *zip;               /* the bundle */
+    size_t zip_len;
+    size_t vib_count;           /* VIBs in the bundle */
+    size_t skipped_count;       /* VIBs left out (see warnings) */
+    struct esximg_warnings warnings;   /* one per VIB left out, naming it (line 0) */
+};
+
+/* Rebuilds every VIB of the image (esximg_export_vib; ENOTFOUND ones are left out with a
+ * warning) and writes them as one bundle, one component per VIB.  ENOTFOUND when no VIB is
+ * left.  `o` may be NULL. */
+int esximg_image_export(struct esximg_image *img, const struct esximg_export_opts *o,
+                        struct esximg_export_result **out, struct esximg_err *err);
+void esximg_export_result_free(struct esximg_export_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -74,6 +74,23 @@ int cli_run_verb(const struct cli_verb *verbs, int argc, char **argv, const char
     return cli_usage(stderr, usage, CLI_EXIT_USAGE);
 }
 
+int cli_list_add(struct cli_list *l, const char *s)
+{
+    const char **grown = realloc(l->items, (l->count + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    grown[l->count++] = s;
+    l->items = grown;
+    return 0;
+}
+
+void cli_list_free(struct cli_list *l)
+{
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
+
 void cli_progress_start(struct cli_progress *p, const char *label, uint64_t total)
 {
     p->label = label;

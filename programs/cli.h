@@ -40,6 +40,15 @@ struct cli_verb {
  * name. */
 int cli_run_verb(const struct cli_verb *verbs, int argc, char **argv, const char *usage);
 
+/* A repeatable option's values, borrowed from argv. */
+struct cli_list {
+    const char **items;
+    size_t count;
+};
+/* Appends s; -1 when out of memory. */
+int cli_list_add(struct cli_list *l, const char *s);
+void cli_list_free(struct cli_list *l);
+
 /* A progress bar on stderr when it is a terminal and not quiet; silent otherwise. */
 struct cli_progress {
     const char *label;

@@ -71,35 +71,19 @@ static const struct option edit_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* A growable list of borrowed argv strings. */
-struct edit_list {
-    const char **items;
-    size_t count;
-};
-
-static int edit_list_add(struct edit_list *l, const char *s)
-{
-    const char **grown = realloc(l->items, (l->count + 1) * sizeof *grown);
-    if (!grown)
-        return -1;
-    grown[l->count++] = s;
-    l->items = grown;
-    return 0;
-}
-
 struct edit_args {
     const char *input, *output;
-    struct edit_list adds, selects, removes, kernelopts;
+    struct cli_list adds, selects, removes, kernelopts;
     bool dry_run;
     struct esximg_edit_opts o;
 };
 
 static void edit_args_free(struct edit_args *a)
 {
-    free(a->adds.items);
-    free(a->selects.items);
-    free(a->removes.items);
-    free(a->kernelopts.items);
+    cli_list_free(&a->adds);
+    cli_list_free(&a->selects);
+    cli_list_free(&a->removes);
+    cli_list_free(&a->kernelopts);
 }
 
 /* Returns -1 when the command should go on, else the exit code. */
@@ -112,10 +96,10 @@ static int edit_parse(int argc, char **argv, struct edit_args *a)
         switch (c) {
         case 'h': return cli_usage(stdout, edit_usage, CLI_EXIT_OK);
         case 'o': a->output = optarg; break;
-        case 'a': rc = edit_list_add(&a->adds, optarg); break;
-        case 's': rc = edit_list_add(&a->selects, optarg); break;
-        case 'r': rc = edit_list_add(&a->removes, optarg); break;
-        case 'k': rc = edit_list_add(&a->kernelopts, optarg); break;
+        case 'a': rc = cli_list_add(&a->adds, optarg); break;
+        case 's': rc = cli_list_add(&a->selects, optarg); break;
+        case 'r': rc = cli_list_add(&a->removes, optarg); break;
+        case 'k': rc = cli_list_add(&a->kernelopts, optarg); break;
         case EDIT_OPT_NO_DEPS: a->o.no_deps = true; break;
         case EDIT_OPT_ACCEPTANCE: a->o.acceptance = optarg; break;
         case EDIT_OPT_STRICT: a->o.strict = true; break;

@@ -507,12 +507,6 @@ static const struct option auth_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
-/* A repeatable option's values, borrowed from argv. */
-struct auth_list {
-    const char **items;
-    size_t count;
-};
-
 struct auth_args {
     const char *verb;
     const char *output;
@@ -522,15 +516,15 @@ struct auth_args {
     bool has_mtime;
     int64_t mtime;
     struct esximg_vibauthor_fields f;
-    struct auth_list payloads, pcis, id_names, depends, conflicts, replaces, provides, tags;
+    struct cli_list payloads, pcis, id_names, depends, conflicts, replaces, provides, tags;
 };
 
 static void auth_args_free(struct auth_args *a)
 {
-    struct auth_list *lists[] = { &a->payloads, &a->pcis, &a->id_names, &a->depends,
+    struct cli_list *lists[] = { &a->payloads, &a->pcis, &a->id_names, &a->depends,
                                   &a->conflicts, &a->replaces, &a->provides, &a->tags };
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
-        free(lists[i]->items);
+        cli_list_free(lists[i]);
 }
 
 static bool auth_parse_mtime(const char *s, int64_t *out)
@@ -552,7 +546,7 @@ static bool auth_is_id_name(const char *verb, const char *v)
 
 static int auth_option(struct auth_args *a, int c, const char *v)
 {
-    struct auth_list *list = NULL;
+    struct cli_list *list = NULL;
     switch (c) {
     case 'o': a->output = v; break;
     case 's': a->stage = v; break;
@@ -590,8 +584,8 @@ static int auth_option(struct auth_args *a, int c, const char *v)
     case AUTH_OPT_RELEASE_DATE: a->f.release_date = v; break;
     default: return cli_usage(stderr, vib_usage, CLI_EXIT_USAGE);
     }
-    if (list)
-        list->items[list->count++] = v;
+    if (list && cli_list_add(list, v))
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
     return -1;
 }
 
@@ -599,11 +593,6 @@ static int auth_parse(int argc, char **argv, struct auth_args *a)
 {
     memset(a, 0, sizeof *a);
     a->verb = argv[0];
-    struct auth_list *lists[] = { &a->payloads, &a->pcis, &a->id_names, &a->depends,
-                                  &a->conflicts, &a->replaces, &a->provides, &a->tags };
-    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
-        if (!(lists[i]->items = calloc((size_t)argc + 1, sizeof *lists[i]->items)))
-            return cli_error(CLI_EXIT_FAIL, "out of memory");
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, "o:s:vqh", auth_opts, NULL)) != -1;) {
         if (c == 'h')

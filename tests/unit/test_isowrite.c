@@ -165,7 +165,7 @@ static struct fixture *need(void **state)
     return *state;
 }
 
-/* the four changes the brief for `esximg edit` needs most: a new module, both BOOT.CFG, and a
+/* the four changes `esximg edit` makes most: a new module, both BOOT.CFG, and a
  * removed module */
 static size_t std_changes(const struct fixture *fx, struct esximg_iso_change *c)
 {

@@ -49,6 +49,16 @@ void cli_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+void cli_warn_all(const char *prefix, const struct esximg_warnings *w)
+{
+    const char *sep = prefix ? ": " : "";
+    prefix = prefix ? prefix : "";
+    for (size_t i = 0; i < w->count; i++)
+        cli_warn("%s%s%s", prefix, sep, w->items[i].msg);
+    if (w->dropped)
+        cli_warn("%s%s%zu more warnings not shown", prefix, sep, w->dropped);
+}
+
 void cli_note(const char *fmt, ...)
 {
     if (!cli_verbose)

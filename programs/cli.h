@@ -28,6 +28,10 @@ int cli_fail(const struct esximg_err *err);
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints `esximg: warning: <fmt>` to stderr unless quiet. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints each warning of a list (after "prefix: " when prefix is not NULL), then how many were
+ * dropped, unless quiet. */
+struct esximg_warnings;
+void cli_warn_all(const char *prefix, const struct esximg_warnings *w);
 /* Prints to stderr only with --verbose. */
 void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

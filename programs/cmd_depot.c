@@ -133,10 +133,7 @@ static int depot_load(const char *file, struct esximg_depot **out)
         esximg_err_file(&err, file);
         return cli_fail(&err);
     }
-    for (size_t i = 0; i < (*out)->warnings.count; i++)
-        cli_warn("%s: %s", file, (*out)->warnings.items[i].msg);
-    if ((*out)->warnings.dropped)
-        cli_warn("%s: %zu more warnings not shown", file, (*out)->warnings.dropped);
+    cli_warn_all(file, &(*out)->warnings);
     return 0;
 }
 
@@ -244,11 +241,7 @@ static void depot_json_component(struct json *j, const struct esximg_depot_compo
     json_kv_string(j, "version_ui", c->version_ui);
     json_kv_string(j, "release_date", c->release_date);
     json_kv_string(j, "summary", c->summary);
-    json_key(j, "vib_ids");
-    json_array_begin(j);
-    for (size_t i = 0; i < c->vib_id_count; i++)
-        json_string(j, c->vib_ids[i]);
-    json_array_end(j);
+    json_kv_strings(j, "vib_ids", c->vib_ids, c->vib_id_count);
     json_object_end(j);
 }
 
@@ -281,11 +274,7 @@ static void depot_print_json(const char *file, const struct esximg_depot *d)
     for (size_t i = 0; i < d->component_count; i++)
         depot_json_component(&j, &d->components[i]);
     json_array_end(&j);
-    json_key(&j, "warnings");
-    json_array_begin(&j);
-    for (size_t i = 0; i < d->warnings.count; i++)
-        json_string(&j, d->warnings.items[i].msg);
-    json_array_end(&j);
+    json_kv_warnings(&j, "warnings", &d->warnings);
     json_object_end(&j);
     json_end(&j);
 }

@@ -55,8 +55,7 @@ static int export_run(const char *iso, const char *output, const struct esximg_e
         code = cli_fail(&err);
         goto out;
     }
-    for (size_t i = 0; i < r->warnings.count; i++)
-        cli_warn("%s", r->warnings.items[i].msg);
+    cli_warn_all(NULL, &r->warnings);
     struct esximg_err werr = {0};
     if (esximg_file_write(output, r->zip, r->zip_len, 0644, &werr)) {
         code = cli_fail(&werr);

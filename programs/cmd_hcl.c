@@ -345,8 +345,7 @@ static int hcl_check(struct hcl_run *run, bool json)
         return cli_fail(&err);
     }
     if (!json)
-        for (size_t i = 0; i < run->drivers->problems.count; i++)
-            cli_warn("%s", run->drivers->problems.items[i].msg);
+        cli_warn_all(NULL, &run->drivers->problems);
     for (size_t i = 0; i < run->count; i++) {
         struct hcl_device *d = &run->devices[i];
         if (esximg_image_hcl(run->img, run->drivers, &d->pci, &d->result, &err))

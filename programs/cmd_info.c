@@ -108,11 +108,7 @@ static void info_print_json(const char *file, const struct esximg_image *img)
             json_string(&j, mods->items[i].path);
     esximg_bootcfg_modules_free(mods);
     json_array_end(&j);
-    json_key(&j, "problems");
-    json_array_begin(&j);
-    for (size_t i = 0; i < img->problems.count; i++)
-        json_string(&j, img->problems.items[i].msg);
-    json_array_end(&j);
+    json_kv_warnings(&j, "problems", &img->problems);
     json_object_end(&j);
     json_end(&j);
     free(kernel);

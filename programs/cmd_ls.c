@@ -204,11 +204,7 @@ static void ls_drivers_json(struct json *j, const struct esximg_image_drivers *d
         }
     }
     json_array_end(j);
-    json_key(j, "problems");
-    json_array_begin(j);
-    for (size_t i = 0; i < d->problems.count; i++)
-        json_string(j, d->problems.items[i].msg);
-    json_array_end(j);
+    json_kv_warnings(j, "problems", &d->problems);
 }
 
 static void ls_drivers_text(const struct esximg_image_drivers *d)
@@ -228,8 +224,7 @@ static void ls_drivers_text(const struct esximg_image_drivers *d)
                    vendor && device ? " " : "", device ? device : "");
         }
     }
-    for (size_t i = 0; i < d->problems.count; i++)
-        cli_warn("%s", d->problems.items[i].msg);
+    cli_warn_all(NULL, &d->problems);
 }
 
 static int ls_run(const char *file, enum ls_what what, bool json)

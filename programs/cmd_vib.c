@@ -211,22 +211,14 @@ static void vib_info_json(const char *file, const struct esximg_vib *v, const ch
         json_array_end(&j);
     }
     json_object_end(&j);
-    json_key(&j, "tags");
-    json_array_begin(&j);
-    for (size_t i = 0; i < d->tag_count; i++)
-        json_string(&j, d->tags[i]);
-    json_array_end(&j);
+    json_kv_strings(&j, "tags", d->tags, d->tag_count);
     json_kv_bool(&j, "maintenance_mode", d->maintenance_mode);
     json_kv_bool(&j, "live_install_allowed", d->live_install_allowed);
     json_kv_bool(&j, "live_remove_allowed", d->live_remove_allowed);
     json_kv_bool(&j, "stateless_ready", d->stateless_ready);
     json_kv_bool(&j, "overlay", d->overlay);
     json_kv_uint(&j, "file_count", d->file_count);
-    json_key(&j, "files");
-    json_array_begin(&j);
-    for (size_t i = 0; i < d->file_count; i++)
-        json_string(&j, d->files[i]);
-    json_array_end(&j);
+    json_kv_strings(&j, "files", d->files, d->file_count);
     json_key(&j, "payloads");
     json_array_begin(&j);
     for (size_t i = 0; i < d->payload_count; i++) {

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "esximg/err.h"
 #include "json.h"
 
 void json_init(struct json *j, FILE *out)
@@ -170,6 +171,24 @@ void json_kv_string(struct json *j, const char *key, const char *s) { json_key(j
 void json_kv_uint(struct json *j, const char *key, uint64_t v) { json_key(j, key); json_uint(j, v); }
 void json_kv_int(struct json *j, const char *key, int64_t v) { json_key(j, key); json_int(j, v); }
 void json_kv_bool(struct json *j, const char *key, bool v) { json_key(j, key); json_bool(j, v); }
+
+void json_kv_strings(struct json *j, const char *key, char *const *items, size_t count)
+{
+    json_key(j, key);
+    json_array_begin(j);
+    for (size_t i = 0; i < count; i++)
+        json_string(j, items[i]);
+    json_array_end(j);
+}
+
+void json_kv_warnings(struct json *j, const char *key, const struct esximg_warnings *w)
+{
+    json_key(j, key);
+    json_array_begin(j);
+    for (size_t i = 0; i < w->count; i++)
+        json_string(j, w->items[i].msg);
+    json_array_end(j);
+}
 
 void json_end(struct json *j)
 {

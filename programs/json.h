@@ -36,6 +36,11 @@ void json_kv_string(struct json *j, const char *key, const char *s);
 void json_kv_uint(struct json *j, const char *key, uint64_t v);
 void json_kv_int(struct json *j, const char *key, int64_t v);
 void json_kv_bool(struct json *j, const char *key, bool v);
+/* key + an array of strings */
+void json_kv_strings(struct json *j, const char *key, char *const *items, size_t count);
+/* key + an array of the messages of a warning list (esximg/err.h) */
+struct esximg_warnings;
+void json_kv_warnings(struct json *j, const char *key, const struct esximg_warnings *w);
 /* ends the document: a newline once the outermost value is closed */
 void json_end(struct json *j);
 

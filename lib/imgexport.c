@@ -153,6 +153,27 @@ void esximg_export_result_free(struct esximg_export_result *r)
     free(r);
 }
 
+/* "7.0.*" from an image version "7.0.3": bundles made for an image apply to its whole update
+ * line, the way community bundles write "7.0.0" or "5.*".  NULL when the version has no
+ * "<major>.<minor>" prefix of digits. */
+static char *export_platform(const char *version)
+{
+    if (!version)
+        return NULL;
+    size_t n = strspn(version, "0123456789");
+    if (n == 0 || n > 4 || version[n] != '.')
+        return NULL;
+    size_t m = strspn(version + n + 1, "0123456789");
+    if (m == 0 || m > 4)
+        return NULL;
+    char *p = malloc(n + 1 + m + 3);
+    if (p) {
+        memcpy(p, version, n + 1 + m);
+        memcpy(p + n + 1 + m, ".*", 3);
+    }
+    return p;
+}
+
 int esximg_image_export(struct esximg_image *img, const struct esximg_export_opts *o,
                         struct esximg_export_result **out, struct esximg_err *err)
 {
@@ -163,6 +184,7 @@ int esximg_image_export(struct esximg_image *img, const struct esximg_export_opt
     size_t cap = img->vib_count ? img->vib_count : 1;
     uint8_t **bufs = calloc(cap, sizeof *bufs);
     struct esximg_depot_input *in = esx_malloc_array(cap, sizeof *in);
+    char *platform = NULL;
     int rc = 0;
     if (!r || !bufs || !in) {
         rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
@@ -191,8 +213,10 @@ int esximg_image_export(struct esximg_image *img, const struct esximg_export_opt
         rc = esximg_err_set(err, ESXIMG_ENOTFOUND, "the image has no VIB that can be exported");
         goto out;
     }
+    platform = o->platform_version ? NULL : export_platform(img->version);
     struct esximg_depot_wopts w = {
         .vendor_name = o->vendor_name, .vendor_code = o->vendor_code, .mtime = o->mtime,
+        .platform_version = o->platform_version ? o->platform_version : platform,
     };
     rc = esximg_depot_write(in, r->vib_count, &w, &r->zip, &r->zip_len, err);
     if (rc)
@@ -204,6 +228,7 @@ out:
         free(bufs[i]);
     free(bufs);
     free(in);
+    free(platform);
     esximg_export_result_free(r);
     return rc;
 }

@@ -14,7 +14,7 @@
 
 static const char export_usage[] =
     "usage: esximg export ISO -o OUT.zip [--vendor-name NAME] [--vendor-code CODE]\n"
-    "                     [-q] [-v]\n"
+    "                     [--platform VER] [-q] [-v]\n"
     "\n"
     "Writes the VIBs of an installer image as an offline bundle (VMware's layout: index.xml,\n"
     "vendor-index.xml, metadata.zip, vib20/<name>/<vib-id>.vib) that esxcli and vLCM take.\n"
@@ -28,16 +28,19 @@ static const char export_usage[] =
     "  -o, --output OUT.zip     the bundle to write (atomically)\n"
     "      --vendor-name NAME   index.xml vendor name (default: the first VIB's vendor)\n"
     "      --vendor-code CODE   index.xml vendor code (default: the first VIB's vendor)\n"
+    "      --platform VER       vendor-index.xml and bulletin platform version (default:\n"
+    "                           the image's update line, e.g. 7.0.* for 7.0.3)\n"
     "  -q, --quiet              print no warnings\n"
     "  -v, --verbose            print what is written\n"
     "  -h, --help               print this help\n";
 
-enum { EXPORT_OPT_VENDOR_NAME = 256, EXPORT_OPT_VENDOR_CODE };
+enum { EXPORT_OPT_VENDOR_NAME = 256, EXPORT_OPT_VENDOR_CODE, EXPORT_OPT_PLATFORM };
 
 static const struct option export_opts[] = {
     {"output", required_argument, NULL, 'o'},
     {"vendor-name", required_argument, NULL, EXPORT_OPT_VENDOR_NAME},
     {"vendor-code", required_argument, NULL, EXPORT_OPT_VENDOR_CODE},
+    {"platform", required_argument, NULL, EXPORT_OPT_PLATFORM},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -82,6 +85,7 @@ int cmd_export(int argc, char **argv)
         case 'v': cli_verbose = true; break;
         case EXPORT_OPT_VENDOR_NAME: o.vendor_name = optarg; break;
         case EXPORT_OPT_VENDOR_CODE: o.vendor_code = optarg; break;
+        case EXPORT_OPT_PLATFORM: o.platform_version = optarg; break;
         case 'h': return cli_usage(stdout, export_usage, CLI_EXIT_OK);
         default: return cli_usage(stderr, export_usage, CLI_EXIT_USAGE);
         }

@@ -32,6 +32,9 @@ struct esximg_export_opts {
     const char *vendor_name;    /* index.xml vendor; NULL: the first VIB's vendor */
     const char *vendor_code;    /* index.xml code; NULL: the first VIB's vendor */
     int64_t mtime;              /* zip member times and the metadata timestamp */
+    const char *platform_version;   /* vendor-index.xml and bulletin platform; NULL: the
+                                     * image's "<major>.<minor>.*" (e.g. "7.0.*"), or the
+                                     * depot default when the image has no version */
 };
 
 struct esximg_export_result {

@@ -976,9 +976,10 @@ static int edit_check_gzip(const uint8_t *data, size_t len, struct esximg_err *e
 /* The payload as stored must be the module: one gzip member of the size and sha-256 the
  * descriptor gives. */
 static int edit_check_payload(const struct edit_vib *v, const struct esximg_payload *pl,
-                              const uint8_t *data, size_t len, struct esximg_err *err)
+                              const uint8_t *data, size_t len, bool gzip,
+                              struct esximg_err *err)
 {
-    int rc = edit_check_gzip(data, len, err);
+    int rc = gzip ? edit_check_gzip(data, len, err) : 0;
     if (!rc && pl->has_size && pl->size != len)
         rc = esximg_err_set(err, ESXIMG_ECHECKSUM, "is %zu bytes, its descriptor says %" PRIu64,
                             len, pl->size);
@@ -1020,28 +1021,124 @@ static int edit_vib_order(const void *a, const void *b)
     return strcmp((*x)->vib_id, (*y)->vib_id);
 }
 
+/* True when a profile VIB of the input image names `file` as a payload (kept, replaced or
+ * removed alike). */
+static bool edit_file_owned(const struct edit_ctx *c, const char *file)
+{
+    const struct esximg_image *img = c->img;
+    for (size_t k = 0; k < img->vib_count; k++) {
+        const struct esximg_profile_vib *e = img->vibs[k].entry;
+        for (size_t j = 0; e && j < e->payload_count; j++)
+            if (!strcasecmp(e->payloads[j].file, file))
+                return true;
+    }
+    return false;
+}
+
+/* True when an earlier payload of this edit already took `file`. */
+static bool edit_file_adopted(const struct edit_ctx *c, const char *file)
+{
+    const struct esximg_edit_state *st = c->st;
+    for (size_t i = 0; i < st->vib_count; i++)
+        for (size_t j = 0; st->vibs[i].files && j < st->vibs[i].file_count; j++)
+            if (st->vibs[i].files[j] && !strcasecmp(st->vibs[i].files[j], file))
+                return true;
+    return false;
+}
+
+/* "jumpstrt.gz" is payload "jumpstrt"'s own name. */
+static bool edit_name_is_payload(const char *file, const char *payload)
+{
+    size_t n = strlen(payload);
+    return !strncasecmp(file, payload, n) && (file[n] == '.' || file[n] == '\0');
+}
+
+/* A root file of the ISO that no VIB of the image owns and holds exactly `data`: the payload's
+ * module when a VIB comes back to an image that lost it from its database (an export added to
+ * an image with an empty profile).  Such a file is taken as it is rather than added a second
+ * time; boot payloads (the kernel, jumpstrt, ...) can only come back this way.  Among equal
+ * files the one named after the payload wins.  *out is its name in lower case, or NULL. */
+static int edit_adopt(struct edit_ctx *c, const struct esximg_payload *pl, const uint8_t *data,
+                      size_t len, char **out, struct esximg_err *err)
+{
+    const struct esximg_iso *iso = c->img->iso;
+    const struct esximg_iso_entry *best = NULL;
+    *out = NULL;
+    for (size_t i = 0; i < iso->n_entries; i++) {
+        const struct esximg_iso_entry *e = &iso->entries[i];
+        const char *name = e->path + 1;
+        if (e->depth != 1 || e->type != ESXIMG_ISO_FILE || e->size != len ||
+            edit_file_owned(c, name) || edit_file_adopted(c, name))
+            continue;
+        if (best && !edit_name_is_payload(name, pl->name))
+            continue;
+        uint8_t *bytes = NULL;
+        size_t got = 0;
+        int rc = esximg_iso_read_file(c->img->iso, e->path, len, &bytes, &got, err);
+        if (rc)
+            return rc;
+        bool same = got == len && (len == 0 || !memcmp(bytes, data, len));
+        free(bytes);
+        if (same)
+            best = e;
+        if (same && edit_name_is_payload(name, pl->name))
+            break;
+    }
+    if (!best)
+        return 0;
+    size_t n = strlen(best->path + 1);
+    char *lower = malloc(n + 1);
+    if (!lower)
+        return edit_nomem(err);
+    for (size_t i = 0; i <= n; i++) {
+        char ch = best->path[i + 1];
+        lower[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    }
+    *out = lower;
+    return 0;
+}
+
 /* Names the modules of one VIB and adds them to the ISO. */
 static int edit_vib_modules(struct edit_ctx *c, struct edit_vib *v, struct esximg_err *err)
 {
     const struct esximg_descriptor *d = v->vib->desc;
-    v->files = esx_malloc_array(d->payload_count + 1, sizeof *v->files);
+    v->files = calloc(d->payload_count + 1, sizeof *v->files);
     if (!v->files)
         return edit_nomem(err);
     v->file_count = d->payload_count;
     for (size_t i = 0; i < d->payload_count; i++) {
         const struct esximg_payload *pl = &d->payloads[i];
-        if (!edit_module_type(pl->type))
-            return esximg_err_set(err, ESXIMG_EUNSUPPORTED, "payload '%s' of '%s' has type "
-                                  "'%s': only vgz, tgz and installer_vgz payloads can be "
-                                  "added", pl->name, v->vib_id, edit_text(pl->type));
         size_t len;
         const uint8_t *data = esximg_vib_member_data(v->vib, pl->name, &len);
         if (!data)
             return esximg_err_set(err, ESXIMG_EFORMAT, "payload '%s' of '%s' has no member",
                                   pl->name, v->vib_id);
-        int rc = edit_check_payload(v, pl, data, len, err);
+        int rc = edit_adopt(c, pl, data, len, &v->files[i], err);
+        if (!rc && v->files[i]) {
+            rc = edit_check_payload(v, pl, data, len, false, err);
+            if (!rc)
+                rc = edit_line(c, err, "keep module /%s (payload '%s' of %s: the same bytes "
+                               "are already on the image)", v->files[i], pl->name, d->name);
+            if (rc) {
+                esximg_err_file(err, v->source);
+                return rc;
+            }
+            continue;
+        }
+        if (!rc && !edit_module_type(pl->type))
+            rc = esximg_err_set(err, ESXIMG_EUNSUPPORTED, "payload '%s' of '%s' has type "
+                                "'%s': only vgz, tgz and installer_vgz payloads can be added "
+                                "(other payloads only when the image already holds them, "
+                                "byte-identical)", pl->name, v->vib_id, edit_text(pl->type));
+        if (!rc)
+            rc = edit_check_payload(v, pl, data, len, true, err);
         if (!rc) {
-            rc = esximg_modname_next(pl->name, pl->type, c->used, c->used_count, NULL,
+            /* s, sb, esxupdt and esxcore name the base system's modules: VMware's own VIBs
+             * (esx-base added back to an image) may take them, nobody else */
+            const struct esximg_modname_opts names = {
+                .allow_reserved = d->vendor && !strcasecmp(d->vendor, "VMware"),
+            };
+            rc = esximg_modname_next(pl->name, pl->type, c->used, c->used_count, &names,
                                      &v->files[i], err);
             if (rc && rc != ESXIMG_ENOMEM)
                 esximg_err_prefix(err, "'%s': ", v->vib_id);

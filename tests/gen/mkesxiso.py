@@ -642,6 +642,8 @@ class Builder:
         for vib in self.vibs:
             if self.args.break_kind == 'no-profile-entry' and vib.name == BREAK_VIB:
                 continue
+            if self.args.empty_profile:
+                continue
             pl = ''.join('<payload payload-name="%s">%s</payload>' % (p.name, p.file)
                          for p in vib.payloads)
             vibs += '<vib><vib-id>%s</vib-id><payloads>%s</payloads></vib>' % (vib.id, pl)
@@ -652,7 +654,8 @@ class Builder:
                 'Test image profile built by mkesxiso.py for esximg; holds no VMware code.'
                 '</description><readonly>true</readonly><viblist>%s</viblist>'
                 '<acceptancelevel>partner</acceptancelevel></imageprofile>'
-                % (name, hashlib.md5(name.encode()).hexdigest(), t, t, len(self.vibs), vibs))
+                % (name, hashlib.md5(name.encode()).hexdigest(), t, t,
+                   0 if self.args.empty_profile else len(self.vibs), vibs))
 
     def bulletin_xml(self, vib):
         comp = '%s_%s' % (vib.name, vib.version)
@@ -674,6 +677,8 @@ class Builder:
         files = {}
         for vib in self.vibs:
             if self.args.break_kind == 'no-vib-xml' and vib.name == BREAK_VIB:
+                continue
+            if self.args.empty_profile:
                 continue
             files[db + 'vibs/' + self.vib_xml_name(vib)] = vib.descriptor(self.epoch).encode()
             if self.ver['bulletins']:
@@ -863,8 +868,12 @@ class Builder:
         self.vibs.sort(key=lambda v: v.id)
         assign_vfat_names(self.vibs)
         kernel, modules = boot_order(self.vibs)
+        if self.args.empty_profile:
+            modules = [p for p in modules if p.type == 'boot']
         for vib in self.vibs:
             for p in vib.payloads:
+                if self.args.empty_profile and p.type != 'boot':
+                    continue
                 if p.data is not None:
                     put(p.file.upper(), p.data)
         put('IMGDB.TGZ', self.imgdb())
@@ -939,6 +948,11 @@ def main():
     ap.add_argument('--break', dest='break_kind', choices=sorted(BREAKS),
                     help='make an inconsistent image: ' + '; '.join(
                         '%s: %s' % kv for kv in sorted(BREAKS.items())))
+    ap.add_argument('--empty-profile', action='store_true',
+                    help='an image whose database has lost its VIBs: an image profile with no '
+                    'VIB, no vibs/ descriptors and no bulletins; only the boot payloads (kernel, '
+                    'jumpstrt, ...) stay on the ISO and in BOOT.CFG, as the base a VIB set '
+                    'exported from a full image is added back to')
     ap.add_argument('--print-host', action='store_true',
                     help='print the test host as `lspci -nv` device lines and exit')
     args = ap.parse_args()
@@ -949,6 +963,8 @@ def main():
         ap.error('-o/--output is required')
     if args.pad_mib < 0:
         ap.error('--pad-mib must be >= 0')
+    if args.empty_profile and (args.break_kind or args.manifest):
+        ap.error('--empty-profile goes with neither --break nor --manifest')
     b = Builder(args)
     if args.workdir:
         work = os.path.abspath(args.workdir)

@@ -1280,13 +1280,35 @@ static int depot_wmember_cmp(const void *a, const void *b)
                   ((const struct depot_wmember *)b)->name);
 }
 
-static int depot_wlist_zip(struct depot_wlist *l, int64_t mtime, uint8_t **out,
+/* Reports a member written to the callbacks of `o` (NULL: none). */
+static void depot_wreport(const struct esximg_depot_wopts *o, const struct depot_wmember *m,
+                          uint64_t done, uint64_t total)
+{
+    if (!o)
+        return;
+    if (o->note) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "member '%s' written (%zu bytes)", m->name, m->len);
+        o->note(msg, o->note_arg);
+    }
+    if (o->progress)
+        o->progress(done, total, o->progress_arg);
+}
+
+/* The zip of the members; `report` (NULL: none) hears of each. */
+static int depot_wlist_zip(struct depot_wlist *l, int64_t mtime,
+                           const struct esximg_depot_wopts *report, uint8_t **out,
                            size_t *out_len, struct esximg_err *err)
 {
     struct depot_zipw z;
     depot_zipw_init(&z, mtime);
     if (l->count)
         qsort(l->m, l->count, sizeof *l->m, depot_wmember_cmp);
+    uint64_t total = 0, done = 0;
+    for (size_t i = 0; i < l->count; i++)
+        total += l->m[i].len;   /* sizes of buffers in memory: no overflow */
+    if (report && report->progress)
+        report->progress(0, total, report->progress_arg);
     int rc = 0;
     for (size_t i = 0; i < l->count && !rc; i++) {
         if (i > 0 && strcmp(l->m[i - 1].name, l->m[i].name) == 0)
@@ -1294,6 +1316,9 @@ static int depot_wlist_zip(struct depot_wlist *l, int64_t mtime, uint8_t **out,
         else
             rc = depot_zipw_add(&z, l->m[i].name, l->m[i].data ? (const void *)l->m[i].data
                                 : l->m[i].borrowed, l->m[i].len, err);
+        done += l->m[i].len;
+        if (!rc)
+            depot_wreport(report, &l->m[i], done, total);
     }
     if (!rc)
         rc = depot_zipw_finish(&z, out, out_len, err);
@@ -1691,7 +1716,7 @@ static int depot_metadata(struct depot_wctx *c, const uint8_t *vendor_index,
         rc = depot_wlist_take(&l, esx_strdup("vendor-index.xml"), NULL, vendor_index,
                               vendor_index_len, err);
     if (!rc)
-        rc = depot_wlist_zip(&l, c->o->mtime, out, out_len, err);
+        rc = depot_wlist_zip(&l, c->o->mtime, NULL, out, out_len, err);
     esx_buf_free(&vm);
     depot_wlist_free(&l);
     return rc;
@@ -1777,7 +1802,7 @@ static int depot_wassemble(struct depot_wctx *c, uint8_t **out, size_t *out_len,
         rc = depot_wlist_take(&l, esx_strdup(c->vibs[i].path), NULL, c->vibs[i].bytes,
                               c->vibs[i].len, err);
     if (!rc)
-        rc = depot_wlist_zip(&l, c->o->mtime, out, out_len, err);
+        rc = depot_wlist_zip(&l, c->o->mtime, c->o, out, out_len, err);
     depot_wlist_free(&l);
     esx_buf_free(&index);
     esx_buf_free(&vindex);

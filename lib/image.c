@@ -380,9 +380,15 @@ static int image_check_bootcfg(struct esximg_image *img, struct esximg_bootcfg_m
     return 0;
 }
 
+/* What verify_checksums hashes, for the progress callback. */
+struct image_verify {
+    const struct esximg_image_opts *o;
+    uint64_t done, total;
+};
+
 /* The sha-256 of an ISO file as stored, read in chunks. */
 static int image_hash_file(struct esximg_image *img, const char *path, char hex[65],
-                           struct esximg_err *err)
+                           struct image_verify *pv, struct esximg_err *err)
 {
     struct esximg_iso_reader *r;
     struct esx_digest *d = NULL;
@@ -397,6 +403,10 @@ static int image_hash_file(struct esximg_image *img, const char *path, char hex[
         rc = esximg_iso_reader_read(r, buf, 1 << 20, &got, err);
         if (!rc)
             rc = esx_digest_update(d, buf, got, err);
+        pv->done += got;
+        if (!rc && pv->o->progress)
+            pv->o->progress(pv->done < pv->total ? pv->done : pv->total, pv->total,
+                            pv->o->progress_arg);
     }
     if (!rc)
         rc = esx_digest_final_hex(d, hex, err);
@@ -414,16 +424,25 @@ static const char *image_plain_sha256(const struct esximg_payload *pl)
     return NULL;
 }
 
-static int image_check_payload(struct esximg_image *img, const struct esximg_image_vib *v,
-                               const struct esximg_payload *pl,
-                               const struct esximg_bootcfg_modules *mods, const char *kernel,
-                               const struct esximg_image_opts *o, struct esximg_err *err)
+/* The module file the profile maps a payload to, or NULL. */
+static const char *image_payload_file(const struct esximg_image_vib *v,
+                                      const struct esximg_payload *pl)
 {
-    struct esximg_warnings *p = &img->problems;
     const char *file = NULL;
     for (size_t i = 0; v->entry && i < v->entry->payload_count; i++)
         if (!strcmp(v->entry->payloads[i].payload_name, pl->name))
             file = v->entry->payloads[i].file;
+    return file;
+}
+
+static int image_check_payload(struct esximg_image *img, const struct esximg_image_vib *v,
+                               const struct esximg_payload *pl,
+                               const struct esximg_bootcfg_modules *mods, const char *kernel,
+                               struct image_verify *pv, struct esximg_err *err)
+{
+    struct esximg_warnings *p = &img->problems;
+    const struct esximg_image_opts *o = pv->o;
+    const char *file = image_payload_file(v, pl);
     if (!file)
         return image_problem(p, "payload '%s' of '%s' has no module in the profile", pl->name,
                              v->vib_id);
@@ -442,7 +461,7 @@ static int image_check_payload(struct esximg_image *img, const struct esximg_ima
     if (!o || !o->verify_checksums || !want)
         return 0;
     char got[65];
-    int rc = image_hash_file(img, e->path, got, err);
+    int rc = image_hash_file(img, e->path, got, pv, err);
     if (rc)
         return rc;
     if (strcasecmp(got, want))
@@ -451,10 +470,34 @@ static int image_check_payload(struct esximg_image *img, const struct esximg_ima
     return 0;
 }
 
+/* The bytes verify_checksums will hash: the modules image_check_payload hashes. */
+static uint64_t image_verify_total(const struct esximg_image *img)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < img->vib_count; i++) {
+        const struct esximg_image_vib *v = &img->vibs[i];
+        for (size_t j = 0; v->desc && v->entry && j < v->desc->payload_count; j++) {
+            const struct esximg_payload *pl = &v->desc->payloads[j];
+            const char *file = image_payload_file(v, pl);
+            const struct esximg_iso_entry *e = file ? esximg_iso_find(img->iso, file) : NULL;
+            if (e && image_is_module_type(pl->type) && image_plain_sha256(pl) &&
+                esx_add_u64(total, e->size, &total))
+                return UINT64_MAX;
+        }
+    }
+    return total;
+}
+
 static int image_check_vibs(struct esximg_image *img, const struct esximg_bootcfg_modules *mods,
                             const char *kernel, const struct esximg_image_opts *o,
                             struct esximg_err *err)
 {
+    static const struct esximg_image_opts none = {0};
+    struct image_verify pv = {.o = o ? o : &none};
+    if (pv.o->verify_checksums && pv.o->progress && img->db) {
+        pv.total = image_verify_total(img);
+        pv.o->progress(0, pv.total, pv.o->progress_arg);
+    }
     struct esximg_warnings *p = &img->problems;
     if (!img->db)   /* an unreadable one is already a problem */
         return img->imgdb_module ? 0
@@ -472,7 +515,8 @@ static int image_check_vibs(struct esximg_image *img, const struct esximg_bootcf
                                "profile", v->vib_id, v->xml_file);
         for (size_t j = 0; !rc && v->desc && v->entry && j < v->desc->payload_count; j++)
             if (image_is_module_type(v->desc->payloads[j].type))
-                rc = image_check_payload(img, v, &v->desc->payloads[j], mods, kernel, o, err);
+                rc = image_check_payload(img, v, &v->desc->payloads[j], mods, kernel, &pv,
+                                         err);
         if (rc)
             return rc;
     }

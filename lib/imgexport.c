@@ -5,6 +5,7 @@
  * descriptor may be signed, so it is never re-serialised, and esximg_vib_read and esxcli both
  * accept it). */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,34 @@ static char *export_platform(const char *version)
     return p;
 }
 
+/* Progress in permille of the whole: the first half rebuilds the VIBs, the second
+ * compresses the bundle. */
+#define EXPORT_HALF 1000u
+
+static void export_zip_progress(uint64_t done, uint64_t total, void *arg)
+{
+    const struct esximg_export_opts *o = arg;
+    uint64_t part = total ? (done < total ? done : total) * EXPORT_HALF / total : EXPORT_HALF;
+    o->progress(EXPORT_HALF + part, 2 * EXPORT_HALF, o->progress_arg);
+}
+
+static void export_vib_progress(const struct esximg_export_opts *o, size_t done, size_t total)
+{
+    if (o->progress)
+        o->progress(total ? (uint64_t)done * EXPORT_HALF / total : EXPORT_HALF,
+                    2 * EXPORT_HALF, o->progress_arg);
+}
+
+static void export_note_vib(const struct esximg_export_opts *o, const char *vib_id,
+                            size_t len)
+{
+    if (!o->note)
+        return;
+    char msg[600];
+    snprintf(msg, sizeof msg, "vib '%s' rebuilt (%zu bytes)", vib_id, len);
+    o->note(msg, o->note_arg);
+}
+
 int esximg_image_export(struct esximg_image *img, const struct esximg_export_opts *o,
                         struct esximg_export_result **out, struct esximg_err *err)
 {
@@ -194,6 +223,7 @@ int esximg_image_export(struct esximg_image *img, const struct esximg_export_opt
         const struct esximg_image_vib *v = &img->vibs[i];
         struct esximg_err one = {0};
         size_t len = 0;
+        export_vib_progress(o, i, img->vib_count);
         rc = esximg_export_vib(img, v, &bufs[r->vib_count], &len, &one);
         if (rc == ESXIMG_ENOTFOUND) {
             rc = esx_warn(&r->warnings, 0, err, "%s: not exported", one.msg);
@@ -208,7 +238,9 @@ int esximg_image_export(struct esximg_image *img, const struct esximg_export_opt
         }
         in[r->vib_count] = (struct esximg_depot_input){.data = bufs[r->vib_count], .len = len};
         r->vib_count++;
+        export_note_vib(o, v->vib_id, len);
     }
+    export_vib_progress(o, img->vib_count, img->vib_count);
     if (r->vib_count == 0) {
         rc = esximg_err_set(err, ESXIMG_ENOTFOUND, "the image has no VIB that can be exported");
         goto out;
@@ -217,6 +249,8 @@ int esximg_image_export(struct esximg_image *img, const struct esximg_export_opt
     struct esximg_depot_wopts w = {
         .vendor_name = o->vendor_name, .vendor_code = o->vendor_code, .mtime = o->mtime,
         .platform_version = o->platform_version ? o->platform_version : platform,
+        .progress = o->progress ? export_zip_progress : NULL, .progress_arg = (void *)o,
+        .note = o->note, .note_arg = o->note_arg,
     };
     rc = esximg_depot_write(in, r->vib_count, &w, &r->zip, &r->zip_len, err);
     if (rc)

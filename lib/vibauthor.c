@@ -1002,6 +1002,8 @@ int esximg_vibauthor_build(struct esximg_descriptor *d,
         uint8_t *raw = NULL;
         size_t raw_len = 0;
         const struct esximg_payload *dp = &d->payloads[i];
+        if (o->progress)
+            o->progress(i, d->payload_count, o->progress_arg);
         rc = va_build_one(dp, va_find_payload(payloads, payload_count, dp->name), o, &b[i],
                           &raw, &raw_len, err);
         if (!rc) {
@@ -1023,6 +1025,8 @@ int esximg_vibauthor_build(struct esximg_descriptor *d,
             updated[i].checksums = NULL;
             updated[i].checksum_count = 0;
         }
+    if (!rc && o->progress)
+        o->progress(d->payload_count, d->payload_count, o->progress_arg);
     if (!rc)
         rc = va_assemble(d, b, out, out_len, err);
     for (size_t i = 0; i < d->payload_count; i++) {

@@ -155,6 +155,13 @@ struct esximg_depot_wopts {
                                      * 1980-01-01) and the vmware.xml timestamp */
     const char *release_date;       /* bulletin releaseDate; NULL: the (first) VIB's
                                      * release-date, else the mtime as a date */
+    /* Called while the members are compressed: bytes done out of all (may be NULL). */
+    void (*progress)(uint64_t done, uint64_t total, void *arg);
+    void *progress_arg;
+    /* Called with each member written, "member '<path>' written (<n> bytes)", for
+     * people (may be NULL). */
+    void (*note)(const char *msg, void *arg);
+    void *note_arg;
 };
 
 /* Writes an offline bundle in VMware's layout (a deterministic zip, members sorted, deflated,

@@ -64,6 +64,10 @@ struct esximg_image_opts {
     /* Opening also hashes every payload module (sha-256 as stored) and compares it
      * with its descriptor: this reads the whole image. Sizes are always compared. */
     bool verify_checksums;
+    /* Called while verify_checksums hashes the modules: bytes hashed out of all to hash (may
+     * be NULL). */
+    void (*progress)(uint64_t done, uint64_t total, void *arg);
+    void *progress_arg;
 };
 
 /* Opens an installer ISO read-only and builds the model. Fails only when the file is not an

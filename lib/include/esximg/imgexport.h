@@ -35,6 +35,14 @@ struct esximg_export_opts {
     const char *platform_version;   /* vendor-index.xml and bulletin platform; NULL: the
                                      * image's "<major>.<minor>.*" (e.g. "7.0.*"), or the
                                      * depot default when the image has no version */
+    /* Called as the VIBs are rebuilt, then as the bundle is compressed: done out of total
+     * in units of its own (may be NULL). */
+    void (*progress)(uint64_t done, uint64_t total, void *arg);
+    void *progress_arg;
+    /* Called with each step, for people: "vib '<vib-id>' rebuilt (<n> bytes)", then each
+     * bundle member written (see esximg_depot_wopts); may be NULL. */
+    void (*note)(const char *msg, void *arg);
+    void *note_arg;
 };
 
 struct esximg_export_result {

@@ -120,6 +120,10 @@ struct esximg_vibauthor_opts {
      * image may end up with counters instead of their names. */
     void (*warn)(void *ctx, const char *msg);
     void *warn_ctx;
+    /* Called as the payloads are built (archived, compressed, hashed): payloads done out of
+     * all (may be NULL). */
+    void (*progress)(uint64_t done, uint64_t total, void *arg);
+    void *progress_arg;
 };
 
 /* Builds the VIB.  `d` lists the payloads (name, type) in order, and each must have exactly

@@ -1,23 +1,122 @@
 /* cli.c: messages, usage, verbs and progress for the esximg commands. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "esximg/image.h"
 
 bool cli_quiet;
 bool cli_verbose;
 
+static char cli_command[64] = "esximg";
+
+/* The bar drawn last, while its line is open: a message first ends that line (only compared,
+ * never dereferenced: the bar may be gone). */
+static const struct cli_progress *cli_bar;
+
+/* Warnings already printed: each is printed once. */
+static struct {
+    char **items;
+    size_t count;
+} cli_warned;
+
+static void cli_break_bar(void)
+{
+    if (!cli_bar)
+        return;
+    fputc('\n', stderr);
+    cli_bar = NULL;   /* the bar is drawn again on its next update */
+}
+
+void cli_set_quiet(bool quiet)
+{
+    cli_quiet = quiet;
+    if (quiet)
+        cli_verbose = false;
+}
+
+void cli_set_verbose(bool verbose)
+{
+    cli_verbose = verbose;
+    if (verbose)
+        cli_quiet = false;
+}
+
+void cli_set_command(const char *name)
+{
+    snprintf(cli_command, sizeof cli_command, "%s", name);
+}
+
+/* The option of a misused short option or long option value, as text. */
+static void cli_option_name(int opt, const char *shorts, const struct option *longs,
+                            char *out, size_t size, bool *needs_value)
+{
+    const char *s = opt > 0 && opt != ':' ? strchr(shorts, opt) : NULL;
+    *needs_value = s && s[1] == ':';
+    const struct option *l = longs;
+    while (l && l->name && !(l->val == opt && !l->flag))
+        l++;
+    if (l && l->name && l->has_arg == required_argument)
+        *needs_value = true;
+    if (s && l && l->name)
+        snprintf(out, size, "-%c/--%s", opt, l->name);
+    else if (l && l->name)
+        snprintf(out, size, "--%s", l->name);
+    else
+        snprintf(out, size, "-%c", opt);
+}
+
+int cli_getopt(int argc, char **argv, const char *shorts, const struct option *longs)
+{
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, shorts, longs, NULL);
+        if (c == 'q' || c == 'v') {
+            (c == 'q' ? cli_set_quiet : cli_set_verbose)(true);
+            continue;
+        }
+        if (c != '?' && c != ':')
+            return c;
+        char name[80];
+        bool needs_value = false;
+        if (optopt == 0) {
+            const char *bad = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+            size_t n = strcspn(bad, "=");
+            cli_error(CLI_EXIT_USAGE, "%s: unknown option '%.*s'", cli_command, (int)n, bad);
+            return '?';
+        }
+        cli_option_name(optopt, shorts, longs, name, sizeof name, &needs_value);
+        if (needs_value)
+            cli_error(CLI_EXIT_USAGE, "%s: option '%s' needs a value", cli_command, name);
+        else
+            cli_error(CLI_EXIT_USAGE, "%s: unknown option '%s'", cli_command, name);
+        return '?';
+    }
+}
+
 int cli_usage(FILE *to, const char *usage, int code)
 {
-    fputs(usage, to);
+    if (to != stderr) {
+        fputs(usage, to);
+        return code;
+    }
+    const char *end = strstr(usage, "\n\n");
+    fwrite(usage, 1, end ? (size_t)(end - usage) + 1 : strlen(usage), to);
+    const char *cmd = strncmp(usage, "usage: esximg ", 14) ? NULL : usage + 14;
+    if (cmd)
+        fprintf(to, "Run 'esximg %.*s --help' for every option.\n", (int)strcspn(cmd, " \n"),
+                cmd);
     return code;
 }
 
 int cli_fail(const struct esximg_err *err)
 {
+    cli_break_bar();
     const char *msg = err->msg[0] ? err->msg : esximg_strerror(err->code);
     if (err->file[0])
         fprintf(stderr, "esximg: %s: %s\n", err->file, msg);
@@ -30,6 +129,7 @@ int cli_error(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    cli_break_bar();
     fputs("esximg: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -37,16 +137,37 @@ int cli_error(int code, const char *fmt, ...)
     return code;
 }
 
+/* True when msg was printed before; else remembers it (a full list: print anyway). */
+static bool cli_warned_before(const char *msg)
+{
+    for (size_t i = 0; i < cli_warned.count; i++)
+        if (!strcmp(cli_warned.items[i], msg))
+            return true;
+    char **grown = realloc(cli_warned.items, (cli_warned.count + 1) * sizeof *grown);
+    char *copy = strdup(msg);
+    if (grown)
+        cli_warned.items = grown;
+    if (!grown || !copy) {
+        free(copy);
+        return false;
+    }
+    grown[cli_warned.count++] = copy;
+    return false;
+}
+
 void cli_warn(const char *fmt, ...)
 {
     if (cli_quiet)
         return;
+    char msg[2048];
     va_list ap;
     va_start(ap, fmt);
-    fputs("esximg: warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (cli_warned_before(msg))
+        return;
+    cli_break_bar();
+    fprintf(stderr, "esximg: warning: %s\n", msg);
 }
 
 void cli_warn_all(const char *prefix, const struct esximg_warnings *w)
@@ -65,10 +186,82 @@ void cli_note(const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
+    cli_break_bar();
     fputs("esximg: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+void cli_note_cb(const char *msg, void *arg)
+{
+    (void)arg;
+    cli_note("%s", msg);
+}
+
+static const char *cli_file_size(const char *path, char buf[32])
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return "size unknown";
+    return cli_human_size((uint64_t)st.st_size, buf);
+}
+
+void cli_note_read(const char *path, const char *what_fmt, ...)
+{
+    if (!cli_verbose)
+        return;
+    char what[512] = "", size[32];
+    if (what_fmt) {
+        va_list ap;
+        va_start(ap, what_fmt);
+        vsnprintf(what, sizeof what, what_fmt, ap);
+        va_end(ap);
+    }
+    cli_note("read %s (%s)%s%s", path, cli_file_size(path, size), what[0] ? ": " : "", what);
+}
+
+void cli_note_image(const char *path, const struct esximg_image *img)
+{
+    if (img->db)
+        cli_note_read(path, "ESXi %s installer image, %zu VIBs, %zu problems",
+                      img->version ? img->version : "(version unknown)", img->vib_count,
+                      img->problems.count);
+    else
+        cli_note_read(path, "ISO 9660 image without an image database (not ESXi)");
+}
+
+void cli_note_wrote(const char *path)
+{
+    char size[32];
+    if (cli_verbose)
+        cli_note("wrote %s (%s)", path, cli_file_size(path, size));
+}
+
+int cli_check_output(const char *path, const char *example)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return cli_error(CLI_EXIT_FAIL, "%s: is a folder: give the file to write, e.g. "
+                         "%s%s%s", path, path, path[strlen(path) - 1] == '/' ? "" : "/",
+                         example);
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return cli_error(CLI_EXIT_FAIL, "%s: the folder '%s' does not exist: create it or "
+                         "write elsewhere", path, dir);
+    return 0;
+}
+
+int cli_need_esxi(const struct esximg_image *img, const char *file)
+{
+    if (img->db)
+        return 0;
+    return cli_error(CLI_EXIT_FAIL, "%s: not an ESXi installer image (no readable image "
+                     "database IMGDB.TGZ): 'esximg info %s' shows what it holds", file, file);
 }
 
 int cli_run_verb(const struct cli_verb *verbs, int argc, char **argv, const char *usage)
@@ -78,9 +271,13 @@ int cli_run_verb(const struct cli_verb *verbs, int argc, char **argv, const char
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
         return cli_usage(stdout, usage, CLI_EXIT_OK);
     for (const struct cli_verb *v = verbs; v->name; v++)
-        if (!strcmp(argv[1], v->name))
+        if (!strcmp(argv[1], v->name)) {
+            char name[sizeof cli_command];
+            if (snprintf(name, sizeof name, "%.31s %.31s", cli_command, v->name) > 0)
+                cli_set_command(name);
             return v->fn(argc - 1, argv + 1);
-    fprintf(stderr, "esximg: unknown verb '%s'\n", argv[1]);
+        }
+    fprintf(stderr, "esximg: %s: unknown verb '%s'\n", cli_command, argv[1]);
     return cli_usage(stderr, usage, CLI_EXIT_USAGE);
 }
 
@@ -107,7 +304,16 @@ void cli_progress_start(struct cli_progress *p, const char *label, uint64_t tota
     p->total = total;
     p->last_permille = -1;
     p->active = !cli_quiet && isatty(STDERR_FILENO) && total > 0;
+    p->started = true;
     cli_progress_update(p, 0);
+}
+
+void cli_progress_cb(uint64_t done, uint64_t total, void *arg)
+{
+    struct cli_progress *p = arg;
+    if (!p->started)
+        cli_progress_start(p, p->label ? p->label : "working", total);
+    cli_progress_update(p, done);
 }
 
 void cli_progress_update(struct cli_progress *p, uint64_t done)
@@ -115,9 +321,12 @@ void cli_progress_update(struct cli_progress *p, uint64_t done)
     if (!p->active)
         return;
     int permille = (int)(done >= p->total ? 1000 : done * 1000 / p->total);
-    if (permille == p->last_permille)
+    if (permille == p->last_permille && cli_bar == p)
         return;
     p->last_permille = permille;
+    if (cli_bar != p)
+        cli_break_bar();
+    cli_bar = p;
     int filled = permille * 30 / 1000;
     fprintf(stderr, "\r%-12.12s [", p->label);
     for (int i = 0; i < 30; i++)
@@ -131,7 +340,10 @@ void cli_progress_end(struct cli_progress *p)
     if (!p->active)
         return;
     cli_progress_update(p, p->total);
-    fputc('\n', stderr);
+    if (cli_bar == p) {
+        fputc('\n', stderr);
+        cli_bar = NULL;
+    }
     p->active = false;
 }
 

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -55,12 +56,15 @@ static const char depot_usage[] =
     "           versioned after it, or one component holding every VIB with --component\n"
     "\n"
     "options:\n"
-    "  -C, --directory DIR  extract into DIR (default: the current directory)\n"
+    "  -C, --directory DIR  extract into DIR (created when missing; default: the current\n"
+    "                       directory)\n"
     "  -s, --select NAME    extract only the VIB whose name or vib-id is NAME (repeatable)\n"
     "  -f, --force          overwrite existing files\n"
     "  -j, --json           (ls) print JSON\n"
-    "  -v, --verbose        (ls) add size, sha-256 and the metadata check\n"
-    "  -q, --quiet          print no warnings\n"
+    "  -v, --verbose        say what is read and written; (ls) add size, sha-256 and the\n"
+    "                       metadata check\n"
+    "  -q, --quiet          print nothing but errors and the listing (no progress bar or\n"
+    "                       warnings)\n"
     "  -o, --output FILE    (create) the zip to write (replaced atomically)\n"
     "      --component NAME:VERSION  (create) one component of that name and version\n"
     "      --vendor-name NAME  (create) index.xml vendor name and bulletin vendor\n"
@@ -96,7 +100,7 @@ struct depot_args {
 static int depot_parse(int argc, char **argv, struct depot_args *a)
 {
     optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "C:s:fjvqh", depot_opts, NULL)) != -1;) {
+    for (int c; (c = cli_getopt(argc, argv, "C:s:fjvqh", depot_opts)) != -1;) {
         if (c == 'h')
             return cli_usage(stdout, depot_usage, CLI_EXIT_OK);
         else if (c == 'C')
@@ -107,10 +111,6 @@ static int depot_parse(int argc, char **argv, struct depot_args *a)
             a->force = true;
         else if (c == 'j')
             a->json = true;
-        else if (c == 'v')
-            cli_verbose = true;
-        else if (c == 'q')
-            cli_quiet = true;
         else
             return cli_usage(stderr, depot_usage, CLI_EXIT_USAGE);
     }
@@ -133,6 +133,9 @@ static int depot_load(const char *file, struct esximg_depot **out)
         esximg_err_file(&err, file);
         return cli_fail(&err);
     }
+    cli_note_read(file, "%s bundle, %zu vib(s), %zu component(s)",
+                  esximg_depot_kind_name((*out)->kind), (*out)->vib_count,
+                  (*out)->component_count);
     cli_warn_all(file, &(*out)->warnings);
     return 0;
 }
@@ -295,8 +298,6 @@ static int depot_ls(int argc, char **argv)
     }
     if ((code = depot_load(a.file, &d)))
         goto out;
-    cli_note("%s: %s bundle, %zu vib(s), %zu component(s)", a.file,
-             esximg_depot_kind_name(d->kind), d->vib_count, d->component_count);
     if (a.json)
         depot_print_json(a.file, d);
     else
@@ -348,6 +349,42 @@ static int depot_precheck(const char *file, const struct esximg_depot *d, const 
     return 0;
 }
 
+/* Writes the picked VIBs, with a progress bar over their bytes. */
+static int depot_extract_picked(const struct depot_args *a, const struct esximg_depot *d,
+                                const bool *picked)
+{
+    uint64_t total = 0, done = 0;
+    for (size_t i = 0; i < d->vib_count; i++)
+        total += picked[i] ? d->vibs[i].len : 0;
+    if (a->dir && mkdir(a->dir, 0755) != 0 && errno != EEXIST) {
+        struct esximg_err err = {0};
+        esximg_err_sys(&err, errno, "cannot create the folder");
+        esximg_err_file(&err, a->dir);
+        return cli_fail(&err);
+    }
+    struct cli_progress bar;
+    cli_progress_start(&bar, "extracting", total);
+    for (size_t i = 0; i < d->vib_count; i++) {
+        struct esximg_err err = {0};
+        char *name = NULL;
+        if (!picked[i])
+            continue;
+        if (esximg_depot_extract(&d->vibs[i], a->dir, a->force, &err)) {
+            cli_progress_end(&bar);
+            if (err.code == ESXIMG_EINVAL)
+                esximg_err_prefix(&err, "%s", "use --force to replace: ");
+            return cli_fail(&err);
+        }
+        done += d->vibs[i].len;
+        cli_progress_update(&bar, done);
+        if (cli_verbose && !esximg_depot_vib_filename(&d->vibs[i], &name, NULL))
+            cli_note("wrote %s/%s (%zu bytes)", a->dir ? a->dir : ".", name, d->vibs[i].len);
+        free(name);
+    }
+    cli_progress_end(&bar);
+    return CLI_EXIT_OK;
+}
+
 static int depot_extract(int argc, char **argv)
 {
     struct depot_args a = {0};
@@ -372,17 +409,7 @@ static int depot_extract(int argc, char **argv)
     }
     if ((code = depot_pick(a.file, d, &a, picked)) || (code = depot_precheck(a.file, d, picked)))
         goto out;
-    for (size_t i = 0; i < d->vib_count; i++) {
-        struct esximg_err err = {0};
-        if (!picked[i])
-            continue;
-        if (esximg_depot_extract(&d->vibs[i], a.dir, a.force, &err)) {
-            code = cli_fail(&err);
-            goto out;
-        }
-        cli_note("%s: %s", a.file, d->vibs[i].vib_id);
-    }
-    code = CLI_EXIT_OK;
+    code = depot_extract_picked(&a, d, picked);
 out:
     free(picked);
     free(a.selects);
@@ -422,8 +449,6 @@ static int depot_create_option(struct depot_create_args *a, int c, const char *v
     char *end;
     switch (c) {
     case 'o': a->output = v; break;
-    case 'v': cli_verbose = true; break;
-    case 'q': cli_quiet = true; break;
     case DEPOT_OPT_VENDOR_NAME: a->o.vendor_name = v; break;
     case DEPOT_OPT_VENDOR_CODE: a->o.vendor_code = v; break;
     case DEPOT_OPT_PLATFORM: a->o.platform_version = v; break;
@@ -463,14 +488,24 @@ static int depot_create_write(const struct depot_create_args *a, char **files, s
         code = cli_error(CLI_EXIT_FAIL, "out of memory");
         goto out;
     }
+    if ((code = cli_check_output(a->output, "bundle.zip")))
+        goto out;
     for (size_t i = 0; i < n; i++) {
         if (esximg_file_read(files[i], 0, &bufs[i], &in[i].len, &err)) {
             code = cli_fail(&err);
             goto out;
         }
+        cli_note_read(files[i], NULL);
         in[i].data = bufs[i];
     }
-    if (esximg_depot_write(in, n, &a->o, &zip, &zip_len, &err)) {
+    struct cli_progress bar = {.label = "compressing"};
+    struct esximg_depot_wopts o = a->o;
+    o.progress = cli_progress_cb;
+    o.progress_arg = &bar;
+    o.note = cli_note_cb;
+    int rc = esximg_depot_write(in, n, &o, &zip, &zip_len, &err);
+    cli_progress_end(&bar);
+    if (rc) {
         /* "vib N: ..." names the file */
         unsigned long idx = 0;
         if (sscanf(err.msg, "vib %lu:", &idx) == 1 && idx >= 1 && idx <= n)
@@ -482,7 +517,7 @@ static int depot_create_write(const struct depot_create_args *a, char **files, s
         code = cli_fail(&err);
         goto out;
     }
-    cli_note("wrote %s (%zu VIBs, %zu bytes)", a->output, n, zip_len);
+    cli_note_wrote(a->output);
 out:
     for (size_t i = 0; bufs && i < n; i++)
         free(bufs[i]);
@@ -498,7 +533,7 @@ static int depot_create(int argc, char **argv)
     memset(&a, 0, sizeof a);
     int code = -1;
     optind = 1;
-    for (int c; code < 0 && (c = getopt_long(argc, argv, "o:vqh", depot_create_opts, NULL)) != -1;)
+    for (int c; code < 0 && (c = cli_getopt(argc, argv, "o:vqh", depot_create_opts)) != -1;)
         code = c == 'h' ? cli_usage(stdout, depot_usage, CLI_EXIT_OK)
                         : depot_create_option(&a, c, optarg);
     if (code < 0 && (!a.output || optind >= argc)) {

@@ -18,7 +18,7 @@
 #include "json.h"
 
 static const char diff_usage[] =
-    "usage: esximg diff A B [--json]\n"
+    "usage: esximg diff A B [--json] [-q] [-v]\n"
     "\n"
     "Compares two installer images (ISO) or offline bundles (zip), each recognised by its\n"
     "content. VIBs are compared by name: added (+), removed (-), version or acceptance level\n"
@@ -28,10 +28,14 @@ static const char diff_usage[] =
     "\n"
     "options:\n"
     "  -j, --json    print JSON (keys in docs/json.md)\n"
+    "  -q, --quiet   print nothing but errors and the differences\n"
+    "  -v, --verbose say on stderr what is read\n"
     "  -h, --help    print this help\n";
 
 static const struct option diff_opts[] = {
     {"json", no_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -110,7 +114,7 @@ int cmd_diff(int argc, char **argv)
 {
     bool as_json = false;
     optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "jh", diff_opts, NULL)) != -1;) {
+    for (int c; (c = cli_getopt(argc, argv, "jqvh", diff_opts)) != -1;) {
         switch (c) {
         case 'j': as_json = true; break;
         case 'h': return cli_usage(stdout, diff_usage, CLI_EXIT_OK);
@@ -125,6 +129,10 @@ int cmd_diff(int argc, char **argv)
     struct esximg_diff *d = NULL;
     if (esximg_diff_files(argv[optind], argv[optind + 1], &d, &err))
         return cli_fail(&err);
+    cli_note_read(argv[optind], "%s, %zu VIBs", esximg_diff_source_name(d->a_source),
+                  d->a_vib_count);
+    cli_note_read(argv[optind + 1], "%s, %zu VIBs", esximg_diff_source_name(d->b_source),
+                  d->b_vib_count);
     if (as_json)
         diff_print_json(argv[optind], argv[optind + 1], d);
     else

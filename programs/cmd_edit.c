@@ -35,7 +35,7 @@ static const char edit_usage[] =
     "      --profile-name NAME  rename the image profile\n"
     "  -n, --dry-run          print what would change and write nothing\n"
     "  -q, --quiet            print nothing but errors\n"
-    "  -v, --verbose          also print the plan when writing\n"
+    "  -v, --verbose          also say what is read and written, and print the plan\n"
     "  -h, --help             print this help\n"
     "\n"
     "Dates: SOURCE_DATE_EPOCH when set, else the latest date found in the inputs (the\n"
@@ -92,7 +92,7 @@ static int edit_parse(int argc, char **argv, struct edit_args *a)
     memset(a, 0, sizeof *a);
     optind = 1;
     int rc = 0;
-    for (int c; !rc && (c = getopt_long(argc, argv, "o:a:s:r:k:nqvh", edit_opts, NULL)) != -1;) {
+    for (int c; !rc && (c = cli_getopt(argc, argv, "o:a:s:r:k:nqvh", edit_opts)) != -1;) {
         switch (c) {
         case 'h': return cli_usage(stdout, edit_usage, CLI_EXIT_OK);
         case 'o': a->output = optarg; break;
@@ -107,8 +107,6 @@ static int edit_parse(int argc, char **argv, struct edit_args *a)
         case EDIT_OPT_TITLE: a->o.title = optarg; break;
         case EDIT_OPT_PROFILE_NAME: a->o.profile_name = optarg; break;
         case 'n': a->dry_run = true; break;
-        case 'q': cli_quiet = true; break;
-        case 'v': cli_verbose = true; break;
         default: return cli_usage(stderr, edit_usage, CLI_EXIT_USAGE);
         }
     }
@@ -162,6 +160,17 @@ static void edit_print_warnings(const struct esximg_warnings *w)
         cli_warn("%zu more warnings not shown", w->dropped);
 }
 
+/* A plan that failed; a VIB to remove that the image lacks gets the way to list them. */
+static int edit_fail(const struct edit_args *a, const struct esximg_image *img,
+                     const struct esximg_err *err)
+{
+    for (size_t i = 0; err->code == ESXIMG_ENOTFOUND && i < a->removes.count; i++)
+        if (!esximg_image_find_vib(img, a->removes.items[i]))
+            return cli_error(CLI_EXIT_FAIL, "%s: %s: 'esximg ls %s' lists its VIBs", err->file,
+                             err->msg, a->input);
+    return cli_fail(err);
+}
+
 static void edit_print_plan(FILE *to, const struct esximg_edit_plan *p)
 {
     for (size_t i = 0; i < p->line_count; i++)
@@ -182,10 +191,18 @@ int cmd_edit(int argc, char **argv)
     struct esximg_err err = {0};
     struct esximg_image *img = NULL;
     struct esximg_edit_plan *plan = NULL;
-    if (esximg_image_open(a.input, NULL, &img, &err) ||
-        esximg_edit_plan(img, a.input, &a.o, &plan, &err)) {
-        esximg_err_file(&err, a.input);
+    if (a.output && (rc = cli_check_output(a.output, "custom.iso")))
+        goto out;
+    if (esximg_image_open(a.input, NULL, &img, &err)) {
         rc = cli_fail(&err);
+        goto out;
+    }
+    cli_note_image(a.input, img);
+    if ((rc = cli_need_esxi(img, a.input)))
+        goto out;
+    if (esximg_edit_plan(img, a.input, &a.o, &plan, &err)) {
+        esximg_err_file(&err, a.input);
+        rc = edit_fail(&a, img, &err);
         goto out;
     }
     for (size_t i = 0; i < img->problems.count; i++)
@@ -210,6 +227,7 @@ int cmd_edit(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
+    cli_note_wrote(a.output);
     if (!cli_quiet)
         printf("wrote %s: %zu VIB%s added, %zu replaced, %zu removed\n", a.output,
                plan->vibs_added, plan->vibs_added == 1 ? "" : "s", plan->vibs_replaced,

@@ -30,8 +30,9 @@ static const char export_usage[] =
     "      --vendor-code CODE   index.xml vendor code (default: the first VIB's vendor)\n"
     "      --platform VER       vendor-index.xml and bulletin platform version (default:\n"
     "                           the image's update line, e.g. 7.0.* for 7.0.3)\n"
-    "  -q, --quiet              print no warnings\n"
-    "  -v, --verbose            print what is written\n"
+    "  -q, --quiet              print nothing but errors (no progress, warnings, summary)\n"
+    "  -v, --verbose            also say what is read and written: each VIB rebuilt and\n"
+    "                           each bundle member\n"
     "  -h, --help               print this help\n";
 
 enum { EXPORT_OPT_VENDOR_NAME = 256, EXPORT_OPT_VENDOR_CODE, EXPORT_OPT_PLATFORM };
@@ -47,26 +48,41 @@ static const struct option export_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int export_run(const char *iso, const char *output, const struct esximg_export_opts *o)
+static int export_run(const char *iso, const char *output, struct esximg_export_opts *o)
 {
     struct esximg_err err = {0};
     struct esximg_image *img = NULL;
     struct esximg_export_result *r = NULL;
-    int code = CLI_EXIT_OK;
+    struct cli_progress bar = {.label = "exporting"};
+    o->progress = cli_progress_cb;
+    o->progress_arg = &bar;
+    o->note = cli_note_cb;
+    int code = cli_check_output(output, "bundle.zip");
+    if (code)
+        return code;
     esximg_err_file(&err, iso);
-    if (esximg_image_open(iso, NULL, &img, &err) || esximg_image_export(img, o, &r, &err)) {
+    if (esximg_image_open(iso, NULL, &img, &err)) {
         code = cli_fail(&err);
         goto out;
     }
-    cli_warn_all(NULL, &r->warnings);
+    cli_note_image(iso, img);
+    if ((code = cli_need_esxi(img, iso)))
+        goto out;
+    code = esximg_image_export(img, o, &r, &err);
+    cli_progress_end(&bar);
+    if (code) {
+        code = cli_fail(&err);
+        goto out;
+    }
+    cli_warn_all(iso, &r->warnings);
     struct esximg_err werr = {0};
     if (esximg_file_write(output, r->zip, r->zip_len, 0644, &werr)) {
         code = cli_fail(&werr);
         goto out;
     }
+    cli_note_wrote(output);
     if (!cli_quiet)
         printf("wrote %s: %zu VIBs, %zu left out\n", output, r->vib_count, r->skipped_count);
-    cli_note("%zu bytes", r->zip_len);
 out:
     esximg_export_result_free(r);
     esximg_image_free(img);
@@ -78,11 +94,9 @@ int cmd_export(int argc, char **argv)
     struct esximg_export_opts o = {0};
     const char *output = NULL;
     optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "o:qvh", export_opts, NULL)) != -1;) {
+    for (int c; (c = cli_getopt(argc, argv, "o:qvh", export_opts)) != -1;) {
         switch (c) {
         case 'o': output = optarg; break;
-        case 'q': cli_quiet = true; break;
-        case 'v': cli_verbose = true; break;
         case EXPORT_OPT_VENDOR_NAME: o.vendor_name = optarg; break;
         case EXPORT_OPT_VENDOR_CODE: o.vendor_code = optarg; break;
         case EXPORT_OPT_PLATFORM: o.platform_version = optarg; break;
@@ -91,7 +105,7 @@ int cmd_export(int argc, char **argv)
         }
     }
     if (optind + 1 != argc) {
-        fprintf(stderr, "esximg: export: give one ISO\n");
+        fprintf(stderr, "esximg: export: give one ISO (the image to export)\n");
         return cli_usage(stderr, export_usage, CLI_EXIT_USAGE);
     }
     if (!output || !strcmp(output, "-")) {

@@ -44,12 +44,16 @@ static const char hcl_usage[] =
     "                    ('-' reads standard input)\n"
     "  -p, --pci ID      a device as VVVV:DDDD[:SSSS:ssss][/CCCC[PP]] (repeatable)\n"
     "  -j, --json        print JSON (keys in docs/json.md)\n"
+    "  -q, --quiet       print nothing but errors and the report (no warnings)\n"
+    "  -v, --verbose     say on stderr what is read\n"
     "  -h, --help        print this help\n";
 
 static const struct option hcl_opts[] = {
     {"lspci", required_argument, NULL, 'l'},
     {"pci", required_argument, NULL, 'p'},
     {"json", no_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -162,6 +166,8 @@ static int hcl_read_lspci(struct hcl_run *run, const char *path)
         esximg_err_file(&err, strcmp(path, "-") ? path : "standard input");
         return cli_fail(&err);
     }
+    if (strcmp(path, "-"))
+        cli_note_read(path, "lspci output, %zu devices", run->lspci->device_count);
     for (size_t i = 0; i < run->lspci->warnings.count; i++)
         cli_warn("%s: line %zu: %s", strcmp(path, "-") ? path : "standard input",
                  run->lspci->warnings.items[i].line,
@@ -334,12 +340,9 @@ static int hcl_check(struct hcl_run *run, bool json)
     struct esximg_err err = {0};
     if (esximg_image_open(run->file, NULL, &run->img, &err))
         return cli_fail(&err);
-    if (!run->img->db) {
-        esximg_err_set(&err, ESXIMG_EFORMAT, "not an ESXi installer image: no readable image "
-                       "database (see esximg info)");
-        esximg_err_file(&err, run->file);
-        return cli_fail(&err);
-    }
+    cli_note_image(run->file, run->img);
+    if (cli_need_esxi(run->img, run->file))
+        return CLI_EXIT_FAIL;
     if (esximg_image_drivers(run->img, &run->drivers, &err)) {
         esximg_err_file(&err, run->file);
         return cli_fail(&err);
@@ -374,7 +377,7 @@ int cmd_hcl(int argc, char **argv)
     const char *lspci = NULL;
     bool json = false;
     int rc = CLI_EXIT_OK;
-    for (int c; (c = getopt_long(argc, argv, "l:p:jh", hcl_opts, NULL)) != -1;) {
+    for (int c; (c = cli_getopt(argc, argv, "l:p:jqvh", hcl_opts)) != -1;) {
         if (c == 'h') {
             rc = cli_usage(stdout, hcl_usage, CLI_EXIT_OK);
             goto out;
@@ -386,7 +389,9 @@ int cmd_hcl(int argc, char **argv)
             struct esximg_pci_device pci;
             struct esximg_err err = {0};
             if (esximg_pci_device_parse(optarg, &pci, &err)) {
-                rc = cli_error(CLI_EXIT_USAGE, "--pci '%s': %s", optarg, err.msg);
+                rc = cli_error(CLI_EXIT_USAGE, "--pci '%s': not VVVV:DDDD[:SSSS:ssss]"
+                               "[/CCCC[PP]] in hex, e.g. 8086:10d3/0200 (see esximg hcl "
+                               "--help)", optarg);
                 goto out;
             }
             if (hcl_add_device(&run, NULL, NULL, &pci)) {

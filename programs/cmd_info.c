@@ -21,7 +21,7 @@
 #include "json.h"
 
 static const char info_usage[] =
-    "usage: esximg info ISO [--json] [--verify]\n"
+    "usage: esximg info ISO [--json] [--verify] [-q] [-v]\n"
     "\n"
     "Shows what an ESXi installer image is: version and build, image profile, acceptance\n"
     "level, VIB count, boot modes, kernel options, and the consistency problems found (a\n"
@@ -32,11 +32,15 @@ static const char info_usage[] =
     "options:\n"
     "  -V, --verify  also compare each module's sha-256 with its VIB (reads the whole image)\n"
     "  -j, --json    print JSON (keys in docs/json.md)\n"
+    "  -q, --quiet   print nothing but errors and the report (no progress bar)\n"
+    "  -v, --verbose say on stderr what is read\n"
     "  -h, --help    print this help\n";
 
 static const struct option info_opts[] = {
     {"verify", no_argument, NULL, 'V'},
     {"json", no_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -159,7 +163,7 @@ int cmd_info(int argc, char **argv)
 {
     bool json = false;
     struct esximg_image_opts o = {0};
-    for (int c; (c = getopt_long(argc, argv, "Vjh", info_opts, NULL)) != -1;) {
+    for (int c; (c = cli_getopt(argc, argv, "Vjqvh", info_opts)) != -1;) {
         if (c == 'h')
             return cli_usage(stdout, info_usage, CLI_EXIT_OK);
         else if (c == 'j')
@@ -174,13 +178,19 @@ int cmd_info(int argc, char **argv)
     const char *file = argv[optind];
     struct esximg_err err = {0};
     struct esximg_image *img;
-    if (esximg_image_open(file, &o, &img, &err))
+    struct cli_progress bar = {.label = "verifying"};
+    o.progress = cli_progress_cb;
+    o.progress_arg = &bar;
+    int rc = esximg_image_open(file, &o, &img, &err);
+    cli_progress_end(&bar);
+    if (rc)
         return cli_fail(&err);
+    cli_note_image(file, img);
     if (json)
         info_print_json(file, img);
     else
         info_print_text(file, img);
-    int rc = img->problems.count ? CLI_EXIT_CHECK : CLI_EXIT_OK;
+    rc = img->problems.count ? CLI_EXIT_CHECK : CLI_EXIT_OK;
     esximg_image_free(img);
     return rc;
 }

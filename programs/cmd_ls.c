@@ -21,7 +21,7 @@
 #include "json.h"
 
 static const char ls_usage[] =
-    "usage: esximg ls ISO [--vibs | --files | --drivers] [--json]\n"
+    "usage: esximg ls ISO [--vibs | --files | --drivers] [--json] [-q] [-v]\n"
     "\n"
     "Lists an ESXi installer image's VIBs (name, version, vendor, acceptance, payload\n"
     "modules and sizes), its files (path, size, first block), or its drivers (every driver\n"
@@ -33,6 +33,8 @@ static const char ls_usage[] =
     "  -f, --files    list the files of the ISO\n"
     "  -d, --drivers  list the driver map entries\n"
     "  -j, --json     print JSON (keys in docs/json.md)\n"
+    "  -q, --quiet    print nothing but errors and the list (no warnings)\n"
+    "  -v, --verbose  say on stderr what is read\n"
     "  -h, --help     print this help\n";
 
 static const struct option ls_opts[] = {
@@ -40,6 +42,8 @@ static const struct option ls_opts[] = {
     {"files", no_argument, NULL, 'f'},
     {"drivers", no_argument, NULL, 'd'},
     {"json", no_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -224,7 +228,7 @@ static void ls_drivers_text(const struct esximg_image_drivers *d)
                    vendor && device ? " " : "", device ? device : "");
         }
     }
-    cli_warn_all(NULL, &d->problems);
+    cli_warn_all(NULL, &d->problems);   /* each names its VIB and module */
 }
 
 static int ls_run(const char *file, enum ls_what what, bool json)
@@ -234,13 +238,11 @@ static int ls_run(const char *file, enum ls_what what, bool json)
     struct esximg_image_drivers *drivers = NULL;
     if (esximg_image_open(file, NULL, &img, &err))
         return cli_fail(&err);
+    cli_note_image(file, img);
     /* an empty VIB or driver list would read as "an ESXi image without any": refuse instead */
-    if (what != LS_FILES && !img->db) {
-        esximg_err_set(&err, ESXIMG_EFORMAT, "not an ESXi installer image: no readable image "
-                       "database (see esximg info)");
-        esximg_err_file(&err, file);
+    if (what != LS_FILES && cli_need_esxi(img, file)) {
         esximg_image_free(img);
-        return cli_fail(&err);
+        return CLI_EXIT_FAIL;
     }
     if (what == LS_DRIVERS && esximg_image_drivers(img, &drivers, &err)) {
         esximg_err_file(&err, file);
@@ -273,7 +275,7 @@ int cmd_ls(int argc, char **argv)
     enum ls_what what = LS_VIBS;
     int picked = 0;
     bool json = false;
-    for (int c; (c = getopt_long(argc, argv, "bfdjh", ls_opts, NULL)) != -1;) {
+    for (int c; (c = cli_getopt(argc, argv, "bfdjqvh", ls_opts)) != -1;) {
         if (c == 'h')
             return cli_usage(stdout, ls_usage, CLI_EXIT_OK);
         else if (c == 'j')

@@ -39,7 +39,10 @@ static const char vib_usage[] =
     "  -f, --force          overwrite existing files when extracting\n"
     "      --ca FILE        PEM CA bundle to verify sig.pkcs7 against\n"
     "      --json           print JSON instead of text\n"
-    "  -v, --verbose        also list the files the VIB installs\n"
+    "  -v, --verbose        say what is read and written; info: also list the files the\n"
+    "                       VIB installs\n"
+    "  -q, --quiet          print nothing but errors and the requested output (no\n"
+    "                       progress bar or warnings)\n"
     "  -h, --help           print this help\n"
     "\n"
     "create, from-oem and map-only:\n"
@@ -50,7 +53,6 @@ static const char vib_usage[] =
     "      --driver NAME        (map-only) the driver the ids are mapped to\n"
     "      --pci ID             (map-only) a PCI id to map, repeatable\n"
     "      --mtime SECONDS      archive member times (default: SOURCE_DATE_EPOCH, else 0)\n"
-    "  -q, --quiet              print no warnings\n"
     "FIELDS (they override the stage's values; a list option replaces that list):\n"
     "      --name NAME          the VIB name; (map-only) --name ID=TEXT names a PCI id in\n"
     "                           the .ids file (ID: VVVV, VVVV:DDDD or VVVV:DDDD:SSSS:ssss)\n"
@@ -78,6 +80,7 @@ static const struct option vib_opts[] = {
     { "ca", required_argument, NULL, VIB_OPT_CA },
     { "json", no_argument, NULL, VIB_OPT_JSON },
     { "verbose", no_argument, NULL, 'v' },
+    { "quiet", no_argument, NULL, 'q' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -102,15 +105,13 @@ static int vib_parse_args(int argc, char **argv, struct vib_args *a)
     memset(a, 0, sizeof *a);
     a->dir = ".";
     optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "C:fvh", vib_opts, NULL)) != -1;) {
+    for (int c; (c = cli_getopt(argc, argv, "C:fqvh", vib_opts)) != -1;) {
         if (c == 'h')
             return cli_usage(stdout, vib_usage, CLI_EXIT_OK);
         else if (c == 'C')
             a->dir = optarg;
         else if (c == 'f')
             a->force = true;
-        else if (c == 'v')
-            cli_verbose = true;
         else if (c == VIB_OPT_CA)
             a->ca = optarg;
         else if (c == VIB_OPT_JSON)
@@ -139,6 +140,9 @@ static int vib_open(const char *file, struct vib_input *in)
         in->bytes = NULL;
         return cli_fail(&err);
     }
+    const struct esximg_descriptor *d = in->vib->desc;
+    cli_note_read(file, "VIB '%s' version '%s', %zu payloads", d->name ? d->name : "?",
+                  d->version ? d->version : "?", d->payload_count);
     return CLI_EXIT_OK;
 }
 
@@ -359,7 +363,7 @@ static int vib_extract(int argc, char **argv)
         return cli_fail(&err);
     }
     for (size_t i = 0; i < in.vib->member_count; i++)
-        cli_note("%s/%s", a.dir, in.vib->members[i].name);
+        cli_note("wrote %s/%s", a.dir, in.vib->members[i].name);
     vib_close(&in);
     return CLI_EXIT_OK;
 }
@@ -542,8 +546,6 @@ static int auth_option(struct auth_args *a, int c, const char *v)
     switch (c) {
     case 'o': a->output = v; break;
     case 's': a->stage = v; break;
-    case 'v': cli_verbose = true; break;
-    case 'q': cli_quiet = true; break;
     case AUTH_OPT_PAYLOAD: list = &a->payloads; break;
     case AUTH_OPT_DRIVER: a->driver = v; break;
     case AUTH_OPT_PCI: list = &a->pcis; break;
@@ -586,7 +588,7 @@ static int auth_parse(int argc, char **argv, struct auth_args *a)
     memset(a, 0, sizeof *a);
     a->verb = argv[0];
     optind = 1;
-    for (int c; (c = getopt_long(argc, argv, "o:s:vqh", auth_opts, NULL)) != -1;) {
+    for (int c; (c = cli_getopt(argc, argv, "o:s:vqh", auth_opts)) != -1;) {
         if (c == 'h')
             return cli_usage(stdout, vib_usage, CLI_EXIT_OK);
         int rc = auth_option(a, c, optarg);
@@ -603,6 +605,8 @@ static int auth_parse(int argc, char **argv, struct auth_args *a)
         a->input = argv[optind];
     if (!a->output)
         return cli_error(CLI_EXIT_USAGE, "vib %s: give the output with -o FILE", a->verb);
+    if (cli_check_output(a->output, "driver.vib"))
+        return CLI_EXIT_FAIL;
     a->f.depends = a->depends.items;
     a->f.depends_count = a->depends.count;
     a->f.conflicts = a->conflicts.items;
@@ -656,10 +660,16 @@ static int auth_build_write(const struct auth_args *a, struct esximg_descriptor 
     int rc = auth_release_date(a, d, date, sizeof date, &f.release_date);
     if (rc)
         goto out;
-    const struct esximg_vibauthor_opts o = { .mtime = a->mtime, .warn = auth_warn };
-    if (esximg_vibauthor_apply(d, &f, &err) ||
-        esximg_vibauthor_build(d, payloads, count, &o, &vib, &len, &err) ||
-        esximg_file_write(a->output, vib, len, 0644, &err)) {
+    struct cli_progress bar = {.label = "building"};
+    const struct esximg_vibauthor_opts o = {
+        .mtime = a->mtime, .warn = auth_warn, .progress = cli_progress_cb, .progress_arg = &bar,
+    };
+    if (!esximg_vibauthor_apply(d, &f, &err))
+        rc = esximg_vibauthor_build(d, payloads, count, &o, &vib, &len, &err);
+    else
+        rc = err.code;
+    cli_progress_end(&bar);
+    if (rc || esximg_file_write(a->output, vib, len, 0644, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -810,6 +820,7 @@ static int vib_from_oem(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
+    cli_note_read(a.input, "OEM driver archive, module '%s'", oem->module);
     char name[64];
     snprintf(name, sizeof name, "%s", oem->module);
     size_t nl = strlen(name);

@@ -14,16 +14,16 @@
 
 static const char vmtar_usage[] =
     "usage: esximg vmtar t FILE [-v] [--json]\n"
-    "       esximg vmtar x FILE [-C DIR] [-q] [PATH...]\n"
+    "       esximg vmtar x FILE [-C DIR] [-q] [-v] [PATH...]\n"
     "       esximg vmtar c -o OUT [-C DIR] [--align N] [--signed-checksum] [--pad]\n"
-    "                      [--no-gzip] [--mtime EPOCH] [-q] PATH...\n"
+    "                      [--no-gzip] [--mtime EPOCH] [-q] [-v] PATH...\n"
     "\n"
     "List (t), extract (x) or create (c) a vmtar archive: the content of vgz payloads and of\n"
     ".v00 boot modules. FILE may be gzip'd or raw. A POSIX or GNU tar is refused.\n"
     "\n"
     "Options:\n"
-    "  -v, --verbose         t: list mode, owner, size, mtime (UTC), offset and type;\n"
-    "                        c: say what was written\n"
+    "  -v, --verbose         say what is read and written; t: also list mode, owner,\n"
+    "                        size, mtime (UTC), offset and type\n"
     "      --json            t: print the archive layout and entries as JSON\n"
     "  -C, --directory DIR   x: extract into DIR (created when missing; default .)\n"
     "                        c: take the PATHs relative to DIR\n"
@@ -33,7 +33,7 @@ static const char vmtar_usage[] =
     "      --pad             c: zero-pad the archive to a multiple of 512 bytes\n"
     "      --no-gzip         c: write a raw vmtar (default: one deterministic gzip member)\n"
     "      --mtime EPOCH     c: time of every entry (default SOURCE_DATE_EPOCH, else 0)\n"
-    "  -q, --quiet           no progress bar\n"
+    "  -q, --quiet           print nothing but errors and the listing (no progress bar)\n"
     "  -h, --help            this text\n"
     "\n"
     "x never follows a symlink in DIR, refuses entries and links that would leave DIR, and\n"
@@ -94,14 +94,10 @@ static bool vmtar_parse_u64(const char *s, uint64_t *out)
 static int vmtar_parse_args(int argc, char **argv, struct vmtar_args *a)
 {
     const char *only_c = NULL, *only_t = NULL;
-    for (int c; (c = getopt_long(argc, argv, "hvqC:o:", vmtar_opts, NULL)) != -1;) {
+    for (int c; (c = cli_getopt(argc, argv, "hvqC:o:", vmtar_opts)) != -1;) {
         uint64_t n;
         if (c == 'h') {
             return cli_usage(stdout, vmtar_usage, CLI_EXIT_OK);
-        } else if (c == 'v') {
-            cli_verbose = true;
-        } else if (c == 'q') {
-            cli_quiet = true;
         } else if (c == OPT_JSON) {
             a->json = true;
             only_t = "--json";
@@ -160,6 +156,8 @@ static int vmtar_load(const char *path, struct esximg_vmtar **v)
         esximg_err_file(&err, path);
         return cli_fail(&err);
     }
+    cli_note_read(path, "%svmtar, %zu entries", (*v)->gzipped ? "gzip'd " : "",
+                  (*v)->entry_count);
     return 0;
 }
 
@@ -359,6 +357,8 @@ static int vmtar_extract(const struct vmtar_args *a)
         esximg_err_file(&err, a->argv[0]);
         return cli_fail(&err);
     }
+    cli_note("wrote %s into %s", a->argc > 1 ? "the entries named" : "every entry",
+             a->dir ? a->dir : ".");
     return CLI_EXIT_OK;
 }
 
@@ -373,6 +373,8 @@ static int vmtar_create(struct vmtar_args *a)
     uint8_t *out = NULL;
     size_t out_len = 0;
     struct vmtar_bar bar = {.label = "reading"};
+    if (cli_check_output(a->output, "payload.vgz"))
+        return CLI_EXIT_FAIL;
     int64_t epoch = cli_source_date(0);
     struct esximg_vmtar_topts to = {
         .mtime = a->have_mtime ? a->mtime : (uint64_t)epoch,
@@ -392,7 +394,7 @@ static int vmtar_create(struct vmtar_args *a)
     free(out);
     if (rc)
         return cli_fail(&err);
-    cli_note("wrote %s: %zu bytes", a->output, out_len);
+    cli_note_wrote(a->output);
     return CLI_EXIT_OK;
 }
 

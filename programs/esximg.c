@@ -25,9 +25,15 @@ static const struct cmd_entry commands[] = {
 };
 
 static const char main_usage_head[] =
-    "usage: esximg [--version] [--help] <command> [<args>]\n"
+    "usage: esximg [--version] [--help] [-q | -v] <command> [<args>]\n"
     "\n"
     "Build and inspect VMware ESXi installer images and their packages.\n"
+    "\n"
+    "Options (every command also takes them, after its name):\n"
+    "  -q, --quiet    print only errors and the requested output: no progress bar,\n"
+    "                 warnings or summaries\n"
+    "  -v, --verbose  also say on stderr what is read and written, step by step\n"
+    "A progress bar is drawn on stderr for long operations when it is a terminal.\n"
     "\n"
     "Commands:\n";
 
@@ -58,8 +64,32 @@ static const struct cmd_entry *find_command(const char *name)
     return NULL;
 }
 
+/* The options before the command; returns how many arguments they took, -1 on a bad one. */
+static int main_global_options(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "-q") || !strcmp(o, "--quiet"))
+            cli_set_quiet(true);
+        else if (!strcmp(o, "-v") || !strcmp(o, "--verbose"))
+            cli_set_verbose(true);
+        else if (!strcmp(o, "-h") || !strcmp(o, "--help") || !strcmp(o, "--version"))
+            break;
+        else
+            return cli_error(-1, "unknown option '%s' (the options before the command are "
+                             "-q, -v, --help and --version)", o);
+    }
+    return i - 1;
+}
+
 int main(int argc, char **argv)
 {
+    int skip = main_global_options(argc, argv);
+    if (skip < 0)
+        return main_usage(stderr, CLI_EXIT_USAGE);
+    argc -= skip;
+    argv += skip;
     if (argc < 2)
         return main_usage(stderr, CLI_EXIT_USAGE);
     const char *name = argv[1];
@@ -76,6 +106,7 @@ int main(int argc, char **argv)
         if (!c)
             return cli_error(CLI_EXIT_USAGE, "'%s' is not an esximg command", argv[2]);
         char *help_argv[] = {argv[2], "--help", NULL};
+        cli_set_command(c->name);
         return c->fn(2, help_argv);
     }
     const struct cmd_entry *c = find_command(name);
@@ -83,5 +114,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "esximg: '%s' is not an esximg command\n\n", name);
         return main_usage(stderr, CLI_EXIT_USAGE);
     }
+    cli_set_command(c->name);
     return c->fn(argc - 1, argv + 1);
 }

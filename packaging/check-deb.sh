@@ -64,7 +64,7 @@ grep -E '^(Setting up|Unpacking|The following NEW)|newly installed' "$root/tmp/a
 say "installed files"
 in_root dpkg -L esximg | sort |
     grep -E 'bin/esximg|\.so|\.a$|\.pc$|include/esximg/esximg\.h|man1/esximg\.1|completions/'
-in_root sh -c 'dpkg -L esximg | grep -c "/usr/share/man/man1/esximg.*\.1$"' 
+in_root sh -c 'dpkg -L esximg | grep -c "/usr/share/man/man1/esximg.*\.1$"'
 say "esximg --version; esximg --help"
 in_root esximg --version
 in_root esximg --help

@@ -33,6 +33,7 @@
  * Ridge images go deeper). */
 #define ESX_MAX_ISO_ENTRIES       100000u
 #define ESX_MAX_ISO_DEPTH         32u
+#define ESX_MAX_ISO_VOLUME_DESCRIPTORS 64u    /* blocks 16.. searched for the boot record */
 /* A no-emulation El Torito boot image read to verify its boot info table. */
 #define ESX_MAX_BOOT_INFO_BYTES   ((uint64_t)4 << 20)   /* 4 MiB */
 /* Nesting depth of zip-in-zip bundles. */

@@ -512,12 +512,70 @@ static int iso_read_ids(struct esximg_iso *iso)
     return 0;
 }
 
+/* The boot catalog's block, from the El Torito boot record among the volume descriptors;
+ * false when there is none (or the descriptors do not read: libisofs says why). */
+static bool iso_bootcat_lba(IsoDataSource *ds, uint8_t *b, uint32_t *out)
+{
+    for (uint32_t lba = 16; lba < 16 + ESX_MAX_ISO_VOLUME_DESCRIPTORS; lba++) {
+        if (src_read_block(ds, lba, b) != 1 || memcmp(b + 1, "CD001", 5) || b[0] == 255)
+            return false;
+        if (b[0] == 0 && !memcmp(b + 7, "EL TORITO SPECIFICATION", 23)) {
+            *out = esx_le32(b + 0x47);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A boot entry whose image starts on the boot catalog's own block makes libisofs 1.5.4 crash
+ * in iso_image_import (it takes the catalog node for a file); such an image is refused before
+ * libisofs sees it.  The catalog's first block is walked as El Torito lays it out: validation
+ * entry, default entry, then section headers (0x90, last 0x91) each followed by its entries
+ * and their extensions (0x44). */
+static int iso_check_bootcat(IsoDataSource *ds, struct esximg_err *err)
+{
+    uint8_t *b = malloc(ESXIMG_ISO_BLOCK);
+    uint32_t cat = 0;
+    int rc = 0;
+    if (!b)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    if (!iso_bootcat_lba(ds, b, &cat) || src_read_block(ds, cat, b) != 1)
+        goto out;
+    uint32_t bad = esx_le32(b + 32 + 8) == cat ? 1 : 0;
+    for (size_t off = 64, entry = 2; !bad && off + 32 <= ESXIMG_ISO_BLOCK;) {
+        uint8_t head = b[off];
+        if (head != 0x90 && head != 0x91)
+            break;
+        unsigned n = (unsigned)b[off + 2] | (unsigned)b[off + 3] << 8;
+        off += 32;
+        for (unsigned i = 0; i < n && off + 32 <= ESXIMG_ISO_BLOCK; i++, entry++) {
+            if (esx_le32(b + off + 8) == cat) {
+                bad = (uint32_t)entry;
+                break;
+            }
+            for (off += 32; off + 32 <= ESXIMG_ISO_BLOCK && b[off] == 0x44; off += 32)
+                ;
+        }
+        if (head == 0x91)
+            break;
+    }
+    if (bad)
+        rc = esximg_err_set(err, ESXIMG_EFORMAT, "El Torito boot entry %" PRIu32 " loads its "
+                            "image from block %" PRIu32 ", the boot catalog itself", bad, cat);
+out:
+    free(b);
+    return rc;
+}
+
 static int iso_import(struct esximg_iso *iso, struct esximg_err *err)
 {
     struct esximg_iso_state *st = iso->state;
     IsoReadOpts *ropts = NULL;
     IsoReadImageFeatures *features = NULL;
-    int rc = iso_read_opts_new(&ropts, 0);
+    int rc = iso_check_bootcat(st->ds, err);
+    if (rc)
+        return rc;
+    rc = iso_read_opts_new(&ropts, 0);
     if (rc < 0)
         return iso_fail(err, NULL, rc, "cannot set up the ISO reader");
     iso_read_opts_set_no_md5(ropts, 1);

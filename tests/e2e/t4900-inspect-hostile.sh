@@ -184,6 +184,15 @@ ok = d["verdict"] == "will_not_load" and len(j["warnings"]) == 1 and \
      j["warnings"][0].startswith("/NE1000.V00: ")
 sys.exit(0 if ok else "got %r %r" % (d["verdict"], j["warnings"]))'
 
+step "a boot entry loading the boot catalog itself is refused (libisofs 1.5.4 crashes on it)"
+cp "$E2E_DIR/../../fuzz/corpus/iso/crash-bootcat-is-boot-image" selfboot.iso
+for cmd in info ls "hcl --pci 8086:10d3"; do
+    expect_exit 1 "$ESXIMG" $cmd selfboot.iso
+    expect_grep "^esximg: selfboot.iso: El Torito boot entry 1 loads its image from block 25, the boot catalog itself$" err
+done
+expect_exit 1 "$ESXIMG" edit selfboot.iso -o never.iso --kernelopt a=b
+[ ! -e never.iso ] || fail "never.iso was written"
+
 step "the input files were not modified"
 expect_ok python3 "$GEN" --version 7.0 -o again.iso
 expect_same_file esx.iso again.iso

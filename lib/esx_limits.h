@@ -44,5 +44,8 @@
 #define ESX_MAX_DEPOT_BYTES       ((uint64_t)4 << 30)   /* 4 GiB */
 /* One file of an OEM driver .tgz (module, map, ids): drivers are a few MiB. */
 #define ESX_MAX_OEM_FILE_BYTES    ((uint64_t)64 << 20)  /* 64 MiB */
+/* ISOLINUX.BIN read for its version banner, and the isolinux.bin beside an MBR template
+ * (about 40 KiB in syslinux 6). */
+#define ESX_MAX_HYBRID_LOADER_BYTES ((uint64_t)1 << 20) /* 1 MiB */
 
 #endif

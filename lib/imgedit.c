@@ -62,6 +62,7 @@ struct esximg_edit_state {
     struct edit_vib *vibs;              /* module changes borrow their payload bytes */
     void (*progress)(uint64_t done, uint64_t total, void *arg);
     void *progress_arg;
+    const struct esximg_hybrid *hybrid;
 };
 
 struct edit_ctx {
@@ -1869,6 +1870,7 @@ int esximg_edit_plan(struct esximg_image *img, const char *in_path,
     p->state = st;
     st->progress = o->progress;
     st->progress_arg = o->progress_arg;
+    st->hybrid = o->hybrid;
     struct edit_ctx c = {.img = img, .o = o, .plan = p, .st = st};
     int rc = (st->in_path = esx_strdup(in_path)) ? 0 : edit_nomem(err);
     if (!rc)
@@ -1896,6 +1898,7 @@ int esximg_edit_write(const struct esximg_edit_plan *p, const char *out_path,
     const struct esximg_edit_state *st = p->state;
     const struct esximg_iso_wopts wo = {
         .mtime = p->mtime, .progress = st->progress, .progress_arg = st->progress_arg,
+        .hybrid = st->hybrid,
     };
     return esximg_iso_write(st->in_path, st->changes, st->count, &wo, out_path, err);
 }

@@ -30,6 +30,7 @@
 
 #include "esximg/io.h"
 #include "esximg/iso.h"
+#include "esximg/isohybrid.h"
 #include "esximg/isowrite.h"
 #include "esx_private.h"
 
@@ -1227,6 +1228,10 @@ int esximg_iso_write(const char *in_path, const struct esximg_iso_change *change
     x.out_fd = esximg_outfile_fd(x.of);
     if ((rc = iw_write(&x, &e)) || (rc = iw_verify(&x, &e)))
         goto out;
+    if (x.o.hybrid && (rc = esximg_hybrid_apply(x.o.hybrid, x.out_fd, NULL, &e))) {
+        esximg_err_file(&e, out_path);
+        goto out;
+    }
     rc = esximg_outfile_commit(x.of, &e);
     x.of = NULL;
 out:

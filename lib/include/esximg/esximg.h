@@ -13,6 +13,7 @@
 #include "esximg/imgexport.h"
 #include "esximg/io.h"
 #include "esximg/iso.h"
+#include "esximg/isohybrid.h"
 #include "esximg/isowrite.h"
 #include "esximg/lspci.h"
 #include "esximg/modname.h"

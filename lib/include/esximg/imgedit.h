@@ -55,6 +55,8 @@
 extern "C" {
 #endif
 
+struct esximg_hybrid;           /* esximg/isohybrid.h */
+
 struct esximg_edit_opts {
     const char *const *adds;        /* package paths: .vib, .zip, OEM .tgz, or folders */
     size_t add_count;
@@ -80,6 +82,8 @@ struct esximg_edit_opts {
     /* Called while the ISO is written (see esximg_iso_wopts). */
     void (*progress)(uint64_t done, uint64_t total, void *arg);
     void *progress_arg;
+    /* Make the written image hybrid (esximg/isohybrid.h); borrowed until the write. */
+    const struct esximg_hybrid *hybrid;
 };
 
 struct esximg_edit_state;           /* private: the prepared changes */

@@ -35,6 +35,8 @@
 extern "C" {
 #endif
 
+struct esximg_hybrid;           /* esximg/isohybrid.h */
+
 enum esximg_iso_change_kind {
     ESXIMG_ISO_ADD = 1,     /* a new file; its parent directories are created when missing */
     ESXIMG_ISO_REPLACE,     /* new content for an existing file */
@@ -72,6 +74,9 @@ struct esximg_iso_wopts {
     /* Called from the calling thread as bytes reach the output: done grows to total. */
     void (*progress)(uint64_t done, uint64_t total, void *arg);
     void *progress_arg;
+    /* When set, the checked output is made hybrid before it is committed (MBR, GPT and
+     * padding: esximg/isohybrid.h); borrowed for the call. */
+    const struct esximg_hybrid *hybrid;
 };
 
 /* Writes `in_path` with the `n` changes applied to `out_path` (see above).  opts may be NULL:

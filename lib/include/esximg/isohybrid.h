@@ -1,0 +1,112 @@
+/* esximg/isohybrid.h: making an installer ISO boot from a USB stick as well as from a CD.
+ *
+ * An isohybrid image is an ISO 9660 image whose system area (its first 32 KiB, unused by ISO
+ * 9660) holds a disk partition table, so that the same bytes boot when written raw to a disk.
+ * The layout is that of syslinux's `isohybrid --uefi` (and of xorriso's `-isohybrid-mbr ...
+ * -isohybrid-gpt-basdat`, which gives the same MBR):
+ * - MBR (bytes 0..511): bytes 0..431 are the isohybrid MBR code from syslinux (isohdpfx.bin),
+ *   read at run time from a template file; 432..435 the 512-byte sector of ISOLINUX.BIN
+ *   (its El Torito block * 4), 436..439 zero, 440..443 the disk signature, 444..445 zero;
+ *   partition 1: bootable, from sector 0 over the whole image padded to whole cylinders of
+ *   64 heads * 32 sectors (1 MiB), type 0x17 without an EFI boot image, 0x00 with one (UEFI
+ *   firmware skips type 0 entries, so the EFI partition inside it is not an overlap);
+ *   partition 2 (when the El Torito catalog has a UEFI entry): type 0xEF over the EFI boot
+ *   image, CHS fe ff ff; 0x55 0xAA.
+ * - GPT (when there is an EFI boot image, unless no_gpt): header at sector 1, 128 entries at
+ *   sectors 2..33, "ISOHybrid ISO" over the ISO volume from sector 0 and "ISOHybrid" over the
+ *   EFI boot image (both basic data), and the backup entries and header in the last 33
+ *   sectors; no protective 0xEE entry in the MBR, as isohybrid writes it.
+ * - The image is padded with zeros to whole cylinders (one more MiB when the backup GPT would
+ *   not fit behind the ISO volume).
+ * The disk signature and the GUIDs are derived from the image's volume descriptor and boot
+ * catalog (SHA-256), never from a clock or randomness: the same image gives the same bytes.
+ * The EFI partition covers the catalog's sector count, or the FAT file system of the boot
+ * image when that is larger (VMware's ISO writer records a count of 1).
+ *
+ * The MBR code must come from the same syslinux release as the image's ISOLINUX.BIN: the code
+ * jumps into ISOLINUX.BIN at its hybrid entry point (whose signature, fb c0 78 70, sits at
+ * offset 0x40, as isohybrid checks), and that interface changed between releases.  A template
+ * found in a search directory is used only when the isolinux.bin beside it has the same
+ * version banner ("ISOLINUX 6.04 20200816") as the image's ISOLINUX.BIN; one given explicitly
+ * is trusted.  Without a match nothing is written. */
+#ifndef ESXIMG_ISOHYBRID_H
+#define ESXIMG_ISOHYBRID_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "esximg/err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ESXIMG_HYBRID_MBR_CODE 432u     /* bytes of MBR code taken from the template */
+#define ESXIMG_HYBRID_BANNER_MAX 64u    /* a version banner, NUL included */
+
+/* Where the template is looked for when none is given: isohdpfx.bin in each directory, its
+ * isolinux.bin in the same directory or its parent (Debian, Fedora and Arch layouts). */
+extern const char *const esximg_hybrid_default_dirs[];
+
+struct esximg_hybrid_opts {
+    /* A file whose first 432 bytes are the isohybrid MBR code (432 to 512 bytes long):
+     * trusted whatever its release; the image's ISOLINUX.BIN must still be hybrid-capable. */
+    const char *mbr_template;
+    /* NULL-terminated directories to search when mbr_template is NULL; NULL means
+     * esximg_hybrid_default_dirs. */
+    const char *const *template_dirs;
+    /* Write the MBR only, even with an EFI boot image. */
+    bool no_gpt;
+};
+
+/* What was (or will be) written, for people and tests. */
+struct esximg_hybrid_info {
+    char image_banner[ESXIMG_HYBRID_BANNER_MAX];    /* "" when the image has none */
+    char template_banner[ESXIMG_HYBRID_BANNER_MAX]; /* "" for an explicit template */
+    char template_path[1024];
+    uint32_t disk_id;           /* MBR disk signature */
+    uint64_t iso_bytes;         /* the image before: file size */
+    uint64_t disk_bytes;        /* the image after padding */
+    uint32_t isolinux_lba;      /* ISOLINUX.BIN, 2048-byte block */
+    uint32_t part1_sectors;     /* MBR partition 1, from sector 0: whole cylinders */
+    bool efi;                   /* partition 2 and, unless no_gpt, the GPT were written */
+    uint32_t efi_start;         /* 512-byte sectors */
+    uint32_t efi_sectors;
+    bool gpt;
+};
+
+struct esximg_hybrid;           /* private: the template and what the image must match */
+
+/* Checks that the ISO at iso_path can be made hybrid and finds its template: an El Torito
+ * catalog whose default entry is a 4-sector no-emulation ISOLINUX.BIN with the hybrid
+ * signature, and an MBR template that matches it (see above).  EUNSUPPORTED, with a one-line
+ * message naming both versions and what to do, when no template matches; ENOTFOUND when none
+ * is installed.  err->file names the image or the template. */
+int esximg_hybrid_prepare(const char *iso_path, const struct esximg_hybrid_opts *opts,
+                          struct esximg_hybrid **out, struct esximg_err *err);
+
+/* Makes the ISO image open read-write at fd (the whole file) hybrid in place: MBR, GPT,
+ * padding, backup GPT.  The image must carry the same ISOLINUX.BIN release that prepare saw
+ * (its blocks may have moved).  info may be NULL.  On failure the file may be half written:
+ * call it on a temporary output (esximg_outfile) only. */
+int esximg_hybrid_apply(const struct esximg_hybrid *h, int fd, struct esximg_hybrid_info *info,
+                        struct esximg_err *err);
+
+/* The info of a prepared template before any image is written (banners and path). */
+void esximg_hybrid_describe(const struct esximg_hybrid *h, struct esximg_hybrid_info *info);
+
+void esximg_hybrid_free(struct esximg_hybrid *h);
+
+/* `esximg usb`: copies in_path to out_path (temporary file and rename; nothing left on
+ * failure; the input only read) and makes the copy hybrid.  progress may be NULL. */
+int esximg_hybrid_write(const char *in_path, const struct esximg_hybrid_opts *opts,
+                        const char *out_path,
+                        void (*progress)(uint64_t done, uint64_t total, void *arg),
+                        void *progress_arg, struct esximg_hybrid_info *info,
+                        struct esximg_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -23,6 +23,8 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 # found by dpkg-shlibdeps from the installed binary and library
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
+# esximg usb and edit --hybrid read the isohybrid MBR template from the isolinux package
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "isolinux")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion, man-db")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_SOURCE_IGNORE_FILES "/\\\\.git/;/build[^/]*/;/fuzz/out/;__pycache__")

@@ -33,6 +33,9 @@ static const char edit_usage[] =
     "      --ks FILE          put FILE on the image as /KS.CFG and boot with ks=cdrom:/KS.CFG\n"
     "      --title TEXT       the boot menu title (BOOT.CFG title=)\n"
     "      --profile-name NAME  rename the image profile\n"
+    "      --hybrid           also make the image boot when written raw to a USB stick\n"
+    "                         (isohybrid MBR and GPT, as `esximg usb` writes them)\n"
+    "      --mbr-template FILE  with --hybrid: the isohdpfx.bin to use (see esximg usb)\n"
     "  -n, --dry-run          print what would change and write nothing\n"
     "  -q, --quiet            print nothing but errors\n"
     "  -v, --verbose          also say what is read and written, and print the plan\n"
@@ -50,6 +53,8 @@ enum {
     EDIT_OPT_KS,
     EDIT_OPT_TITLE,
     EDIT_OPT_PROFILE_NAME,
+    EDIT_OPT_HYBRID,
+    EDIT_OPT_MBR_TEMPLATE,
 };
 
 static const struct option edit_opts[] = {
@@ -64,6 +69,8 @@ static const struct option edit_opts[] = {
     {"ks", required_argument, NULL, EDIT_OPT_KS},
     {"title", required_argument, NULL, EDIT_OPT_TITLE},
     {"profile-name", required_argument, NULL, EDIT_OPT_PROFILE_NAME},
+    {"hybrid", no_argument, NULL, EDIT_OPT_HYBRID},
+    {"mbr-template", required_argument, NULL, EDIT_OPT_MBR_TEMPLATE},
     {"dry-run", no_argument, NULL, 'n'},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
@@ -76,6 +83,8 @@ struct edit_args {
     struct cli_list adds, selects, removes, kernelopts;
     bool dry_run;
     struct esximg_edit_opts o;
+    bool hybrid;
+    struct esximg_hybrid_opts hybrid_opts;
 };
 
 static void edit_args_free(struct edit_args *a)
@@ -106,6 +115,8 @@ static int edit_parse(int argc, char **argv, struct edit_args *a)
         case EDIT_OPT_KS: a->o.ks_path = optarg; break;
         case EDIT_OPT_TITLE: a->o.title = optarg; break;
         case EDIT_OPT_PROFILE_NAME: a->o.profile_name = optarg; break;
+        case EDIT_OPT_HYBRID: a->hybrid = true; break;
+        case EDIT_OPT_MBR_TEMPLATE: a->hybrid_opts.mbr_template = optarg; break;
         case 'n': a->dry_run = true; break;
         default: return cli_usage(stderr, edit_usage, CLI_EXIT_USAGE);
         }
@@ -119,6 +130,8 @@ static int edit_parse(int argc, char **argv, struct edit_args *a)
         return cli_error(CLI_EXIT_USAGE, "edit: -o/--output is required (or --dry-run)");
     if (a->output && !strcmp(a->output, "-"))
         return cli_error(CLI_EXIT_USAGE, "edit: the image cannot be written to stdout");
+    if (a->hybrid_opts.mbr_template && !a->hybrid)
+        return cli_error(CLI_EXIT_USAGE, "edit: --mbr-template needs --hybrid");
     if (a->selects.count && !a->adds.count)
         return cli_error(CLI_EXIT_USAGE, "edit: --select needs a bundle given with --add");
     if (a->o.acceptance && !esximg_acceptance_parse(a->o.acceptance))
@@ -191,8 +204,14 @@ int cmd_edit(int argc, char **argv)
     struct esximg_err err = {0};
     struct esximg_image *img = NULL;
     struct esximg_edit_plan *plan = NULL;
+    struct esximg_hybrid *hybrid = NULL;
     if (a.output && (rc = cli_check_output(a.output, "custom.iso")))
         goto out;
+    if (a.hybrid && esximg_hybrid_prepare(a.input, &a.hybrid_opts, &hybrid, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    a.o.hybrid = hybrid;
     if (esximg_image_open(a.input, NULL, &img, &err)) {
         rc = cli_fail(&err);
         goto out;
@@ -234,6 +253,7 @@ int cmd_edit(int argc, char **argv)
                plan->vibs_removed);
     rc = CLI_EXIT_OK;
 out:
+    esximg_hybrid_free(hybrid);
     esximg_edit_plan_free(plan);
     esximg_image_free(img);
     edit_args_free(&a);

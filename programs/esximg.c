@@ -20,6 +20,7 @@ static const struct cmd_entry commands[] = {
     {"hcl", cmd_hcl, "check a host's PCI devices against an image's drivers"},
     {"info", cmd_info, "show what an installer image is and check it holds together"},
     {"ls", cmd_ls, "list an image's VIBs, files or drivers"},
+    {"usb", cmd_usb, "write a copy of an image that also boots from a USB stick"},
     {"vib", cmd_vib, "show, extract and verify VIB packages"},
     {"vmtar", cmd_vmtar, "list, extract and create vmtar payloads"},
 };

@@ -1,7 +1,9 @@
 #!/bin/sh
-# boot-check.sh ISO EXPECTED_TEXT bios|uefi [LOG]
+# boot-check.sh ISO EXPECTED_TEXT bios|uefi|usb-bios|usb-uefi [LOG]
 #
-# Boots ISO headless in QEMU (TCG unless BOOT_CHECK_ACCEL says otherwise) from the CD drive and
+# Boots ISO headless in QEMU (TCG unless BOOT_CHECK_ACCEL says otherwise) from the CD drive
+# (bios, uefi) or, for usb-bios and usb-uefi, as a USB stick (usb-storage on an xHCI
+# controller, the raw file as its disk, the only boot device; writes go to a snapshot) and
 # waits until the serial console shows EXPECTED_TEXT (a fixed string, matched on one line after
 # carriage returns and terminal escape sequences are removed, and also across line breaks, as a
 # console may wrap long lines). The test images made by
@@ -15,10 +17,11 @@
 # default 1; the UEFI loader prints /EFI/BOOT/BOOT.CFG and /BOOT.CFG, so 2 checks both).
 set -u
 
-if [ $# -lt 3 ] || { [ "$3" != bios ] && [ "$3" != uefi ]; }; then
-    echo "usage: boot-check.sh ISO EXPECTED_TEXT bios|uefi [LOG]" >&2
-    exit 2
-fi
+case "${3:-}" in
+    bios|uefi|usb-bios|usb-uefi) ;;
+    *) echo "usage: boot-check.sh ISO EXPECTED_TEXT bios|uefi|usb-bios|usb-uefi [LOG]" >&2
+       exit 2 ;;
+esac
 iso=$1
 want=$2
 mode=$3
@@ -35,7 +38,7 @@ fi
 [ -r "$iso" ] || { echo "boot-check: $iso: cannot read" >&2; exit 2; }
 
 fw=""
-if [ "$mode" = uefi ]; then
+if [ "$mode" = uefi ] || [ "$mode" = usb-uefi ]; then
     for f in ${OVMF_FD:-} /usr/share/ovmf/OVMF.fd /usr/share/qemu/OVMF.fd \
              /usr/share/OVMF/OVMF.fd; do
         if [ -n "$f" ] && [ -r "$f" ]; then fw=$f; break; fi
@@ -60,10 +63,15 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# the CD is attached read-only (snapshot) so a boot never changes the image under test
+# the CD is attached read-only, the stick as a snapshot: a boot never changes the image
 set -- -machine pc -accel "$accel" -m 256 -display none -monitor none -no-reboot \
-    -serial "file:$raw" -drive "file=$iso,media=cdrom,readonly=on,if=ide,index=2" \
-    -boot d
+    -serial "file:$raw"
+case "$mode" in
+    usb-*) set -- "$@" -device qemu-xhci,id=xhci \
+               -drive "if=none,id=stick,format=raw,file=$iso,snapshot=on" \
+               -device usb-storage,bus=xhci.0,drive=stick,bootindex=1 ;;
+    *) set -- "$@" -drive "file=$iso,media=cdrom,readonly=on,if=ide,index=2" -boot d ;;
+esac
 [ -n "$fw" ] && set -- "$@" -bios "$fw"
 "$qemu" "$@" >"$work/qemu.out" 2>&1 &
 pid=$!

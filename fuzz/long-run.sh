@@ -5,7 +5,8 @@
 #   fuzz/long-run.sh [SECONDS [TARGET...]]       (default 600 s, every target)
 #
 # Needs clang with libFuzzer (Debian: clang libclang-rt-14-dev). Builds build-fuzz/ with ASan +
-# UBSan. Crashers land in build-fuzz/crash-<target>-*; new inputs stay in build-fuzz/corpus-<target>
+# UBSan (ESXIMG_FUZZ_BUILD names another folder). Crashers land in build-fuzz/crash-<target>-*;
+# new inputs stay in build-fuzz/corpus-<target>
 # (the checked-in corpus is not modified). Exit status 1 when any target found a crash, a leak or
 # a sanitizer report.
 set -uo pipefail
@@ -14,7 +15,7 @@ cd "$top"
 seconds=${1:-600}
 shift || true
 samples=${ESXIMG_SAMPLES:-$top/../shared/samples}
-build=build-fuzz
+build=${ESXIMG_FUZZ_BUILD:-build-fuzz}
 
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)

@@ -75,4 +75,22 @@ expect_same_file ahci.vib ahci2.vib
 expect_ok "$ESXIMG" vib from-oem r8168.tgz -o r8168b.vib --mtime 0
 expect_same_file r8168.vib r8168b.vib
 
+step "a map-only VIB added to an image makes its inbox driver claim a new NIC"
+need_tool xorriso
+need_tool grub-mkimage
+need_tool mformat
+[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -r /usr/share/syslinux/isolinux.bin ] ||
+    [ -n "${ISOLINUX_BIN:-}" ] || { echo "skipped: isolinux is not installed"; exit 77; }
+expect_ok python3 "$E2E_DIR/../gen/mkesxiso.py" --version 7.0 -o in.iso
+# an Intel I225-V NIC: ne1000 of the image does not claim it
+expect_exit 3 "$ESXIMG" hcl in.iso --pci 8086:15f3/0200
+expect_grep 'NO DRIVER' out
+expect_ok "$ESXIMG" vib map-only --driver ne1000 --pci 8086:15f3 \
+    --name "8086:15f3=Ethernet Controller I225-V" -o i225.vib
+expect_ok "$ESXIMG" edit in.iso -o mapped.iso --add i225.vib -q
+expect_ok "$ESXIMG" ls mapped.iso
+expect_grep 'ne1000-map' out
+expect_ok "$ESXIMG" hcl mapped.iso --pci 8086:15f3/0200
+expect_grep '8086:15f3/0200 +network +ne1000 \(native\) +ok' out
+
 done_testing

@@ -604,6 +604,154 @@ out:
     return ret;
 }
 
+/* ---- directory loops ----
+ * libisofs follows directory records without remembering where it has been: a directory
+ * whose record points back at itself or an ancestor makes iso_image_import recurse until the
+ * stack runs out, and directories sharing one extent multiply the tree.  So the ISO 9660 and
+ * Joliet trees are walked here first, on the raw records, and any directory extent met twice
+ * is refused.  Anything else malformed is left for libisofs to report. */
+
+struct iso_scan {
+    struct iso_src *src;
+    uint32_t *seen;             /* open addressing, lba + 1, 0 = empty */
+    size_t seen_cap, seen_n;
+    uint64_t entries, max_entries;
+    unsigned max_depth;
+    char path[ESX_MAX_PATH_BYTES];
+};
+
+/* Adds lba to the set of directory extents; false when it was there already. */
+static int scan_seen_add(struct iso_scan *sc, uint32_t lba, bool *fresh, struct esximg_err *err)
+{
+    if (sc->seen_n * 2 >= sc->seen_cap) {
+        size_t cap = sc->seen_cap ? sc->seen_cap * 2 : 256;
+        uint32_t *t = esx_malloc_array(cap, sizeof *t);
+        if (!t)
+            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        memset(t, 0, cap * sizeof *t);
+        for (size_t i = 0; i < sc->seen_cap; i++) {
+            if (!sc->seen[i])
+                continue;
+            size_t h = (sc->seen[i] * 2654435761u) & (cap - 1);
+            while (t[h])
+                h = (h + 1) & (cap - 1);
+            t[h] = sc->seen[i];
+        }
+        free(sc->seen);
+        sc->seen = t;
+        sc->seen_cap = cap;
+    }
+    uint32_t key = lba + 1;     /* lba 0xffffffff cannot hold a directory: wraps to empty */
+    size_t h = (key * 2654435761u) & (sc->seen_cap - 1);
+    while (sc->seen[h] && sc->seen[h] != key)
+        h = (h + 1) & (sc->seen_cap - 1);
+    *fresh = sc->seen[h] == 0;
+    if (*fresh) {
+        sc->seen[h] = key;
+        sc->seen_n++;
+    }
+    return 0;
+}
+
+static int scan_dir(struct iso_scan *sc, uint32_t lba, uint32_t size, size_t plen,
+                    unsigned depth, bool joliet, struct esximg_err *err);
+
+/* One directory record of a listing: descends into directories. */
+static int scan_record(struct iso_scan *sc, const uint8_t *r, size_t plen, unsigned depth,
+                       bool joliet, struct esximg_err *err)
+{
+    size_t nlen = r[32];
+    const uint8_t *name = r + 33;
+    if (nlen == 1 && (name[0] == 0 || name[0] == 1))
+        return 0;
+    if (++sc->entries > sc->max_entries)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "more than %" PRIu64 " entries in the image",
+                              sc->max_entries);
+    if (!(r[25] & 2))
+        return 0;
+    /* the path, for messages: ASCII only, the low byte of each Joliet UCS-2 unit */
+    size_t n = plen;
+    if (n + 1 < sizeof sc->path)
+        sc->path[n++] = '/';
+    for (size_t i = joliet ? 1 : 0; i < nlen && n + 1 < sizeof sc->path; i += joliet ? 2 : 1)
+        sc->path[n++] = name[i] >= 0x20 && name[i] < 0x7f ? (char)name[i] : '?';
+    sc->path[n] = '\0';
+    if (depth >= sc->max_depth)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "directory '%s' nested deeper than %u",
+                              sc->path, sc->max_depth);
+    bool fresh = false;
+    int rc = scan_seen_add(sc, esx_le32(r + 2), &fresh, err);
+    if (rc)
+        return rc;
+    if (!fresh)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "directory '%s' points at block %" PRIu32
+                              ", a directory already seen: a directory loop", sc->path,
+                              esx_le32(r + 2));
+    return scan_dir(sc, esx_le32(r + 2), esx_le32(r + 10), n, depth + 1, joliet, err);
+}
+
+static int scan_dir(struct iso_scan *sc, uint32_t lba, uint32_t size, size_t plen,
+                    unsigned depth, bool joliet, struct esximg_err *err)
+{
+    uint8_t block[ESXIMG_ISO_BLOCK];
+    IsoDataSource ds = { .data = sc->src };
+    uint32_t blocks = size / ESXIMG_ISO_BLOCK + (size % ESXIMG_ISO_BLOCK != 0);
+    for (uint32_t b = 0; b < blocks; b++) {
+        if (lba > UINT32_MAX - b || src_read_block(&ds, lba + b, block) != 1)
+            return 0;           /* libisofs says what is wrong */
+        size_t pos = 0;
+        while (pos + 34 <= sizeof block && block[pos] != 0) {
+            size_t len = block[pos];
+            if (len < 34 || len > sizeof block - pos || 33u + block[pos + 32] > len)
+                return 0;
+            sc->path[plen] = '\0';
+            int rc = scan_record(sc, block + pos, plen, depth, joliet, err);
+            if (rc)
+                return rc;
+            pos += len;
+        }
+    }
+    return 0;
+}
+
+/* Walks the directory tree of every primary and supplementary volume descriptor. */
+static int iso_scan_loops(struct iso_src *src, uint64_t max_entries, unsigned max_depth,
+                          struct esximg_err *err)
+{
+    struct iso_scan *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    sc->src = src;
+    sc->max_entries = max_entries;
+    sc->max_depth = max_depth;
+    uint8_t vd[ESXIMG_ISO_BLOCK];
+    IsoDataSource ds = { .data = src };
+    int rc = 0;
+    for (uint32_t lba = 16; lba < 16 + 64; lba++) {
+        if (src_read_block(&ds, lba, vd) != 1 || memcmp(vd + 1, "CD001", 5) != 0 ||
+            vd[0] == 255)
+            break;
+        if (vd[0] != 1 && vd[0] != 2)
+            continue;
+        free(sc->seen);
+        sc->seen = NULL;
+        sc->seen_cap = sc->seen_n = 0;
+        sc->entries = 0;
+        bool fresh;
+        if ((rc = scan_seen_add(sc, esx_le32(vd + 156 + 2), &fresh, err)))
+            break;
+        sc->path[0] = '\0';
+        rc = scan_dir(sc, esx_le32(vd + 156 + 2), esx_le32(vd + 156 + 10), 0, 1,
+                      vd[0] == 2, err);
+        if (rc)
+            break;
+    }
+    src->failed = false;
+    free(sc->seen);
+    free(sc);
+    return rc;
+}
+
 static int iso_check_size(const struct esximg_iso *iso, struct esximg_err *err)
 {
     uint64_t claimed = (uint64_t)iso->volume_blocks * ESXIMG_ISO_BLOCK;
@@ -642,7 +790,10 @@ static int iso_load(struct iso_src *src, const struct esximg_iso_ropts *opts,
     st->src = src;
     ds = NULL;
     iso->image_bytes = src->len;
-    if ((rc = iso_import(iso, err)))
+    uint64_t max_entries = opts && opts->max_entries ? opts->max_entries : ESX_MAX_ISO_ENTRIES;
+    unsigned max_depth = opts && opts->max_depth ? opts->max_depth : ESX_MAX_ISO_DEPTH;
+    if ((rc = iso_scan_loops(src, max_entries, max_depth, err)) ||
+        (rc = iso_import(iso, err)))
         goto out;
     if ((rc = iso_read_ids(iso))) {
         rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
@@ -650,8 +801,8 @@ static int iso_load(struct iso_src *src, const struct esximg_iso_ropts *opts,
     }
     struct iso_walk w = {
         .iso = iso, .st = st,
-        .max_entries = opts && opts->max_entries ? opts->max_entries : ESX_MAX_ISO_ENTRIES,
-        .max_depth = opts && opts->max_depth ? opts->max_depth : ESX_MAX_ISO_DEPTH,
+        .max_entries = max_entries,
+        .max_depth = max_depth,
     };
     if ((rc = walk_dir(&w, iso_image_get_root(st->image), "", 1, err)))
         goto out;

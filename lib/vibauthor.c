@@ -1233,12 +1233,18 @@ static int va_oem_name(const char *raw, bool is_dir, char **out, struct esximg_e
     return 0;
 }
 
-static int va_oem_data(struct archive *a, const char *name, int64_t size, uint8_t **out,
-                       struct esximg_err *err)
+/* budget: what the archive may inflate to (ESX_MAX_GUNZIP_RATIO times its size, at least
+ * 16 MiB); a member claiming more is a bomb, refused before its bytes are allocated. */
+static int va_oem_data(struct archive *a, const char *name, int64_t size, uint64_t budget,
+                       uint8_t **out, struct esximg_err *err)
 {
     if (size < 0 || (uint64_t)size > ESX_MAX_OEM_FILE_BYTES)
         return esximg_err_set(err, ESXIMG_ELIMIT, "member '%s': larger than %llu bytes",
                               name, (unsigned long long)ESX_MAX_OEM_FILE_BYTES);
+    if ((uint64_t)size > budget)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "member '%s': %lld bytes, more than %u "
+                              "times the size of the archive (a bomb?)", name,
+                              (long long)size, ESX_MAX_GUNZIP_RATIO);
     uint8_t *data = malloc(size ? (size_t)size : 1);
     if (!data)
         return va_nomem(err);
@@ -1254,7 +1260,7 @@ static int va_oem_data(struct archive *a, const char *name, int64_t size, uint8_
 }
 
 static int va_oem_entry(struct esximg_vibauthor_oem *o, struct archive *a,
-                        struct archive_entry *e, struct esximg_err *err)
+                        struct archive_entry *e, uint64_t budget, struct esximg_err *err)
 {
     mode_t type = archive_entry_filetype(e);
     const char *raw = archive_entry_pathname(e);
@@ -1281,7 +1287,7 @@ static int va_oem_entry(struct esximg_vibauthor_oem *o, struct archive *a,
                             name, kind == VA_OEM_MODULE ? "module" : kind == VA_OEM_MAP ?
                             "map" : "PCI id file", o->files[kind].path);
     } else {
-        rc = va_oem_data(a, name, archive_entry_size(e), &o->files[kind].data, err);
+        rc = va_oem_data(a, name, archive_entry_size(e), budget, &o->files[kind].data, err);
         if (!rc) {
             o->files[kind].len = (size_t)archive_entry_size(e);
             o->files[kind].path = name;
@@ -1299,6 +1305,11 @@ static int va_oem_walk(struct esximg_vibauthor_oem *o, const void *data, size_t 
     if (!a)
         return va_nomem(err);
     int rc = 0;
+    uint64_t budget;
+    if (esx_mul_u64(len, ESX_MAX_GUNZIP_RATIO, &budget))
+        budget = UINT64_MAX;
+    else if (budget < ((uint64_t)16 << 20))
+        budget = (uint64_t)16 << 20;
     if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
         archive_read_support_format_tar(a) != ARCHIVE_OK ||
         archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
@@ -1322,7 +1333,7 @@ static int va_oem_walk(struct esximg_vibauthor_oem *o, const void *data, size_t 
                                 VA_OEM_MAX_ENTRIES);
             goto out;
         }
-        if ((rc = va_oem_entry(o, a, e, err)))
+        if ((rc = va_oem_entry(o, a, e, budget, err)))
             goto out;
     }
     if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP &&

@@ -198,7 +198,7 @@ static int xml_walk(xmlDoc *doc, xmlNode *parent, const char *const *names, size
             if (xml_is(c, names[i]))
                 idx = i;
         if (idx == name_count) {
-            char *dumped;
+            char *dumped = NULL;   /* gcc -O1 sees a path where it is unset */
             int rc = xml_dump(doc, c, &dumped, err);
             if (!rc)
                 rc = xml_extra_add(extras, extra_count, last, dumped, err);

@@ -621,11 +621,30 @@ static int edit_load_cfg(struct edit_ctx *c, const struct esximg_bootcfg *cfg, c
     return rc;
 }
 
+/* Why the image has no parsed /BOOT.CFG: the model kept that as a problem, the edit needs it
+ * as the reason it fails. */
+static int edit_bootcfg_why(struct esximg_image *img, struct esximg_err *err)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    struct esximg_bootcfg *cfg = NULL;
+    int rc = esximg_iso_read_file(img->iso, "/BOOT.CFG", (uint64_t)1 << 20, &data, &len, err);
+    if (!rc)
+        rc = esximg_bootcfg_read(data, len, NULL, &cfg, err);
+    free(data);
+    esximg_bootcfg_free(cfg);
+    if (rc) {
+        esximg_err_prefix(err, "'/BOOT.CFG': ");
+        return rc;
+    }
+    return esximg_err_set(err, ESXIMG_EFORMAT, "the image has no readable /BOOT.CFG");
+}
+
 static int edit_load(struct edit_ctx *c, struct esximg_err *err)
 {
     struct esximg_image *img = c->img;
     if (!img->bootcfg)
-        return esximg_err_set(err, ESXIMG_EFORMAT, "the image has no readable /BOOT.CFG");
+        return edit_bootcfg_why(img, err);
     if (!img->db || !img->db->profile || !img->imgdb_module)
         return esximg_err_set(err, ESXIMG_EFORMAT, "the image has no readable image database "
                               "with a profile");
@@ -1332,6 +1351,8 @@ static int edit_xml_name(struct edit_ctx *c, struct edit_vib *v, struct esximg_e
         if (!rc && esximg_imgdb_find_vib_xml(c->db, v->xml_file))
             rc = esximg_err_set(err, ESXIMG_EINVAL, "vibs/%s of '%s' is already taken",
                                 v->xml_file, v->vib_id);
+        if (rc)
+            esximg_err_file(err, v->source);
         return rc;
     }
     const struct esximg_imgdb *db = c->db;
@@ -1342,6 +1363,8 @@ static int edit_xml_name(struct edit_ctx *c, struct edit_vib *v, struct esximg_e
         used[i] = esx_path_base(db->vibs[i].path);
     int rc = esximg_modname_vib_xml64(name, v->vib_id, used, db->vib_count, &v->xml_file, err);
     free(used);
+    if (rc)
+        esximg_err_file(err, v->source);    /* the package is at fault, not the image */
     return rc;
 }
 

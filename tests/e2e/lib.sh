@@ -10,6 +10,17 @@ set -eu
 E2E_DIR=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/esximg-e2e.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+# ESXIMG_WRAPPER: a command every esximg run goes through, e.g. "valgrind --error-exitcode=99
+# --log-file=..." (tests/valgrind.sh); $ESXIMG then names a small script outside $T that runs
+# the wrapper, and ESXIMG_REAL the binary itself
+if [ -n "${ESXIMG_WRAPPER:-}" ]; then
+    ESXIMG_WRAPDIR=$(mktemp -d "${TMPDIR:-/tmp}/esximg-wrap.XXXXXX")
+    printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$ESXIMG_WRAPPER" "$ESXIMG" >"$ESXIMG_WRAPDIR/esximg"
+    chmod 755 "$ESXIMG_WRAPDIR" "$ESXIMG_WRAPDIR/esximg"
+    ESXIMG_REAL=$ESXIMG
+    ESXIMG=$ESXIMG_WRAPDIR/esximg
+    trap 'rm -rf "$T" "$ESXIMG_WRAPDIR"' EXIT
+fi
 cd "$T"
 STEP="start"
 STEPS=0

@@ -14,7 +14,7 @@ need_tool mformat
 need_tool qemu-system-x86_64
 [ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -n "${ISOLINUX_BIN:-}" ] || {
     echo "skipped: isolinux is not installed"; exit 77; }
-TOOL=${ESXIMG_ISOWRITE_TEST:-$(dirname "$ESXIMG")/tests/test_isowrite}
+TOOL=${ESXIMG_ISOWRITE_TEST:-$(dirname "${ESXIMG_REAL:-$ESXIMG}")/tests/test_isowrite}
 [ -x "$TOOL" ] || { echo "skipped: $TOOL is not built"; exit 77; }
 CHECK="$E2E_DIR/../gen/boot-check.sh"
 TITLE="title=esximg isowrite edit"

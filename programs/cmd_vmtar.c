@@ -402,7 +402,7 @@ static int vmtar_create(struct vmtar_args *a)
 
 static int vmtar_verb(char verb, int argc, char **argv)
 {
-    struct vmtar_args a = {.verb = verb, .wopts = {.gzip = true}};
+    struct vmtar_args a = {.verb = verb, .wopts = {.gzip = true, .gzip_level = 6}};
     int rc = vmtar_parse_args(argc, argv, &a);
     if (rc >= 0)
         return rc;

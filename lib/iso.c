@@ -664,6 +664,19 @@ static int scan_record(struct iso_scan *sc, const uint8_t *r, size_t plen, unsig
     const uint8_t *name = r + 33;
     if (nlen == 1 && (name[0] == 0 || name[0] == 1))
         return 0;
+    /* libisofs leaks the node of a record whose name is empty once ";1" and a final '.' are
+     * cut; the walk after it would refuse the name anyway */
+    size_t shown = nlen;
+    for (size_t i = 0; !joliet && i < nlen; i++)
+        if (name[i] == ';') {
+            shown = i;
+            break;
+        }
+    if (!joliet && shown == 1 && name[0] == '.')
+        shown = 0;
+    if (shown == 0 || (joliet && nlen < 2))
+        return esximg_err_set(err, ESXIMG_EFORMAT, "directory '%.*s': entry with an empty name",
+                              plen ? (int)plen : 1, plen ? sc->path : "/");
     if (++sc->entries > sc->max_entries)
         return esximg_err_set(err, ESXIMG_ELIMIT, "more than %" PRIu64 " entries in the image",
                               sc->max_entries);

@@ -44,7 +44,7 @@ if command -v clang >/dev/null 2>&1; then
             cp -r "fuzz/corpus/$parser/." "$work/"
             dict=()
             [ -f "fuzz/dict/$parser.dict" ] && dict=(-dict="fuzz/dict/$parser.dict")
-            "$bin" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 \
+            LSAN_OPTIONS=suppressions=$top/fuzz/lsan.supp "$bin" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 \
                 "${dict[@]}" -artifact_prefix="build-asan/fuzz-$parser-" "$work" 2>&1 |
                 grep -E '^(stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' || true
             rm -rf "$work"

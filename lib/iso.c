@@ -715,8 +715,14 @@ static int scan_dir(struct iso_scan *sc, uint32_t lba, uint32_t size, size_t ple
         size_t pos = 0;
         while (pos + 34 <= sizeof block && block[pos] != 0) {
             size_t len = block[pos];
+            /* refused rather than left to libisofs: it reads such a record anyway and
+             * would follow a directory this walk never saw */
             if (len < 34 || len > sizeof block - pos || 33u + block[pos + 32] > len)
-                return 0;
+                return esximg_err_set(err, ESXIMG_EFORMAT, "directory '%.*s': the record "
+                                      "at byte %zu of block %" PRIu32 " is malformed "
+                                      "(length %zu, name length %u)",
+                                      plen ? (int)plen : 1, plen ? sc->path : "/", pos,
+                                      lba + b, len, (unsigned)block[pos + 32]);
             sc->path[plen] = '\0';
             int rc = scan_record(sc, block + pos, plen, depth, joliet, err);
             if (rc)

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "esx_private.h"
+#include "esximg/io.h"
 #include "esximg/vmtar.h"
 
 /* ---- field offsets and sizes of a header ---- */
@@ -242,6 +243,7 @@ static void vmtar_entry_release(struct esximg_vmtar_entry *e)
     free(e->uname);
     free(e->gname);
     free(e->linkname);
+    free(e->source);
     if (e->content_owned)
         free((void *)(uintptr_t)e->content);
     memset(e, 0, sizeof *e);
@@ -716,6 +718,13 @@ static int vmtar_stream_read(struct vmtar_stream *s, uint8_t *buf, size_t n, siz
     if (s->produced > s->max_bytes)
         return esximg_err_set(err, ESXIMG_ELIMIT, "archive inflates past the limit of %llu "
                               "bytes", (unsigned long long)s->max_bytes);
+    /* a bomb: far more output than any real payload gives for its input (as esx_gunzip) */
+    uint64_t ratio_cap;
+    if (s->gzipped && s->produced > (16u << 20) &&
+        (esx_mul_u64((uint64_t)s->z.total_in, ESX_MAX_GUNZIP_RATIO, &ratio_cap) ||
+         s->produced > ratio_cap))
+        return esximg_err_set(err, ESXIMG_ELIMIT, "gzip data inflates more than %u times its "
+                              "size (a bomb?)", ESX_MAX_GUNZIP_RATIO);
     return 0;
 }
 
@@ -770,11 +779,16 @@ static int vmtar_scan_headers(struct vmtar_stream *s, struct vmtar_rctx *c,
         int rc = vmtar_stream_take(s, h, VMTAR_BLOCK, err);
         if (rc)
             return rc;
-        if (h[0] == '\0') {
+        int format = index == 0 ? esximg_vmtar_sniff(h, VMTAR_BLOCK) : ESXIMG_TAR_VMTAR;
+        if (format == ESXIMG_TAR_USTAR || format == ESXIMG_TAR_GNU)
+            return esximg_err_set(err, ESXIMG_EFORMAT, "is a %s, not a vmtar",
+                                  esximg_tar_format_name(format));
+        /* an archive without entries starts with the zero end-of-headers block */
+        if (h[0] == '\0' && (index > 0 || vmtar_all_zero(h, 0, VMTAR_BLOCK))) {
             c->headers_end = (uint64_t)index * VMTAR_BLOCK;
             return 0;
         }
-        if (index == 0 && esximg_vmtar_sniff(h, VMTAR_BLOCK) != ESXIMG_TAR_VMTAR)
+        if (format != ESXIMG_TAR_VMTAR)
             return esximg_err_set(err, ESXIMG_EFORMAT, "not a vmtar (no 'visor ' magic at "
                                   "offset 257)");
         if (index >= ESX_MAX_ARCHIVE_ENTRIES)
@@ -786,9 +800,44 @@ static int vmtar_scan_headers(struct vmtar_stream *s, struct vmtar_rctx *c,
     }
 }
 
-/* The wanted contents in offset order, each read once and handed to take(). */
+/* What the library's own stream readers add to a scan. */
+struct vmtar_scan_hooks {
+    /* called with the headers (no contents) after they were all read and checked, before
+     * want() is asked; the model stays valid until the scan returns (or is handed over) */
+    int (*headers)(void *ctx, const struct esximg_vmtar *v, struct esximg_err *err);
+    bool to_end;               /* inflate to the end of the archive, checking it whole */
+    uint64_t *length;          /* with to_end: gets the decompressed length */
+    /* instead of take(): each wanted content in pieces of at most VMTAR_PIECE bytes, `at`
+     * bytes into it, so memory does not grow with the entry */
+    int (*piece)(void *ctx, const struct esximg_vmtar_entry *e, const uint8_t *p, size_t n,
+                 uint64_t at, struct esximg_err *err);
+};
+
+#define VMTAR_PIECE (1u << 20)
+
+/* One content handed to hooks->piece as it is inflated. */
+static int vmtar_scan_pieces(struct vmtar_stream *s, const struct esximg_vmtar_entry *e,
+                             const struct vmtar_scan_hooks *hooks, void *ctx, uint8_t *buf,
+                             struct esximg_err *err)
+{
+    for (uint64_t at = 0; at < e->size;) {
+        size_t n = e->size - at > VMTAR_PIECE ? VMTAR_PIECE : (size_t)(e->size - at);
+        int rc = vmtar_stream_take(s, buf, n, err);
+        if (!rc)
+            rc = hooks->piece(ctx, e, buf, n, at, err);
+        if (rc)
+            return rc;
+        at += n;
+    }
+    return 0;
+}
+
+
+
+/* The wanted contents in offset order, each read once and handed to take() (or in pieces). */
 static int vmtar_scan_contents(struct vmtar_stream *s, const struct vmtar_rctx *c,
-                               const struct esximg_vmtar_scan_opts *o, struct esximg_err *err)
+                               const struct esximg_vmtar_scan_opts *o,
+                               const struct vmtar_scan_hooks *hooks, struct esximg_err *err)
 {
     const struct esximg_vmtar *v = c->v;
     const struct esximg_vmtar_entry **wanted = esx_malloc_array(v->entry_count + 1,
@@ -801,6 +850,7 @@ static int vmtar_scan_contents(struct vmtar_stream *s, const struct vmtar_rctx *
             wanted[n++] = &v->entries[i];
     qsort(wanted, n, sizeof *wanted, vmtar_scan_cmp);
     uint64_t pos = c->headers_end + VMTAR_BLOCK;
+    uint8_t *piece_buf = NULL;
     int rc = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         const struct esximg_vmtar_entry *e = wanted[i];
@@ -809,6 +859,17 @@ static int vmtar_scan_contents(struct vmtar_stream *s, const struct vmtar_rctx *
             rc = esximg_err_set(err, ESXIMG_EFORMAT, "entry '%s': content at %" PRIu32
                                 " overlaps the headers or another content", e->name, e->offset);
             break;
+        }
+        if (hooks && hooks->piece) {
+            if (!piece_buf && !(piece_buf = malloc(VMTAR_PIECE))) {
+                rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+                break;
+            }
+            rc = vmtar_stream_take(s, NULL, e->offset - pos, err);
+            if (!rc)
+                rc = vmtar_scan_pieces(s, e, hooks, o->ctx, piece_buf, err);
+            pos = (uint64_t)e->offset + e->size;
+            continue;
         }
         uint8_t *content = malloc((size_t)e->size);
         if (!content) {
@@ -824,12 +885,50 @@ static int vmtar_scan_contents(struct vmtar_stream *s, const struct vmtar_rctx *
         free(content);
         pos = (uint64_t)e->offset + e->size;
     }
+    free(piece_buf);
     free(wanted);
     return rc;
 }
 
-int esximg_vmtar_scan(const struct esximg_vmtar_source *src,
-                      const struct esximg_vmtar_scan_opts *o, struct esximg_err *err)
+#define VMTAR_DRAIN (256u << 10)
+
+/* Inflates what is left, so the gzip trailer is checked, and refuses bytes after the member. */
+static int vmtar_stream_drain(struct vmtar_stream *s, struct esximg_err *err)
+{
+    /* large: inflate runs its fast loop on big output buffers */
+    uint8_t *scratch = malloc(VMTAR_DRAIN);
+    if (!scratch)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    for (size_t got = 1; got > 0;) {
+        int rc = vmtar_stream_read(s, scratch, VMTAR_DRAIN, &got, err);
+        if (rc) {
+            free(scratch);
+            return rc;
+        }
+    }
+    free(scratch);
+    if (!s->gzipped)
+        return 0;
+    if (!s->z_end)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "gzip data is truncated");
+    uint64_t extra = s->in_len - s->in_pos;
+    while (!s->src_end) {
+        int rc = vmtar_stream_refill(s, err);
+        if (rc)
+            return rc;
+        extra += s->in_len;
+    }
+    if (extra)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "%llu bytes follow the gzip member",
+                              (unsigned long long)extra);
+    return 0;
+}
+
+/* esximg_vmtar_scan; *keep (when not NULL) gets the model of the headers on success. */
+static int vmtar_scan_run(const struct esximg_vmtar_source *src,
+                          const struct esximg_vmtar_scan_opts *o,
+                          const struct vmtar_scan_hooks *hooks, struct esximg_vmtar **keep,
+                          struct esximg_err *err)
 {
     struct vmtar_stream *s = calloc(1, sizeof *s);
     struct esximg_vmtar *v = calloc(1, sizeof *v);
@@ -844,14 +943,32 @@ int esximg_vmtar_scan(const struct esximg_vmtar_source *src,
     rc = vmtar_stream_open(s, err);
     if (!rc)
         rc = vmtar_scan_headers(s, &c, err);
+    v->gzipped = s->gzipped;
+    v->layout.headers_end = c.headers_end;
+    if (!rc && hooks && hooks->headers)
+        rc = hooks->headers(o->ctx, v, err);
     if (!rc)
-        rc = vmtar_scan_contents(s, &c, o, err);
+        rc = vmtar_scan_contents(s, &c, o, hooks, err);
+    if (!rc && hooks && hooks->to_end)
+        rc = vmtar_stream_drain(s, err);
+    if (!rc && hooks && hooks->length)
+        *hooks->length = s->produced;
+    if (!rc && keep) {
+        *keep = v;
+        v = NULL;
+    }
 out:
     if (s && s->z_ready)
         inflateEnd(&s->z);
     free(s);
     esximg_vmtar_free(v);
     return rc;
+}
+
+int esximg_vmtar_scan(const struct esximg_vmtar_source *src,
+                      const struct esximg_vmtar_scan_opts *o, struct esximg_err *err)
+{
+    return vmtar_scan_run(src, o, NULL, NULL, err);
 }
 
 const struct esximg_vmtar_entry *esximg_vmtar_find(const struct esximg_vmtar *v,
@@ -996,6 +1113,249 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------------- writing as a stream */
+
+#define VMTAR_CHUNK (1u << 20)
+
+/* Where esximg_vmtar_write_file puts the archive: raw bytes gathered in `out`, or deflated
+ * into it, and written out whenever it fills. */
+struct vmtar_sink {
+    struct esximg_outfile *of;
+    z_stream z;
+    gz_header gh;              /* zlib keeps a pointer to it until the header is written */
+    bool gzip, z_ready;
+    uint8_t *out;              /* VMTAR_CHUNK bytes */
+    size_t out_len;
+    uint8_t *in;               /* VMTAR_CHUNK bytes read from a source file */
+    uint64_t pos;              /* archive (decompressed) bytes put so far */
+    const struct esximg_vmtar_wopts *o;
+    uint64_t done, total;      /* content bytes, for the progress callback */
+};
+
+static int vmtar_sink_flush(struct vmtar_sink *s, struct esximg_err *err)
+{
+    int rc = s->out_len ? esximg_outfile_write(s->of, s->out, s->out_len, err) : 0;
+    s->out_len = 0;
+    return rc;
+}
+
+/* Deflates n <= VMTAR_CHUNK bytes (flush Z_NO_FLUSH or Z_FINISH). The deflate stream does not
+ * depend on how its input is cut, so the bytes are esx_gzip's. */
+static int vmtar_sink_deflate(struct vmtar_sink *s, const uint8_t *p, size_t n, int flush,
+                              struct esximg_err *err)
+{
+    s->z.next_in = (Bytef *)(uintptr_t)p;
+    s->z.avail_in = (uInt)n;
+    for (;;) {
+        if (s->out_len == VMTAR_CHUNK) {
+            int rc = vmtar_sink_flush(s, err);
+            if (rc)
+                return rc;
+        }
+        s->z.next_out = s->out + s->out_len;
+        s->z.avail_out = (uInt)(VMTAR_CHUNK - s->out_len);
+        int zrc = deflate(&s->z, flush);
+        s->out_len = VMTAR_CHUNK - s->z.avail_out;
+        if (zrc == Z_STREAM_ERROR)
+            return esximg_err_set(err, ESXIMG_EINVAL, "zlib could not compress the data");
+        if (flush == Z_FINISH ? zrc == Z_STREAM_END
+                              : s->z.avail_in == 0 && s->out_len < VMTAR_CHUNK)
+            return 0;
+    }
+}
+
+static int vmtar_sink_put(struct vmtar_sink *s, const uint8_t *p, uint64_t n,
+                          struct esximg_err *err)
+{
+    s->pos += n;
+    while (n > 0) {
+        size_t take = n > VMTAR_CHUNK - (s->gzip ? 0 : s->out_len)
+                          ? VMTAR_CHUNK - (s->gzip ? 0 : s->out_len) : (size_t)n;
+        int rc = 0;
+        if (s->gzip) {
+            rc = vmtar_sink_deflate(s, p, take, Z_NO_FLUSH, err);
+        } else {
+            memcpy(s->out + s->out_len, p, take);
+            s->out_len += take;
+            if (s->out_len == VMTAR_CHUNK)
+                rc = vmtar_sink_flush(s, err);
+        }
+        if (rc)
+            return rc;
+        p += take;
+        n -= take;
+    }
+    return 0;
+}
+
+/* Zeros up to archive offset `to`. */
+static int vmtar_sink_zeros(struct vmtar_sink *s, uint64_t to, struct esximg_err *err)
+{
+    static const uint8_t zeros[4096];
+    while (s->pos < to) {
+        uint64_t n = to - s->pos > sizeof zeros ? sizeof zeros : to - s->pos;
+        int rc = vmtar_sink_put(s, zeros, n, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void vmtar_sink_progress(struct vmtar_sink *s, uint64_t n)
+{
+    s->done += n;
+    if (s->o->progress)
+        s->o->progress(s->o->progress_ctx, s->done, s->total);
+}
+
+static int vmtar_source_changed(const struct esximg_vmtar_entry *e, struct esximg_err *err)
+{
+    int rc = esximg_err_set(err, ESXIMG_EINVAL, "entry '%s': the file changed since it was "
+                            "listed (it no longer has %" PRIu64 " bytes)", e->name, e->size);
+    esximg_err_file(err, e->source);
+    return rc;
+}
+
+/* The content of `e` from its source file, refusing one that is not `size` bytes now. */
+static int vmtar_sink_source(struct vmtar_sink *s, const struct esximg_vmtar_entry *e,
+                             struct esximg_err *err)
+{
+    int fd = open(e->source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
+    struct stat st;
+    if (fd < 0) {
+        rc = esximg_err_sys(err, errno, "entry '%s': cannot open", e->name);
+        esximg_err_file(err, e->source);
+        return rc;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != e->size)
+        rc = vmtar_source_changed(e, err);
+    for (uint64_t left = e->size; !rc;) {
+        /* one byte past the size too: a file that grew is refused */
+        size_t want = left > VMTAR_CHUNK ? VMTAR_CHUNK : (size_t)left + (left < VMTAR_CHUNK);
+        ssize_t got = read(fd, s->in, want);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = esximg_err_sys(err, errno, "entry '%s': cannot read", e->name);
+            esximg_err_file(err, e->source);
+        } else if ((uint64_t)got > left || (got == 0 && left > 0)) {
+            rc = vmtar_source_changed(e, err);
+        } else if (got == 0) {
+            break;
+        } else {
+            rc = vmtar_sink_put(s, s->in, (uint64_t)got, err);
+            left -= (uint64_t)got;
+            vmtar_sink_progress(s, (uint64_t)got);
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static int vmtar_sink_entries(struct vmtar_sink *s, const struct esximg_vmtar *v,
+                              const uint32_t *offsets, struct esximg_err *err)
+{
+    uint8_t h[VMTAR_BLOCK];
+    const struct esximg_vmtar_wopts *o = s->o;
+    for (size_t i = 0; i < v->entry_count; i++) {
+        const struct esximg_vmtar_entry *e = &v->entries[i];
+        bool use_signed = o->signed_checksums || (o->per_entry_checksums && e->signed_checksum);
+        if (e->size && !e->content && !e->source)
+            return esximg_err_set(err, ESXIMG_EINVAL, "entry '%s': no content for its %" PRIu64
+                                  " bytes", e->name, e->size);
+        int rc = vmtar_format_hdr(e, offsets[i], use_signed, h, err);
+        if (!rc)
+            rc = vmtar_sink_put(s, h, VMTAR_BLOCK, err);
+        if (rc)
+            return rc;
+        s->total += e->size;
+    }
+    for (size_t i = 0; i < v->entry_count; i++) {
+        const struct esximg_vmtar_entry *e = &v->entries[i];
+        int rc = 0;
+        if (e->size == 0)
+            continue;
+        rc = vmtar_sink_zeros(s, offsets[i], err);
+        if (!rc && e->content) {
+            rc = vmtar_sink_put(s, e->content, e->size, err);
+            vmtar_sink_progress(s, e->size);
+        } else if (!rc) {
+            rc = vmtar_sink_source(s, e, err);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int vmtar_sink_open(struct vmtar_sink *s, const char *path, struct esximg_err *err)
+{
+    s->out = malloc(VMTAR_CHUNK);
+    s->in = malloc(VMTAR_CHUNK);
+    if (!s->out || !s->in)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    if (s->gzip) {
+        int level = s->o->gzip_level ? s->o->gzip_level : 9;
+        /* esx_gzip's parameters and header: mtime 0, no name, OS byte 255 */
+        if (deflateInit2(&s->z, level, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                         Z_DEFAULT_STRATEGY) != Z_OK)
+            return esximg_err_set(err, ESXIMG_ENOMEM, "cannot start zlib");
+        s->z_ready = true;
+        memset(&s->gh, 0, sizeof s->gh);
+        s->gh.os = 255;
+        deflateSetHeader(&s->z, &s->gh);
+    }
+    return esximg_outfile_open(path, 0644, &s->of, err);
+}
+
+int esximg_vmtar_write_file(const struct esximg_vmtar *v, const struct esximg_vmtar_wopts *o,
+                            const char *path, struct esximg_err *err)
+{
+    static const struct esximg_vmtar_wopts defaults;
+    struct vmtar_sink s = {.o = o ? o : &defaults, .gzip = o && o->gzip};
+    uint32_t *offsets = NULL;
+    uint32_t a = 4096;
+    uint64_t body_end = 0;
+    int rc = vmtar_check_wopts(s.o, &a, err);
+    if (rc)
+        goto out;
+    offsets = esx_malloc_array(v->entry_count, sizeof *offsets);
+    if (!offsets) {
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory for %zu entries",
+                            v->entry_count);
+        goto out;
+    }
+    rc = vmtar_place(v, a, s.o->shared_alignment, offsets, &body_end, err);
+    if (!rc)
+        rc = vmtar_sink_open(&s, path, err);
+    /* the headers, the end-of-headers block, the contents at their offsets */
+    if (!rc)
+        rc = vmtar_sink_entries(&s, v, offsets, err);
+    if (!rc)
+        rc = vmtar_sink_zeros(&s, vmtar_align((uint64_t)v->entry_count * VMTAR_BLOCK +
+                                              VMTAR_BLOCK, a), err);
+    if (!rc && s.o->pad_to_512)
+        rc = vmtar_sink_zeros(&s, vmtar_align(body_end, VMTAR_BLOCK), err);
+    if (!rc && s.o->keep_trailer && v->trailer_len)
+        rc = vmtar_sink_put(&s, v->trailer, v->trailer_len, err);
+    if (!rc && s.gzip)
+        rc = vmtar_sink_deflate(&s, NULL, 0, Z_FINISH, err);
+    if (!rc)
+        rc = vmtar_sink_flush(&s, err);
+    if (!rc) {
+        rc = esximg_outfile_commit(s.of, err);
+        s.of = NULL;
+    }
+out:
+    esximg_outfile_abort(s.of);
+    if (s.z_ready)
+        deflateEnd(&s.z);
+    free(s.out);
+    free(s.in);
+    free(offsets);
+    return rc;
+}
+
 /* ------------------------------------------------------------------------------ building */
 
 int esximg_vmtar_new(struct esximg_vmtar **out, struct esximg_err *err)
@@ -1018,8 +1378,9 @@ static int vmtar_copy_strings(struct esximg_vmtar_entry *d, const struct esximg_
     return d->name && d->linkname && d->uname && d->gname ? 0 : ESXIMG_ENOMEM;
 }
 
-int esximg_vmtar_add_entry(struct esximg_vmtar *v, const struct esximg_vmtar_entry *e,
-                           const void *data, struct esximg_err *err)
+/* An entry whose content is `data` (copied) or, when `source` is set, that file's. */
+static int vmtar_add(struct esximg_vmtar *v, const struct esximg_vmtar_entry *e,
+                     const void *data, const char *source, struct esximg_err *err)
 {
     struct esximg_vmtar_entry d;
     uint8_t probe[VMTAR_BLOCK];
@@ -1042,13 +1403,20 @@ int esximg_vmtar_add_entry(struct esximg_vmtar *v, const struct esximg_vmtar_ent
     d.name = d.linkname = d.uname = d.gname = NULL;
     d.content = NULL;
     d.content_owned = false;
+    d.source = NULL;
     d.canonical = true;
     d.offset = 0;
     if (vmtar_copy_strings(&d, e)) {
         rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory adding '%s'", e->name);
         goto out;
     }
-    if (d.size) {
+    if (d.size && source) {
+        d.source = esx_strdup(source);
+        if (!d.source) {
+            rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory adding '%s'", e->name);
+            goto out;
+        }
+    } else if (d.size) {
         uint8_t *copy = malloc((size_t)d.size);
         if (!copy) {
             rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory for the %" PRIu64
@@ -1069,6 +1437,12 @@ int esximg_vmtar_add_entry(struct esximg_vmtar *v, const struct esximg_vmtar_ent
 out:
     vmtar_entry_release(&d);
     return rc;
+}
+
+int esximg_vmtar_add_entry(struct esximg_vmtar *v, const struct esximg_vmtar_entry *e,
+                           const void *data, struct esximg_err *err)
+{
+    return vmtar_add(v, e, data, NULL, err);
 }
 
 static struct esximg_vmtar_entry vmtar_template(const char *name, char type,
@@ -1227,12 +1601,17 @@ static int vmtar_walk_file(struct vmtar_walk *w, const char *rel, const char *fu
         w->total += (uint64_t)st->st_size;
         return 0;
     }
+    struct esximg_vmtar_attrs a = vmtar_tree_attrs(w, st->st_mode);
+    if (w->o->by_reference) {
+        struct esximg_vmtar_entry e = vmtar_template(rel, ESXIMG_VMTAR_FILE, &a);
+        e.size = (uint64_t)st->st_size;
+        return vmtar_add(w->v, &e, NULL, full, err);
+    }
     uint8_t *data = NULL;
     size_t len = 0;
     int rc = esx_file_read(full, ESX_MAX_FILE_BYTES, &data, &len, err);
     if (rc)
         return rc;      /* esx_file_read named the file */
-    struct esximg_vmtar_attrs a = vmtar_tree_attrs(w, st->st_mode);
     rc = esximg_vmtar_add_file(w->v, rel, &a, data, len, err);
     free(data);
     w->done += len;
@@ -1397,7 +1776,13 @@ int esximg_vmtar_check_link(const char *name, const char *target, struct esximg_
 struct vmtar_xctx {
     const struct esximg_vmtar *v;
     const struct esximg_vmtar_xopts *o;
+    const char *dir;
     int rootfd;
+    bool *selected;            /* per entry of v */
+    size_t next;               /* streaming: the entries before this one are written */
+    bool unordered;            /* streaming: the contents are not in the headers' order */
+    int fd;                    /* streaming: the file being written, else -1 */
+    uint64_t archive_len;      /* streaming: the decompressed length, measured first */
     uint64_t done, total;
 };
 
@@ -1468,27 +1853,61 @@ static int vmtar_clear_leaf(int dirfd, const char *leaf, const char *entry,
                           leaf);
 }
 
-static int vmtar_extract_file(struct vmtar_xctx *x, const struct esximg_vmtar_entry *e,
-                              int dirfd, const char *leaf, struct esximg_err *err)
+static int vmtar_file_create(const struct esximg_vmtar_entry *e, int dirfd, const char *leaf,
+                             int *fd, struct esximg_err *err)
 {
     int rc = vmtar_clear_leaf(dirfd, leaf, e->name, err);
     if (rc)
         return rc;
-    int fd = openat(dirfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
+    *fd = openat(dirfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (*fd < 0)
         return esximg_err_sys(err, errno, "entry '%s': cannot create", e->name);
+    return 0;
+}
+
+static int vmtar_file_write(const struct esximg_vmtar_entry *e, int fd, const uint8_t *p,
+                            uint64_t n, struct esximg_err *err)
+{
+    if (vmtar_write_all(fd, p, n) != 0)
+        return esximg_err_sys(err, errno, "entry '%s': cannot write", e->name);
+    return 0;
+}
+
+/* Mode and time of a file written (rc 0), then closes it. */
+static int vmtar_file_finish(const struct esximg_vmtar_entry *e, int fd, int rc,
+                             struct esximg_err *err)
+{
     struct timespec times[2] = {{(time_t)e->mtime, 0}, {(time_t)e->mtime, 0}};
-    if (vmtar_write_all(fd, e->content, e->size) != 0)
-        rc = esximg_err_sys(err, errno, "entry '%s': cannot write", e->name);
-    else if (fchmod(fd, (mode_t)(e->mode & 01777)) != 0)
+    if (!rc && fchmod(fd, (mode_t)(e->mode & 01777)) != 0)
         rc = esximg_err_sys(err, errno, "entry '%s': cannot set the mode", e->name);
-    else if (futimens(fd, times) != 0)
+    else if (!rc && futimens(fd, times) != 0)
         rc = esximg_err_sys(err, errno, "entry '%s': cannot set the time", e->name);
     if (close(fd) != 0 && !rc)
         rc = esximg_err_sys(err, errno, "entry '%s': cannot write", e->name);
-    x->done += e->size;
+    return rc;
+}
+
+static void vmtar_extract_progress(struct vmtar_xctx *x, uint64_t n)
+{
+    x->done += n;
     if (x->o->progress)
         x->o->progress(x->o->progress_ctx, x->done, x->total);
+}
+
+/* A file with its content, or (open_fd not NULL) only created, its descriptor in *open_fd. */
+static int vmtar_extract_file(struct vmtar_xctx *x, const struct esximg_vmtar_entry *e,
+                              const uint8_t *content, int dirfd, const char *leaf, int *open_fd,
+                              struct esximg_err *err)
+{
+    int fd;
+    int rc = vmtar_file_create(e, dirfd, leaf, &fd, err);
+    if (rc || open_fd) {
+        if (!rc)
+            *open_fd = fd;
+        return rc;
+    }
+    rc = vmtar_file_finish(e, fd, vmtar_file_write(e, fd, content, e->size, err), err);
+    vmtar_extract_progress(x, e->size);
     return rc;
 }
 
@@ -1507,7 +1926,7 @@ static int vmtar_extract_link(const struct esximg_vmtar_entry *e, int dirfd, con
 }
 
 static int vmtar_extract_one(struct vmtar_xctx *x, const struct esximg_vmtar_entry *e,
-                             struct esximg_err *err)
+                             const uint8_t *content, int *open_fd, struct esximg_err *err)
 {
     char copy[ESX_MAX_PATH_BYTES + 1], *comps[ESX_MAX_PATH_BYTES / 2 + 1];
     int rc = esx_path_check(e->name, "entry", err);
@@ -1530,15 +1949,16 @@ static int vmtar_extract_one(struct vmtar_xctx *x, const struct esximg_vmtar_ent
     if (e->typeflag == ESXIMG_VMTAR_SYMLINK)
         rc = vmtar_extract_link(e, dirfd, comps[n - 1], err);
     else
-        rc = vmtar_extract_file(x, e, dirfd, comps[n - 1], err);
+        rc = vmtar_extract_file(x, e, content, dirfd, comps[n - 1], open_fd, err);
     if (dirfd != x->rootfd)
         close(dirfd);
     return rc;
 }
 
 /* Directory modes and times, deepest first, after everything is written into them. */
-static int vmtar_finish_dirs(struct vmtar_xctx *x, const bool *selected, struct esximg_err *err)
+static int vmtar_finish_dirs(struct vmtar_xctx *x, struct esximg_err *err)
 {
+    const bool *selected = x->selected;
     for (size_t i = x->v->entry_count; i-- > 0;) {
         const struct esximg_vmtar_entry *e = &x->v->entries[i];
         char copy[ESX_MAX_PATH_BYTES + 1], *comps[ESX_MAX_PATH_BYTES / 2 + 1];
@@ -1600,49 +2020,241 @@ static int vmtar_select(const struct esximg_vmtar *v, const struct esximg_vmtar_
     return 0;
 }
 
-int esximg_vmtar_extract(const struct esximg_vmtar *v, const char *dir,
-                         const struct esximg_vmtar_xopts *o, struct esximg_err *err)
+/* Chooses the entries and checks every chosen name and link, so a hostile archive writes
+ * nothing. */
+static int vmtar_extract_plan(struct vmtar_xctx *x, const struct esximg_vmtar *v,
+                              struct esximg_err *err)
 {
-    static const struct esximg_vmtar_xopts defaults;
-    struct vmtar_xctx x = {.v = v, .o = o ? o : &defaults, .rootfd = -1};
-    bool *selected = esx_malloc_array(v->entry_count, sizeof *selected);
-    int rc = 0;
-    if (!selected) {
-        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-        goto out;
-    }
-    rc = vmtar_select(v, x.o, selected, &x.total, err);
-    /* check every name and link first, so a hostile archive writes nothing */
+    x->v = v;
+    x->selected = esx_malloc_array(v->entry_count, sizeof *x->selected);
+    if (!x->selected)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    int rc = vmtar_select(v, x->o, x->selected, &x->total, err);
     for (size_t i = 0; !rc && i < v->entry_count; i++) {
         const struct esximg_vmtar_entry *e = &v->entries[i];
-        if (!selected[i])
+        if (!x->selected[i])
             continue;
         rc = esx_path_check(e->name, "entry", err);
         if (!rc && e->typeflag == ESXIMG_VMTAR_SYMLINK)
             rc = esximg_vmtar_check_link(e->name, e->linkname, err);
     }
-    if (rc)
-        goto out;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    return rc;
+}
+
+/* The target directory, created when missing. */
+static int vmtar_extract_open(struct vmtar_xctx *x, struct esximg_err *err)
+{
+    int rc;
+    if (mkdir(x->dir, 0777) != 0 && errno != EEXIST) {
         rc = esximg_err_sys(err, errno, "cannot create the directory");
-        esximg_err_file(err, dir);
-        goto out;
+        esximg_err_file(err, x->dir);
+        return rc;
     }
-    x.rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (x.rootfd < 0) {
+    x->rootfd = open(x->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (x->rootfd < 0) {
         rc = esximg_err_sys(err, errno, "cannot open the directory");
-        esximg_err_file(err, dir);
-        goto out;
+        esximg_err_file(err, x->dir);
+        return rc;
     }
-    for (size_t i = 0; !rc && i < v->entry_count; i++)
-        if (selected[i])
-            rc = vmtar_extract_one(&x, &v->entries[i], err);
+    return 0;
+}
+
+static void vmtar_extract_close(struct vmtar_xctx *x)
+{
+    if (x->fd >= 0)
+        close(x->fd);
+    x->fd = -1;
+    if (x->rootfd >= 0)
+        close(x->rootfd);
+    x->rootfd = -1;
+    free(x->selected);
+    x->selected = NULL;
+}
+
+int esximg_vmtar_extract(const struct esximg_vmtar *v, const char *dir,
+                         const struct esximg_vmtar_xopts *o, struct esximg_err *err)
+{
+    static const struct esximg_vmtar_xopts defaults;
+    struct vmtar_xctx x = {.o = o ? o : &defaults, .dir = dir, .rootfd = -1, .fd = -1};
+    int rc = vmtar_extract_plan(&x, v, err);
     if (!rc)
-        rc = vmtar_finish_dirs(&x, selected, err);
-out:
-    if (x.rootfd >= 0)
-        close(x.rootfd);
-    free(selected);
+        rc = vmtar_extract_open(&x, err);
+    for (size_t i = 0; !rc && i < v->entry_count; i++)
+        if (x.selected[i])
+            rc = vmtar_extract_one(&x, &v->entries[i], v->entries[i].content, NULL, err);
+    if (!rc)
+        rc = vmtar_finish_dirs(&x, err);
+    vmtar_extract_close(&x);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ extracting as a stream */
+
+/* The chosen entries before `end` not written yet: none of them has a content to wait for. */
+static int vmtar_extract_upto(struct vmtar_xctx *x, size_t end, struct esximg_err *err)
+{
+    int rc = 0;
+    for (; !rc && x->next < end; x->next++)
+        if (x->selected[x->next])
+            rc = vmtar_extract_one(x, &x->v->entries[x->next], NULL, NULL, err);
+    return rc;
+}
+
+/* Streaming keeps the archive's order of entries only when the contents follow it. */
+static int vmtar_xs_headers(void *ctx, const struct esximg_vmtar *v, struct esximg_err *err)
+{
+    struct vmtar_xctx *x = ctx;
+    /* as esximg_vmtar_read: every content inside the archive, so a truncated one writes
+     * nothing */
+    for (size_t i = 0; i < v->entry_count; i++) {
+        const struct esximg_vmtar_entry *e = &v->entries[i];
+        uint64_t end;
+        if (e->size && (esx_add_u64(e->offset, e->size, &end) || end > x->archive_len))
+            return esximg_err_set(err, ESXIMG_EFORMAT, "entry '%s': content %" PRIu32 "+%"
+                                  PRIu64 " lies outside the archive (%" PRIu64 " bytes)",
+                                  e->name, e->offset, e->size, x->archive_len);
+    }
+    int rc = vmtar_extract_plan(x, v, err);
+    if (rc)
+        return rc;
+    uint64_t end = 0;
+    for (size_t i = 0; i < v->entry_count; i++) {
+        const struct esximg_vmtar_entry *e = &v->entries[i];
+        if (!x->selected[i] || e->size == 0)
+            continue;
+        if (e->offset < end) {
+            x->unordered = true;
+            return esximg_err_set(err, ESXIMG_EUNSUPPORTED, "entry '%s': content is not in "
+                                  "the order of the headers", e->name);
+        }
+        end = (uint64_t)e->offset + e->size;
+    }
+    return vmtar_extract_open(x, err);
+}
+
+static bool vmtar_xs_want(void *ctx, const struct esximg_vmtar_entry *e)
+{
+    const struct vmtar_xctx *x = ctx;
+    return x->selected[e - x->v->entries];
+}
+
+/* A piece of a file's content: the first creates the file, the last finishes it. */
+static int vmtar_xs_piece(void *ctx, const struct esximg_vmtar_entry *e, const uint8_t *p,
+                          size_t n, uint64_t at, struct esximg_err *err)
+{
+    struct vmtar_xctx *x = ctx;
+    int rc = 0;
+    if (at == 0) {
+        size_t index = (size_t)(e - x->v->entries);
+        rc = vmtar_extract_upto(x, index, err);
+        if (!rc)
+            rc = vmtar_extract_one(x, e, NULL, &x->fd, err);
+        x->next = index + 1;
+        if (rc)
+            return rc;
+    }
+    if (x->fd < 0) {
+        vmtar_extract_progress(x, n);       /* a name for the target itself: skipped */
+        return 0;
+    }
+    rc = vmtar_file_write(e, x->fd, p, n, err);
+    if (rc || at + n == e->size) {
+        rc = vmtar_file_finish(e, x->fd, rc, err);
+        x->fd = -1;
+    }
+    vmtar_extract_progress(x, n);
+    return rc;
+}
+
+static int vmtar_fd_read(void *ctx, void *buf, size_t n, size_t *got, struct esximg_err *err)
+{
+    const int *fd = ctx;
+    ssize_t r;
+    do
+        r = read(*fd, buf, n);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return esximg_err_sys(err, errno, "cannot read");
+    *got = (size_t)r;
+    return 0;
+}
+
+/* The whole archive in memory, for contents out of the headers' order. */
+static int vmtar_extract_whole(const char *path, const char *dir,
+                               const struct esximg_vmtar_xopts *o, struct esximg_err *err)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    struct esximg_vmtar *v = NULL;
+    int rc = esx_file_read(path, 0, &data, &len, err);
+    if (!rc)
+        rc = esximg_vmtar_read(data, len, &v, err);
+    free(data);
+    if (!rc)
+        rc = esximg_vmtar_extract(v, dir, o, err);
+    esximg_vmtar_free(v);
+    return rc;
+}
+
+static bool vmtar_want_none(void *ctx, const struct esximg_vmtar_entry *e)
+{
+    (void)ctx;
+    (void)e;
+    return false;
+}
+
+/* The decompressed length of the archive: the size of a raw one; a gzip'd one is inflated
+ * whole first (headers checked, gzip trailer checked), so that a truncated or corrupt archive
+ * is refused before anything is written. Leaves fd at the start. */
+static int vmtar_fd_measure(int fd, uint64_t *len, struct esximg_err *err)
+{
+    uint8_t magic[3];
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0)
+        return esximg_err_sys(err, errno, "cannot stat");
+    if (pread(fd, magic, sizeof magic, 0) == (ssize_t)sizeof magic &&
+        esx_is_gzip(magic, sizeof magic)) {
+        struct esximg_vmtar_source src = {.read = vmtar_fd_read, .ctx = &fd};
+        struct esximg_vmtar_scan_opts so = {.want = vmtar_want_none};
+        struct vmtar_scan_hooks hooks = {.to_end = true, .length = len};
+        rc = vmtar_scan_run(&src, &so, &hooks, NULL, err);
+    } else {
+        *len = (uint64_t)st.st_size;
+    }
+    if (!rc && lseek(fd, 0, SEEK_SET) != 0)
+        rc = esximg_err_sys(err, errno, "cannot seek");
+    return rc;
+}
+
+int esximg_vmtar_extract_file(const char *path, const char *dir,
+                              const struct esximg_vmtar_xopts *o, struct esximg_err *err)
+{
+    static const struct esximg_vmtar_xopts defaults;
+    struct vmtar_xctx x = {.o = o ? o : &defaults, .dir = dir, .rootfd = -1, .fd = -1};
+    struct esximg_vmtar *v = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+    if (fd < 0) {
+        rc = esximg_err_sys(err, errno, "cannot open");
+        esximg_err_file(err, path);
+        return rc;
+    }
+    struct esximg_vmtar_source src = {.read = vmtar_fd_read, .ctx = &fd};
+    struct esximg_vmtar_scan_opts so = {.want = vmtar_xs_want, .ctx = &x};
+    static const struct vmtar_scan_hooks hooks = {.headers = vmtar_xs_headers,
+                                                  .piece = vmtar_xs_piece};
+    rc = vmtar_fd_measure(fd, &x.archive_len, err);
+    if (!rc)
+        rc = vmtar_scan_run(&src, &so, &hooks, &v, err);
+    close(fd);
+    if (!rc)
+        rc = vmtar_extract_upto(&x, v->entry_count, err);
+    if (!rc)
+        rc = vmtar_finish_dirs(&x, err);
+    vmtar_extract_close(&x);
+    esximg_vmtar_free(v);
+    if (rc && x.unordered)
+        rc = vmtar_extract_whole(path, dir, o, err);
     return rc;
 }
 

@@ -74,6 +74,9 @@ struct esximg_vmtar_entry {
     bool canonical;           /* read: the writer formats this header to the same bytes */
     const uint8_t *content;   /* `size` bytes owned by the model; NULL when size is 0 */
     bool content_owned;       /* internal: content is a separate copy, not in `archive` */
+    char *source;             /* built by reference: the file holding the `size` bytes, read
+                               * only by esximg_vmtar_write_file (owned by the model; then
+                               * `content` is NULL), else NULL */
 };
 
 /* What the reader found about the archive's layout. */
@@ -157,6 +160,9 @@ struct esximg_vmtar_wopts {
     bool keep_trailer;         /* append the model's trailer bytes after the body */
     bool gzip;                 /* one deterministic gzip member (default: raw) */
     int gzip_level;            /* 1..9; 0 means 9 */
+    /* esximg_vmtar_write_file: content bytes written out of total (may be NULL) */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
 };
 
 /* The options that write `v` back the way it was read (gzip as the input was). */
@@ -164,9 +170,16 @@ void esximg_vmtar_layout_wopts(const struct esximg_vmtar *v, struct esximg_vmtar
 
 /* Writes: the headers in model order, a zero block, zeros up to the aligned data start, each
  * content at the next aligned offset, no end marker; then padding and trailer if asked.
- * Deterministic. o may be NULL. The caller frees *out. */
+ * Deterministic. o may be NULL. The caller frees *out. Entries built by reference (`source`)
+ * are refused (EINVAL): write those with esximg_vmtar_write_file. */
 int esximg_vmtar_write(const struct esximg_vmtar *v, const struct esximg_vmtar_wopts *o,
                        uint8_t **out, size_t *out_len, struct esximg_err *err);
+/* The same bytes as esximg_vmtar_write, streamed into `path` (replaced atomically; nothing is
+ * left on error) in bounded memory: contents built by reference are read from their source
+ * files in 1 MiB chunks and deflated as they come. A source that is no longer a regular file
+ * of the listed size is an error naming the entry (EINVAL). */
+int esximg_vmtar_write_file(const struct esximg_vmtar *v, const struct esximg_vmtar_wopts *o,
+                            const char *path, struct esximg_err *err);
 
 /* ---------------------------------------------------------------- building */
 
@@ -206,6 +219,9 @@ struct esximg_vmtar_topts {
     /* progress of long operations: content bytes done out of total (may be NULL) */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
+    /* record each regular file's path and size as its entry's `source` instead of reading
+     * its content (for esximg_vmtar_write_file; no progress is reported then) */
+    bool by_reference;
 };
 
 /* Adds paths (relative to `root`, "." for all of it) with everything under them, their
@@ -234,6 +250,15 @@ int esximg_vmtar_check_link(const char *name, const char *target, struct esximg_
  * applied without setuid/setgid, and mtimes. A path that matches no entry is ENOTFOUND. */
 int esximg_vmtar_extract(const struct esximg_vmtar *v, const char *dir,
                          const struct esximg_vmtar_xopts *o, struct esximg_err *err);
+/* The same from the archive file `path` (raw or gzip'd), streamed in bounded memory (1 MiB
+ * pieces, whatever the sizes of the archive and its entries). A gzip'd archive is inflated
+ * twice: once whole to check it (headers, gzip trailer, the length), so a truncated or corrupt
+ * one writes nothing, as with esximg_vmtar_extract; a raw one is checked against its size.
+ * Then every name and link is checked before anything is written, and each content is written
+ * as it is inflated. An archive whose contents are not in the order of their headers is read
+ * whole and extracted as esximg_vmtar_extract does. */
+int esximg_vmtar_extract_file(const char *path, const char *dir,
+                              const struct esximg_vmtar_xopts *o, struct esximg_err *err);
 
 #ifdef __cplusplus
 }

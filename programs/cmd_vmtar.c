@@ -338,10 +338,6 @@ static int vmtar_extract(const struct vmtar_args *a)
 {
     if (a->argc < 1)
         return cli_usage(stderr, vmtar_usage, CLI_EXIT_USAGE);
-    struct esximg_vmtar *v = NULL;
-    int rc = vmtar_load(a->argv[0], &v);
-    if (rc)
-        return rc;
     struct vmtar_bar bar = {.label = "extracting"};
     struct esximg_vmtar_xopts xo = {
         .paths = (const char *const *)(a->argv + 1),
@@ -350,9 +346,9 @@ static int vmtar_extract(const struct vmtar_args *a)
         .progress_ctx = &bar,
     };
     struct esximg_err err = {0};
-    rc = esximg_vmtar_extract(v, a->dir ? a->dir : ".", &xo, &err);
+    /* streamed in bounded memory, whatever the size of the archive */
+    int rc = esximg_vmtar_extract_file(a->argv[0], a->dir ? a->dir : ".", &xo, &err);
     vmtar_progress_end(&bar);
-    esximg_vmtar_free(v);
     if (rc) {
         esximg_err_file(&err, a->argv[0]);
         return cli_fail(&err);
@@ -370,28 +366,25 @@ static int vmtar_create(struct vmtar_args *a)
         return cli_error(CLI_EXIT_USAGE, "vmtar c wants -o OUT and at least one PATH");
     struct esximg_err err = {0};
     struct esximg_vmtar *v = NULL;
-    uint8_t *out = NULL;
-    size_t out_len = 0;
-    struct vmtar_bar bar = {.label = "reading"};
+    struct vmtar_bar bar = {.label = "writing"};
     if (cli_check_output(a->output, "payload.vgz"))
         return CLI_EXIT_FAIL;
     int64_t epoch = cli_source_date(0);
+    /* the files are listed, not read: write_file streams each content from its file */
     struct esximg_vmtar_topts to = {
         .mtime = a->have_mtime ? a->mtime : (uint64_t)epoch,
-        .progress = vmtar_progress,
-        .progress_ctx = &bar,
+        .by_reference = true,
     };
+    a->wopts.progress = vmtar_progress;
+    a->wopts.progress_ctx = &bar;
     int rc = esximg_vmtar_new(&v, &err);
     if (!rc)
         rc = esximg_vmtar_add_tree(v, a->dir ? a->dir : ".", (const char *const *)a->argv,
                                    (size_t)a->argc, &to, &err);
+    if (!rc)
+        rc = esximg_vmtar_write_file(v, &a->wopts, a->output, &err);
     vmtar_progress_end(&bar);
-    if (!rc)
-        rc = esximg_vmtar_write(v, &a->wopts, &out, &out_len, &err);
-    if (!rc)
-        rc = esximg_file_write(a->output, out, out_len, 0644, &err);
     esximg_vmtar_free(v);
-    free(out);
     if (rc)
         return cli_fail(&err);
     cli_note_wrote(a->output);

@@ -126,7 +126,7 @@ if command -v gdb >/dev/null 2>&1 && [ -z "${ESXIMG_WRAPPER:-}" ]; then
 
     step "a vmtar shrinks while vmtar x reads it"
     cp big.v00 in.v00
-    shrink in.v00 3000000 esx_file_read read -- vmtar x in.v00 -C xo
+    shrink in.v00 3000000 esximg_vmtar_extract_file read -- vmtar x in.v00 -C xo
     [ "$got" -eq 1 ] || { cat err >&2; fail "exit $got"; }
     expect_lines 1 err
     expect_grep "^esximg: in\.v00: .*(outside the archive|truncated)" err

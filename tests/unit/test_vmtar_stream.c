@@ -298,8 +298,10 @@ static void stream_write_refuses_changed_files(void **state)
 
 /* ------------------------------------------------------------------------------ extracting */
 
-/* The same tree below a and b: types, modes, mtimes, contents and link targets. */
-static void ts_same_tree(const char *a, const char *b)
+/* The same tree below a and b: types, modes, mtimes, contents and link targets.  Without
+ * dir_times the directories' mtimes are not compared: a parent of the entries a paths filter
+ * selects is made at extraction time, by both paths alike. */
+static void ts_same_tree(const char *a, const char *b, bool dir_times)
 {
     DIR *d = opendir(a);
     assert_non_null(d);
@@ -333,8 +335,9 @@ static void ts_same_tree(const char *a, const char *b)
             assert_memory_equal(ta, tb, (size_t)na);
         } else {
             assert_true(S_ISDIR(sa.st_mode));
-            ts_same_tree(pa, pb);
-            assert_int_equal(sa.st_mtime, sb.st_mtime);
+            ts_same_tree(pa, pb, dir_times);
+            if (dir_times)
+                assert_int_equal(sa.st_mtime, sb.st_mtime);
         }
         free(pa);
         free(pb);
@@ -382,7 +385,7 @@ static void stream_extract_matches_memory(void **state)
         assert_int_equal(esximg_vmtar_extract(v, m, NULL, &err), 0);
         if (esximg_vmtar_extract_file(arch, s, &xo, &err))
             fail_msg("extract_file: %s", err.msg);
-        ts_same_tree(m, s);
+        ts_same_tree(m, s, true);
         assert_true(pr.calls > 0);
         assert_int_equal(pr.done, pr.total);
         tu_rmtree(m);
@@ -395,7 +398,7 @@ static void stream_extract_matches_memory(void **state)
         pr = (struct ts_progress){0};
         assert_int_equal(esximg_vmtar_extract_file(arch, s, &xo, &err), 0);
         assert_int_equal(pr.done, 3147017);          /* one, sticky/b511, sticky/big */
-        ts_same_tree(m, s);
+        ts_same_tree(m, s, false);
         char *etc = esx_path_join(s, "etc");
         assert_int_equal(ts_count(etc), 2);
         free(etc);

@@ -11,12 +11,24 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${ESXIMG_FUZZ_SECONDS:-30}
-generator=()
-command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+
+# The generator of a build folder cannot change once configured: keep the one a folder was made
+# with (the README's first command makes build/ with CMake's default), else prefer Ninja.
+generator_for() {
+    local cache=$1/CMakeCache.txt
+    if [ -f "$cache" ]; then
+        generator=(-G "$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$cache")")
+    elif command -v ninja >/dev/null 2>&1; then
+        generator=(-G Ninja)
+    else
+        generator=()
+    fi
+}
 
 run_suite() {
     local dir=$1
     shift
+    generator_for "$dir"
     echo "== configure $dir: $*"
     cmake -S . -B "$dir" "${generator[@]}" -DESXIMG_WERROR=ON "$@" >"$dir.configure.log" 2>&1 ||
         { cat "$dir.configure.log"; exit 1; }

@@ -1783,6 +1783,75 @@ int esximg_imgdb_put_bulletin(struct esximg_imgdb *db, const char *file_name, co
                      err);
 }
 
+/* vibs/<file_name><suffix> among the other files (".orig", ".sig"), or NULL. */
+static struct esximg_imgdb_file *imgdb_find_vib_extra(const struct esximg_imgdb *db,
+                                                      const char *file_name, const char *suffix)
+{
+    static const char dir[] = ESXIMG_IMGDB_PREFIX "vibs/";
+    size_t fl = file_name ? strlen(file_name) : 0;
+    for (size_t i = 0; db && fl && i < db->other_count; i++) {
+        const char *p = db->others[i].path;
+        if (!db->others[i].is_dir && strncmp(p, dir, sizeof dir - 1) == 0 &&
+            strncmp(p + sizeof dir - 1, file_name, fl) == 0 &&
+            strcmp(p + sizeof dir - 1 + fl, suffix) == 0)
+            return &db->others[i];
+    }
+    return NULL;
+}
+
+const struct esximg_imgdb_file *esximg_imgdb_find_vib_orig(const struct esximg_imgdb *db,
+                                                           const char *file_name)
+{
+    return imgdb_find_vib_extra(db, file_name, ".orig");
+}
+
+const struct esximg_imgdb_file *esximg_imgdb_find_vib_sig(const struct esximg_imgdb *db,
+                                                          const char *file_name)
+{
+    return imgdb_find_vib_extra(db, file_name, ".sig");
+}
+
+/* Adds vibs/<file_name><suffix> to the other files, or replaces its bytes. */
+static int imgdb_put_vib_extra(struct esximg_imgdb *db, const char *file_name, const char *suffix,
+                               const void *data, size_t len, struct esximg_err *err)
+{
+    if (len > ESX_MAX_XML_BYTES || (len && !data))
+        return esximg_err_set(err, ESXIMG_EINVAL, "'%s%s': no data or larger than %llu bytes",
+                              file_name, suffix, (unsigned long long)ESX_MAX_XML_BYTES);
+    struct esximg_imgdb_file *f = imgdb_find_vib_extra(db, file_name, suffix);
+    if (!f) {
+        char *path;
+        if (asprintf(&path, ESXIMG_IMGDB_PREFIX "vibs/%s%s", file_name, suffix) < 0)
+            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        int rc = imgdb_add_copy(db, path, data, len, err);
+        free(path);
+        return rc;
+    }
+    uint8_t *copy = NULL;
+    if (len && !(copy = malloc(len)))
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    if (len)
+        memcpy(copy, data, len);
+    free(f->data);
+    f->data = copy;
+    f->len = len;
+    return 0;
+}
+
+int esximg_imgdb_put_vib_signature(struct esximg_imgdb *db, const char *file_name,
+                                   const void *orig, size_t orig_len, const void *sig,
+                                   size_t sig_len, struct esximg_err *err)
+{
+    if (!db)
+        return esximg_err_set(err, ESXIMG_EINVAL, "no database");
+    int rc = imgdb_check_file_name(file_name, err);
+    if (!rc)
+        rc = imgdb_put_vib_extra(db, file_name, ".orig", orig, orig_len, err);
+    if (!rc)
+        rc = imgdb_put_vib_extra(db, file_name, ".sig", sig, sig_len, err);
+    return rc;
+}
+
 static void imgdb_drop(struct esximg_imgdb_file *files, size_t *count, size_t i)
 {
     free(files[i].path);

@@ -830,6 +830,82 @@ static void bulletin_new_for_a_standalone_vib(void **state)
     assert_int_equal(esximg_bulletin_new(&s, &b, &err), ESXIMG_EINVAL);
 }
 
+/* A signed VIB's .orig and .sig: added beside its xml, replaced, written and read back, and
+ * removed with it. */
+static void imgdb_vib_signature_files(void **state)
+{
+    (void)state;
+    struct esximg_imgdb *db = NULL;
+    assert_int_equal(esximg_imgdb_new(&db, NULL), 0);
+    assert_int_equal(esximg_imgdb_put_vib_xml(db, "a-1.xml", "<vib/>", 6, NULL), 0);
+    assert_null(esximg_imgdb_find_vib_orig(db, "a-1.xml"));
+    assert_null(esximg_imgdb_find_vib_sig(db, "a-1.xml"));
+    struct esximg_err err = {0};
+    assert_int_equal(esximg_imgdb_put_vib_signature(db, "a/1.xml", "o", 1, "s", 1, &err),
+                     ESXIMG_EINVAL);
+    assert_int_equal(esximg_imgdb_put_vib_signature(db, "a-1.xml", "<vib/>", 6, "S1", 2, NULL),
+                     0);
+    assert_int_equal(esximg_imgdb_put_vib_signature(db, "a-1.xml", "<vib/>", 6, "S2", 2, NULL),
+                     0);
+    const struct esximg_imgdb_file *sig = esximg_imgdb_find_vib_sig(db, "a-1.xml");
+    assert_non_null(sig);
+    assert_string_equal(sig->path, ESXIMG_IMGDB_PREFIX "vibs/a-1.xml.sig");
+    assert_int_equal(sig->len, 2);
+    assert_memory_equal(sig->data, "S2", 2);
+    assert_null(esximg_imgdb_find_vib_sig(db, "a-1.xm"));
+    assert_null(esximg_imgdb_find_vib_sig(db, "a-1"));
+    uint8_t *tgz = NULL;
+    size_t len = 0;
+    assert_int_equal(esximg_imgdb_write(db, NULL, &tgz, &len, NULL), 0);
+    struct esximg_imgdb *back = NULL;
+    assert_int_equal(esximg_imgdb_read(tgz, len, &back, NULL), 0);
+    const struct esximg_imgdb_file *orig = esximg_imgdb_find_vib_orig(back, "a-1.xml");
+    assert_non_null(orig);
+    assert_int_equal(orig->len, 6);
+    assert_memory_equal(orig->data, "<vib/>", 6);
+    assert_int_equal(esximg_imgdb_remove_vib_xml(back, "a-1.xml", NULL), 0);
+    assert_null(esximg_imgdb_find_vib_orig(back, "a-1.xml"));
+    assert_null(esximg_imgdb_find_vib_sig(back, "a-1.xml"));
+    free(tgz);
+    esximg_imgdb_free(back);
+    esximg_imgdb_free(db);
+}
+
+/* The real 6.7 host database: every one of its 136 VIBs has its .orig and .sig found. */
+static void imgdb_host_database_signatures(void **state)
+{
+    (void)state;
+    if (tu_require_samples("imgdb_host_database_signatures"))
+        return;
+    char *dir = tu_sample_path("ljvblfz__ESXi/var/db/esximg/vibs");
+    char **paths = NULL;
+    size_t n = tu_find_files(dir, "", &paths);
+    struct esximg_imgdb *db = NULL;
+    assert_int_equal(esximg_imgdb_new(&db, NULL), 0);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *data;
+        size_t len;
+        tu_read_file(paths[i], &data, &len);
+        char *member = NULL;
+        assert_true(asprintf(&member, ESXIMG_IMGDB_PREFIX "vibs/%s",
+                             strrchr(paths[i], '/') + 1) > 0);
+        assert_int_equal(esximg_imgdb_add_file(db, member, data, len, NULL), 0);
+        free(member);
+        free(data);
+    }
+    assert_int_equal(db->vib_count, 136);
+    for (size_t i = 0; i < db->vib_count; i++) {
+        const char *file = strrchr(db->vibs[i].path, '/') + 1;
+        assert_non_null(esximg_imgdb_find_vib_orig(db, file));
+        const struct esximg_imgdb_file *sig = esximg_imgdb_find_vib_sig(db, file);
+        assert_non_null(sig);
+        assert_true(sig->len > 0 && memcmp(sig->data, "-----BEGIN PKCS7-----", 21) == 0);
+    }
+    esximg_imgdb_free(db);
+    tu_free_list(paths, n);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -852,6 +928,8 @@ int main(void)
         cmocka_unit_test(bulletin_reads_real_component_bulletins),
         cmocka_unit_test(bulletin_keeps_unknown_and_refuses_bad),
         cmocka_unit_test(bulletin_new_for_a_standalone_vib),
+        cmocka_unit_test(imgdb_vib_signature_files),
+        cmocka_unit_test(imgdb_host_database_signatures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

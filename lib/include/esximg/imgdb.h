@@ -264,6 +264,17 @@ const struct esximg_imgdb_file *esximg_imgdb_find_vib_xml(const struct esximg_im
 /* Adds vibs/<file_name>, or replaces its bytes. file_name must end in ".xml" and hold no '/'. */
 int esximg_imgdb_put_vib_xml(struct esximg_imgdb *db, const char *file_name, const void *xml,
                              size_t len, struct esximg_err *err);
+/* vibs/<file_name>.orig (the descriptor bytes exactly as signed) and vibs/<file_name>.sig
+ * (the VIB's sig.pkcs7), as a host keeps them beside each signed VIB's xml; NULL when absent. */
+const struct esximg_imgdb_file *esximg_imgdb_find_vib_orig(const struct esximg_imgdb *db,
+                                                           const char *file_name);
+const struct esximg_imgdb_file *esximg_imgdb_find_vib_sig(const struct esximg_imgdb *db,
+                                                          const char *file_name);
+/* Adds (or replaces) vibs/<file_name>.orig and vibs/<file_name>.sig. file_name is that of the
+ * VIB's xml ("<name>.xml", no '/'). */
+int esximg_imgdb_put_vib_signature(struct esximg_imgdb *db, const char *file_name,
+                                   const void *orig, size_t orig_len, const void *sig,
+                                   size_t sig_len, struct esximg_err *err);
 /* Removes vibs/<file_name> and its <file_name>.orig and .sig when present. ENOTFOUND when the
  * .xml is absent. */
 int esximg_imgdb_remove_vib_xml(struct esximg_imgdb *db, const char *file_name,

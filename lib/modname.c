@@ -353,12 +353,24 @@ static bool modname_valid_short(const char *short_name, bool keep_dash)
     return true;
 }
 
+const char *esximg_modname_reserved(const char *path)
+{
+    /* esx-boot's mboot/secure.c: these must be signed, and appear once, under Secure Boot */
+    static const char *const reserved[] = { "s", "sb", "esxcore", "esxupdt" };
+    const char *base = path ? strrchr(path, '/') : NULL;
+    base = base ? base + 1 : path;
+    size_t n = base ? strcspn(base, ".") : 0;
+    for (size_t i = 0; n && i < sizeof reserved / sizeof reserved[0]; i++)
+        if (strlen(reserved[i]) == n && strncasecmp(base, reserved[i], n) == 0)
+            return reserved[i];
+    return NULL;
+}
+
 int esximg_modname_next(const char *payload_name, const char *payload_type,
                         const char *const *used, size_t used_count,
                         const struct esximg_modname_opts *opts, char **out,
                         struct esximg_err *err)
 {
-    static const char *const reserved[] = { "s", "sb", "esxcore", "esxupdt" };
     const struct esximg_modname_opts defaults = { 0 };
     if (!opts)
         opts = &defaults;
@@ -375,11 +387,10 @@ int esximg_modname_next(const char *payload_name, const char *payload_type,
         return esximg_err_set(err, ESXIMG_EINVAL,
                               "payload '%s': type '%s' cannot give a module extension",
                               payload_name, payload_type);
-    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0] && !opts->allow_reserved; i++)
-        if (strcmp(short_name, reserved[i]) == 0)
-            return esximg_err_set(err, ESXIMG_EINVAL,
-                                  "payload '%s': module name '%s' is reserved for the base "
-                                  "system", payload_name, short_name);
+    if (!opts->allow_reserved && esximg_modname_reserved(short_name))
+        return esximg_err_set(err, ESXIMG_EINVAL,
+                              "payload '%s': module name '%s' is reserved for the base "
+                              "system", payload_name, short_name);
     struct modname_used u = { used, used_count, NULL, 0 };
     int rc = modname_pick(&u, short_name, payload_type, out, err);
     if (rc)

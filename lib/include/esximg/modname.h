@@ -72,6 +72,11 @@ struct esximg_modname_vib {
 int esximg_modname_assign(struct esximg_modname_vib *vibs, size_t vib_count,
                           const struct esximg_modname_opts *opts, struct esximg_err *err);
 
+/* The reserved base-module name ("s", "sb", "esxcore", "esxupdt") that a module path is
+ * named like, ignoring case and the extension ("/S.V01" -> "s"), or NULL. ESXi's loader
+ * demands, under UEFI Secure Boot, that each of these is signed and loaded once. */
+const char *esximg_modname_reserved(const char *path);
+
 /* The module file name for one new payload: the same first part, and the smallest counter n
  * for which no name in `used` (profile files and the ISO's file names alike, compared without
  * regard to case, any type letter) is "<first part>.?<n>". Lower case, as BOOT.CFG and the

@@ -128,6 +128,14 @@ int esx_warn(struct esximg_warnings *w, size_t line, struct esximg_err *err, con
 void esx_warnings_free(struct esximg_warnings *w);
 
 /* ---- digest.c: hashes over libcrypto, hex-encoded lower case ---- */
+/* sigcheck.c: a sig.pkcs7 of only white space means "unsigned". */
+bool esx_sig_is_empty(const void *sig, size_t len);
+/* Whether the detached PKCS#7 signature sig signs exactly `content` (the signer's certificate
+ * is not checked against a CA): 0 with *why NULL when it does, 0 with *why (malloc'd) saying
+ * why not; ENOMEM only as a failure. */
+int esx_sig_signs(const void *sig, size_t sig_len, const void *content, size_t len, char **why,
+                  struct esximg_err *err);
+
 enum esx_digest_kind { ESX_SHA1, ESX_SHA256 };
 /* out must hold 65 bytes */
 int esx_digest_hex(enum esx_digest_kind kind, const void *data, size_t len, char *out,

@@ -13,6 +13,7 @@
 #include "esx_private.h"
 #include "esximg/image.h"
 #include "esximg/vmtar.h"
+#include "image_private.h"
 
 /* A module, image database or BOOT.CFG read whole into memory may be at most this big; the
  * driver payloads whose maps are read are a few MiB at most. */
@@ -238,6 +239,7 @@ static int image_load(struct esximg_image *img, struct esximg_err *err)
         rc = image_load_vibs(img, err);
         if (rc)
             return rc;
+        esx_image_find_signatures(img);
     }
     for (size_t i = 0; i < img->vib_count; i++)
         if (img->vibs[i].desc && img->vibs[i].acceptance < ESXIMG_ACCEPT_PARTNER)
@@ -283,6 +285,7 @@ void esximg_image_free(struct esximg_image *img)
     free(img->version);
     free(img->build);
     esx_warnings_free(&img->problems);
+    esx_warnings_free(&img->secure_boot_blockers);
     free(img);
 }
 
@@ -532,6 +535,8 @@ static int image_check(struct esximg_image *img, const struct esximg_image_opts 
     int rc = image_check_bootcfg(img, &mods, &kernel, err);
     if (!rc)
         rc = image_check_vibs(img, mods, kernel, o, err);
+    if (!rc)
+        rc = esx_image_check_signatures(img, o && o->verify_checksums, mods, err);
     esximg_bootcfg_modules_free(mods);
     free(kernel);
     if (rc == ESXIMG_ENOMEM && err && err->code != ESXIMG_ENOMEM)

@@ -6,6 +6,7 @@
  *   profile               {name, creator, acceptance, description, file} or null
  *   vib_count
  *   community_vibs        a VIB below partner: UEFI Secure Boot must be off to boot it
+ *   secure_boot           {ready, blockers: [text]}: can it boot with UEFI Secure Boot on
  *   boot                  {bios, uefi, entries: [{platform, path, load_size, boot_info_table}]}
  *   kernel, kernelopt     from /BOOT.CFG
  *   modules               [module path] from /BOOT.CFG
@@ -24,13 +25,15 @@ static const char info_usage[] =
     "usage: esximg info ISO [--json] [--verify] [-q] [-v]\n"
     "\n"
     "Shows what an ESXi installer image is: version and build, image profile, acceptance\n"
-    "level, VIB count, boot modes, kernel options, and the consistency problems found (a\n"
-    "BOOT.CFG module missing from the ISO, a VIB payload without a module, the two BOOT.CFG\n"
-    "copies differing, a module whose size disagrees with its VIB). Exits 3 when there are\n"
-    "problems.\n"
+    "level, VIB count, boot modes, kernel options, whether it can boot with UEFI Secure Boot\n"
+    "on (and what prevents it), and the consistency problems found (a BOOT.CFG module\n"
+    "missing from the ISO, a VIB payload without a module, the two BOOT.CFG copies\n"
+    "differing, a module whose size disagrees with its VIB, a signed VIB that lost its\n"
+    ".xml.orig or .xml.sig). Exits 3 when there are problems.\n"
     "\n"
     "options:\n"
     "  -V, --verify  also compare each module's sha-256 with its VIB (reads the whole image)\n"
+    "                and check that each signed VIB's .xml.sig signs its .xml.orig\n"
     "  -j, --json    print JSON (keys in docs/json.md)\n"
     "  -q, --quiet   print nothing but errors and the report (no progress bar)\n"
     "  -v, --verbose say on stderr what is read\n"
@@ -85,6 +88,11 @@ static void info_print_json(const char *file, const struct esximg_image *img)
     }
     json_kv_uint(&j, "vib_count", img->vib_count);
     json_kv_bool(&j, "community_vibs", img->community_vibs);
+    json_key(&j, "secure_boot");
+    json_object_begin(&j);
+    json_kv_bool(&j, "ready", img->secure_boot_ready);
+    json_kv_warnings(&j, "blockers", &img->secure_boot_blockers);
+    json_object_end(&j);
     json_key(&j, "boot");
     json_object_begin(&j);
     json_kv_bool(&j, "bios", img->bios_boot);
@@ -119,6 +127,24 @@ static void info_print_json(const char *file, const struct esximg_image *img)
     free(kernelopt);
 }
 
+/* Whether the image boots with UEFI Secure Boot on, and what prevents it: the first few
+ * reasons, then a count (an image of community drivers lists every one of them). */
+static void info_print_secure_boot(const struct esximg_image *img)
+{
+    const struct esximg_warnings *w = &img->secure_boot_blockers;
+    if (img->secure_boot_ready) {
+        printf("secure boot:    ready (every VIB signed, none community-supported)\n");
+        return;
+    }
+    size_t total = w->count + w->dropped, shown = total > 8 ? 6 : w->count;
+    printf("secure boot:    not ready: UEFI Secure Boot must be off (%zu reason%s)\n", total,
+           total == 1 ? "" : "s");
+    for (size_t i = 0; i < shown; i++)
+        printf("  %s\n", w->items[i].msg);
+    if (shown < total)
+        printf("  (%zu more; --json lists them)\n", total - shown);
+}
+
 static void info_print_text(const char *file, const struct esximg_image *img)
 {
     const struct esximg_profile *p = img->db ? img->db->profile : NULL;
@@ -143,8 +169,7 @@ static void info_print_text(const char *file, const struct esximg_image *img)
     printf("kernel:         %s\n", kernel ? kernel : "none");
     printf("kernel options: %s\n", kernelopt ? kernelopt : "");
     printf("modules:        %zu\n", mods ? mods->count : 0);
-    if (img->community_vibs)
-        printf("secure boot:    community VIBs present: UEFI Secure Boot must be off\n");
+    info_print_secure_boot(img);
     if (img->problems.count == 0) {
         printf("problems:       none\n");
     } else {

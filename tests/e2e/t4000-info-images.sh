@@ -27,7 +27,8 @@ def eq(key, got, want):
     if got != want:
         sys.exit('%s: got %r, want %r' % (key, got, want))
 want_keys = ['file', 'volume_id', 'application_id', 'version', 'build', 'profile', 'vib_count',
-             'community_vibs', 'boot', 'kernel', 'kernelopt', 'modules', 'problems']
+             'community_vibs', 'secure_boot', 'boot', 'kernel', 'kernelopt', 'modules',
+             'problems']
 eq('keys', list(j), want_keys)
 eq('file', j['file'], m['iso'])
 eq('volume_id', j['volume_id'], m['volume_id'])
@@ -41,6 +42,10 @@ eq('profile keys', list(j['profile']), ['name', 'creator', 'acceptance', 'descri
 eq('vib_count', j['vib_count'], len(m['vibs']))
 eq('community_vibs', j['community_vibs'],
    any(v['acceptance'] == 'community' for v in m['vibs']))
+# the generator signs every VIB above community
+eq('secure_boot', j['secure_boot'],
+   {'ready': True, 'blockers': []} if all(v['acceptance'] != 'community' for v in m['vibs'])
+   else j['secure_boot'])
 eq('boot.bios', j['boot']['bios'], True)
 eq('boot.uefi', j['boot']['uefi'], True)
 eq('boot.entries', [(e['platform'], e['path'], e['boot_info_table']) for e in j['boot']['entries']],
@@ -86,7 +91,7 @@ for v in 6.7 7.0 8.0; do
     expect_grep "^kernel options: +$kopt\$" out
     expect_grep "^modules: +$nmods\$" out
     expect_grep '^problems: +none$' out
-    expect_no_grep '^secure boot' out
+    expect_grep '^secure boot: +ready \(every VIB signed, none community-supported\)$' out
     [ ! -s err ] || fail "info wrote to stderr: $(cat err)"
 
     step "$v: kernelopt is the one of $v"

@@ -208,9 +208,9 @@ def check(a, fin, fout):
     in_pv = profile_vibs(in_prof)
     out_pv = profile_vibs(out_prof)
     in_xml = {vib_id(b.decode()): (n, b) for n, b in in_db.items()
-              if n.startswith(DB + 'vibs/')}
+              if n.startswith(DB + 'vibs/') and n.endswith('.xml')}
     out_xml = {vib_id(b.decode()): (n, b) for n, b in out_db.items()
-               if n.startswith(DB + 'vibs/')}
+               if n.startswith(DB + 'vibs/') and n.endswith('.xml')}
 
     # the VIBs asked for
     added = {}      # vib-id -> (descriptor bytes or None, {payload: file}, files dir or None)
@@ -253,6 +253,14 @@ def check(a, fin, fout):
             fail('profile entry of %s changed: %r -> %r' % (i, in_pv[i], out_pv[i]))
         if out_xml[i][1] != in_xml[i][1]:
             fail('the descriptor of %s changed' % i)
+        for ext in ('.orig', '.sig'):   # a kept VIB keeps its signature files as they were
+            if in_db.get(in_xml[i][0] + ext) != out_db.get(out_xml[i][0] + ext):
+                fail('vibs/ %s of %s changed' % (ext, i))
+    sig_files = {n for n in out_db if n.startswith(DB + 'vibs/') and
+                 (n.endswith('.xml.orig') or n.endswith('.xml.sig'))}
+    owned = {out_xml[i][0] + ext for i in out_xml for ext in ('.orig', '.sig')}
+    if sig_files - owned:
+        fail('signature files of no VIB: %s' % sorted(sig_files - owned))
 
     # profile header
     pname = tag(out_prof, 'name')

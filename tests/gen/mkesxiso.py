@@ -183,6 +183,10 @@ BREAKS = {
                    % (BREAK_SIZE_EXTRA, BREAK_SIZE_VIB),
     'no-vib-xml': 'leave the vibs/ descriptor of %s out of IMGDB.TGZ' % BREAK_VIB,
     'no-profile-entry': 'leave %s out of the image profile (its descriptor stays)' % BREAK_VIB,
+    'no-sig-orig': 'leave the vibs/ .xml.orig of %s out of IMGDB.TGZ (its .xml.sig stays)'
+                   % BREAK_VIB,
+    'sig-other-bytes': 'give %s a vibs/ .xml.orig with a byte more than its .xml.sig signs'
+                       % BREAK_VIB,
 }
 MAP_CLASSES = {'oem': 'oem', 'ihv': 'ihv', 'default': 'native', 'driver': 'vmklinux',
                'fallback': 'fallback'}
@@ -672,6 +676,18 @@ class Builder:
                          vib.name, vib.version, vib.version, iso_time(self.epoch),
                          self.args.version, vib.id))
 
+    def sign(self, data):
+        """A detached PKCS#7 signature (PEM, as sig.pkcs7) by the test signer in tests/gen:
+        no signing time, so the same bytes give the same signature."""
+        here = os.path.dirname(os.path.abspath(__file__))
+        r = subprocess.run([self.tool('openssl'), 'smime', '-sign', '-binary', '-noattr',
+                            '-signer', os.path.join(here, 'testsign.pem'),
+                            '-inkey', os.path.join(here, 'testsign.key'), '-outform', 'PEM'],
+                           input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            die('openssl could not sign: ' + r.stderr.decode(errors='replace'))
+        return r.stdout
+
     def imgdb(self):
         db = 'var/db/esximg/'
         files = {}
@@ -680,7 +696,16 @@ class Builder:
                 continue
             if self.args.empty_profile:
                 continue
-            files[db + 'vibs/' + self.vib_xml_name(vib)] = vib.descriptor(self.epoch).encode()
+            xml = vib.descriptor(self.epoch).encode()
+            files[db + 'vibs/' + self.vib_xml_name(vib)] = xml
+            if vib.acceptance != 'community' and not self.args.unsigned:
+                # as a host keeps a signed VIB: the descriptor as signed, and sig.pkcs7
+                files[db + 'vibs/' + self.vib_xml_name(vib) + '.sig'] = self.sign(xml)
+                broken = vib.name == BREAK_VIB and self.args.break_kind
+                if broken == 'sig-other-bytes':
+                    xml += b'\n'
+                if broken != 'no-sig-orig':
+                    files[db + 'vibs/' + self.vib_xml_name(vib) + '.orig'] = xml
             if self.ver['bulletins']:
                 comp, text = self.bulletin_xml(vib)
                 files[db + 'bulletins/%s.xml' % comp] = text.encode()
@@ -948,6 +973,9 @@ def main():
     ap.add_argument('--break', dest='break_kind', choices=sorted(BREAKS),
                     help='make an inconsistent image: ' + '; '.join(
                         '%s: %s' % kv for kv in sorted(BREAKS.items())))
+    ap.add_argument('--unsigned', action='store_true',
+                    help='leave the .xml.orig and .xml.sig (signature) files of the VIBs out of '
+                         'the image database')
     ap.add_argument('--empty-profile', action='store_true',
                     help='an image whose database has lost its VIBs: an image profile with no '
                     'VIB, no vibs/ descriptors and no bulletins; only the boot payloads (kernel, '

@@ -32,6 +32,13 @@ struct esximg_image_vib {
     char *xml_file;                          /* vibs/ file name, NULL when there is none */
     struct esximg_descriptor *desc;          /* parsed xml, NULL when there is none */
     enum esximg_acceptance acceptance;       /* from the descriptor */
+    /* The signature a host keeps beside the xml: vibs/<xml_file>.orig (the descriptor bytes
+     * exactly as signed) and .sig (sig.pkcs7); NULL when absent. Into `db`. */
+    const struct esximg_imgdb_file *orig_xml;
+    const struct esximg_imgdb_file *sig;
+    bool is_signed;                          /* a .sig that is not empty */
+    bool signature_broken;                   /* .orig or .sig missing, .orig of another VIB,
+                                              * or (verified) .sig not signing .orig */
 };
 
 struct esximg_image {
@@ -56,8 +63,17 @@ struct esximg_image {
      * - a boot-module payload (vgz, tgz, installer_vgz, vzstd, boot) the profile maps to no
      *   file, to a file missing from the ISO, or to one BOOT.CFG does not load;
      * - a module whose size (and, with verify_checksums, sha-256) differs from its
-     *   descriptor. */
+     *   descriptor;
+     * - a signed VIB (a .orig or a .sig beside its xml) whose three files are not all there,
+     *   whose .orig is not a descriptor of the same VIB, or (with verify_checksums) whose .sig
+     *   does not sign its .orig. */
     struct esximg_warnings problems;        /* each a line of text (line 0) */
+    /* Whether the image can boot with UEFI Secure Boot on: a UEFI boot entry, every VIB
+     * signed and none community-supported, and each module named like a reserved one
+     * (esximg_modname_reserved) loaded once and owned by a signed VIB under that payload
+     * name. What prevents it, a line each (line 0). */
+    bool secure_boot_ready;
+    struct esximg_warnings secure_boot_blockers;
 };
 
 struct esximg_image_opts {
@@ -75,6 +91,10 @@ struct esximg_image_opts {
 int esximg_image_open(const char *path, const struct esximg_image_opts *o,
                       struct esximg_image **out, struct esximg_err *err);
 void esximg_image_free(struct esximg_image *img);
+
+/* Why a VIB keeps an image from booting with UEFI Secure Boot on ("is community-supported",
+ * "is not signed", both), or NULL when it does not. */
+const char *esximg_secure_boot_vib_blocker(enum esximg_acceptance acceptance, bool is_signed);
 
 /* The VIB of that id or name, or NULL. */
 const struct esximg_image_vib *esximg_image_find_vib(const struct esximg_image *img,

@@ -916,15 +916,7 @@ static int edit_acceptance(struct edit_ctx *c, struct esximg_err *err)
         return rc;
     enum esximg_acceptance level = c->o->acceptance || c->o->strict ? want : lowest;
     c->level = esximg_acceptance_name(level);
-    bool community = false;
-    for (size_t i = 0; i < c->st->vib_count; i++)
-        community = community || (!c->st->vibs[i].dropped &&
-                                  edit_vib_level(c->st->vibs[i].acceptance) <
-                                      ESXIMG_ACCEPT_PARTNER);
-    if (community)
-        rc = edit_warn(c, err, "community VIBs are added: UEFI Secure Boot must be off to boot "
-                       "the image");
-    return rc;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- module names */
@@ -1386,6 +1378,14 @@ static int edit_add_profile(struct edit_ctx *c, struct edit_vib *v, struct esxim
                                       v->vib->descriptor_len, err);
     if (!rc)
         rc = edit_line(c, err, "database: add vibs/%s", v->xml_file);
+    /* as a host keeps a signed VIB: the descriptor as signed and the signature beside it */
+    if (!rc && !esx_sig_is_empty(v->vib->sig, v->vib->sig_len))
+        rc = esximg_imgdb_put_vib_signature(c->db, v->xml_file, v->vib->descriptor_bytes,
+                                            v->vib->descriptor_len, v->vib->sig,
+                                            v->vib->sig_len, err);
+    if (!rc && !esx_sig_is_empty(v->vib->sig, v->vib->sig_len))
+        rc = edit_line(c, err, "database: add vibs/%s.orig and vibs/%s.sig", v->xml_file,
+                       v->xml_file);
     return rc;
 }
 
@@ -1809,6 +1809,37 @@ static int edit_read_packages(struct edit_ctx *c, struct esximg_err *err)
     return 0;
 }
 
+/* ---------------------------------------------------------------- Secure Boot */
+
+/* One warning when an image that could boot with UEFI Secure Boot on no longer can: the added
+ * VIBs that prevent it (removing VIBs never does). */
+static int edit_secure_boot(struct edit_ctx *c, struct esximg_err *err)
+{
+    if (!c->img->secure_boot_ready)
+        return 0;
+    struct esx_buf why;
+    esx_buf_init(&why, 4096);
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < c->st->vib_count; i++) {
+        const struct edit_vib *v = &c->st->vibs[i];
+        bool is_signed = v->vib && !esx_sig_is_empty(v->vib->sig, v->vib->sig_len);
+        const char *blocker = esximg_secure_boot_vib_blocker(edit_vib_level(v->acceptance),
+                                                             is_signed);
+        if (v->dropped || !blocker)
+            continue;
+        if (n++ < 4)
+            rc = esx_buf_printf(&why, err, "%s'%s' %s", n > 1 ? "; " : "", v->vib_id, blocker);
+    }
+    if (!rc && n > 4)
+        rc = esx_buf_printf(&why, err, "; %zu more", n - 4);
+    if (!rc && n)
+        rc = edit_warn(c, err, "the image could boot with UEFI Secure Boot on; after this edit "
+                       "it cannot, Secure Boot must be off: %.*s", (int)why.len, why.data);
+    esx_buf_free(&why);
+    return rc;
+}
+
 static int edit_run(struct edit_ctx *c, struct esximg_err *err)
 {
     int rc = edit_load(c, err);
@@ -1831,6 +1862,8 @@ static int edit_run(struct edit_ctx *c, struct esximg_err *err)
         rc = edit_check_vmklinux(c, err);
     if (!rc)
         rc = edit_acceptance(c, err);
+    if (!rc)
+        rc = edit_secure_boot(c, err);
     if (!rc)
         rc = edit_removals(c, err);
     if (!rc)

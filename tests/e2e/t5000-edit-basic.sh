@@ -60,13 +60,15 @@ cd ..
 step "the VIB goes in; info finds no problem; ls shows it"
 expect_ok "$ESXIMG" edit in.iso -o out.iso -a r8168.vib -k allowLegacyCPU=true
 expect_grep '^wrote out.iso: 1 VIB added, 0 replaced, 0 removed$' out
-expect_grep 'warning: community VIBs are added: UEFI Secure Boot must be off' err
+expect_grep "warning: the image could boot with UEFI Secure Boot on; after this edit it cannot, Secure Boot must be off: 'custom_bootbank_net-r8168_8.045a-1' is community-supported and not signed" err
+[ "$(grep -c 'UEFI Secure Boot' err)" -eq 1 ] || fail "the Secure Boot warning is not printed once"
 [ "$(grep -c 'is community: the profile' err)" -eq 1 ] || fail "a warning printed twice"
 sha256sum -c in.sum >/dev/null || fail "the input changed"
 expect_ok "$ESXIMG" info out.iso
 expect_grep '^problems: +none$' out
 expect_grep '^acceptance: +community$' out
-expect_grep '^secure boot: .*Secure Boot must be off' out
+expect_grep '^secure boot: +not ready: UEFI Secure Boot must be off \(1 reason\)$' out
+expect_grep "^  VIB 'custom_bootbank_net-r8168_8.045a-1' is community-supported and not signed$" out
 expect_grep '^kernel options: cdromBoot runweasel allowLegacyCPU=true$' out
 expect_ok "$ESXIMG" ls out.iso
 expect_grep '^net-r8168 +8.045a-1 +custom +community .* NET_R816.V00$' out

@@ -214,6 +214,7 @@ def check(a, fin, fout):
 
     # the VIBs asked for
     added = {}      # vib-id -> (descriptor bytes or None, {payload: file}, files dir or None)
+    signature = {}  # vib-id -> its sig.pkcs7, from an unpacked VIB
     for d in a.add:
         desc = read(os.path.join(d, 'descriptor.xml'))
         x = desc.decode()
@@ -221,6 +222,8 @@ def check(a, fin, fout):
         for name in payloads_of(x):
             pay[name] = os.path.join(d, name)
         added[vib_id(x)] = (desc, pay, None)
+        if os.path.exists(os.path.join(d, 'sig.pkcs7')):
+            signature[vib_id(x)] = read(os.path.join(d, 'sig.pkcs7'))
     for spec in a.add_files:
         name, d = spec.split('=', 1)
         ids = [i for i in out_xml if i not in in_xml and
@@ -326,6 +329,16 @@ def check(a, fin, fout):
         xml = out_xml[i][1]
         if desc is not None and xml != desc:
             fail('the vibs/ descriptor of %s is not the VIB\'s descriptor.xml' % i)
+        # a signed VIB keeps its signature: the descriptor as signed, and sig.pkcs7
+        sig = signature.get(i)
+        orig = out_db.get(out_xml[i][0] + '.orig')
+        osig = out_db.get(out_xml[i][0] + '.sig')
+        if sig and sig.strip():
+            if orig != xml or osig != sig:
+                fail('%s is signed but its vibs/ .orig and .sig are not its descriptor and '
+                     'sig.pkcs7' % i)
+        elif orig is not None or osig is not None:
+            fail('%s is not signed but has vibs/ .orig or .sig' % i)
         pl = payloads_of(xml.decode())
         if set(pl) != set(out_pv[i]):
             fail('%s: profile payloads %s, descriptor payloads %s' % (i, sorted(out_pv[i]),

@@ -1,6 +1,7 @@
 /* imgexport.c: an image's VIBs rebuilt from its database and modules, as an offline bundle.
  *
- * The descriptor is the database's vibs/ copy verbatim.  An ISO's copies carry no host-only
+ * The descriptor is the database's vibs/ copy verbatim: the .orig of a signed VIB (the bytes
+ * its sig.pkcs7 signs), else the .xml.  An ISO's copies carry no host-only
  * element; a database copied from a host may carry <installdate>: it is kept as it is (the
  * descriptor may be signed, so it is never re-serialised, and esximg_vib_read and esxcli both
  * accept it). */
@@ -23,17 +24,24 @@ static bool export_is_module_type(const char *type)
     return false;
 }
 
-/* The database's <vibs/ path>.sig next to that xml, or NULL. */
-static const struct esximg_imgdb_file *export_find_sig(const struct esximg_imgdb *db,
-                                                      const struct esximg_imgdb_file *xml)
+/* The descriptor a signed VIB was signed over: the database's .orig when there is one (a
+ * host's .xml may be re-serialised), else the .xml. A signature that does not sign it would
+ * make a VIB that esxcli refuses: refused here instead. */
+static int export_descriptor(const struct esximg_image_vib *v, const struct esximg_imgdb_file *xml,
+                             const struct esximg_imgdb_file **desc, struct esximg_err *err)
 {
-    size_t n = strlen(xml->path);
-    for (size_t i = 0; i < db->other_count; i++) {
-        const char *p = db->others[i].path;
-        if (!db->others[i].is_dir && !strncmp(p, xml->path, n) && !strcmp(p + n, ".sig"))
-            return &db->others[i];
-    }
-    return NULL;
+    *desc = v->orig_xml ? v->orig_xml : xml;
+    if (!v->is_signed)
+        return 0;
+    char *why = NULL;
+    int rc = esx_sig_signs(v->sig->data, v->sig->len, (*desc)->data ? (*desc)->data : (void *)"",
+                           (*desc)->len, &why, err);
+    if (!rc && why)
+        rc = esximg_err_set(err, ESXIMG_EFORMAT, "VIB '%s': vibs/%s.sig does not sign its "
+                            "descriptor (vibs/%s%s): %s", v->vib_id, v->xml_file, v->xml_file,
+                            v->orig_xml ? ".orig" : "", why);
+    free(why);
+    return rc;
 }
 
 /* Reads the rebuilt VIB back and checks every payload's size and checksums. */
@@ -127,8 +135,11 @@ int esximg_export_vib(struct esximg_image *img, const struct esximg_image_vib *v
     rc = export_payloads(img, v, m, bufs, err);
     if (rc)
         goto out;
-    const struct esximg_imgdb_file *sig = export_find_sig(img->db, xml);
-    rc = esximg_vib_write(xml->data ? (const void *)xml->data : "", xml->len,
+    const struct esximg_imgdb_file *desc = NULL, *sig = v->sig;
+    rc = export_descriptor(v, xml, &desc, err);
+    if (rc)
+        goto out;
+    rc = esximg_vib_write(desc->data ? (const void *)desc->data : "", desc->len,
                           sig && sig->data ? (const void *)sig->data : "", sig ? sig->len : 0,
                           m, n, &bytes, &len, err);
     if (rc)

@@ -119,9 +119,41 @@ static void export_without_descriptor_or_profile(void **state)
     fake_clear(&f);
 }
 
-/* Descriptor and signature come from the database verbatim; an unsigned VIB gets an empty
+/* A VIB of one descriptor and no payload, exported from a database holding `xml` (and,
+ * when given, .orig and .sig beside it); the rebuilt VIB or the error in err. */
+static int export_one(const char *xml, size_t len, const void *orig, size_t orig_len,
+                      const void *sig, size_t sig_len, uint8_t **bytes, size_t *n,
+                      struct esximg_vib **out, struct esximg_err *err)
+{
+    struct fake f;
+    memset(&f, 0, sizeof f);
+    assert_int_equal(esximg_imgdb_new(&f.img.db, NULL), 0);
+    assert_int_equal(esximg_imgdb_put_vib_xml(f.img.db, "x.xml", xml, len, NULL), 0);
+    if (orig || sig)
+        assert_int_equal(esximg_imgdb_put_vib_signature(f.img.db, "x.xml", orig, orig_len, sig,
+                                                        sig_len, NULL), 0);
+    assert_int_equal(esximg_descriptor_read(xml, len, &f.vib.desc, NULL), 0);
+    char *id = esximg_descriptor_vib_id(f.vib.desc);
+    assert_non_null(id);
+    f.vib.vib_id = id;
+    f.vib.xml_file = xml_name;
+    f.vib.orig_xml = esximg_imgdb_find_vib_orig(f.img.db, "x.xml");
+    f.vib.sig = esximg_imgdb_find_vib_sig(f.img.db, "x.xml");
+    f.vib.is_signed = f.vib.sig != NULL;
+    f.entry.vib_id = id;
+    f.vib.entry = &f.entry;
+    *bytes = NULL;
+    int rc = esximg_export_vib(&f.img, &f.vib, bytes, n, err);
+    if (!rc)   /* the VIB borrows the bytes: the caller frees both */
+        assert_int_equal(esximg_vib_read(*bytes, *n, out, NULL), 0);
+    free(id);
+    fake_clear(&f);
+    return rc;
+}
+
+/* An unsigned VIB: the database's descriptor verbatim (host-only elements too), an empty
  * sig.pkcs7. */
-static void export_descriptor_and_sig_verbatim(void **state)
+static void export_unsigned_verbatim(void **state)
 {
     (void)state;
     char xml[2048];
@@ -132,36 +164,37 @@ static void export_descriptor_and_sig_verbatim(void **state)
     static const char tail[] = "<payloads/><installdate>2020-01-01</installdate></vib>";
     memcpy(pl, tail, sizeof tail);
     size_t len = strlen(xml);
-    for (int with_sig = 0; with_sig < 2; with_sig++) {
-        struct fake f;
-        memset(&f, 0, sizeof f);
-        assert_int_equal(esximg_imgdb_new(&f.img.db, NULL), 0);
-        assert_int_equal(esximg_imgdb_put_vib_xml(f.img.db, "x.xml", xml, len, NULL), 0);
-        if (with_sig)
-            assert_int_equal(esximg_imgdb_add_file(f.img.db, ESXIMG_IMGDB_PREFIX "vibs/x.xml.sig",
-                                                   "SIG", 3, NULL), 0);
-        assert_int_equal(esximg_descriptor_read(xml, len, &f.vib.desc, NULL), 0);
-        f.vib.vib_id = vib_id;
-        f.vib.xml_file = xml_name;
-        f.entry.vib_id = vib_id;
-        f.vib.entry = &f.entry;
-        uint8_t *out = NULL;
-        size_t out_len = 0;
-        struct esximg_err err = {0};
-        int rc = esximg_export_vib(&f.img, &f.vib, &out, &out_len, &err);
-        if (rc)
-            fail_msg("%s", err.msg);
-        struct esximg_vib *v = NULL;
-        assert_int_equal(esximg_vib_read(out, out_len, &v, NULL), 0);
-        assert_int_equal(v->descriptor_len, len);
-        assert_memory_equal(v->descriptor_bytes, xml, len);
-        assert_int_equal(v->sig_len, with_sig ? 3 : 0);
-        if (with_sig)
-            assert_memory_equal(v->sig, "SIG", 3);
-        esximg_vib_free(v);
-        free(out);
-        fake_clear(&f);
-    }
+    struct esximg_vib *v = NULL;
+    struct esximg_err err = {0};
+    uint8_t *bytes;
+    size_t n_bytes;
+    if (export_one(xml, len, NULL, 0, NULL, 0, &bytes, &n_bytes, &v, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(v->descriptor_len, len);
+    assert_memory_equal(v->descriptor_bytes, xml, len);
+    assert_int_equal(v->sig_len, 0);
+    esximg_vib_free(v);
+    free(bytes);
+}
+
+/* A .sig that does not sign the descriptor would make a VIB esxcli refuses: no VIB. */
+static void export_refuses_a_signature_that_does_not_sign(void **state)
+{
+    (void)state;
+    char xml[2048];
+    int n = snprintf(xml, sizeof xml, xml_fmt, "vgz");
+    assert_true(n > 0 && (size_t)n < sizeof xml);
+    char *pl = strstr(xml, "<payloads>");
+    memcpy(pl, "<payloads/></vib>", sizeof "<payloads/></vib>");
+    struct esximg_vib *v = NULL;
+    struct esximg_err err = {0};
+    uint8_t *bytes;
+    size_t n_bytes;
+    assert_int_equal(export_one(xml, strlen(xml), xml, strlen(xml), "SIG", 3, &bytes, &n_bytes,
+                                &v, &err), ESXIMG_EFORMAT);
+    assert_null(v);
+    assert_null(bytes);
+    assert_non_null(strstr(err.msg, "vibs/x.xml.sig does not sign"));
 }
 
 static void sniff_write(const char *path, const void *data, size_t len)
@@ -223,7 +256,8 @@ int main(void)
         cmocka_unit_test(export_other_type_missing_is_skipped),
         cmocka_unit_test(export_module_type_missing_is_broken),
         cmocka_unit_test(export_without_descriptor_or_profile),
-        cmocka_unit_test(export_descriptor_and_sig_verbatim),
+        cmocka_unit_test(export_unsigned_verbatim),
+        cmocka_unit_test(export_refuses_a_signature_that_does_not_sign),
         cmocka_unit_test(diff_sniff_by_content),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -176,4 +176,12 @@ struct esx_tar_member {
 int esx_gnutar_write(const struct esx_tar_member *members, size_t count, int64_t mtime,
                      struct esx_buf *out, struct esximg_err *err);
 
+/* image.c: the first ELF file of a vgz or tgz payload (its bytes as stored) built for another
+ * machine than `machine`: *path (to free; NULL when every ELF file is of that machine) and
+ * *found.  Only each file's first bytes are read.  A payload that cannot be read counts as
+ * having none (its own checks report it); ENOMEM is the only failure. */
+int esx_payload_foreign_elf(const uint8_t *data, size_t len, const char *type,
+                            uint16_t machine, char **path, uint16_t *found,
+                            struct esximg_err *err);
+
 #endif

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "esx_private.h"
+#include "esximg/elf.h"
 #include "esximg/image.h"
 #include "esximg/vmtar.h"
 #include "image_private.h"
@@ -570,7 +571,35 @@ struct image_payload_ctx {
     const struct esximg_image_vib *vib;
     const char *module;
     size_t remaining;           /* driver files the file-list names and not yet read */
+    bool want_maps;             /* read map and ids files (else only ELF headers) */
+    uint16_t machine;           /* the image's: other ELF machines are foreign */
+    char *foreign_path;         /* the first foreign ELF file, NULL while there is none */
+    uint16_t foreign_machine;
 };
+
+static bool image_is_map_path(const char *path);
+static bool image_is_ids_path(const char *path);
+static const char *image_strip_root(const char *path);
+
+static bool image_is_driver_file(const struct image_payload_ctx *c, const char *name)
+{
+    const char *path = image_strip_root(name);
+    return c->want_maps && (image_is_map_path(path) || image_is_ids_path(path));
+}
+
+/* An ELF header (the first bytes of a file): the first one of another machine is kept. */
+static int image_take_elf(struct image_payload_ctx *c, const char *name, const uint8_t *head,
+                          size_t len, struct esximg_err *err)
+{
+    uint16_t machine;
+    if (c->foreign_path || !esximg_elf_sniff(head, len) ||
+        esximg_elf_machine(head, len, &machine, NULL) || machine == c->machine)
+        return 0;
+    if (!(c->foreign_path = esx_strdup(image_strip_root(name))))
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    c->foreign_machine = machine;
+    return 0;
+}
 
 static int image_add_map(struct image_payload_ctx *c, const char *path, const uint8_t *data,
                          size_t len, struct esximg_err *err)
@@ -625,6 +654,8 @@ static int image_take_file(struct image_payload_ctx *c, const char *name, const 
                            size_t len, struct esximg_err *err)
 {
     const char *path = image_strip_root(name);
+    if (!image_is_driver_file(c, name))
+        return image_take_elf(c, name, data, len, err);
     if (c->remaining > 0)
         c->remaining--;
     if (image_is_map_path(path))
@@ -637,7 +668,9 @@ static int image_take_file(struct image_payload_ctx *c, const char *name, const 
 /* A payload module read as a stream from the ISO: the first bytes, kept to sniff the format,
  * then the rest as the reader gives it. */
 struct image_module_stream {
-    struct esximg_iso_reader *reader;
+    struct esximg_iso_reader *reader;   /* NULL: the bytes are in mem */
+    const uint8_t *mem;
+    size_t mem_len, mem_pos;
     uint8_t head[65536];
     size_t head_len, head_pos;
     uint8_t block[65536];       /* libarchive's read buffer */
@@ -655,7 +688,36 @@ static int image_stream_read(void *ctx, void *buf, size_t n, size_t *got,
         *got = take;
         return 0;
     }
-    return esximg_iso_reader_read(m->reader, buf, n, got, err);
+    if (m->reader)
+        return esximg_iso_reader_read(m->reader, buf, n, got, err);
+    size_t take = m->mem_len - m->mem_pos < n ? m->mem_len - m->mem_pos : n;
+    memcpy(buf, m->mem + m->mem_pos, take);
+    m->mem_pos += take;
+    *got = take;
+    return 0;
+}
+
+/* The first bytes of the payload into head (enough to sniff the format, even through gzip). */
+static int image_stream_head(struct image_module_stream *m, struct esximg_err *err)
+{
+    while (m->head_len < sizeof m->head) {
+        size_t got = 0;
+        int rc = m->reader ? esximg_iso_reader_read(m->reader, m->head + m->head_len,
+                                                    sizeof m->head - m->head_len, &got, err)
+                           : 0;
+        if (!m->reader) {
+            got = m->mem_len - m->mem_pos < sizeof m->head - m->head_len
+                      ? m->mem_len - m->mem_pos : sizeof m->head - m->head_len;
+            memcpy(m->head + m->head_len, m->mem + m->mem_pos, got);
+            m->mem_pos += got;
+        }
+        if (rc)
+            return rc;
+        if (got == 0)
+            break;
+        m->head_len += got;
+    }
+    return 0;
 }
 
 static la_ssize_t image_archive_read(struct archive *a, void *ctx, const void **buf)
@@ -670,17 +732,33 @@ static la_ssize_t image_archive_read(struct archive *a, void *ctx, const void **
     return (la_ssize_t)got;
 }
 
+static bool image_is_file_type(char typeflag)
+{
+    return typeflag == ESXIMG_VMTAR_FILE || typeflag == ESXIMG_VMTAR_OLDFILE ||
+           typeflag == ESXIMG_VMTAR_SHARED;
+}
+
+/* Map and ids files whole; of every other file (kernel modules are typeflag 7, but an ELF
+ * file may be stored as a plain file too) the ELF header only. */
 static bool image_wants(void *ctx, const struct esximg_vmtar_entry *e)
 {
-    (void)ctx;
-    const char *path = image_strip_root(e->name);
-    return e->size <= ESX_MAX_TEXT_BYTES && (image_is_map_path(path) || image_is_ids_path(path));
+    if (image_is_driver_file(ctx, e->name))
+        return e->size <= ESX_MAX_TEXT_BYTES;
+    return image_is_file_type(e->typeflag);
+}
+
+static bool image_head_only(void *ctx, const struct esximg_vmtar_entry *e)
+{
+    return !image_is_driver_file(ctx, e->name);
 }
 
 static int image_take_entry(void *ctx, const struct esximg_vmtar_entry *e,
                             const uint8_t *content, struct esximg_err *err)
 {
-    return image_take_file(ctx, e->name, content, (size_t)e->size, err);
+    size_t len = (size_t)e->size;
+    if (image_head_only(ctx, e) && len > ESXIMG_ELF_HEAD)
+        len = ESXIMG_ELF_HEAD;
+    return image_take_file(ctx, e->name, content, len, err);
 }
 
 /* A vmtar payload: its headers come first, so only the map and ids contents are inflated. */
@@ -689,7 +767,9 @@ static int image_scan_vmtar(struct image_payload_ctx *c, struct image_module_str
 {
     struct esximg_vmtar_source src = {.read = image_stream_read, .ctx = m};
     struct esximg_vmtar_scan_opts o = {.want = image_wants, .take = image_take_entry, .ctx = c,
-                                       .max_bytes = IMAGE_MAX_DRIVER};
+                                       .max_bytes = IMAGE_MAX_DRIVER,
+                                       .head_only = image_head_only,
+                                       .head_bytes = ESXIMG_ELF_HEAD};
     struct esximg_err perr = {0};
     int rc = esximg_vmtar_scan(&src, &o, &perr);
     if (rc == ESXIMG_ENOMEM) {
@@ -717,13 +797,20 @@ static int image_scan_tar(struct image_payload_ctx *c, struct image_module_strea
     }
     struct archive_entry *ae;
     int ar = ARCHIVE_EOF;
-    while (!rc && c->remaining > 0 && (ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+    /* every entry is looked at: an ELF file may come after the last map */
+    while (!rc && (ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
         const char *name = archive_entry_pathname(ae);
         int64_t size = archive_entry_size(ae);
-        if (!name || archive_entry_filetype(ae) != AE_IFREG || size < 0 ||
-            (uint64_t)size > ESX_MAX_TEXT_BYTES ||
-            !(image_is_map_path(image_strip_root(name)) ||
-              image_is_ids_path(image_strip_root(name))))
+        if (!name || archive_entry_filetype(ae) != AE_IFREG || size < 0)
+            continue;
+        if (!image_is_driver_file(c, name)) {
+            uint8_t head[ESXIMG_ELF_HEAD];
+            la_ssize_t got = archive_read_data(a, head, sizeof head);
+            if (got > 0)
+                rc = image_take_elf(c, name, head, (size_t)got, err);
+            continue;
+        }
+        if ((uint64_t)size > ESX_MAX_TEXT_BYTES)
             continue;
         uint8_t *buf = malloc((size_t)size + 1);
         if (!buf) {
@@ -744,25 +831,31 @@ static int image_scan_tar(struct image_payload_ctx *c, struct image_module_strea
     return rc;
 }
 
-static int image_scan_payload(struct esximg_image *img, struct image_payload_ctx *c,
-                              const char *type, struct esximg_err *err)
+/* Boot payloads (the kernel, jumpstrt, useropts, features, ...) are loaded by the boot loader
+ * as they are: they carry no driver maps, and esx-base has several of them. */
+static bool image_payload_has_files(const char *type)
 {
+    return strcmp(type, "boot") != 0;
+}
+
+/* One payload from the ISO (img) or from memory (data, len when img is NULL). */
+static int image_scan_payload(struct esximg_image *img, const uint8_t *data, size_t len,
+                              struct image_payload_ctx *c, const char *type,
+                              struct esximg_err *err)
+{
+    if (!image_payload_has_files(type))
+        return 0;
     if (strcmp(type, "vgz") && strcmp(type, "tgz") && strcmp(type, "installer_vgz"))
         return image_problem(&c->d->problems, "%s: payload type '%s' is not read for driver "
                              "maps", c->module, type);
     struct image_module_stream *m = calloc(1, sizeof *m);
     if (!m)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    int rc = esximg_iso_reader_open(img->iso, c->module, &m->reader, err);
-    /* the head: enough to sniff the format, even through gzip */
-    while (!rc && m->head_len < sizeof m->head) {
-        size_t got;
-        rc = esximg_iso_reader_read(m->reader, m->head + m->head_len,
-                                    sizeof m->head - m->head_len, &got, err);
-        if (got == 0)
-            break;
-        m->head_len += got;
-    }
+    m->mem = data;
+    m->mem_len = len;
+    int rc = img ? esximg_iso_reader_open(img->iso, c->module, &m->reader, err) : 0;
+    if (!rc)
+        rc = image_stream_head(m, err);
     if (!rc) {
         int format = esximg_vmtar_sniff_data(m->head, m->head_len, NULL);
         if (format == ESXIMG_TAR_VMTAR)
@@ -788,13 +881,35 @@ static size_t image_driver_file_count(const struct esximg_descriptor *d)
     return n;
 }
 
+/* Records the first foreign ELF file of a VIB. */
+static int image_add_foreign(struct esximg_image_drivers *d, struct image_payload_ctx *c,
+                             struct esximg_err *err)
+{
+    for (size_t i = 0; i < d->foreign_count; i++)
+        if (d->foreign[i].vib == c->vib)
+            return 0;
+    struct esximg_image_foreign *grown =
+        esx_realloc_array(d->foreign, d->foreign_count + 1, sizeof *d->foreign);
+    if (!grown)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    d->foreign = grown;
+    struct esximg_image_foreign *f = &d->foreign[d->foreign_count++];
+    f->vib = c->vib;
+    f->machine = c->foreign_machine;
+    f->path = c->foreign_path;
+    c->foreign_path = NULL;
+    if (!(f->module = esx_strdup(c->module)))
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    return 0;
+}
+
 int esximg_image_drivers(struct esximg_image *img, struct esximg_image_drivers **out,
                          struct esximg_err *err)
 {
     struct esximg_image_drivers *d = calloc(1, sizeof *d);
     if (!d)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    int rc = 0;
+    int rc = esximg_image_machine(img, &d->machine, &d->machine_from_kernel, err);
     for (size_t i = 0; !rc && i < img->vib_count; i++) {
         const struct esximg_image_vib *v = &img->vibs[i];
         if (!v->desc || !v->entry || image_driver_file_count(v->desc) == 0)
@@ -805,8 +920,12 @@ int esximg_image_drivers(struct esximg_image *img, struct esximg_image_drivers *
             if (!e)
                 continue;   /* already a problem of the image */
             struct image_payload_ctx c = {.d = d, .vib = v, .module = e->path,
-                                          .remaining = image_driver_file_count(v->desc)};
-            rc = image_scan_payload(img, &c, pl->type, err);
+                                          .remaining = image_driver_file_count(v->desc),
+                                          .want_maps = true, .machine = d->machine};
+            rc = image_scan_payload(img, NULL, 0, &c, pl->type, err);
+            if (!rc && c.foreign_path)
+                rc = image_add_foreign(d, &c, err);
+            free(c.foreign_path);
         }
     }
     if (rc == ESXIMG_ENOMEM && err && err->code != ESXIMG_ENOMEM)
@@ -835,8 +954,87 @@ void esximg_image_drivers_free(struct esximg_image_drivers *d)
         free(d->ids[i].path);
     }
     free(d->ids);
+    for (size_t i = 0; i < d->foreign_count; i++) {
+        free(d->foreign[i].module);
+        free(d->foreign[i].path);
+    }
+    free(d->foreign);
     esx_warnings_free(&d->problems);
     free(d);
+}
+
+int esx_payload_foreign_elf(const uint8_t *data, size_t len, const char *type,
+                            uint16_t machine, char **path, uint16_t *found,
+                            struct esximg_err *err)
+{
+    struct esximg_image_drivers scratch = {0};
+    struct image_payload_ctx c = {.d = &scratch, .module = "payload", .machine = machine};
+    int rc = image_scan_payload(NULL, data, len, &c, type, err);
+    esx_warnings_free(&scratch.problems);   /* unreadable payloads are the caller's to judge */
+    if (rc) {
+        free(c.foreign_path);
+        return rc;
+    }
+    *path = c.foreign_path;
+    *found = c.foreign_machine;
+    return 0;
+}
+
+/* The first bytes of a module, gunzipped when it is a gzip member. */
+static int image_module_head(const struct esximg_image *img, const char *path, uint8_t *head,
+                             size_t *len, struct esximg_err *err)
+{
+    struct image_module_stream *m = calloc(1, sizeof *m);
+    if (!m)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    int rc = esximg_iso_reader_open(img->iso, path, &m->reader, err);
+    if (!rc)
+        rc = image_stream_head(m, err);
+    esximg_iso_reader_close(m->reader);
+    *len = 0;
+    if (!rc && esx_is_gzip(m->head, m->head_len)) {
+        struct esx_gzstream *z = NULL;
+        /* a truncated member is fine: only its first bytes are inflated */
+        if (!esx_gzstream_open(m->head, m->head_len, &z, NULL)) {
+            for (size_t got = 1; got && *len < ESXIMG_ELF_HEAD;) {
+                if (esx_gzstream_read(z, head + *len, ESXIMG_ELF_HEAD - *len, &got, NULL))
+                    break;
+                *len += got;
+            }
+        }
+        esx_gzstream_close(z);
+    } else if (!rc) {
+        *len = m->head_len < ESXIMG_ELF_HEAD ? m->head_len : ESXIMG_ELF_HEAD;
+        memcpy(head, m->head, *len);
+    }
+    free(m);
+    return rc;
+}
+
+int esximg_image_machine(const struct esximg_image *img, uint16_t *machine, bool *from_kernel,
+                         struct esximg_err *err)
+{
+    *machine = ESXIMG_EM_X86_64;
+    *from_kernel = false;
+    char *kernel = NULL;
+    if (!img->bootcfg || esximg_bootcfg_get(img->bootcfg, "kernel", &kernel, NULL) != 0) {
+        free(kernel);
+        return 0;
+    }
+    const struct esximg_iso_entry *e = esximg_iso_find(img->iso, kernel);
+    free(kernel);
+    if (!e)
+        return 0;   /* already a problem of the image */
+    uint8_t head[ESXIMG_ELF_HEAD];
+    size_t len = 0;
+    int rc = image_module_head(img, e->path, head, &len, err);
+    uint16_t m;
+    if (rc || esximg_elf_machine(head, len, &m, NULL))
+        return rc == ESXIMG_ENOMEM ? rc : 0;
+    /* an x86 boot kernel is 32-bit (EM_386); the vmkernel and its modules are x86-64 */
+    *machine = m == ESXIMG_EM_386 ? ESXIMG_EM_X86_64 : m;
+    *from_kernel = true;
+    return 0;
 }
 
 const char *esximg_image_vendor_name(const struct esximg_image_drivers *d, uint16_t vendor)
@@ -888,6 +1086,15 @@ static const struct esximg_image_map *image_map_of(const struct esximg_image_dri
     return NULL;
 }
 
+static const struct esximg_image_foreign *image_foreign_of(const struct esximg_image_drivers *d,
+                                                           const struct esximg_image_map *m)
+{
+    for (size_t i = 0; m && i < d->foreign_count; i++)
+        if (d->foreign[i].vib == m->vib)
+            return &d->foreign[i];
+    return NULL;
+}
+
 int esximg_image_hcl(const struct esximg_image *img, const struct esximg_image_drivers *d,
                      const struct esximg_pci_device *dev, struct esximg_hcl_result *out,
                      struct esximg_err *err)
@@ -912,7 +1119,7 @@ int esximg_image_hcl(const struct esximg_image *img, const struct esximg_image_d
         esximg_map_match_free(all);
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
     }
-    /* the winner among the drivers that can load; vmklinux claims stay listed */
+    /* the winner among the drivers that can load; vmklinux and foreign claims stay listed */
     struct esximg_map_match loadable = {.claims = esx_malloc_array(all->claim_count + 1,
                                                                    sizeof *all->claims)};
     if (!loadable.claims) {
@@ -926,7 +1133,12 @@ int esximg_image_hcl(const struct esximg_image *img, const struct esximg_image_d
         h->map_class = c->map_class;
         h->map = image_map_of(d, c->map);
         h->line = c->entry->line;
-        h->loads = image_class_loads(img, c->map_class);
+        h->foreign = image_foreign_of(d, h->map);
+        if (h->foreign)
+            h->why_not = ESXIMG_HCL_NOLOAD_FOREIGN;
+        else if (!image_class_loads(img, c->map_class))
+            h->why_not = ESXIMG_HCL_NOLOAD_VMKLINUX;
+        h->loads = h->why_not == ESXIMG_HCL_LOADS;
         if (h->loads)
             loadable.claims[loadable.claim_count++] = *c;
     }

@@ -15,6 +15,7 @@
 
 #include "esx_private.h"
 #include "esximg/depot.h"
+#include "esximg/elf.h"
 #include "esximg/imgedit.h"
 #include "esximg/io.h"
 #include "esximg/isowrite.h"
@@ -85,6 +86,8 @@ struct edit_ctx {
     size_t used_count, used_cap;
     bool *select_hit;
     const char *level;                  /* the profile's new acceptance level */
+    /* acceptance warnings: shown only when the edit goes on (a refusal is shown alone) */
+    struct esximg_warnings deferred;
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -678,6 +681,8 @@ static int edit_load(struct edit_ctx *c, struct esximg_err *err)
 
 /* ---------------------------------------------------------------- deciding */
 
+static bool edit_module_type(const char *type);
+
 static int edit_check_duplicates(struct edit_ctx *c, struct esximg_err *err)
 {
     struct esximg_edit_state *st = c->st;
@@ -797,6 +802,16 @@ static int edit_check_replaced_added(struct edit_ctx *c, struct esximg_err *err)
     return 0;
 }
 
+/* What a failed relationship means, when its constraint says more than its name.  esx-base
+ * provides one vmkapi_incompat_X per update (vmkapi_incompat_2_8_0_0 on 7.0 U2): a driver that
+ * depends on another was built against another update's API and is refused by the installer. */
+static const char *edit_relation_hint(const char *msg)
+{
+    if (strstr(msg, "depends on 'vmkapi_incompat_"))
+        return ": the VIB is built for another ESXi update";
+    return "";
+}
+
 /* Relationships: failures the input already had are warnings, new ones problems. */
 static int edit_check_relations(struct edit_ctx *c, struct esximg_err *err)
 {
@@ -817,10 +832,12 @@ static int edit_check_relations(struct edit_ctx *c, struct esximg_err *err)
         if (edit_warning_in(&wb, msg))
             rc = edit_warn(c, err, "%s (already so in the input image)", msg);
         else
-            rc = edit_problem(c, err, "%s", msg);
+            rc = edit_problem(c, err, "%s%s (--no-deps skips this check)", msg,
+                              edit_relation_hint(msg));
     }
     if (!rc && wa.dropped)
-        rc = edit_problem(c, err, "%zu more relationship failures", wa.dropped);
+        rc = edit_problem(c, err, "%zu more relationship failures (--no-deps skips this check)",
+                          wa.dropped);
     if (!rc)
         rc = edit_check_replaced_added(c, err);
     esx_warnings_free(&wb);
@@ -861,17 +878,102 @@ static int edit_check_vmklinux(struct edit_ctx *c, struct esximg_err *err)
     return 0;
 }
 
+/* An added VIB whose ELF files (kernel modules) are built for another machine than the image's
+ * kernel never loads there: an ESXi-Arm driver (AArch64) on an x86 image is the real case. */
+static int edit_check_machines(struct edit_ctx *c, struct esximg_err *err)
+{
+    uint16_t machine;
+    bool from_kernel;
+    int rc = esximg_image_machine(c->img, &machine, &from_kernel, err);
+    for (size_t i = 0; !rc && i < c->st->vib_count; i++) {
+        const struct edit_vib *v = &c->st->vibs[i];
+        const struct esximg_descriptor *d = v->vib->desc;
+        for (size_t j = 0; !rc && !v->dropped && j < d->payload_count; j++) {
+            size_t len;
+            const uint8_t *data = esximg_vib_member_data(v->vib, d->payloads[j].name, &len);
+            char *path = NULL;
+            uint16_t found = 0;
+            if (!data || !edit_module_type(d->payloads[j].type))
+                continue;   /* refused, with its reason, when the modules are made */
+            rc = esx_payload_foreign_elf(data, len, d->payloads[j].type, machine, &path, &found,
+                                         err);
+            char theirs[24], ours[24];
+            if (!rc && path)
+                rc = edit_problem(c, err, "'%s' holds '%s', built for %s: the image runs %s "
+                                  "(%s), where it cannot load", v->vib_id, path,
+                                  esximg_elf_machine_text(found, theirs, sizeof theirs),
+                                  esximg_elf_machine_text(machine, ours, sizeof ours),
+                                  from_kernel ? "read from its kernel"
+                                              : "assumed: its kernel is no ELF");
+            free(path);
+        }
+    }
+    return rc;
+}
+
 static enum esximg_acceptance edit_vib_level(enum esximg_acceptance a)
 {
     return a == ESXIMG_ACCEPT_UNKNOWN ? ESXIMG_ACCEPT_COMMUNITY : a;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int edit_warn_later(struct edit_ctx *c, struct esximg_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = esx_vwarn(&c->deferred, 0, err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* The deferred warnings, after the others, when nothing refuses the edit. */
+static int edit_flush_later(struct edit_ctx *c, struct esximg_err *err)
+{
+    const struct esximg_edit_plan *p = c->plan;
+    if (p->problems.count || p->problems.dropped)
+        return 0;
+    for (size_t i = 0; i < c->deferred.count; i++) {
+        int rc = edit_warn(c, err, "%s", c->deferred.items[i].msg);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The level of the image before the added VIBs count: the profile's, unless VIBs this edit
+ * removes were what held it down (one of them is at or below it, no kept VIB is): then it goes
+ * back up to the lowest kept VIB, at most partner.  The image does not record what it was before
+ * it was lowered, and VMware's own profiles are partner: so a lowered image never ends above the
+ * level it had.  A profile below every VIB of the image was set so on purpose and stays. */
+static enum esximg_acceptance edit_base_level(const struct edit_ctx *c,
+                                              enum esximg_acceptance cur)
+{
+    if (cur == ESXIMG_ACCEPT_UNKNOWN)
+        return ESXIMG_ACCEPT_CERTIFIED;
+    enum esximg_acceptance kept = ESXIMG_ACCEPT_CERTIFIED;
+    bool held_down = false;
+    for (size_t k = 0; k < c->img->vib_count; k++) {
+        const struct esximg_image_vib *v = &c->img->vibs[k];
+        enum esximg_acceptance a = edit_vib_level(v->acceptance);
+        if (!v->desc)
+            continue;
+        if (c->removed[k])
+            held_down = held_down || a <= cur;
+        else if (a < kept)
+            kept = a;
+    }
+    if (!held_down || kept <= cur)
+        return cur;
+    enum esximg_acceptance raised = kept < ESXIMG_ACCEPT_PARTNER ? kept : ESXIMG_ACCEPT_PARTNER;
+    return raised > cur ? raised : cur;
 }
 
 /* Acceptance: explicit, else lowered to the lowest VIB of the result (refused if strict). */
 static int edit_acceptance(struct edit_ctx *c, struct esximg_err *err)
 {
     struct esximg_profile *p = c->db->profile;
-    enum esximg_acceptance cur = esximg_acceptance_parse(p->acceptance_level);
-    enum esximg_acceptance want = cur == ESXIMG_ACCEPT_UNKNOWN ? ESXIMG_ACCEPT_CERTIFIED : cur;
+    enum esximg_acceptance want = edit_base_level(c, esximg_acceptance_parse(
+                                                         p->acceptance_level));
     if (c->o->acceptance) {
         want = esximg_acceptance_parse(c->o->acceptance);
         if (want == ESXIMG_ACCEPT_UNKNOWN)
@@ -887,8 +989,8 @@ static int edit_acceptance(struct edit_ctx *c, struct esximg_err *err)
         if (v->dropped)
             continue;
         if (v->acceptance == ESXIMG_ACCEPT_UNKNOWN)
-            rc = edit_warn(c, err, "'%s' has no acceptance level: taken as community",
-                           v->vib_id);
+            rc = edit_warn_later(c, err, "'%s' has no acceptance level: taken as community",
+                                 v->vib_id);
         if (rc || a >= want)
             continue;
         if (c->o->acceptance)
@@ -899,9 +1001,9 @@ static int edit_acceptance(struct edit_ctx *c, struct esximg_err *err)
                               v->vib_id, esximg_acceptance_name(a),
                               esximg_acceptance_name(want));
         else
-            rc = edit_warn(c, err, "'%s' is %s: the profile's acceptance level goes down from "
-                           "%s to %s", v->vib_id, esximg_acceptance_name(a),
-                           esximg_acceptance_name(want), esximg_acceptance_name(a));
+            rc = edit_warn_later(c, err, "'%s' is %s: the profile's acceptance level goes down "
+                                 "from %s to %s", v->vib_id, esximg_acceptance_name(a),
+                                 esximg_acceptance_name(want), esximg_acceptance_name(a));
         if (a < lowest)
             lowest = a;
     }
@@ -1503,6 +1605,14 @@ static int edit_add_bulletins(struct edit_ctx *c, struct edit_vib **order, size_
     return 0;
 }
 
+static bool edit_replaces_any(const struct edit_ctx *c, const struct edit_vib *v)
+{
+    for (size_t k = 0; k < c->img->vib_count; k++)
+        if (c->replaced_by[k] == v)
+            return true;
+    return false;
+}
+
 static int edit_additions(struct edit_ctx *c, struct esximg_err *err)
 {
     struct esximg_edit_state *st = c->st;
@@ -1520,7 +1630,8 @@ static int edit_additions(struct edit_ctx *c, struct esximg_err *err)
         rc = edit_line(c, err, "add VIB %s (%s) from %s", order[i]->vib_id,
                        esximg_acceptance_name(edit_vib_level(order[i]->acceptance)),
                        order[i]->source);
-        c->plan->vibs_added++;
+        if (!edit_replaces_any(c, order[i]))
+            c->plan->vibs_added++;  /* a replacement is counted once, as replaced */
     }
     for (size_t i = 0; !rc && i < n; i++)
         rc = edit_vib_modules(c, order[i], err);
@@ -1834,8 +1945,9 @@ static int edit_secure_boot(struct edit_ctx *c, struct esximg_err *err)
     if (!rc && n > 4)
         rc = esx_buf_printf(&why, err, "; %zu more", n - 4);
     if (!rc && n)
-        rc = edit_warn(c, err, "the image could boot with UEFI Secure Boot on; after this edit "
-                       "it cannot, Secure Boot must be off: %.*s", (int)why.len, why.data);
+        rc = edit_warn_later(c, err, "the image could boot with UEFI Secure Boot on; after this "
+                             "edit it cannot, Secure Boot must be off: %.*s", (int)why.len,
+                             why.data);
     esx_buf_free(&why);
     return rc;
 }
@@ -1861,6 +1973,8 @@ static int edit_run(struct edit_ctx *c, struct esximg_err *err)
     if (!rc)
         rc = edit_check_vmklinux(c, err);
     if (!rc)
+        rc = edit_check_machines(c, err);
+    if (!rc)
         rc = edit_acceptance(c, err);
     if (!rc)
         rc = edit_secure_boot(c, err);
@@ -1876,6 +1990,8 @@ static int edit_run(struct edit_ctx *c, struct esximg_err *err)
         rc = edit_write_cfgs(c, err);
     if (!rc)
         rc = edit_write_db(c, err);
+    if (!rc)
+        rc = edit_flush_later(c, err);
     return rc;
 }
 
@@ -1909,6 +2025,7 @@ static void edit_ctx_clear(struct edit_ctx *c)
     free(c->replaced_by);
     free(c->used);
     free(c->select_hit);
+    esx_warnings_free(&c->deferred);
 }
 
 int esximg_edit_plan(struct esximg_image *img, const char *in_path,

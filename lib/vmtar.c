@@ -849,13 +849,14 @@ static int vmtar_scan_contents(struct vmtar_stream *s, const struct vmtar_rctx *
         if (v->entries[i].size && o->want(o->ctx, &v->entries[i]))
             wanted[n++] = &v->entries[i];
     qsort(wanted, n, sizeof *wanted, vmtar_scan_cmp);
-    uint64_t pos = c->headers_end + VMTAR_BLOCK;
+    uint64_t pos = c->headers_end + VMTAR_BLOCK;     /* where the stream is */
+    uint64_t claimed = pos;     /* the end of the last content: the next may not start before */
     uint8_t *piece_buf = NULL;
     int rc = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         const struct esximg_vmtar_entry *e = wanted[i];
         /* the same rule as the whole-archive reader: contents after the headers, apart */
-        if (e->offset < pos) {
+        if (e->offset < claimed) {
             rc = esximg_err_set(err, ESXIMG_EFORMAT, "entry '%s': content at %" PRIu32
                                 " overlaps the headers or another content", e->name, e->offset);
             break;
@@ -868,22 +869,26 @@ static int vmtar_scan_contents(struct vmtar_stream *s, const struct vmtar_rctx *
             rc = vmtar_stream_take(s, NULL, e->offset - pos, err);
             if (!rc)
                 rc = vmtar_scan_pieces(s, e, hooks, o->ctx, piece_buf, err);
-            pos = (uint64_t)e->offset + e->size;
+            pos = claimed = (uint64_t)e->offset + e->size;
             continue;
         }
-        uint8_t *content = malloc((size_t)e->size);
+        uint64_t len = e->size;
+        if (o->head_only && o->head_only(o->ctx, e) && len > o->head_bytes)
+            len = o->head_bytes;
+        uint8_t *content = malloc(len ? (size_t)len : 1);
         if (!content) {
             rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory for %" PRIu64 " bytes",
-                                e->size);
+                                len);
             break;
         }
         rc = vmtar_stream_take(s, NULL, e->offset - pos, err);
         if (!rc)
-            rc = vmtar_stream_take(s, content, e->size, err);
+            rc = vmtar_stream_take(s, content, (size_t)len, err);
         if (!rc)
             rc = o->take(o->ctx, e, content, err);
         free(content);
-        pos = (uint64_t)e->offset + e->size;
+        pos = (uint64_t)e->offset + len;
+        claimed = (uint64_t)e->offset + e->size;
     }
     free(piece_buf);
     free(wanted);

@@ -209,6 +209,31 @@ static const char *hcl_headline(const struct hcl_run *run)
     return NULL;
 }
 
+/* Why a device is left without a driver although one claims it: the first claim's reason. */
+static void hcl_print_wont_load(const struct hcl_run *run, const struct hcl_device *d)
+{
+    const struct esximg_hcl_claim *c = &d->result.claims[0];
+    const char *slot = d->slot ? d->slot : "a device";
+    if (c->why_not == ESXIMG_HCL_NOLOAD_FOREIGN) {
+        char theirs[24], ours[24];
+        printf("note: %s is claimed only by '%s', whose VIB '%s' holds '%s', built for %s: "
+               "it does not load on this %s image\n", slot, c->driver, c->foreign->vib->vib_id,
+               c->foreign->path, esximg_elf_machine_text(c->foreign->machine, theirs,
+                                                          sizeof theirs),
+               esximg_elf_machine_text(run->drivers->machine, ours, sizeof ours));
+        return;
+    }
+    printf("note: %s is claimed only by the vmklinux driver '%s', which ESXi %s does not load "
+           "(vmklinux was removed in 7.0)\n", slot, c->driver, run->img->version);
+}
+
+static const char *hcl_why_not_name(enum esximg_hcl_noload why)
+{
+    return why == ESXIMG_HCL_NOLOAD_VMKLINUX  ? "vmklinux"
+           : why == ESXIMG_HCL_NOLOAD_FOREIGN ? "foreign_machine"
+                                              : NULL;
+}
+
 static void hcl_print_text(const struct hcl_run *run)
 {
     printf("image: %s (ESXi %s)\n", run->file, run->img->version ? run->img->version : "?");
@@ -244,10 +269,7 @@ static void hcl_print_text(const struct hcl_run *run)
     printf("\n");
     for (size_t i = 0; i < run->count; i++)
         if (run->devices[i].result.verdict == ESXIMG_HCL_WONT_LOAD)
-            printf("note: %s is claimed only by the vmklinux driver '%s', which ESXi %s does "
-                   "not load (vmklinux was removed in 7.0)\n",
-                   run->devices[i].slot ? run->devices[i].slot : "a device",
-                   run->devices[i].result.claims[0].driver, run->img->version);
+            hcl_print_wont_load(run, &run->devices[i]);
     const char *headline = hcl_headline(run);
     if (headline)
         printf("%s\n", headline);
@@ -260,6 +282,10 @@ static void hcl_print_json(const struct hcl_run *run)
     json_object_begin(&j);
     json_kv_string(&j, "file", run->file);
     json_kv_string(&j, "version", run->img->version);
+    char machine[24];
+    json_kv_string(&j, "machine", esximg_elf_machine_text(run->drivers->machine, machine,
+                                                          sizeof machine));
+    json_kv_bool(&j, "machine_from_kernel", run->drivers->machine_from_kernel);
     json_key(&j, "devices");
     json_array_begin(&j);
     for (size_t i = 0; i < run->count; i++) {
@@ -299,6 +325,11 @@ static void hcl_print_json(const struct hcl_run *run)
             json_kv_string(&j, "map_class", esximg_map_class_name(c->map_class));
             json_kv_string(&j, "vib_id", c->map ? c->map->vib->vib_id : NULL);
             json_kv_bool(&j, "loads", c->loads);
+            json_kv_string(&j, "why_not", hcl_why_not_name(c->why_not));
+            char theirs[24];
+            json_kv_string(&j, "foreign_file", c->foreign ? c->foreign->path : NULL);
+            json_kv_string(&j, "foreign_machine", c->foreign ? esximg_elf_machine_text(
+                                   c->foreign->machine, theirs, sizeof theirs) : NULL);
             json_object_end(&j);
         }
         json_array_end(&j);

@@ -6,7 +6,9 @@
  *             summary, in_profile, payloads: [{name, type, size, module, module_size}]}]
  *   files     (--files) [{path, type: "file"|"dir"|"bootcat"|"other", size, lba}]
  *   drivers   (--drivers) [{driver, map_class, id, bus, vendor_name, device_name, vib_id,
- *             module, map, line}], one per map entry, in map order
+ *             module, map, line, foreign_machine}], one per map entry, in map order
+ *             (foreign_machine: the ELF machine of its VIB's module when that is not the
+ *             image's, else null)
  *   problems  (--drivers) [text]: driver payloads that could not be read
  * --vibs and --drivers fail (exit 1) on an ISO without a readable image database; --files
  * lists any ISO.
@@ -181,6 +183,16 @@ static void ls_entry_names(const struct esximg_image_drivers *d,
         *device = esximg_image_device_name(d, (uint16_t)v, (uint16_t)dev);
 }
 
+/* The foreign ELF file of the VIB that ships a map, or NULL. */
+static const struct esximg_image_foreign *ls_foreign(const struct esximg_image_drivers *d,
+                                                     const struct esximg_image_map *m)
+{
+    for (size_t i = 0; i < d->foreign_count; i++)
+        if (d->foreign[i].vib == m->vib)
+            return &d->foreign[i];
+    return NULL;
+}
+
 static void ls_drivers_json(struct json *j, const struct esximg_image_drivers *d)
 {
     json_key(j, "drivers");
@@ -204,6 +216,10 @@ static void ls_drivers_json(struct json *j, const struct esximg_image_drivers *d
             json_kv_string(j, "module", m->module);
             json_kv_string(j, "map", m->path);
             json_kv_uint(j, "line", e->line);
+            const struct esximg_image_foreign *f = ls_foreign(d, m);
+            char machine[24];
+            json_kv_string(j, "foreign_machine", f ? esximg_elf_machine_text(
+                               f->machine, machine, sizeof machine) : NULL);
             json_object_end(j);
         }
     }
@@ -229,6 +245,14 @@ static void ls_drivers_text(const struct esximg_image_drivers *d)
         }
     }
     cli_warn_all(NULL, &d->problems);   /* each names its VIB and module */
+    for (size_t i = 0; i < d->foreign_count; i++) {
+        const struct esximg_image_foreign *f = &d->foreign[i];
+        char theirs[24], ours[24];
+        cli_warn("VIB '%s' holds '%s' (in %s), built for %s: its drivers do not load on this "
+                 "%s image", f->vib->vib_id, f->path, f->module,
+                 esximg_elf_machine_text(f->machine, theirs, sizeof theirs),
+                 esximg_elf_machine_text(d->machine, ours, sizeof ours));
+    }
 }
 
 static int ls_run(const char *file, enum ls_what what, bool json)

@@ -51,11 +51,13 @@ def id_text(bus, raw):
     return t
 
 keys = ['driver', 'map_class', 'id', 'bus', 'vendor_name', 'device_name', 'vib_id', 'module',
-        'map', 'line']
+        'map', 'line', 'foreign_machine']
 got = []
 for e in j['drivers']:
     if list(e) != keys:
         sys.exit('keys %r' % list(e))
+    if e['foreign_machine'] is not None:
+        sys.exit('foreign machine %r' % e)
     got.append((e['driver'], e['map_class'], e['id'], e['bus'], e['vib_id'], e['module'],
                 e['map'], e['line']))
 want = [(e['driver'], e['map_class'], id_text(e['bus'], e['raw_id']), e['bus'], e['vib_id'],

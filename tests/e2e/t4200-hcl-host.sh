@@ -25,7 +25,8 @@ check_hcl() {
 import json, sys
 j = json.load(open(sys.argv[1]))
 m = json.load(open(sys.argv[2]))
-if list(j) != ['file', 'version', 'devices', 'summary', 'headline', 'warnings']:
+if list(j) != ['file', 'version', 'machine', 'machine_from_kernel', 'devices', 'summary',
+               'headline', 'warnings']:
     sys.exit('top keys %r' % list(j))
 if j['version'] != m['esxi_version'] or j['warnings']:
     sys.exit('version %r, warnings %r' % (j['version'], j['warnings']))
@@ -52,6 +53,8 @@ for h in m['host']:
         sys.exit('%s: claims %r, want %r' % (h['slot'], claims, h['claims']))
     for c in d['claims']:
         if c['loads'] != (c['map_class'] != 'vmklinux' or j['version'].startswith('6.')):
+            sys.exit('%s: claim %r' % (h['slot'], c))
+        if c['why_not'] != (None if c['loads'] else 'vmklinux') or c['foreign_file'] is not None:
             sys.exit('%s: claim %r' % (h['slot'], c))
     if d['driver']:
         vib = [v for v in m['vibs'] if v['vib_id'] == d['vib_id']]

@@ -123,7 +123,7 @@ check_edit nvme.iso nonvme.iso --remove nvme-community
 expect_ok "$ESXIMG" edit ghetto.iso -o back6.iso --remove ghettoVCB
 expect_ok "$ESXIMG" info back6.iso
 expect_grep '^secure boot: +ready ' out
-check_edit ghetto.iso back6.iso --remove ghettoVCB
+check_edit ghetto.iso back6.iso --remove ghettoVCB --acceptance partner
 
 step "a signature that lost its .orig, or does not sign it, is a problem (--verify for the second)"
 gen_image 7.0 noorig.iso --break no-sig-orig

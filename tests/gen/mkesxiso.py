@@ -71,6 +71,8 @@ VERSIONS = {
 }
 
 SAMPLE_67 = 'ljvblfz__ESXi'
+EM_X86_64 = 62                      # ELF e_machine of x86 ESXi kernel modules
+EM_AARCH64 = 183                    # ... and of ESXi-Arm ones
 
 # The driver VIBs.  'real' names the 6.7 descriptor in the samples; map/ids files are read from
 # the samples when present, else the synthetic lines below are used.  'vmklinux' VIBs keep their
@@ -140,6 +142,18 @@ DRIVERS = [
                 'Controller [AQtion]\n'),
     },
 ]
+
+# --foreign-driver: an ESXi-Arm driver built into an x86 image (as no edit lets it in), after
+# the real rp1gem VIB (Soulveig/native-esxi-driver-bcm54213-rpi5): an AArch64 module and a
+# native map; its map claims the test host's Realtek NIC, which hcl must still call undriven.
+FOREIGN_DRIVER = {
+    'name': 'rp1gem', 'payload': 'rp1gem', 'module': 'rp1gem_mmio', 'vmklinux': False,
+    'real': None, 'version': '0.0.214-1', 'machine': EM_AARCH64, 'vendor': 'RP1GEM',
+    'acceptance': 'community', 'depends': ['vmkapi_3_0_0_0'],
+    'summary': 'Native RP1 Cadence GEM driver for Raspberry Pi 5',
+    'maps': {'rp1gem.map': ['regtype=native,bus=pci,id=10ec8168..............,driver=rp1gem']},
+    'ids': ('rp1gem.ids', '10ec  Realtek Semiconductor Co., Ltd.\n'),
+}
 
 # The test host, as the device lines of `lspci -nv` (the NVMe and AHCI lines show prog-if).
 HOST_LSPCI = """\
@@ -242,6 +256,12 @@ def stable_i64(text):
 def fake_bytes(label, n):
     """n deterministic pseudo-random bytes (module bodies)."""
     return random.Random(label).randbytes(n)
+
+
+def elf_header(machine):
+    """A 64-byte ELF64 little-endian header of a relocatable file (a kernel module)."""
+    ident = b'\x7fELF\x02\x01\x01' + bytes(9)
+    return ident + struct.pack('<HHIQQQIHHHHHH', 1, machine, 1, 0, 0, 0, 0, 64, 0, 0, 64, 0, 0)
 
 
 def iso_time(epoch):
@@ -395,7 +415,7 @@ class Payload:
 
 class Vib:
     def __init__(self, vendor, vtype, name, version, payloads, descriptor=None, summary='',
-                 files=(), acceptance='certified', tags=(), provides=()):
+                 files=(), acceptance='certified', tags=(), provides=(), depends=()):
         self.vendor = vendor
         self.type = vtype
         self.name = name
@@ -407,6 +427,7 @@ class Vib:
         self.acceptance = acceptance
         self.tags = list(tags)
         self.provides = list(provides)    # (name, version or None)
+        self.depends = list(depends)      # names
 
     @property
     def id(self):
@@ -427,9 +448,13 @@ class Vib:
             provides = '<provides>%s</provides>' % ''.join(
                 '<provide name="%s"%s/>' % (n, '' if v is None else ' version="%s"' % v)
                 for n, v in self.provides)
+        depends = '<depends/>'
+        if self.depends:
+            depends = '<depends>%s</depends>' % ''.join(
+                '<constraint name="%s"/>' % n for n in self.depends)
         return ('<vib version="5.0"><type>%s</type><name>%s</name><version>%s</version>'
                 '<vendor>%s</vendor><summary>%s</summary><description>%s</description>'
-                '<release-date>%s</release-date><urls/><relationships><depends/><conflicts/>'
+                '<release-date>%s</release-date><urls/><relationships>%s<conflicts/>'
                 '<replaces/>%s<compatibleWith/></relationships><software-tags>%s'
                 '</software-tags><system-requires><maintenance-mode>true</maintenance-mode>'
                 '</system-requires><file-list>%s</file-list><acceptance-level>%s'
@@ -438,7 +463,7 @@ class Vib:
                 '</cimom-restart><stateless-ready>true</stateless-ready><overlay>false</overlay>'
                 '%s</vib>'
                 % (self.type, self.name, self.version, self.vendor, xml_escape(self.summary),
-                   xml_escape(self.summary), iso_time(epoch), provides, tags, files,
+                   xml_escape(self.summary), iso_time(epoch), depends, provides, tags, files,
                    self.acceptance, payloads))
 
 
@@ -496,6 +521,8 @@ class Builder:
             return f.read()
 
     def driver_version(self, drv):
+        if drv.get('machine'):
+            return drv['version']
         if drv['vmklinux']:
             return '%s.%s' % (drv['version'], VERSIONS['6.7']['vib_suffix'])
         return '%s.%s' % (drv['version'], self.ver['vib_suffix'])
@@ -512,7 +539,8 @@ class Builder:
         rel = 'usr/share/hwdata/%s.pciids.d/%s' % (mapdir, idsname)
         data = self.sample(rel)
         files[rel] = (data if data is not None else idstext.encode(), 0o644, b'0')
-        body = b'\x7fELF\x02\x01\x01\0' + bytes(8) + fake_bytes('vmkmod/' + drv['module'], 6000)
+        body = elf_header(drv.get('machine', EM_X86_64)) + fake_bytes('vmkmod/' + drv['module'],
+                                                                      6000)
         files['usr/lib/vmware/vmkmod/' + drv['module']] = (body, 0o644, b'7')
         return files
 
@@ -529,8 +557,10 @@ class Builder:
                 if not drv['vmklinux']:
                     real = real.replace(VERSIONS['6.7']['vib_suffix'], self.ver['vib_suffix'])
         tags = ['driver', 'module']
-        vib = Vib('VMW', 'bootbank', drv['name'], version, [payload], descriptor=real,
-                  summary=drv['summary'], files=sorted(files), tags=tags)
+        vib = Vib(drv.get('vendor', 'VMW'), 'bootbank', drv['name'], version, [payload],
+                  descriptor=real, summary=drv['summary'], files=sorted(files), tags=tags,
+                  acceptance=drv.get('acceptance', 'certified'),
+                  depends=drv.get('depends', ()))
         vib.driver_files = files
         return vib
 
@@ -539,6 +569,10 @@ class Builder:
         s_files = {
             'etc/vmware/esximg-test.conf': (b'# esximg test image, not VMware code\n', 0o644,
                                              b'0'),
+            # a map without entries: esx-base names a map in its file-list, so its payloads
+            # (boot ones too) are looked at by the driver listing, as on a real image
+            'etc/vmware/default.map.d/esximg-base.map': (b'# esximg test image: no entries\n',
+                                                        0o644, b'0'),
             'bin/esximg-stub': (b'#!/bin/sh\necho esximg test stub\n', 0o755, b'0'),
             'usr/lib/vmware/esximg-test/' + 's.dat': (fake_bytes('s.v00', 9000), 0o644, b'0'),
         }
@@ -763,7 +797,12 @@ class Builder:
         major = int(self.args.version.split('.')[0])
         out = []
         for h in HOST_EXPECT:
-            loads = [c for c in h['claims'] if c[1] != 'vmklinux' or major < 7]
+            claims = list(h['claims'])
+            if self.args.foreign_driver and h['id'] == '10ec:8168':
+                claims.append(('rp1gem', 'native'))
+            h = dict(h, claims=claims)
+            loads = [c for c in h['claims'] if (c[1] != 'vmklinux' or major < 7) and
+                     c[0] != 'rp1gem']
             verdict = 'driven' if loads else 'will_not_load' if h['claims'] else 'no_driver'
             out.append({'slot': h['slot'], 'id': h['id'], 'class': h['class'],
                         'progif': h.get('progif'), 'kind': h['kind'], 'verdict': verdict,
@@ -887,7 +926,8 @@ class Builder:
                 f.write(data)
 
         base = self.base_vib()
-        self.vibs = [base, self.tools_vib()] + [self.driver_vib(d) for d in DRIVERS]
+        drivers = DRIVERS + ([FOREIGN_DRIVER] if self.args.foreign_driver else [])
+        self.vibs = [base, self.tools_vib()] + [self.driver_vib(d) for d in drivers]
         if self.args.pad_mib:
             self.vibs.append(self.pad_vib(stage))
         self.vibs.sort(key=lambda v: v.id)
@@ -981,6 +1021,9 @@ def main():
                     'VIB, no vibs/ descriptors and no bulletins; only the boot payloads (kernel, '
                     'jumpstrt, ...) stay on the ISO and in BOOT.CFG, as the base a VIB set '
                     'exported from a full image is added back to')
+    ap.add_argument('--foreign-driver', action='store_true',
+                    help='add an ESXi-Arm driver VIB (rp1gem: an AArch64 module, a map claiming '
+                    '10ec:8168), which no x86 ESXi loads')
     ap.add_argument('--print-host', action='store_true',
                     help='print the test host as `lspci -nv` device lines and exit')
     args = ap.parse_args()

@@ -519,6 +519,71 @@ static int scan_take(void *ctx, const struct esximg_vmtar_entry *e, const uint8_
     return 0;
 }
 
+static bool scan_want_all(void *ctx, const struct esximg_vmtar_entry *e)
+{
+    (void)ctx;
+    (void)e;
+    return true;
+}
+
+static bool scan_head_of_modules(void *ctx, const struct esximg_vmtar_entry *e)
+{
+    (void)ctx;
+    return strstr(e->name, "vmkmod") != NULL;
+}
+
+struct scan_heads {
+    size_t count;
+    uint8_t first[2][8];
+};
+
+static int scan_take_head(void *ctx, const struct esximg_vmtar_entry *e, const uint8_t *content,
+                          struct esximg_err *err)
+{
+    (void)err;
+    struct scan_heads *h = ctx;
+    if (strstr(e->name, "vmkmod") && h->count < 2)
+        memcpy(h->first[h->count++], content, 8);
+    return 0;
+}
+
+/* head_only: of two modules only the first bytes are handed over (take() copies 8 of them and
+ * ASan would catch a read past what was kept), the map after them still whole; a module whose
+ * skipped tail overlapped the next content would still be refused. */
+static void vmtar_scan_takes_only_the_head(void **state)
+{
+    (void)state;
+    struct esximg_err err = {0};
+    struct esximg_vmtar *v;
+    uint8_t *a = calloc(1, 100000), *b = calloc(1, 5000);
+    memcpy(a, "\x7f" "ELFaaaa", 8);
+    memcpy(b, "\x7f" "ELFbbbb", 8);
+    assert_int_equal(esximg_vmtar_new(&v, &err), 0);
+    assert_int_equal(esximg_vmtar_add_file(v, "usr/lib/vmware/vmkmod/a", NULL, a, 100000, &err),
+                     0);
+    assert_int_equal(esximg_vmtar_add_file(v, "usr/lib/vmware/vmkmod/b", NULL, b, 5000, &err),
+                     0);
+    assert_int_equal(esximg_vmtar_add_file(v, "usr/x.map", NULL, "m\n", 2, &err), 0);
+    struct esximg_vmtar_wopts o = {.gzip = true};
+    uint8_t *gz;
+    size_t gz_len;
+    assert_int_equal(esximg_vmtar_write(v, &o, &gz, &gz_len, &err), 0);
+    struct scan_src src = {.data = gz, .len = gz_len};
+    struct esximg_vmtar_source source = {.read = scan_read, .ctx = &src};
+    struct scan_heads heads = {0};
+    struct esximg_vmtar_scan_opts so = {.want = scan_want_all, .take = scan_take_head,
+                                        .ctx = &heads, .head_only = scan_head_of_modules,
+                                        .head_bytes = 8};
+    assert_int_equal(esximg_vmtar_scan(&source, &so, &err), 0);
+    assert_int_equal(heads.count, 2);
+    assert_memory_equal(heads.first[0], "\x7f" "ELFaaaa", 8);
+    assert_memory_equal(heads.first[1], "\x7f" "ELFbbbb", 8);
+    free(gz);
+    free(a);
+    free(b);
+    esximg_vmtar_free(v);
+}
+
 /* Only the map comes out, and the big module after it is never inflated: the scan reads a
  * fraction of the gzip'd archive. */
 static void vmtar_scan_stops_after_the_last_wanted_content(void **state)
@@ -936,6 +1001,7 @@ int main(void)
         cmocka_unit_test(vmtar_valid_archive_round_trips),
         cmocka_unit_test(vmtar_keeps_page_alignment_of_shared_files),
         cmocka_unit_test(vmtar_scan_stops_after_the_last_wanted_content),
+        cmocka_unit_test(vmtar_scan_takes_only_the_head),
         cmocka_unit_test(vmtar_reads_gzip_and_writes_deterministically),
         cmocka_unit_test(vmtar_rejects_truncated_header),
         cmocka_unit_test(vmtar_rejects_bad_checksum),

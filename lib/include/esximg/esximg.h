@@ -5,6 +5,7 @@
 #include "esximg/bootcfg.h"
 #include "esximg/depot.h"
 #include "esximg/drivermap.h"
+#include "esximg/elf.h"
 #include "esximg/err.h"
 #include "esximg/image.h"
 #include "esximg/imgdb.h"

@@ -15,6 +15,7 @@
 
 #include "esximg/bootcfg.h"
 #include "esximg/drivermap.h"
+#include "esximg/elf.h"
 #include "esximg/err.h"
 #include "esximg/imgdb.h"
 #include "esximg/iso.h"
@@ -104,6 +105,19 @@ const struct esximg_iso_entry *esximg_image_payload_entry(const struct esximg_im
                                                           const struct esximg_image_vib *v,
                                                           const char *payload_name);
 
+/* Whether a VIB is a vmklinux driver: it depends on vmklinux_9 or com.vmware.driverAPI-*, or
+ * ships etc/vmware/driver.map.d/ files.  ESXi 7.0 and later have no vmklinux: such a VIB never
+ * loads there. */
+bool esximg_vib_is_vmklinux(const struct esximg_descriptor *d);
+
+/* The ELF machine (esximg/elf.h) the image's kernel modules must be built for.  Read from the
+ * ELF header of the BOOT.CFG kernel (gunzipped): an x86 image's b.b00 is a 32-bit x86 ELF
+ * (EM_386), whose modules are x86-64; an ESXi-Arm kernel is AArch64.  When the kernel is
+ * missing or is no ELF, x86-64 is assumed (every ESXi release for x86 since 5.0 is x86-64)
+ * and *from_kernel is false. */
+int esximg_image_machine(const struct esximg_image *img, uint16_t *machine, bool *from_kernel,
+                         struct esximg_err *err);
+
 /* ---------------------------------------------------------------- drivers */
 
 struct esximg_image_map {
@@ -120,15 +134,30 @@ struct esximg_image_ids {
     struct esximg_pciids *ids;
 };
 
+/* An ELF file of a driver VIB built for another machine than the image's kernel. */
+struct esximg_image_foreign {
+    const struct esximg_image_vib *vib;
+    char *module;                            /* ISO path of its payload module */
+    char *path;                              /* path inside the payload */
+    uint16_t machine;                        /* its e_machine */
+};
+
 struct esximg_image_drivers {
     size_t map_count;
     struct esximg_image_map *maps;           /* by VIB order, then path */
     size_t ids_count;
     struct esximg_image_ids *ids;
+    uint16_t machine;                        /* the image's (esximg_image_machine) */
+    bool machine_from_kernel;                /* read from the kernel, not assumed */
+    size_t foreign_count;                    /* the first foreign ELF file of each VIB */
+    struct esximg_image_foreign *foreign;
     struct esximg_warnings problems;   /* payloads that could not be read (line 0) */
 };
 
-/* Reads the driver maps and .ids files of the image's driver payloads. */
+/* Reads the driver maps and .ids files of the image's driver payloads, and the ELF header of
+ * every other file in them (typeflag 7 or starting with \x7fELF): a VIB with an ELF file built
+ * for another machine is listed in `foreign`, and its maps claim nothing.  Boot payloads carry
+ * no maps and are not read. */
 int esximg_image_drivers(struct esximg_image *img, struct esximg_image_drivers **out,
                          struct esximg_err *err);
 void esximg_image_drivers_free(struct esximg_image_drivers *d);
@@ -142,7 +171,8 @@ const char *esximg_image_device_name(const struct esximg_image_drivers *d, uint1
 
 enum esximg_hcl_verdict {
     ESXIMG_HCL_DRIVEN = 0,      /* a driver that loads on this image claims it */
-    ESXIMG_HCL_WONT_LOAD,       /* only vmklinux drivers claim it, on 7.0 or later */
+    ESXIMG_HCL_WONT_LOAD,       /* only drivers that do not load claim it (vmklinux on 7.0
+                                 * or later, modules built for another machine) */
     ESXIMG_HCL_NO_DRIVER,       /* nothing claims it */
 };
 
@@ -152,12 +182,21 @@ enum esximg_hcl_kind {
     ESXIMG_HCL_STORAGE,         /* PCI class 01xx */
 };
 
+/* Why a claim's driver does not load. */
+enum esximg_hcl_noload {
+    ESXIMG_HCL_LOADS = 0,
+    ESXIMG_HCL_NOLOAD_VMKLINUX,     /* a vmklinux map on 7.0 or later */
+    ESXIMG_HCL_NOLOAD_FOREIGN,      /* its VIB holds an ELF file of another machine */
+};
+
 struct esximg_hcl_claim {
     const char *driver;         /* borrowed from the drivers model */
     enum esximg_map_class map_class;
     const struct esximg_image_map *map;
     size_t line;
-    bool loads;                 /* false for vmklinux on 7.0+ */
+    bool loads;                 /* false for vmklinux on 7.0+ and for foreign modules */
+    enum esximg_hcl_noload why_not;
+    const struct esximg_image_foreign *foreign;     /* with NOLOAD_FOREIGN */
 };
 
 struct esximg_hcl_result {

@@ -22,7 +22,11 @@
  *   warnings; new ones are problems.
  * - Acceptance: the profile's level goes down to the lowest VIB level of the resulting image,
  *   with a warning naming the VIB (a problem under `strict`); `acceptance` sets it instead,
- *   and is a problem when a VIB is below it.
+ *   and is a problem when a VIB is below it.  Removing the VIBs that held it down raises it to
+ *   the lowest level of the VIBs left, at most partner.  Acceptance warnings are added only to
+ *   a plan without problems.
+ * - Machine: an added VIB with an ELF file built for another machine than the image's kernel
+ *   (esximg_image_machine) is a problem, even with no_deps.
  * - Payloads added: only vgz, tgz and installer_vgz (others are refused); each must be one
  *   gzip member with nothing after it, of the size and sha-256 its descriptor gives.  Each
  *   becomes a module file named by esximage's 8.3 rule (esximg_modname_next) with a counter

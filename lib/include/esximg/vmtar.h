@@ -140,6 +140,11 @@ struct esximg_vmtar_scan_opts {
                 struct esximg_err *err);
     void *ctx;
     uint64_t max_bytes;       /* most bytes to inflate; 0: ESX_MAX_GUNZIP_BYTES */
+    /* May be NULL.  True for a wanted entry of which only the first head_bytes are needed
+     * (a file type's magic): take() then gets min(head_bytes, e->size) bytes, the rest of the
+     * content is skipped and never kept in memory; e->size stays the entry's size. */
+    bool (*head_only)(void *ctx, const struct esximg_vmtar_entry *e);
+    size_t head_bytes;
 };
 
 /* Reads a vmtar as a stream: all its headers (they come first), then only the wanted contents,

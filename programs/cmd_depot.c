@@ -46,8 +46,10 @@ static const char depot_usage[] =
     "holding one), or writes them out as <vib-id>.vib.\n"
     "\n"
     "  ls       one line per VIB: name version vendor acceptance component path\n"
-    "           (component: <name>_<version> of its component, '-' when unknown); with -v\n"
-    "           also size, sha-256 and the metadata check (ok, mismatch, none) before the path.\n"
+    "           (component: <name>_<version> of its component, '-' when it has none, as in\n"
+    "           6.x bundles, whose bulletins have no component name); with -v also size,\n"
+    "           sha-256 and the metadata check (ok, mismatch, none) before the path, and a\n"
+    "           summary that counts components as the table does.\n"
     "           Exits 3 when a VIB's size or sha-256 disagrees with the bundle's metadata.\n"
     "  extract  writes each VIB as DIR/<vib-id>.vib; nothing is written when a member path is\n"
     "           unsafe (exit 1) or a VIB disagrees with the metadata (exit 3)\n"
@@ -120,6 +122,22 @@ static int depot_parse(int argc, char **argv, struct depot_args *a)
     return -1;
 }
 
+/* A component as the listing shows one: a 7.0+ bulletin, with a name and a version.  Older
+ * bulletins (6.x bundles) have neither, and the listing says '-' for their VIBs: counting
+ * them as components too made the summary disagree with the table. */
+static bool depot_is_named(const struct esximg_depot_component *c)
+{
+    return c->name && c->version;
+}
+
+static size_t depot_named_components(const struct esximg_depot *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->component_count; i++)
+        n += depot_is_named(&d->components[i]);
+    return n;
+}
+
 static int depot_load(const char *file, struct esximg_depot **out)
 {
     struct esximg_err err = {0};
@@ -133,9 +151,14 @@ static int depot_load(const char *file, struct esximg_depot **out)
         esximg_err_file(&err, file);
         return cli_fail(&err);
     }
-    cli_note_read(file, "%s bundle, %zu vib(s), %zu component(s)",
-                  esximg_depot_kind_name((*out)->kind), (*out)->vib_count,
-                  (*out)->component_count);
+    size_t named = depot_named_components(*out);
+    size_t older = (*out)->component_count - named;
+    char bulletins[64] = "";
+    if (older)
+        snprintf(bulletins, sizeof bulletins, ", %zu bulletin(s) without a component name",
+                 older);
+    cli_note_read(file, "%s bundle, %zu vib(s), %zu component(s)%s",
+                  esximg_depot_kind_name((*out)->kind), (*out)->vib_count, named, bulletins);
     cli_warn_all(file, &(*out)->warnings);
     return 0;
 }
@@ -151,7 +174,7 @@ static const struct esximg_depot_component *depot_component_of(const struct esxi
 {
     for (size_t i = 0; i < v->component_count; i++) {
         const struct esximg_depot_component *c = &d->components[v->components[i]];
-        if (c->name && c->version)
+        if (depot_is_named(c))
             return c;
     }
     return NULL;

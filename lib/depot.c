@@ -704,7 +704,10 @@ static int depot_add_vib(struct depot_rctx *r, const struct depot_zip *z, const 
     }
     if ((rc = esx_digest_hex(ESX_SHA256, bytes, len, v.sha256, err)))
         goto out;
-    if ((rc = esximg_vib_read(v.bytes, v.len, &v.vib, err)))
+    /* a VIB whose payloads disagree with its members is listed with its problems, so that
+     * the rest of the bundle still reads; whoever installs it reads it strictly again */
+    const struct esximg_vib_ropts ropts = { .keep_missing = true };
+    if ((rc = esximg_vib_read_opts(v.bytes, v.len, &ropts, &v.vib, err)))
         goto out;
     v.vib_id = esximg_descriptor_vib_id(v.vib->desc);
     if (!v.vib_id) {

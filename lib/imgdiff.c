@@ -16,7 +16,7 @@
 
 /* One VIB as the comparison sees it (strings owned). */
 struct diff_vib {
-    char *name, *version, *vib_id;
+    char *name, *version, *vendor, *vib_id;
     enum esximg_acceptance acceptance;
 };
 
@@ -56,6 +56,7 @@ static void diff_vib_clear(struct diff_vib *v)
 {
     free(v->name);
     free(v->version);
+    free(v->vendor);
     free(v->vib_id);
 }
 
@@ -76,15 +77,18 @@ static int diff_add_vib(struct diff_side *s, const char *vib_id,
     struct diff_vib *v = &s->vibs[s->n];
     struct esximg_vib_id_parts parts = {0};
     const char *name = d ? d->name : NULL, *version = d ? d->version : NULL;
-    if ((!name || !version) && esximg_vib_id_split(vib_id, &parts, NULL) == 0) {
+    const char *vendor = d ? d->vendor : NULL;
+    if ((!name || !version || !vendor) && esximg_vib_id_split(vib_id, &parts, NULL) == 0) {
         name = name ? name : parts.name;
         version = version ? version : parts.version;
+        vendor = vendor ? vendor : parts.vendor;
     }
     *v = (struct diff_vib){.name = esx_strdup(name ? name : vib_id),
                            .version = version ? esx_strdup(version) : NULL,
+                           .vendor = vendor ? esx_strdup(vendor) : NULL,
                            .vib_id = esx_strdup(vib_id), .acceptance = acc};
     esximg_vib_id_parts_clear(&parts);
-    if (!v->name || !v->vib_id || (version && !v->version)) {
+    if (!v->name || !v->vib_id || (version && !v->version) || (vendor && !v->vendor)) {
         diff_vib_clear(v);
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
     }
@@ -192,6 +196,18 @@ static const char *diff_acc_name(enum esximg_acceptance a)
     return esximg_acceptance_name(a);
 }
 
+/* Names both VIBs on the item just pushed. */
+static int diff_pair_ids(struct esximg_diff *d, const struct diff_vib *a,
+                         const struct diff_vib *b, struct esximg_err *err)
+{
+    struct esximg_diff_item *it = &d->items[d->count - 1];
+    it->vib_id_old = esx_strdup(a->vib_id);
+    it->vib_id_new = esx_strdup(b->vib_id);
+    if (!it->vib_id_old || !it->vib_id_new)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    return 0;
+}
+
 /* Items for one name present on both sides. */
 static int diff_vib_pair(struct esximg_diff *d, const struct diff_vib *a,
                          const struct diff_vib *b, struct esximg_err *err)
@@ -213,15 +229,20 @@ static int diff_vib_pair(struct esximg_diff *d, const struct diff_vib *a,
     if (a->acceptance != b->acceptance) {
         rc = diff_push(d, ESXIMG_DIFF_VIB_ACCEPTANCE, a->name, diff_acc_name(a->acceptance),
                        diff_acc_name(b->acceptance), err);
+        if (!rc)
+            rc = diff_pair_ids(d, a, b, err);
         if (rc)
             return rc;
-        struct esximg_diff_item *it = &d->items[d->count - 1];
-        it->vib_id_old = esx_strdup(a->vib_id);
-        it->vib_id_new = esx_strdup(b->vib_id);
-        if (!it->vib_id_old || !it->vib_id_new)
-            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
     }
-    return 0;
+    /* the same name from another vendor is another driver (a community rebuild in place of
+     * the vendor's own, say), whatever the versions say */
+    const char *ea = a->vendor ? a->vendor : "", *eb = b->vendor ? b->vendor : "";
+    if (strcmp(ea, eb)) {
+        rc = diff_push(d, ESXIMG_DIFF_VIB_VENDOR, a->name, a->vendor, b->vendor, err);
+        if (!rc)
+            rc = diff_pair_ids(d, a, b, err);
+    }
+    return rc;
 }
 
 static int diff_vib_one(struct esximg_diff *d, const struct diff_vib *v, bool added,
@@ -479,6 +500,7 @@ const char *esximg_diff_kind_name(enum esximg_diff_kind k)
     static const char *const names[] = {
         "vib_added", "vib_removed", "vib_version", "vib_acceptance", "profile_acceptance",
         "title", "kernelopt_added", "kernelopt_removed", "module_added", "module_removed",
+        "vib_vendor",
     };
     return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "unknown";
 }

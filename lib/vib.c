@@ -2,6 +2,7 @@
  * member order rules, and the verification of payload sizes, checksums and sig.pkcs7. */
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "esx_private.h"
 #include "esximg/io.h"
 #include "esximg/vib.h"
+#include "esximg/vmtar.h"
 
 /* ---------------------------------------------------------------- ar layout */
 
@@ -306,21 +308,158 @@ static int vib_check_order(struct esximg_vib *v, struct esximg_err *err)
     if (strcmp(m[1].name, VIB_SIGNATURE) != 0)
         return esximg_err_set(err, ESXIMG_EFORMAT, "second member is '%s', not '"
                               VIB_SIGNATURE "'", m[1].name);
-    for (size_t i = 0; i < v->desc->payload_count; i++) {
-        const char *name = v->desc->payloads[i].name;
-        size_t index;
-        if (!vib_find(v, name, &index))
-            return esximg_err_set(err, ESXIMG_EFORMAT, "payload '%s' has no member in the "
-                                  "archive", name);
-        if (index < 2)
-            return esximg_err_set(err, ESXIMG_EFORMAT, "payload '%s' has the name of a "
-                                  "descriptor or signature member", name);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- read: problems */
+
+struct vib_pctx {
+    struct esximg_vib *v;
+    size_t cap;
+};
+
+static int vib_add_problem(struct vib_pctx *c, enum esximg_vib_problem_kind kind,
+                           const char *member, const char *expected, const char *actual,
+                           struct esximg_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static int vib_add_problem(struct vib_pctx *c, enum esximg_vib_problem_kind kind,
+                           const char *member, const char *expected, const char *actual,
+                           struct esximg_err *err, const char *fmt, ...)
+{
+    struct esximg_vib *v = c->v;
+    if (v->problem_count == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 4;
+        struct esximg_vib_problem *grown = esx_realloc_array(v->problems, cap, sizeof *grown);
+        if (!grown)
+            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        v->problems = grown;
+        c->cap = cap;
+    }
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct esximg_vib_problem *p = &v->problems[v->problem_count++];
+    *p = (struct esximg_vib_problem){
+        .kind = kind, .member = esx_strdup(member), .msg = esx_strdup(msg),
+        .expected = expected ? esx_strdup(expected) : NULL,
+        .actual = actual ? esx_strdup(actual) : NULL,
+    };
+    if (!p->member || !p->msg || (expected && !p->expected) || (actual && !p->actual))
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* What the payload's type promises, or NULL for types whose content is not sniffed (boot,
+ * vzstd, ...). */
+static const char *vib_type_promise(const char *type, bool *vmtar_only)
+{
+    if (!type)
+        return NULL;
+    *vmtar_only = strcmp(type, "vgz") == 0 || strcmp(type, "installer_vgz") == 0;
+    if (*vmtar_only)
+        return "gzip'd vmtar";
+    /* a tgz may hold a vmtar (6.7's weaselin) as well as a ustar or GNU tar */
+    return strcmp(type, "tgz") == 0 ? "gzip'd tar" : NULL;
+}
+
+/* A vgz payload must be a gzip'd vmtar, a tgz one a gzip'd tar of any kind: the boot loader
+ * and the installer read them so.  Only the first header is inflated.  Returns what the type
+ * promises when the bytes break the promise (*actual then says what they are), else NULL.
+ * A check of verify, not of reading: the reader looks at names and sizes only. */
+static const char *vib_format_broken(const struct esximg_payload *p, const uint8_t *data,
+                                     size_t len, char actual[64])
+{
+    bool vmtar_only = false;
+    const char *promise = vib_type_promise(p->type, &vmtar_only);
+    if (!promise)
+        return NULL;
+    bool gzipped = false;
+    int format = esximg_vmtar_sniff_data(data, len, &gzipped);
+    if (gzipped && (format == ESXIMG_TAR_VMTAR || (!vmtar_only && format != ESXIMG_TAR_UNKNOWN)))
+        return NULL;
+    if (format == ESXIMG_TAR_UNKNOWN)
+        snprintf(actual, 64, "%s", gzipped ? "gzip'd data that is no tar"
+                                           : "data that is not gzip'd");
+    else
+        snprintf(actual, 64, "%s%s", gzipped ? "gzip'd " : "", esximg_tar_format_name(format));
+    return promise;
+}
+
+static int vib_check_payload(struct vib_pctx *c, const struct esximg_payload *p,
+                             struct esximg_err *err)
+{
+    size_t index;
+    const struct esximg_vib_member *m = vib_find(c->v, p->name, &index);
+    if (!m)
+        return vib_add_problem(c, ESXIMG_VIB_PROBLEM_MISSING, p->name, NULL, NULL, err,
+                               "payload '%s' has no member in the archive", p->name);
+    if (index < 2)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "payload '%s' has the name of a "
+                              "descriptor or signature member", p->name);
+    if (p->has_size && p->size != m->size) {
+        char expected[24], actual[24];
+        snprintf(expected, sizeof expected, "%" PRIu64, p->size);
+        snprintf(actual, sizeof actual, "%" PRIu64, m->size);
+        return vib_add_problem(c, ESXIMG_VIB_PROBLEM_SIZE, p->name, expected, actual, err,
+                               "payload '%s' is %s bytes, its descriptor says %s", p->name,
+                               actual, expected);
     }
     return 0;
 }
 
+/* Every payload against its member, then the members that no payload names. */
+static int vib_find_problems(struct esximg_vib *v, struct esximg_err *err)
+{
+    struct vib_pctx c = { .v = v, .cap = 0 };
+    int rc = 0;
+    for (size_t i = 0; !rc && i < v->desc->payload_count; i++)
+        rc = vib_check_payload(&c, &v->desc->payloads[i], err);
+    for (size_t i = 2; !rc && i < v->member_count; i++) {
+        const char *name = v->members[i].name;
+        if (!esximg_descriptor_payload(v->desc, name))
+            rc = vib_add_problem(&c, ESXIMG_VIB_PROBLEM_UNEXPECTED, name, NULL, NULL, err,
+                                 "member '%s' is not a payload of the descriptor", name);
+    }
+    return rc;
+}
+
+/* Without keep_missing, a payload without a member is an error, as it always was: naming
+ * the unexpected members too, for the VIB re-packed with its payload renamed. */
+static int vib_refuse_missing(const struct esximg_vib *v, struct esximg_err *err)
+{
+    const struct esximg_vib_problem *missing = NULL, *unexpected = NULL;
+    for (size_t i = 0; i < v->problem_count; i++) {
+        const struct esximg_vib_problem *p = &v->problems[i];
+        if (p->kind == ESXIMG_VIB_PROBLEM_MISSING && !missing)
+            missing = p;
+        if (p->kind == ESXIMG_VIB_PROBLEM_UNEXPECTED && !unexpected)
+            unexpected = p;
+    }
+    if (!missing)
+        return 0;
+    if (unexpected)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "%s (it has member '%.200s', which is not a "
+                              "payload of the descriptor)", missing->msg, unexpected->member);
+    return esximg_err_set(err, ESXIMG_EFORMAT, "%s", missing->msg);
+}
+
 int esximg_vib_read(const void *data, size_t len, struct esximg_vib **out,
                     struct esximg_err *err)
+{
+    return esximg_vib_read_opts(data, len, NULL, out, err);
+}
+
+const char *esximg_vib_problem_name(enum esximg_vib_problem_kind k)
+{
+    static const char *const names[] = { "missing", "unexpected", "size" };
+    return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "unknown";
+}
+
+int esximg_vib_read_opts(const void *data, size_t len, const struct esximg_vib_ropts *o,
+                         struct esximg_vib **out, struct esximg_err *err)
 {
     struct vib_rctx c;
     memset(&c, 0, sizeof c);
@@ -353,6 +492,10 @@ int esximg_vib_read(const void *data, size_t len, struct esximg_vib **out,
         goto out;
     }
     rc = vib_check_order(v, err);
+    if (!rc)
+        rc = vib_find_problems(v, err);
+    if (!rc && !(o && o->keep_missing))
+        rc = vib_refuse_missing(v, err);
     if (rc)
         goto out;
     v->dialect = c.gnu_seen || c.nonzero_seen ? ESXIMG_AR_GNU
@@ -371,6 +514,13 @@ void esximg_vib_free(struct esximg_vib *v)
     for (size_t i = 0; i < v->member_count; i++)
         free(v->members[i].name);
     free(v->members);
+    for (size_t i = 0; i < v->problem_count; i++) {
+        free(v->problems[i].member);
+        free(v->problems[i].expected);
+        free(v->problems[i].actual);
+        free(v->problems[i].msg);
+    }
+    free(v->problems);
     esximg_descriptor_free(v->desc);
     free(v);
 }
@@ -684,27 +834,80 @@ static int vib_check_sum(struct vib_vctx *c, struct vib_sums *s, const char *pay
                          strcasecmp(expected, s->full[kind]) == 0, false, err);
 }
 
-static int vib_verify_payload(struct vib_vctx *c, const struct esximg_vib *v,
-                              const struct esximg_payload *p, struct esximg_err *err)
+/* Size, checksums and format of one payload's bytes, the checks labelled `label`. */
+static int vib_verify_data(struct vib_vctx *c, const struct esximg_payload *p,
+                           const char *label, const uint8_t *data, size_t len,
+                           struct esximg_err *err)
 {
     struct vib_sums s;
     memset(&s, 0, sizeof s);
-    s.data = esximg_vib_member_data(v, p->name, &s.len);
+    s.data = data;
+    s.len = len;
     s.type = p->type ? p->type : "";
-    if (!s.data)
-        return vib_add_failed(c, p->name, "member", p->name, "no member", false, err);
     int rc = 0;
     if (p->has_size) {
         char expected[24], actual[24];
         snprintf(expected, sizeof expected, "%" PRIu64, p->size);
         snprintf(actual, sizeof actual, "%zu", s.len);
-        rc = vib_add_check(c, p->name, "size", expected, actual, p->size == (uint64_t)s.len,
+        rc = vib_add_check(c, label, "size", expected, actual, p->size == (uint64_t)s.len,
                            false, err);
     }
     for (size_t i = 0; !rc && i < p->checksum_count; i++)
-        rc = vib_check_sum(c, &s, p->name, &p->checksums[i], err);
+        rc = vib_check_sum(c, &s, label, &p->checksums[i], err);
+    char actual[64];
+    const char *promise = rc ? NULL : vib_format_broken(p, data, len, actual);
+    if (promise)   /* a line only when broken: the sums above already vouch for good ones */
+        rc = vib_add_check(c, label, "format", promise, actual, false, false, err);
     free(s.full_error);
     free(s.once_error);
+    return rc;
+}
+
+/* The one member no payload names, when exactly one payload has no member: most likely that
+ * payload under another name (a VIB re-packed by hand), so its bytes are checked against the
+ * payload's size and sums; otherwise NULL. */
+static const struct esximg_vib_problem *vib_renamed(const struct esximg_vib *v)
+{
+    const struct esximg_vib_problem *unexpected = NULL;
+    size_t missing = 0, unexpected_count = 0;
+    for (size_t i = 0; i < v->problem_count; i++) {
+        if (v->problems[i].kind == ESXIMG_VIB_PROBLEM_MISSING)
+            missing++;
+        if (v->problems[i].kind == ESXIMG_VIB_PROBLEM_UNEXPECTED) {
+            unexpected = &v->problems[i];
+            unexpected_count++;
+        }
+    }
+    return missing == 1 && unexpected_count == 1 ? unexpected : NULL;
+}
+
+static int vib_verify_payload(struct vib_vctx *c, const struct esximg_vib *v,
+                              const struct esximg_payload *p, struct esximg_err *err)
+{
+    size_t len;
+    const uint8_t *data = esximg_vib_member_data(v, p->name, &len);
+    if (data)
+        return vib_verify_data(c, p, p->name, data, len, err);
+    int rc = vib_add_check(c, p->name, "member", NULL, "no member in the archive", false, false,
+                           err);
+    const struct esximg_vib_problem *renamed = vib_renamed(v);
+    if (rc || !renamed)
+        return rc;
+    char label[600];
+    snprintf(label, sizeof label, "%.250s as member '%.250s'", p->name, renamed->member);
+    data = esximg_vib_member_data(v, renamed->member, &len);
+    return vib_verify_data(c, p, label, data, len, err);
+}
+
+/* The members no payload names: each a failed check. */
+static int vib_verify_unexpected(struct vib_vctx *c, const struct esximg_vib *v,
+                                 struct esximg_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < v->problem_count; i++)
+        if (v->problems[i].kind == ESXIMG_VIB_PROBLEM_UNEXPECTED)
+            rc = vib_add_check(c, v->problems[i].member, "member", NULL,
+                               "not a payload of the descriptor", false, false, err);
     return rc;
 }
 
@@ -918,6 +1121,8 @@ int esximg_vib_verify(const struct esximg_vib *v, const struct esximg_vib_verify
         rc = vib_load_store(o->ca_file, &store, err);
     for (size_t i = 0; !rc && i < v->desc->payload_count; i++)
         rc = vib_verify_payload(&c, v, &v->desc->payloads[i], err);
+    if (!rc)
+        rc = vib_verify_unexpected(&c, v, err);
     if (!rc)
         rc = vib_verify_sig(c.r, v, store, err);
     X509_STORE_free(store);

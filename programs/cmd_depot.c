@@ -15,6 +15,8 @@
  *       vib_id, name, version, vendor, type, acceptance   from its descriptor.xml
  *       payload_count    payloads in the descriptor
  *       signed           sig.pkcs7 is not empty
+ *       broken           its payloads and members disagree (see problems)
+ *       problems         [{kind: "missing"|"unexpected"|"size", member, message}]
  *       metadata         {check: "none"|"ok"|"mismatch", path, packed_size (integer or null),
  *                         sha256, size_mismatch, checksum_mismatch}
  *       components       [bulletin id] whose vibList names this VIB
@@ -46,11 +48,16 @@ static const char depot_usage[] =
     "holding one), or writes them out as <vib-id>.vib.\n"
     "\n"
     "  ls       one line per VIB: name version vendor acceptance component path\n"
-    "           (component: <name>_<version> of its component, '-' when unknown); with -v\n"
-    "           also size, sha-256 and the metadata check (ok, mismatch, none) before the path.\n"
-    "           Exits 3 when a VIB's size or sha-256 disagrees with the bundle's metadata.\n"
+    "           (component: <name>_<version> of its component, '-' when it has none, as in\n"
+    "           6.x bundles, whose bulletins have no component name); with -v also size,\n"
+    "           sha-256 and the metadata check (ok, mismatch, none) before the path, and a\n"
+    "           summary that counts components as the table does.\n"
+    "           A VIB whose payloads and members disagree (a payload without a member, ...)\n"
+    "           is listed with ' [broken]' after its path, its problems on stderr.\n"
+    "           Exits 3 when a VIB's size or sha-256 disagrees with the bundle's metadata,\n"
+    "           or a VIB is broken.\n"
     "  extract  writes each VIB as DIR/<vib-id>.vib; nothing is written when a member path is\n"
-    "           unsafe (exit 1) or a VIB disagrees with the metadata (exit 3)\n"
+    "           unsafe (exit 1), a VIB disagrees with the metadata or is broken (exit 3)\n"
     "  create   writes an offline bundle in VMware's layout (index.xml, vendor-index.xml,\n"
     "           metadata.zip, vib20/<name>/<vib-id>.vib), one component per VIB named and\n"
     "           versioned after it, or one component holding every VIB with --component\n"
@@ -120,6 +127,22 @@ static int depot_parse(int argc, char **argv, struct depot_args *a)
     return -1;
 }
 
+/* A component as the listing shows one: a 7.0+ bulletin, with a name and a version.  Older
+ * bulletins (6.x bundles) have neither, and the listing says '-' for their VIBs: counting
+ * them as components too made the summary disagree with the table. */
+static bool depot_is_named(const struct esximg_depot_component *c)
+{
+    return c->name && c->version;
+}
+
+static size_t depot_named_components(const struct esximg_depot *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->component_count; i++)
+        n += depot_is_named(&d->components[i]);
+    return n;
+}
+
 static int depot_load(const char *file, struct esximg_depot **out)
 {
     struct esximg_err err = {0};
@@ -133,9 +156,14 @@ static int depot_load(const char *file, struct esximg_depot **out)
         esximg_err_file(&err, file);
         return cli_fail(&err);
     }
-    cli_note_read(file, "%s bundle, %zu vib(s), %zu component(s)",
-                  esximg_depot_kind_name((*out)->kind), (*out)->vib_count,
-                  (*out)->component_count);
+    size_t named = depot_named_components(*out);
+    size_t older = (*out)->component_count - named;
+    char bulletins[64] = "";
+    if (older)
+        snprintf(bulletins, sizeof bulletins, ", %zu bulletin(s) without a component name",
+                 older);
+    cli_note_read(file, "%s bundle, %zu vib(s), %zu component(s)%s",
+                  esximg_depot_kind_name((*out)->kind), (*out)->vib_count, named, bulletins);
     cli_warn_all(file, &(*out)->warnings);
     return 0;
 }
@@ -151,7 +179,7 @@ static const struct esximg_depot_component *depot_component_of(const struct esxi
 {
     for (size_t i = 0; i < v->component_count; i++) {
         const struct esximg_depot_component *c = &d->components[v->components[i]];
-        if (c->name && c->version)
+        if (depot_is_named(c))
             return c;
     }
     return NULL;
@@ -176,6 +204,24 @@ static size_t depot_report_mismatches(const char *file, const struct esximg_depo
     return bad;
 }
 
+/* Reports the problems of each VIB whose payloads and members disagree; returns how many
+ * VIBs had some. */
+static size_t depot_report_broken(const char *file, const struct esximg_depot *d,
+                                  const bool *picked)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < d->vib_count; i++) {
+        const struct esximg_depot_vib *v = &d->vibs[i];
+        if ((picked && !picked[i]) || !v->vib->problem_count)
+            continue;
+        bad++;
+        for (size_t k = 0; k < v->vib->problem_count; k++)
+            cli_error(CLI_EXIT_CHECK, "%s: member '%s': %s", file, v->path,
+                      v->vib->problems[k].msg);
+    }
+    return bad;
+}
+
 static void depot_print_text(const struct esximg_depot *d)
 {
     for (size_t i = 0; i < d->vib_count; i++) {
@@ -190,7 +236,7 @@ static void depot_print_text(const struct esximg_depot *d)
             fputs("- ", stdout);
         if (cli_verbose)
             printf("%zu %s %s ", v->len, v->sha256, esximg_depot_check_name(v->check));
-        printf("%s\n", v->path);
+        printf("%s%s\n", v->path, v->vib->problem_count ? " [broken]" : "");
     }
 }
 
@@ -212,6 +258,18 @@ static void depot_json_vib(struct json *j, const struct esximg_depot *d,
     json_kv_string(j, "acceptance", esximg_acceptance_name(v->acceptance));
     json_kv_uint(j, "payload_count", desc->payload_count);
     json_kv_bool(j, "signed", v->vib->sig_len > 0);
+    json_kv_bool(j, "broken", v->vib->problem_count > 0);
+    json_key(j, "problems");
+    json_array_begin(j);
+    for (size_t i = 0; i < v->vib->problem_count; i++) {
+        const struct esximg_vib_problem *p = &v->vib->problems[i];
+        json_object_begin(j);
+        json_kv_string(j, "kind", esximg_vib_problem_name(p->kind));
+        json_kv_string(j, "member", p->member);
+        json_kv_string(j, "message", p->msg);
+        json_object_end(j);
+    }
+    json_array_end(j);
     json_key(j, "metadata");
     json_object_begin(j);
     json_kv_string(j, "check", esximg_depot_check_name(v->check));
@@ -302,7 +360,9 @@ static int depot_ls(int argc, char **argv)
         depot_print_json(a.file, d);
     else
         depot_print_text(d);
-    code = depot_report_mismatches(a.file, d) ? CLI_EXIT_CHECK : CLI_EXIT_OK;
+    size_t mismatched = depot_report_mismatches(a.file, d);
+    size_t broken = depot_report_broken(a.file, d, NULL);
+    code = mismatched || broken ? CLI_EXIT_CHECK : CLI_EXIT_OK;
 out:
     free(a.selects);
     esximg_depot_free(d);
@@ -346,6 +406,10 @@ static int depot_precheck(const char *file, const struct esximg_depot *d, const 
             return cli_error(CLI_EXIT_CHECK, "%s: nothing extracted", file);
         }
     }
+    /* a broken VIB is not handed out as if it were whole: --select the others */
+    if (depot_report_broken(file, d, picked))
+        return cli_error(CLI_EXIT_CHECK, "%s: nothing extracted (--select the VIBs that are "
+                         "whole)", file);
     return 0;
 }
 

@@ -5,7 +5,8 @@
  *   a, b          {file, kind ("image" or "bundle"), vib_count}
  *   identical     true when there is no difference
  *   differences   [{what, name, old, new, old_vib_id, new_vib_id, change}]: what is
- *                 esximg_diff_kind_name(); absent text is null; change is "upgrade",
+ *                 esximg_diff_kind_name() (vib_vendor: old and new are the vendors);
+ *                 absent text is null; change is "upgrade",
  *                 "downgrade" or "same" for vib_version, null otherwise
  */
 #include <getopt.h>
@@ -21,10 +22,10 @@ static const char diff_usage[] =
     "usage: esximg diff A B [--json] [-q] [-v]\n"
     "\n"
     "Compares two installer images (ISO) or offline bundles (zip), each recognised by its\n"
-    "content. VIBs are compared by name: added (+), removed (-), version or acceptance level\n"
-    "changed (~, a version change says upgrade or downgrade). For two images also the profile\n"
-    "acceptance level, the BOOT.CFG title, kernelopt tokens and boot modules. One line per\n"
-    "difference; exits 0 when there is none, 3 when they differ, 1 on error.\n"
+    "content. VIBs are compared by name: added (+), removed (-), version, acceptance level or\n"
+    "vendor changed (~, a version change says upgrade or downgrade). For two images also the\n"
+    "profile acceptance level, the BOOT.CFG title, kernelopt tokens and boot modules. One\n"
+    "line per difference; exits 0 when there is none, 3 when they differ, 1 on error.\n"
     "\n"
     "options:\n"
     "  -j, --json    print JSON (keys in docs/json.md)\n"
@@ -63,6 +64,7 @@ static void diff_print_item(const struct esximg_diff_item *it)
         printf("~ vib %s version %s -> %s (%s)\n", n, o, w, diff_change(it));
         break;
     case ESXIMG_DIFF_VIB_ACCEPTANCE: printf("~ vib %s acceptance %s -> %s\n", n, o, w); break;
+    case ESXIMG_DIFF_VIB_VENDOR: printf("~ vib %s vendor %s -> %s\n", n, o, w); break;
     case ESXIMG_DIFF_PROFILE_ACCEPTANCE: printf("~ profile acceptance %s -> %s\n", o, w); break;
     case ESXIMG_DIFF_TITLE: printf("~ title '%s' -> '%s'\n", o, w); break;
     case ESXIMG_DIFF_KERNELOPT_ADDED: printf("+ kernelopt %s\n", n); break;

@@ -69,7 +69,12 @@ static const char vib_usage[] =
     "      --release-date DATE  default: SOURCE_DATE_EPOCH as a date, else the stage's,\n"
     "                           else the --mtime date\n"
     "\n"
-    "verify exits 0 when every check passed, 3 when a size, checksum or signature check\n"
+    "A VIB whose members disagree with its descriptor (a payload without a member, a member\n"
+    "no payload names, a member of another size) is still read: info prints it all with a\n"
+    "'problem:' line each, verify fails those checks, extract writes the members that are\n"
+    "there and lists the problems on stdout; each then exits 3.\n"
+    "verify exits 0 when every check passed, 3 when a size, checksum, format (a vgz payload\n"
+    "that is no gzip'd vmtar, a tgz one that is no gzip'd tar), member or signature check\n"
     "failed, 1 when the VIB cannot be read.\n";
 
 enum { VIB_OPT_CA = 256, VIB_OPT_JSON };
@@ -134,7 +139,9 @@ static int vib_open(const char *file, struct vib_input *in)
     memset(in, 0, sizeof *in);
     if (esximg_file_read(file, 0, &in->bytes, &in->len, &err))
         return cli_fail(&err);
-    if (esximg_vib_read(in->bytes, in->len, &in->vib, &err)) {
+    /* a VIB whose payloads lack members still reads: each verb reports its problems */
+    const struct esximg_vib_ropts ropts = { .keep_missing = true };
+    if (esximg_vib_read_opts(in->bytes, in->len, &ropts, &in->vib, &err)) {
         esximg_err_file(&err, file);
         free(in->bytes);
         in->bytes = NULL;
@@ -180,6 +187,24 @@ static const struct esximg_constraint_list *vib_rel(const struct esximg_descript
         &d->depends, &d->conflicts, &d->replaces, &d->provides, &d->compatible_with,
     };
     return lists[i];
+}
+
+/* "problems": [{kind, member, expected, actual, message}] */
+static void vib_json_problems(struct json *j, const struct esximg_vib *v)
+{
+    json_key(j, "problems");
+    json_array_begin(j);
+    for (size_t i = 0; i < v->problem_count; i++) {
+        const struct esximg_vib_problem *p = &v->problems[i];
+        json_object_begin(j);
+        json_kv_string(j, "kind", esximg_vib_problem_name(p->kind));
+        json_kv_string(j, "member", p->member);
+        json_kv_string(j, "expected", p->expected);
+        json_kv_string(j, "actual", p->actual);
+        json_kv_string(j, "message", p->msg);
+        json_object_end(j);
+    }
+    json_array_end(j);
 }
 
 static void vib_info_json(const char *file, const struct esximg_vib *v, const char *vib_id,
@@ -256,6 +281,7 @@ static void vib_info_json(const char *file, const struct esximg_vib *v, const ch
     json_kv_bool(&j, "signed", v->sig_len > 0);
     json_kv_string(&j, "signer", signer);
     json_kv_string(&j, "dialect", vib_dialect_name(v->dialect));
+    vib_json_problems(&j, v);
     json_object_end(&j);
     json_end(&j);
 }
@@ -292,8 +318,11 @@ static void vib_info_text(const struct esximg_vib *v, const char *vib_id, const 
     for (size_t i = 0; i < d->payload_count; i++) {
         const struct esximg_payload *p = &d->payloads[i];
         size_t member_len = 0;
-        esximg_vib_member_data(v, p->name, &member_len);
-        printf("payload:          %s type %s size %zu\n", p->name, p->type, member_len);
+        if (esximg_vib_member_data(v, p->name, &member_len))
+            printf("payload:          %s type %s size %zu\n", p->name, vib_or(p->type, "-"),
+                   member_len);
+        else
+            printf("payload:          %s type %s (no member)\n", p->name, vib_or(p->type, "-"));
         for (size_t k = 0; k < p->checksum_count; k++) {
             const struct esximg_checksum *c = &p->checksums[k];
             printf("  %s%s%s: %s\n", c->type, c->verify_process ? " " : "",
@@ -304,6 +333,8 @@ static void vib_info_text(const struct esximg_vib *v, const char *vib_id, const 
     if (v->sig_len)
         printf("signer:           %s\n", vib_or(signer, "(unknown)"));
     printf("dialect:          %s\n", vib_dialect_name(v->dialect));
+    for (size_t i = 0; i < v->problem_count; i++)
+        printf("problem:          %s\n", v->problems[i].msg);
 }
 
 static int vib_info(int argc, char **argv)
@@ -328,8 +359,10 @@ static int vib_info(int argc, char **argv)
         vib_info_text(in.vib, vib_id, signer);
     free(signer);
     free(vib_id);
+    /* everything is printed; the problems make it a failed check, as for `esximg info` */
+    rc = in.vib->problem_count ? CLI_EXIT_CHECK : CLI_EXIT_OK;
     vib_close(&in);
-    return CLI_EXIT_OK;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- extract */
@@ -364,8 +397,15 @@ static int vib_extract(int argc, char **argv)
     }
     for (size_t i = 0; i < in.vib->member_count; i++)
         cli_note("wrote %s/%s", a.dir, in.vib->members[i].name);
+    /* what is there is written; what is not, or is wrong, is the report (stdout, exit 3) */
+    for (size_t i = 0; i < in.vib->problem_count; i++) {
+        const struct esximg_vib_problem *p = &in.vib->problems[i];
+        printf("%s: %s%s\n", a.file, p->msg,
+               p->kind == ESXIMG_VIB_PROBLEM_MISSING ? ": not extracted" : "");
+    }
+    rc = in.vib->problem_count ? CLI_EXIT_CHECK : CLI_EXIT_OK;
     vib_close(&in);
-    return CLI_EXIT_OK;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- verify */
@@ -417,9 +457,11 @@ static void vib_verify_text(const char *file, const struct esximg_vib_verify_res
             printf("%s: %s: ok\n", c->payload, c->what);
         else if (c->skipped)
             printf("%s: %s: skipped %s\n", c->payload, c->what, vib_or(c->actual, ""));
+        else if (!c->expected)
+            printf("%s: %s: FAILED (%s)\n", c->payload, c->what, vib_or(c->actual, "-"));
         else
             printf("%s: %s: FAILED (expected %s, got %s)\n", c->payload, c->what,
-                   vib_or(c->expected, "-"), vib_or(c->actual, "-"));
+                   c->expected, vib_or(c->actual, "-"));
     }
     if (r->signature_checked)
         printf("signature: %s%s%s\n", r->signature_ok ? "ok" : "FAILED",

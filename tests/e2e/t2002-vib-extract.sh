@@ -41,7 +41,8 @@ expect_grep "evil\.vib: member '\.\./x'" err
 [ ! -e deep/x ] || fail "deep/x was written"
 [ -z "$(ls deep/inner)" ] || fail "files were written to deep/inner"
 
-step "info still shows the hostile VIB"
-expect_ok "$ESXIMG" vib info evil.vib
+step "info still shows the hostile VIB, its extra member a problem (exit 3)"
+expect_exit 3 "$ESXIMG" vib info evil.vib
+expect_grep "^problem: +member '\.\./x' is not a payload of the descriptor" out
 
 done_testing

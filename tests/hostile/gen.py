@@ -349,8 +349,18 @@ def gen_vib(d):
        r"vib-ar-size-negative\.vib: .*size")
     vb('vib-no-descriptor', ar([(b'sig.pkcs7', b''), (b'hostile', payload)]),
        r"vib-no-descriptor\.vib: .*descriptor")
-    vb('vib-payload-missing', ar([(b'descriptor.xml', desc), (b'sig.pkcs7', b'')]),
-       r"vib-payload-missing\.vib: .*'hostile'")
+    # a payload without a member still reads: info and verify report it (exit 3), edit
+    # refuses it; extract writes what is there (t2004-vib-broken checks that)
+    def missing_payload(name, data):
+        put(d, name + '.vib', data)
+        case(name + '-info', 3, 'out', r"^problem: +payload 'hostile' has no member",
+             'vib info @IN@', inp=name + '.vib')
+        case(name + '-verify', 3, 'out', r"^hostile: member: FAILED \(no member",
+             'vib verify @IN@', inp=name + '.vib')
+        case(name + '-edit', 1, 'err', r"%s\.vib: .*'hostile' has no member" % name,
+             'edit @BASE@ -o @OUT@ --add @IN@ -q', inp=name + '.vib')
+
+    missing_payload('vib-payload-missing', ar([(b'descriptor.xml', desc), (b'sig.pkcs7', b'')]))
     vb('vib-duplicate-member', ar([(b'descriptor.xml', desc), (b'sig.pkcs7', b''),
                                    (b'hostile', payload), (b'hostile', payload)]),
        r"vib-duplicate-member\.vib: .*'hostile'")
@@ -378,6 +388,9 @@ def gen_vib(d):
             'minus-one': len(good) - 1 - (len(payload) % 2)}
     for tag, n in cuts.items():
         name = 'vib-cut-' + tag
+        if tag == 'after-sig-header':   # a whole VIB that lacks its payload member
+            missing_payload(name, good[:n])
+            continue
         vb(name, good[:n], r"%s\.vib: .*(truncated|past the end|not an ar archive|no members|"
                            r"no 'sig\.pkcs7'|no member|not a VIB)" % name)
 

@@ -291,6 +291,68 @@ static void vib_refuses_missing_payload_member(void **state)
     vib_expect_fail(&a, ESXIMG_EFORMAT, "payload 'p1' has no member");
 }
 
+static void vib_refusal_names_the_unexpected_member(void **state)
+{
+    (void)state;
+    struct ar a;
+    ar_start(&a);
+    ar_member(&a, "descriptor.xml", desc_one);
+    ar_member(&a, "sig.pkcs7", "");
+    ar_member(&a, "payload1", "hello");
+    vib_expect_fail(&a, ESXIMG_EFORMAT, "payload 'p1' has no member in the archive (it has "
+                    "member 'payload1', which is not a payload of the descriptor)");
+}
+
+/* keep_missing: the VIB reads, each disagreement a problem, payloads first */
+static void vib_keep_missing_lists_problems(void **state)
+{
+    (void)state;
+    static const char desc_two[] = DESC_HEAD "<payloads>"
+        "<payload name=\"p1\" type=\"vgz\" size=\"5\"></payload>"
+        "<payload name=\"p2\" type=\"vgz\" size=\"3\"></payload></payloads></vib>";
+    struct ar a;
+    ar_start(&a);
+    ar_member(&a, "descriptor.xml", desc_two);
+    ar_member(&a, "sig.pkcs7", "");
+    ar_member(&a, "extra", "x");
+    ar_member(&a, "p2", "four");
+    const struct esximg_vib_ropts keep = { .keep_missing = true };
+    struct esximg_vib *v = NULL;
+    struct esximg_err err = {0};
+    if (esximg_vib_read_opts(a.b.data, a.b.len, &keep, &v, &err))
+        fail_msg("refused: %s", err.msg);
+    assert_int_equal(v->problem_count, 3);
+    assert_int_equal(v->problems[0].kind, ESXIMG_VIB_PROBLEM_MISSING);
+    assert_string_equal(v->problems[0].member, "p1");
+    assert_string_equal(v->problems[0].msg, "payload 'p1' has no member in the archive");
+    assert_int_equal(v->problems[1].kind, ESXIMG_VIB_PROBLEM_SIZE);
+    assert_string_equal(v->problems[1].expected, "3");
+    assert_string_equal(v->problems[1].actual, "4");
+    assert_int_equal(v->problems[2].kind, ESXIMG_VIB_PROBLEM_UNEXPECTED);
+    assert_string_equal(v->problems[2].member, "extra");
+    assert_string_equal(esximg_vib_problem_name(v->problems[2].kind), "unexpected");
+    /* verify: a failed member check for p1 and for extra (which, the one unnamed member,
+     * is also checked as p1), and p2's size */
+    struct esximg_vib_verify_result *r = NULL;
+    assert_int_equal(esximg_vib_verify(v, NULL, &r, &err), 0);
+    assert_false(r->all_ok);
+    bool missing_seen = false, extra_seen = false;
+    for (size_t i = 0; i < r->check_count; i++) {
+        const struct esximg_vib_check *c = &r->checks[i];
+        if (!strcmp(c->payload, "p1") && !strcmp(c->what, "member"))
+            missing_seen = !c->ok && !c->expected;
+        if (!strcmp(c->payload, "extra") && !strcmp(c->what, "member"))
+            extra_seen = !c->ok;
+    }
+    assert_true(missing_seen);
+    assert_true(extra_seen);
+    esximg_vib_verify_result_free(r);
+    esximg_vib_free(v);
+    /* the strict read refuses the same bytes */
+    assert_int_equal(esximg_vib_read(a.b.data, a.b.len, &v, &err), ESXIMG_EFORMAT);
+    esx_buf_free(&a.b);
+}
+
 static void vib_refuses_duplicate_member(void **state)
 {
     (void)state;
@@ -341,15 +403,21 @@ static void vib_refuses_too_many_members(void **state)
 /* A VIB from our writer with a gzip payload and real checksums. */
 static void make_vib(uint8_t **vib, size_t *vib_len, bool odd_sig, const char *extra_sums)
 {
-    static const char content[] = "payload content, decompressed; payload content again";
+    /* a vgz payload: the first block carries the vmtar magic, which the reader sniffs */
+    char content[1024];
+    memset(content, 0, sizeof content);
+    snprintf(content, 100, "payload content, decompressed; payload content again");
+    memcpy(content + 257, "visor  ", 8);
+    for (size_t i = 512; i < sizeof content; i++)   /* data that does not compress away */
+        content[i] = (char)((i * 2654435761u) >> 13);
     uint8_t *gz;
     size_t gz_len;
-    assert_int_equal(esx_gzip((const uint8_t *)content, sizeof content - 1, 9, &gz, &gz_len,
+    assert_int_equal(esx_gzip((const uint8_t *)content, sizeof content, 9, &gz, &gz_len,
                               NULL), 0);
     char stored256[65], full256[65], full1[65];
     assert_int_equal(esx_digest_hex(ESX_SHA256, gz, gz_len, stored256, NULL), 0);
-    assert_int_equal(esx_digest_hex(ESX_SHA256, content, sizeof content - 1, full256, NULL), 0);
-    assert_int_equal(esx_digest_hex(ESX_SHA1, content, sizeof content - 1, full1, NULL), 0);
+    assert_int_equal(esx_digest_hex(ESX_SHA256, content, sizeof content, full256, NULL), 0);
+    assert_int_equal(esx_digest_hex(ESX_SHA1, content, sizeof content, full1, NULL), 0);
     char desc[2048];
     snprintf(desc, sizeof desc, DESC_HEAD "<payloads><payload name=\"pay\" type=\"vgz\" "
              "size=\"%zu\"><checksum checksum-type=\"sha-256\" verify-process=\"gunzip\">%s"
@@ -479,6 +547,76 @@ static void vib_verify_detects_flipped_byte(void **state)
     esximg_vib_verify_result_free(r);
     esximg_vib_free(v);
     free(bytes);
+}
+
+/* The payload re-packed under another name: its bytes are checked against the payload. */
+static void vib_verify_checks_a_renamed_payload(void **state)
+{
+    (void)state;
+    uint8_t *bytes;
+    size_t len;
+    make_vib(&bytes, &len, false, NULL);
+    /* "pay" -> "pa2": the same length, so the ar stays whole */
+    uint8_t *name = memmem(bytes + 8 + 60, len - 8 - 60, "pay             0", 17);
+    assert_non_null(name);
+    name[2] = '2';
+    const struct esximg_vib_ropts keep = { .keep_missing = true };
+    struct esximg_vib *v;
+    struct esximg_err err = {0};
+    assert_int_equal(esximg_vib_read_opts(bytes, len, &keep, &v, &err), 0);
+    assert_int_equal(v->problem_count, 2);
+    struct esximg_vib_verify_result *r;
+    assert_int_equal(esximg_vib_verify(v, NULL, &r, &err), 0);
+    /* pay: member; pay as member 'pa2': size and three sums; pa2: member */
+    assert_int_equal(r->check_count, 6);
+    assert_string_equal(r->checks[0].what, "member");
+    assert_false(r->checks[0].ok);
+    for (size_t i = 1; i < 5; i++) {
+        assert_string_equal(r->checks[i].payload, "pay as member 'pa2'");
+        assert_true(r->checks[i].ok);
+    }
+    assert_string_equal(r->checks[5].payload, "pa2");
+    assert_false(r->checks[5].ok);
+    esximg_vib_verify_result_free(r);
+    esximg_vib_free(v);
+    free(bytes);
+}
+
+/* A vgz payload that is a gzip'd GNU tar: every sum matches, the format check fails. */
+static void vib_verify_fails_a_tar_declared_vgz(void **state)
+{
+    (void)state;
+    uint8_t block[1024];
+    memset(block, 0, sizeof block);
+    memcpy(block, "file", 4);
+    memcpy(block + 257, "ustar  ", 8);
+    uint8_t *gz;
+    size_t gz_len;
+    assert_int_equal(esx_gzip(block, sizeof block, 9, &gz, &gz_len, NULL), 0);
+    char desc[512];
+    snprintf(desc, sizeof desc, DESC_HEAD "<payloads><payload name=\"p\" type=\"vgz\" "
+             "size=\"%zu\"></payload><payload name=\"q\" type=\"tgz\" size=\"%zu\">"
+             "</payload></payloads></vib>", gz_len, gz_len);
+    const struct esximg_vib_wmember m[2] = { { "p", gz, gz_len }, { "q", gz, gz_len } };
+    uint8_t *vib;
+    size_t len;
+    assert_int_equal(esximg_vib_write(desc, strlen(desc), "", 0, m, 2, &vib, &len, NULL), 0);
+    struct esximg_vib *v;
+    struct esximg_vib_verify_result *r = verify_bytes(vib, len, &v);
+    assert_int_equal(v->problem_count, 0);
+    /* p: size, format; q (a tgz may be a GNU tar): size */
+    assert_int_equal(r->check_count, 3);
+    assert_string_equal(r->checks[1].what, "format");
+    assert_false(r->checks[1].ok);
+    assert_string_equal(r->checks[1].expected, "gzip'd vmtar");
+    assert_string_equal(r->checks[1].actual, "gzip'd GNU tar");
+    assert_string_equal(r->checks[2].payload, "q");
+    assert_true(r->checks[2].ok);
+    assert_false(r->all_ok);
+    esximg_vib_verify_result_free(r);
+    esximg_vib_free(v);
+    free(vib);
+    free(gz);
 }
 
 static void vib_verify_reports_size_and_unknown_types(void **state)
@@ -623,6 +761,8 @@ int main(void)
         cmocka_unit_test(vib_refuses_missing_descriptor),
         cmocka_unit_test(vib_refuses_wrong_order),
         cmocka_unit_test(vib_refuses_missing_payload_member),
+        cmocka_unit_test(vib_refusal_names_the_unexpected_member),
+        cmocka_unit_test(vib_keep_missing_lists_problems),
         cmocka_unit_test(vib_refuses_duplicate_member),
         cmocka_unit_test(vib_refuses_debian_binary),
         cmocka_unit_test(vib_refuses_bad_descriptor),
@@ -631,6 +771,8 @@ int main(void)
         cmocka_unit_test(vib_write_is_deterministic_and_strict),
         cmocka_unit_test(vib_verify_good_payload),
         cmocka_unit_test(vib_verify_detects_flipped_byte),
+        cmocka_unit_test(vib_verify_checks_a_renamed_payload),
+        cmocka_unit_test(vib_verify_fails_a_tar_declared_vgz),
         cmocka_unit_test(vib_verify_reports_size_and_unknown_types),
         cmocka_unit_test(vib_verify_reports_bad_signature),
         cmocka_unit_test(vib_extract_writes_members),

@@ -8,6 +8,9 @@
  * only adds a warning, and a VIB whose size or sha-256 disagrees with its metadata is flagged,
  * not refused.
  *
+ * A VIB that reads but whose payloads and members disagree (esximg_vib_ropts keep_missing)
+ * is kept: its `vib->problems` say what is wrong, for the command to flag it.
+ *
  * Member names are kept as found.  A name that esx_path_check refuses (`..`, absolute) is
  * listed with `unsafe_path` set and a warning; esximg_depot_extract refuses it.
  *
@@ -110,7 +113,7 @@ struct esximg_depot_opts {
 
 /* Reads a bundle from bytes (which may be freed afterwards).  A bundle without any `*.vib`
  * is ENOTFOUND; a member that inflates past the limits is ELIMIT; a VIB that does not read is
- * EFORMAT naming the member; the same VIB id twice with different bytes is EFORMAT (with the
+ * EFORMAT naming the member (one that reads with problems is kept, see above); the same VIB id twice with different bytes is EFORMAT (with the
  * same bytes the second copy is dropped with a warning).  `opts` may be NULL. */
 int esximg_depot_read(const void *data, size_t len, const struct esximg_depot_opts *opts,
                       struct esximg_depot **out, struct esximg_err *err);

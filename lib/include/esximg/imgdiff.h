@@ -1,7 +1,7 @@
 /* esximg/imgdiff.h: what differs between two installer images or offline bundles.
  *
  * VIBs are compared by name: added, removed, version changed (with the direction by
- * esximg_version_cmp), acceptance level changed.  When a side holds several VIBs of one name
+ * esximg_version_cmp), acceptance level changed, vendor changed.  When a side holds several VIBs of one name
  * (a bundle may), the highest version stands for the name.  When both sides are images, the
  * profile acceptance level, the /BOOT.CFG title, kernelopt tokens and modules are compared
  * too (modules by file name, case ignored, a leading '/' ignored). */
@@ -33,6 +33,7 @@ enum esximg_diff_kind {
     ESXIMG_DIFF_KERNELOPT_REMOVED,
     ESXIMG_DIFF_MODULE_ADDED,       /* name: the module as B's BOOT.CFG writes it */
     ESXIMG_DIFF_MODULE_REMOVED,     /* name: as A's BOOT.CFG writes it */
+    ESXIMG_DIFF_VIB_VENDOR,         /* name, old, new (vendor; NULL when absent) */
 };
 
 struct esximg_diff_item {
@@ -62,7 +63,7 @@ int esximg_diff_files(const char *a, const char *b, struct esximg_diff **out,
 void esximg_diff_free(struct esximg_diff *d);
 
 /* "vib_added", "vib_removed", "vib_version", "vib_acceptance", "profile_acceptance", "title",
- * "kernelopt_added", "kernelopt_removed", "module_added", "module_removed" */
+ * "kernelopt_added", "kernelopt_removed", "module_added", "module_removed", "vib_vendor" */
 const char *esximg_diff_kind_name(enum esximg_diff_kind k);
 /* "image", "bundle" */
 const char *esximg_diff_source_name(enum esximg_diff_source s);

@@ -136,6 +136,22 @@ struct esximg_vib_member {
     uint64_t size;
 };
 
+/* What a VIB's members say against its descriptor: found while reading, kept on the model
+ * (a VIB re-packed by hand may name a payload it lacks, or carry one under another name). */
+enum esximg_vib_problem_kind {
+    ESXIMG_VIB_PROBLEM_MISSING = 0,   /* a payload of the descriptor has no member */
+    ESXIMG_VIB_PROBLEM_UNEXPECTED,    /* a member that no payload of the descriptor names */
+    ESXIMG_VIB_PROBLEM_SIZE,          /* a member whose size is not its payload's size */
+};
+
+struct esximg_vib_problem {
+    enum esximg_vib_problem_kind kind;
+    char *member;           /* the payload or member name */
+    char *expected;         /* SIZE: what the descriptor says; else NULL */
+    char *actual;           /* SIZE: what the member is; else NULL */
+    char *msg;              /* one line: "payload 'x' has no member in the archive" */
+};
+
 /* A VIB read from bytes the caller keeps: members point into them by offset. */
 struct esximg_vib {
     const uint8_t *bytes;   /* borrowed: the caller's buffer */
@@ -148,12 +164,27 @@ struct esximg_vib {
     size_t descriptor_len;
     const uint8_t *sig;                  /* sig.pkcs7 bytes, into `bytes` (len 0: unsigned) */
     size_t sig_len;
+    size_t problem_count;                /* payloads against members, in descriptor order, */
+    struct esximg_vib_problem *problems; /* then the unexpected members in archive order */
 };
 
 /* Reads a VIB. The bytes must outlive the result. Checks the ar structure, the member order
- * (descriptor.xml, sig.pkcs7, then payloads) and that every payload has a member. */
+ * (descriptor.xml, sig.pkcs7, then payloads) and that every payload has a member (EFORMAT
+ * naming the first that has none).  The other problems are listed in `problems`. */
 int esximg_vib_read(const void *data, size_t len, struct esximg_vib **out,
                     struct esximg_err *err);
+
+struct esximg_vib_ropts {
+    /* Read a VIB whose payloads lack members too, listing them in `problems`, so that a
+     * broken package can be looked at, verified and salvaged.  The structure (ar, member
+     * order, descriptor) must still read. */
+    bool keep_missing;
+};
+/* esximg_vib_read with options (NULL: the defaults, as esximg_vib_read). */
+int esximg_vib_read_opts(const void *data, size_t len, const struct esximg_vib_ropts *o,
+                         struct esximg_vib **out, struct esximg_err *err);
+/* "missing", "unexpected", "size" */
+const char *esximg_vib_problem_name(enum esximg_vib_problem_kind k);
 void esximg_vib_free(struct esximg_vib *v);
 /* The bytes of a member by name, or NULL. */
 const uint8_t *esximg_vib_member_data(const struct esximg_vib *v, const char *name,
@@ -197,7 +228,12 @@ struct esximg_vib_verify_opts {
 
 /* Verifies every payload's size and checksums (plain sha-256 over the stored member,
  * gunzip sums over its decompressed content, sha-256-gunzip1 over one gunzip of a vzstd
- * payload), and reads the signer of sig.pkcs7. Returns 0 when it could do the checks (see
+ * payload) and format (a failed "format" check for a vgz payload that is no gzip'd vmtar, a
+ * tgz one that is no gzip'd tar), and reads the signer of sig.pkcs7.  A payload without a
+ * member is a failed "member" check; so is each member no payload names.  When exactly one
+ * payload lacks its member and one member is unnamed, that member is checked against the
+ * payload (checks labelled "<payload> as member '<member>'"): a payload re-packed under
+ * another name. Returns 0 when it could do the checks (see
  * result->all_ok), an error otherwise. */
 int esximg_vib_verify(const struct esximg_vib *v, const struct esximg_vib_verify_opts *o,
                       struct esximg_vib_verify_result **out, struct esximg_err *err);

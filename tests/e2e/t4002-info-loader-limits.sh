@@ -2,7 +2,8 @@
 # t4002: `esximg info` reports, and exits 3 on, what ESXi's own boot loader (esx-boot) reads
 # otherwise than libisofs: BOOT.CFG lines mboot stops on or misreads (in both copies), a last
 # primary volume descriptor naming another tree than the first, a file of two extents, and a
-# directory record beyond 4 GiB (made in a sparse file: a few blocks on disk).  The images are
+# directory record beyond 4 GiB (made in a sparse file: a few blocks on disk); `esximg edit`
+# refuses to write such an image.  The images are
 # generated ones altered in place by a small Python script (tests/gen has no such breaks).
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/edit-lib.sh"
@@ -120,6 +121,10 @@ expect_grep "file '/S.V00' has 2 extents \(9472 bytes\): ESXi's UEFI loader read
 iso_get ext.iso /S.V00 ext.s
 iso_get good.iso /S.V00 good.s
 expect_same_file ext.s good.s
+# the writer keeps no such file: the edit is refused before anything is written
+expect_exit 1 "$ESXIMG" edit ext.iso -o ext-out.iso -k debugLogToSerial=1
+expect_grep "'/S.V00' of the input has 2 extents \(9472 bytes\): ESXi's UEFI loader reads single-extent files only" err
+[ ! -e ext-out.iso ] || fail "a refused edit wrote ext-out.iso"
 
 step "a directory record beyond 4 GiB, in a sparse file"
 expect_ok alter far good.iso far.iso
@@ -127,6 +132,13 @@ used=$(du -k far.iso | cut -f1)
 [ "$used" -lt 65536 ] || fail "far.iso takes $used KiB on disk"
 expect_exit 3 "$ESXIMG" info far.iso
 expect_grep "directory '/EFI' has a record at byte 42949[0-9]{5}, at or beyond 4 GiB" out
+# growing it would put the new tree past 4 GiB: refused before the 4 GiB copy
+far_stat=$(stat -c '%s %Y %b' far.iso)   # hashing 4 GiB of holes would take seconds
+expect_exit 1 "$ESXIMG" edit far.iso -o far-out.iso -k debugLogToSerial=1
+expect_grep "the new directory tree would start at byte [0-9]{10}, after the input, at or beyond byte 4294967296" err
+ls -A >listing
+expect_no_grep 'far-out' listing
+[ "$(stat -c '%s %Y %b' far.iso)" = "$far_stat" ] || fail "far.iso changed"
 rm -f far.iso
 
 done_testing

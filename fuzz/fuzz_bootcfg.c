@@ -17,6 +17,22 @@ static void fuzz_check_rewrite(const struct esximg_bootcfg *c, const uint8_t *da
     free(out);
 }
 
+/* The loader rules: every violation carries a message and a line of the file; an edit
+ * checked against the file's own bytes names only what it added. */
+static void fuzz_check_loader(const struct esximg_bootcfg *c, const uint8_t *data, size_t size)
+{
+    struct esximg_bootcfg_violations *v;
+    if (esximg_bootcfg_check_loader(c, &v, NULL) != 0)
+        return;
+    for (size_t i = 0; i < v->count; i++)
+        if (!v->items[i].msg || v->items[i].line == 0 || v->items[i].line > c->line_count)
+            __builtin_trap();
+    esximg_bootcfg_violations_free(v);
+    int rc = esximg_bootcfg_check_edit((const char *)data, size, c, "boot.cfg", NULL);
+    if (rc == ESXIMG_EINVAL || rc == ESXIMG_ELIMIT)
+        __builtin_trap();
+}
+
 /* Runs the edits and reads the result again: it must still parse. */
 static void fuzz_edit(struct esximg_bootcfg *c)
 {
@@ -52,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (esximg_bootcfg_read(data, size, NULL, &c, NULL) != 0)
         return 0;
     fuzz_check_rewrite(c, data, size);
+    fuzz_check_loader(c, data, size);
     fuzz_edit(c);
     esximg_bootcfg_free(c);
     return 0;

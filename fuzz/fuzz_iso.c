@@ -16,6 +16,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct esximg_iso_ropts opts = {.max_entries = 4096, .max_depth = 16};
     if (esximg_iso_open_memory(data, size, &opts, &iso, NULL) != 0)
         return 0;
+    /* what ESXi's UEFI driver reads: a run of descriptors within the searched blocks, a
+       highest directory record inside the image */
+    if (!iso->last_dir_record_dir || iso->last_dir_record >= size ||
+        (iso->pvd_count && (iso->first_pvd_block < 16 ||
+                            iso->last_pvd_block < iso->first_pvd_block)))
+        __builtin_trap();
     (void)esximg_iso_find(iso, "/boot.cfg");
     (void)esximg_iso_find(iso, "efi/boot/boot.cfg");
     size_t files = 0;

@@ -1,5 +1,7 @@
 /* bootcfg.c: BOOT.CFG read, verbatim write-back and the edits an image customizer needs
  * (modules list, kernelopt tokens, plain values), each touching only the text it changes. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -109,12 +111,11 @@ static size_t bootcfg_known(const struct esximg_bootcfg_line *l)
     return i;
 }
 
-/* mboot's is_number: decimal digits, an optional '-' (errtimeout defaults to -1); empty is 0 */
+/* mboot's is_number: an optional '-' (errtimeout defaults to -1), then decimal digits; empty
+ * is 0, and so is a lone '-' (is_number accepts it and atoi gives 0) */
 static bool bootcfg_is_number(const char *s, size_t n)
 {
     size_t i = n && s[0] == '-' ? 1 : 0;
-    if (n && i == n)
-        return false;
     for (; i < n; i++)
         if (s[i] < '0' || s[i] > '9')
             return false;
@@ -887,5 +888,331 @@ int esximg_bootcfg_kernelopt_remove(struct esximg_bootcfg *c, const char *key,
     int rc = bootcfg_kernelopt_edit(c, key, NULL, &hits, err);
     if (!rc && hits == 0)
         rc = esximg_err_set(err, ESXIMG_ENOTFOUND, "kernel option '%s' not in kernelopt", key);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the loader's rules */
+
+/* The first entries of bootcfg_known_keys are mboot's own table (mboot/config.c), in its
+ * order: a key written as a prefix resolves to the first of them it begins. */
+#define BOOTCFG_MBOOT_KEY_COUNT 16u
+
+/* Base names (extension dropped) that Secure Boot requires signed and unique (mboot/secure.c,
+ * schema 4; compared case-sensitively). */
+static const char *const bootcfg_secure_names[] = {"s", "sb", "esxcore", "esxupdt"};
+#define BOOTCFG_SECURE_NAME_COUNT (sizeof bootcfg_secure_names / sizeof bootcfg_secure_names[0])
+
+/* A line as mboot sees it: blanks merged, the key before the first '=', its known key. */
+struct bootcfg_mline {
+    char *text;             /* merged (malloc'd); NULL for lines mboot skips */
+    size_t key_len;         /* the key, from text[0], a blank before '=' included */
+    const char *value;      /* into text: after '=' and one blank */
+    size_t known;           /* index into bootcfg_known_keys, or BOOTCFG_MBOOT_KEY_COUNT */
+};
+
+struct bootcfg_lcheck {
+    const struct esximg_bootcfg *c;
+    struct bootcfg_mline *m;
+    size_t winner[BOOTCFG_MBOOT_KEY_COUNT];    /* line of each key's last occurrence, + 1 */
+    struct esximg_bootcfg_violations *v;
+};
+
+/* mboot's str_merge_spaces: blanks at the ends dropped, each run of them made one space. */
+static char *bootcfg_merge_blanks(const char *s, size_t n)
+{
+    char *out = malloc(n + 1);
+    size_t j = 0;
+    bool blank = true;
+    for (size_t i = 0; out && i < n; i++) {
+        if (esx_is_blank(s[i])) {
+            if (!blank)
+                out[j++] = ' ';
+            blank = true;
+        } else {
+            out[j++] = s[i];
+            blank = false;
+        }
+    }
+    if (out && j && out[j - 1] == ' ')
+        j--;
+    if (out)
+        out[j] = '\0';
+    return out;
+}
+
+/* The first mboot key that `key` (n bytes) begins, ignoring case; an empty key begins
+ * "kernel" (mboot compares zero characters). */
+static size_t bootcfg_mboot_key(const char *key, size_t n)
+{
+    for (size_t i = 0; i < BOOTCFG_MBOOT_KEY_COUNT; i++)
+        if (n <= strlen(bootcfg_known_keys[i].name) &&
+            !strncasecmp(key, bootcfg_known_keys[i].name, n))
+            return i;
+    return BOOTCFG_MBOOT_KEY_COUNT;
+}
+
+__attribute__((format(printf, 6, 7)))
+static int bootcfg_violation(struct bootcfg_lcheck *k, enum esximg_bootcfg_rule rule,
+                             size_t line, uint64_t limit, uint64_t actual, const char *fmt, ...)
+{
+    struct esximg_bootcfg_violations *v = k->v;
+    struct esximg_bootcfg_violation *grown = esx_realloc_array(v->items, v->count + 1,
+                                                               sizeof *v->items);
+    if (!grown)
+        return ESXIMG_ENOMEM;
+    v->items = grown;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct esximg_bootcfg_violation *it = &v->items[v->count];
+    *it = (struct esximg_bootcfg_violation){rule, line, limit, actual, esx_strdup(msg)};
+    if (!it->msg)
+        return ESXIMG_ENOMEM;
+    v->count++;
+    return 0;
+}
+
+/* Reads line i as mboot does and checks its key and value. */
+static int bootcfg_check_mline(struct bootcfg_lcheck *k, size_t i)
+{
+    const struct esximg_bootcfg_line *l = &k->c->lines[i];
+    struct bootcfg_mline *m = &k->m[i];
+    m->known = BOOTCFG_MBOOT_KEY_COUNT;
+    if (l->kind == ESXIMG_BOOTCFG_BLANK || l->kind == ESXIMG_BOOTCFG_COMMENT)
+        return 0;
+    if (!(m->text = bootcfg_merge_blanks(l->text, l->len)))
+        return ESXIMG_ENOMEM;
+    const char *eq = strchr(m->text, '=');
+    if (!eq)
+        return 0;                           /* no separator: mboot ignores the line */
+    m->key_len = (size_t)(eq - m->text);
+    m->value = eq + 1 + (eq[1] == ' ');
+    char key[64];
+    esx_text_quote(m->text, m->key_len, key, sizeof key);
+    if (m->key_len && m->text[m->key_len - 1] == ' ') {
+        size_t meant = bootcfg_mboot_key(m->text, m->key_len - 1);
+        if (meant == BOOTCFG_MBOOT_KEY_COUNT)
+            return 0;
+        return bootcfg_violation(k, ESXIMG_BOOTCFG_RULE_KEY_BLANK, i + 1, 0, 0,
+                                 "key '%s' has a blank before '=': mboot compares the blank "
+                                 "too and ignores the line (meant for '%s')", key,
+                                 bootcfg_known_keys[meant].name);
+    }
+    m->known = bootcfg_mboot_key(m->text, m->key_len);
+    if (m->known == BOOTCFG_MBOOT_KEY_COUNT)
+        return 0;
+    k->winner[m->known] = i + 1;
+    const char *name = bootcfg_known_keys[m->known].name;
+    int rc = 0;
+    if (m->key_len == 0)
+        rc = bootcfg_violation(k, ESXIMG_BOOTCFG_RULE_KEY_PREFIX, i + 1, 0, 0, "a line with "
+                               "an empty key is read by mboot as '%s'", name);
+    else if (m->key_len != strlen(name))
+        rc = bootcfg_violation(k, ESXIMG_BOOTCFG_RULE_KEY_PREFIX, i + 1, 0, 0, "key '%s' is "
+                               "not a full key name: mboot matches keys as prefixes and "
+                               "reads it as '%s'", key, name);
+    char value[64];
+    size_t vlen = strlen(m->value);
+    esx_text_quote(m->value, vlen, value, sizeof value);
+    if (!rc && bootcfg_known_keys[m->known].integer && vlen &&
+        !bootcfg_is_number(m->value, vlen))
+        rc = bootcfg_violation(k, ESXIMG_BOOTCFG_RULE_NOT_INTEGER, i + 1, 0, 0, "integer key "
+                               "'%s' has the value '%s', not -?digits: mboot's whole parse "
+                               "fails and the boot stops", name, value);
+    const char *hash = vlen && m->value[0] == '#' ? m->value : strstr(m->value, " #");
+    if (hash && hash[0] == ' ')
+        hash++;
+    if (!rc && hash)
+        rc = bootcfg_violation(k, ESXIMG_BOOTCFG_RULE_INLINE_COMMENT, i + 1, 0, 0, "value of "
+                               "'%s' holds '#' after a blank, at character %zu: mboot has no "
+                               "inline comments, the '#' and what follows are part of the "
+                               "value", name, (size_t)(hash - m->value) + 1);
+    return rc;
+}
+
+/* The value mboot keeps for key index `known` (empty: none), and its line (0: none). */
+static const char *bootcfg_mboot_value(const struct bootcfg_lcheck *k, size_t known,
+                                       size_t *line)
+{
+    *line = k->winner[known];
+    return *line ? k->m[*line - 1].value : "";
+}
+
+/* The length of a path as mboot's make_path builds it: a relative one under `prefix`. */
+static size_t bootcfg_path_length(const char *prefix, const char *path, size_t n)
+{
+    bool absolute = n && (path[0] == '/' || path[0] == '\\' || memmem(path, n, "://", 3));
+    return absolute || !prefix[0] ? n : strlen(prefix) + 1 + n;
+}
+
+/* The base name of a path without its extension, as mboot/secure.c cuts it. */
+static void bootcfg_stem(const char *path, size_t n, const char **stem, size_t *len)
+{
+    size_t from = n;
+    while (from > 0 && path[from - 1] != '/' && path[from - 1] != '\\')
+        from--;
+    size_t to = n;
+    while (to > from && path[to - 1] != '.')
+        to--;
+    *stem = path + from;
+    *len = to > from ? to - 1 - from : n - from;
+}
+
+/* The Secure Boot name rule for one loaded file; seen[] counts the exact names met. */
+static int bootcfg_check_secure_name(struct bootcfg_lcheck *k, size_t line, const char *path,
+                                     size_t n, unsigned *seen)
+{
+    const char *stem;
+    size_t len;
+    bootcfg_stem(path, n, &stem, &len);
+    char quoted[64];
+    esx_text_quote(path, n, quoted, sizeof quoted);
+    for (size_t i = 0; i < BOOTCFG_SECURE_NAME_COUNT; i++) {
+        const char *want = bootcfg_secure_names[i];
+        if (!esx_mem_ieq(stem, len, want))
+            continue;
+        if (memcmp(stem, want, len) != 0)
+            return bootcfg_violation(k, ESXIMG_BOOTCFG_RULE_SECURE_BOOT_NAME, line, 0, 0,
+                                     "module '%s' is named '%s' in another case: Secure Boot "
+                                     "compares names case-sensitively and would not check its "
+                                     "signature", quoted, want);
+        if (seen[i]++)
+            return bootcfg_violation(k, ESXIMG_BOOTCFG_RULE_SECURE_BOOT_NAME, line, 0, 0,
+                                     "module '%s' is a second module named '%s': Secure Boot "
+                                     "stops the boot on a duplicate", quoted, want);
+    }
+    return 0;
+}
+
+/* The kernel command line and the Secure Boot name of the kernel. */
+static int bootcfg_check_kernel(struct bootcfg_lcheck *k, const char *prefix, unsigned *seen)
+{
+    size_t line, opt_line;
+    const char *kernel = bootcfg_mboot_value(k, 0, &line);
+    const char *opts = bootcfg_mboot_value(k, 1, &opt_line);
+    if (!line || !kernel[0])
+        return 0;
+    size_t path_len = strcspn(kernel, " ");
+    size_t total = bootcfg_path_length(prefix, kernel, strlen(kernel));
+    if (opts[0])
+        total += 1 + strlen(opts);
+    int rc = 0;
+    if (total >= ESXIMG_BOOTCFG_MAX_KERNEL_CMDLINE)
+        rc = bootcfg_violation(k, ESXIMG_BOOTCFG_RULE_KERNEL_LENGTH, opt_line ? opt_line : line,
+                               ESXIMG_BOOTCFG_MAX_KERNEL_CMDLINE, total, "kernel path and "
+                               "kernelopt make a command line of %zu characters: mboot's limit "
+                               "is %u (it must stay below)", total,
+                               ESXIMG_BOOTCFG_MAX_KERNEL_CMDLINE);
+    return rc ? rc : bootcfg_check_secure_name(k, line, kernel, path_len, seen);
+}
+
+/* Each module's "path options" string and Secure Boot name. */
+static int bootcfg_check_modules(struct bootcfg_lcheck *k, const char *prefix, unsigned *seen)
+{
+    size_t line;
+    const char *v = bootcfg_mboot_value(k, 2, &line);
+    struct bootcfg_spans s = {0};
+    struct esximg_err split_err = {0};
+    int rc = bootcfg_split_modules(v, strlen(v), &s, &split_err);
+    for (size_t i = 0; !rc && i < s.count; i++) {
+        const struct bootcfg_span *sp = &s.items[i];
+        size_t path_len = sp->mid - sp->start;
+        size_t total = bootcfg_path_length(prefix, v + sp->start, path_len) +
+                       (sp->end - sp->mid);
+        char quoted[64];
+        esx_text_quote(v + sp->start, path_len, quoted, sizeof quoted);
+        if (total >= ESXIMG_BOOTCFG_MAX_MODULE_STRING)
+            rc = bootcfg_violation(k, ESXIMG_BOOTCFG_RULE_MODULE_LENGTH, line,
+                                   ESXIMG_BOOTCFG_MAX_MODULE_STRING, total, "module '%s' "
+                                   "(item %zu): path and options are %zu characters: mboot's "
+                                   "limit is %u (it must stay below)", quoted, i + 1, total,
+                                   ESXIMG_BOOTCFG_MAX_MODULE_STRING);
+        if (!rc)
+            rc = bootcfg_check_secure_name(k, line, v + sp->start, path_len, seen);
+    }
+    free(s.items);
+    return rc ? ESXIMG_ENOMEM : 0;
+}
+
+static int bootcfg_violation_cmp(const void *a, const void *b)
+{
+    const struct esximg_bootcfg_violation *x = a, *y = b;
+    return x->line < y->line ? -1 : x->line > y->line ? 1 : (int)x->rule - (int)y->rule;
+}
+
+void esximg_bootcfg_violations_free(struct esximg_bootcfg_violations *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->count; i++)
+        free(v->items[i].msg);
+    free(v->items);
+    free(v);
+}
+
+int esximg_bootcfg_check_loader(const struct esximg_bootcfg *c,
+                                struct esximg_bootcfg_violations **out, struct esximg_err *err)
+{
+    struct bootcfg_lcheck k = {.c = c};
+    k.v = calloc(1, sizeof *k.v);
+    k.m = calloc(c->line_count + 1, sizeof *k.m);
+    int rc = k.v && k.m ? 0 : ESXIMG_ENOMEM;
+    for (size_t i = 0; !rc && i < c->line_count; i++)
+        rc = bootcfg_check_mline(&k, i);
+    unsigned seen[BOOTCFG_SECURE_NAME_COUNT] = {0};
+    size_t prefix_line;
+    const char *prefix = rc ? "" : bootcfg_mboot_value(&k, 4, &prefix_line);
+    if (!rc)
+        rc = bootcfg_check_kernel(&k, prefix, seen);
+    if (!rc)
+        rc = bootcfg_check_modules(&k, prefix, seen);
+    for (size_t i = 0; k.m && i < c->line_count; i++)
+        free(k.m[i].text);
+    free(k.m);
+    if (rc) {
+        esximg_bootcfg_violations_free(k.v);
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory checking boot.cfg");
+    }
+    if (k.v->count > 1)
+        qsort(k.v->items, k.v->count, sizeof *k.v->items, bootcfg_violation_cmp);
+    *out = k.v;
+    return 0;
+}
+
+static bool bootcfg_violation_in(const struct esximg_bootcfg_violations *v,
+                                 const struct esximg_bootcfg_violation *x)
+{
+    for (size_t i = 0; i < v->count; i++)
+        if (v->items[i].rule == x->rule && !strcmp(v->items[i].msg, x->msg))
+            return true;
+    return false;
+}
+
+int esximg_bootcfg_check_edit(const char *before, size_t before_len,
+                              const struct esximg_bootcfg *after, const char *name,
+                              struct esximg_err *err)
+{
+    struct esximg_bootcfg *old = NULL;
+    struct esximg_bootcfg_violations *was = NULL, *now = NULL;
+    int rc = esximg_bootcfg_read(before, before_len, NULL, &old, err);
+    if (!rc)
+        rc = esximg_bootcfg_check_loader(old, &was, err);
+    if (!rc)
+        rc = esximg_bootcfg_check_loader(after, &now, err);
+    for (size_t i = 0; !rc && i < now->count; i++) {
+        const struct esximg_bootcfg_violation *x = &now->items[i];
+        if (bootcfg_violation_in(was, x))
+            continue;
+        bool length = x->rule == ESXIMG_BOOTCFG_RULE_MODULE_LENGTH ||
+                      x->rule == ESXIMG_BOOTCFG_RULE_KERNEL_LENGTH;
+        rc = esximg_err_set(err, length ? ESXIMG_ELIMIT : ESXIMG_EINVAL,
+                            "%s line %zu breaks a rule of ESXi's boot loader: %s", name, x->line,
+                            x->msg);
+    }
+    esximg_bootcfg_violations_free(was);
+    esximg_bootcfg_violations_free(now);
+    esximg_bootcfg_free(old);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,6 +528,47 @@ static int image_check_vibs(struct esximg_image *img, const struct esximg_bootcf
     return 0;
 }
 
+/* The rules of ESXi's boot loader (bootcfg.h) broken by one BOOT.CFG copy. */
+static int image_check_loader_cfg(struct esximg_image *img, const struct esximg_bootcfg *cfg,
+                                  const char *name, struct esximg_err *err)
+{
+    struct esximg_bootcfg_violations *v = NULL;
+    int rc = cfg ? esximg_bootcfg_check_loader(cfg, &v, err) : 0;
+    for (size_t i = 0; !rc && v && i < v->count; i++)
+        rc = image_problem(&img->problems, "%s line %zu: %s", name, v->items[i].line,
+                           v->items[i].msg);
+    esximg_bootcfg_violations_free(v);
+    return rc;
+}
+
+/* What ESXi's loader reads differently from libisofs: both BOOT.CFG copies against mboot's
+ * rules, the primary volume descriptor it mounts (the last), files of several extents and
+ * directory records beyond 4 GiB (esx-boot uefi/iso9660). */
+static int image_check_loader(struct esximg_image *img, struct esximg_err *err)
+{
+    const struct esximg_iso *iso = img->iso;
+    struct esximg_warnings *p = &img->problems;
+    int rc = image_check_loader_cfg(img, img->bootcfg, "/BOOT.CFG", err);
+    if (!rc)
+        rc = image_check_loader_cfg(img, img->efi_bootcfg, "/EFI/BOOT/BOOT.CFG", err);
+    if (!rc && iso->pvd_count > 1 && iso->last_pvd_differs)
+        rc = image_problem(p, "%" PRIu32 " primary volume descriptors name different trees: "
+                           "ESXi's UEFI loader mounts the last (block %" PRIu32 "), libisofs "
+                           "and esximg read the first (block %" PRIu32 ")", iso->pvd_count,
+                           iso->last_pvd_block, iso->first_pvd_block);
+    for (size_t i = 0; !rc && i < iso->n_entries; i++)
+        if (iso->entries[i].extents > 1)
+            rc = image_problem(p, "file '%s' has %" PRIu32 " extents (%" PRIu64 " bytes): "
+                               "ESXi's UEFI loader reads single-extent files only",
+                               iso->entries[i].path, iso->entries[i].extents,
+                               iso->entries[i].size);
+    if (!rc && iso->last_dir_record >= ESXIMG_ISO_MAX_DIR_RECORD_OFFSET)
+        rc = image_problem(p, "directory '%s' has a record at byte %" PRIu64 ", at or beyond "
+                           "4 GiB: ESXi's UEFI loader keeps record offsets in 32 bits and may "
+                           "confuse it", iso->last_dir_record_dir, iso->last_dir_record);
+    return rc;
+}
+
 static int image_check(struct esximg_image *img, const struct esximg_image_opts *o,
                        struct esximg_err *err)
 {
@@ -536,6 +578,8 @@ static int image_check(struct esximg_image *img, const struct esximg_image_opts 
     int rc = image_check_bootcfg(img, &mods, &kernel, err);
     if (!rc)
         rc = image_check_vibs(img, mods, kernel, o, err);
+    if (!rc)
+        rc = image_check_loader(img, err);
     if (!rc)
         rc = esx_image_check_signatures(img, o && o->verify_checksums, mods, err);
     esximg_bootcfg_modules_free(mods);

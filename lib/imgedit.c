@@ -1817,8 +1817,13 @@ static int edit_write_cfgs(struct edit_ctx *c, struct esximg_err *err)
         char *data = NULL;
         size_t len = 0;
         rc = esximg_bootcfg_write(c->cfg[i], &data, &len, err);
-        if (rc)
+        if (!rc)    /* never a BOOT.CFG that ESXi's boot loader stops on */
+            rc = esximg_bootcfg_check_edit(c->cfg_before[i], c->cfg_before_len[i], c->cfg[i],
+                                           c->cfg_path[i], err);
+        if (rc) {
+            free(data);
             break;
+        }
         if (edit_same(data, len, c->cfg_before[i], c->cfg_before_len[i])) {
             free(data);
             continue;

@@ -613,6 +613,8 @@ out:
 
 struct iso_scan {
     struct iso_src *src;
+    uint64_t last_record;       /* byte offset of the highest directory record met */
+    char last_record_dir[ESX_MAX_PATH_BYTES];
     uint32_t *seen;             /* open addressing, lba + 1, 0 = empty */
     size_t seen_cap, seen_n;
     uint64_t entries, max_entries;
@@ -724,6 +726,12 @@ static int scan_dir(struct iso_scan *sc, uint32_t lba, uint32_t size, size_t ple
                                       plen ? (int)plen : 1, plen ? sc->path : "/", pos,
                                       lba + b, len, (unsigned)block[pos + 32]);
             sc->path[plen] = '\0';
+            uint64_t at = (uint64_t)(lba + b) * ESXIMG_ISO_BLOCK + pos;
+            if (!joliet && at >= sc->last_record) {     /* ESXi reads no Joliet tree */
+                sc->last_record = at;
+                snprintf(sc->last_record_dir, sizeof sc->last_record_dir, "%s",
+                         plen ? sc->path : "/");
+            }
             int rc = scan_record(sc, block + pos, plen, depth, joliet, err);
             if (rc)
                 return rc;
@@ -735,7 +743,7 @@ static int scan_dir(struct iso_scan *sc, uint32_t lba, uint32_t size, size_t ple
 
 /* Walks the directory tree of every primary and supplementary volume descriptor. */
 static int iso_scan_loops(struct iso_src *src, uint64_t max_entries, unsigned max_depth,
-                          struct esximg_err *err)
+                          struct esximg_iso *iso, struct esximg_err *err)
 {
     struct iso_scan *sc = calloc(1, sizeof *sc);
     if (!sc)
@@ -766,9 +774,38 @@ static int iso_scan_loops(struct iso_src *src, uint64_t max_entries, unsigned ma
             break;
     }
     src->failed = false;
+    iso->last_dir_record = sc->last_record;
+    iso->last_dir_record_dir = esx_strdup(sc->last_record_dir[0] ? sc->last_record_dir : "/");
+    if (!rc && !iso->last_dir_record_dir)
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
     free(sc->seen);
     free(sc);
     return rc;
+}
+
+/* The run of volume descriptors ESXi's UEFI driver reads (esx-boot uefi/iso9660): from block
+ * 16 until the terminator or an identifier that does not start "CD"; its last primary one
+ * is the volume it mounts.  Differing means another root directory or volume size. */
+static void iso_read_pvds(struct iso_src *src, struct esximg_iso *iso)
+{
+    uint8_t vd[ESXIMG_ISO_BLOCK], first[ESXIMG_ISO_BLOCK];
+    IsoDataSource ds = { .data = src };
+    for (uint32_t lba = 16; lba < 16 + ESX_MAX_ISO_VOLUME_DESCRIPTORS; lba++) {
+        if (src_read_block(&ds, lba, vd) != 1 || memcmp(vd + 1, "CD", 2) != 0 || vd[0] == 255)
+            break;
+        if (vd[0] != 1)
+            continue;
+        if (iso->pvd_count++ == 0) {
+            iso->first_pvd_block = lba;
+            memcpy(first, vd, sizeof first);
+        }
+        iso->last_pvd_block = lba;
+        /* volume space size (80) and the root record's extent and size (156 + 2, + 10) */
+        iso->last_pvd_differs = memcmp(vd + 80, first + 80, 4) != 0 ||
+                                memcmp(vd + 156 + 2, first + 156 + 2, 4) != 0 ||
+                                memcmp(vd + 156 + 10, first + 156 + 10, 4) != 0;
+    }
+    src->failed = false;
 }
 
 static int iso_check_size(const struct esximg_iso *iso, struct esximg_err *err)
@@ -811,7 +848,8 @@ static int iso_load(struct iso_src *src, const struct esximg_iso_ropts *opts,
     iso->image_bytes = src->len;
     uint64_t max_entries = opts && opts->max_entries ? opts->max_entries : ESX_MAX_ISO_ENTRIES;
     unsigned max_depth = opts && opts->max_depth ? opts->max_depth : ESX_MAX_ISO_DEPTH;
-    if ((rc = iso_scan_loops(src, max_entries, max_depth, err)) ||
+    iso_read_pvds(src, iso);
+    if ((rc = iso_scan_loops(src, max_entries, max_depth, iso, err)) ||
         (rc = iso_import(iso, err)))
         goto out;
     if ((rc = iso_read_ids(iso))) {
@@ -900,6 +938,7 @@ void esximg_iso_close(struct esximg_iso *iso)
         free(iso->boots[i].path);
     free(iso->boots);
     free(iso->bootcat_path);
+    free(iso->last_dir_record_dir);
     free(iso->volume_id);
     free(iso->system_id);
     free(iso->application_id);

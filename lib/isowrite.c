@@ -217,8 +217,7 @@ static int iw_check_new(struct iw_ctx *x, struct iw_change *ch, struct esximg_er
     return rc;
 }
 
-static int iw_open_content(struct iw_ctx *x, struct iw_change *ch, size_t index,
-                           struct esximg_err *err)
+static int iw_open_content(struct iw_change *ch, size_t index, struct esximg_err *err)
 {
     const struct esximg_iso_change *c = ch->c;
     struct iw_content *ct = &ch->content;
@@ -244,9 +243,10 @@ static int iw_open_content(struct iw_ctx *x, struct iw_change *ch, size_t index,
         }
         ct->size = (uint64_t)st.st_size;
     }
-    if (ct->size > IW_MAX_LEVEL2_FILE && x->in->iso_level != 3)
+    if (ct->size > IW_MAX_LEVEL2_FILE)
         return esximg_err_set(err, ESXIMG_ELIMIT, "'%s' is %" PRIu64 " bytes: a file of 4 GiB "
-                              "or more needs ISO 9660 level 3", c->iso_path, ct->size);
+                              "or more needs two extents, and ESXi's UEFI loader reads "
+                              "single-extent files only", c->iso_path, ct->size);
     return 0;
 }
 
@@ -306,11 +306,64 @@ static int iw_check_changes(struct iw_ctx *x, const struct esximg_iso_change *ch
                                   ch->c->iso_path, (int)ch->c->kind);
         }
         if (!rc && ch->c->kind != ESXIMG_ISO_REMOVE)
-            rc = iw_open_content(x, ch, i, err);
+            rc = iw_open_content(ch, i, err);
         if (rc)
             return rc;
     }
     return iw_check_duplicates(x, err);
+}
+
+/* ---- the limits of ESXi's UEFI loader ---- */
+
+static uint64_t iw_dir_limit(const struct iw_ctx *x)
+{
+    return x->o.max_dir_record_offset ? x->o.max_dir_record_offset
+                                      : ESXIMG_ISO_MAX_DIR_RECORD_OFFSET;
+}
+
+static bool iw_dropped(const struct iw_ctx *x, const char *path)
+{
+    for (size_t j = 0; j < x->n; j++)
+        if (x->ch[j].c->kind != ESXIMG_ISO_ADD && strcmp(x->ch[j].path, path) == 0)
+            return true;
+    return false;
+}
+
+/* Before the output exists: no kept file of several extents, and, when growing, a new
+ * session (where the new directory tree goes) that starts below the directory limit. */
+static int iw_check_loader_limits(const struct iw_ctx *x, struct esximg_err *err)
+{
+    for (size_t i = 0; i < x->in->n_entries; i++) {
+        const struct esximg_iso_entry *e = &x->in->entries[i];
+        if ((e->extents > 1 || e->size > IW_MAX_LEVEL2_FILE) && !iw_dropped(x, e->path))
+            return esximg_err_set(err, ESXIMG_ELIMIT, "'%s' of the input has %" PRIu32
+                                  " extents (%" PRIu64 " bytes): ESXi's UEFI loader reads "
+                                  "single-extent files only", e->path, e->extents, e->size);
+    }
+    uint64_t start = (uint64_t)x->ms_block * IW_BLOCK;
+    if (!x->o.full_rewrite && start >= iw_dir_limit(x))
+        return esximg_err_set(err, ESXIMG_ELIMIT, "the new directory tree would start at byte %"
+                              PRIu64 ", after the input, at or beyond byte %" PRIu64 ": ESXi's "
+                              "UEFI loader keeps directory record offsets in 32 bits (a full "
+                              "rewrite puts the tree first)", start, iw_dir_limit(x));
+    return 0;
+}
+
+/* The written output, read back: the same two limits, exactly. */
+static int iw_verify_loader_limits(const struct iw_ctx *x, const struct esximg_iso *out,
+                                   struct esximg_err *err)
+{
+    if (out->last_dir_record >= iw_dir_limit(x))
+        return esximg_err_set(err, ESXIMG_ELIMIT, "directory '%s' has a record at byte %" PRIu64
+                              ", at or beyond byte %" PRIu64 ": ESXi's UEFI loader keeps "
+                              "directory record offsets in 32 bits", out->last_dir_record_dir,
+                              out->last_dir_record, iw_dir_limit(x));
+    for (size_t i = 0; i < out->n_entries; i++)
+        if (out->entries[i].extents > 1)
+            return esximg_err_set(err, ESXIMG_ELIMIT, "'%s' has %" PRIu32 " extents: ESXi's "
+                                  "UEFI loader reads single-extent files only",
+                                  out->entries[i].path, out->entries[i].extents);
+    return 0;
 }
 
 /* ---- content streams for libisofs ---- */
@@ -1133,8 +1186,8 @@ static int iw_verify(const struct iw_ctx *x, struct esximg_err *err)
     else if ((uint64_t)out->volume_blocks * IW_BLOCK != x->out_size)
         rc = esximg_err_set(err, ESXIMG_EFORMAT, "the output claims %" PRIu32 " blocks but "
                             "holds %" PRIu64 " bytes", out->volume_blocks, x->out_size);
-    else if (!(rc = iw_verify_boots(x, out, err)))
-        rc = iw_verify_entries(x, out, err);
+    else if (!(rc = iw_verify_boots(x, out, err)) && !(rc = iw_verify_entries(x, out, err)))
+        rc = iw_verify_loader_limits(x, out, err);
     if (rc) {
         esximg_err_prefix(err, "written image failed its check: ");
         esximg_err_file(err, x->out_path);
@@ -1215,7 +1268,8 @@ int esximg_iso_write(const char *in_path, const struct esximg_iso_change *change
         rc = esximg_err_set(&e, ESXIMG_EINVAL, "no input, output or changes");
         goto out;
     }
-    if ((rc = iw_open_input(&x, &e)) || (rc = iw_check_changes(&x, changes, &e)))
+    if ((rc = iw_open_input(&x, &e)) || (rc = iw_check_changes(&x, changes, &e)) ||
+        (rc = iw_check_loader_limits(&x, &e)))
         goto out;
     if (!x.o.full_rewrite && !(x.head = calloc(IW_HEAD_BLOCKS, IW_BLOCK))) {
         rc = esximg_err_set(&e, ESXIMG_ENOMEM, "out of memory");

@@ -144,10 +144,22 @@ mkdir -p stage/etc
 echo x >stage/etc/x.conf
 expect_ok "$ESXIMG" vib create -o s.vib --name s-extra --version 1.0-1 --vendor VMware \
     --acceptance certified --payload s=stage
-expect_ok "$ESXIMG" edit in7.iso -o s.iso --add s.vib --no-deps
-expect_ok "$ESXIMG" info s.iso
-expect_grep "^  module '/s\.v01' is one of several named like the reserved 's': the loader takes each only once$" out
-expect_grep "^  VIB 'VMware_bootbank_s-extra_1.0-1' is not signed$" out
+expect_exit 1 "$ESXIMG" edit in7.iso -o s.iso --add s.vib --no-deps
+expect_grep "module '/s\.v01' is a second module named 's'" err
+[ ! -e s.iso ] || fail "a refused edit wrote s.iso"
+# both BOOT.CFG copies load /SB.V00 instead of /sb.v00: mboot would not check it
+cp in7.iso upper.iso
+expect_ok python3 - <<'PY'
+data = bytearray(open('upper.iso', 'rb').read())
+old = b' --- /sb.v00 --- '
+n = data.count(old)
+if n != 2:
+    raise SystemExit('%d BOOT.CFG items /sb.v00' % n)
+open('upper.iso', 'wb').write(data.replace(old, b' --- /SB.V00 --- '))
+PY
+expect_exit 3 "$ESXIMG" info upper.iso
+expect_grep "^secure boot: +not ready" out
+expect_grep "^  module '/SB\.V00' is named like the reserved 'sb' in another case: the loader would not check it$" out
 
 step "nothing changed the inputs"
 sha256sum -c in.sum >/dev/null || fail "an input changed"

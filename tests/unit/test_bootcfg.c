@@ -352,6 +352,195 @@ static void bootcfg_edit_respects_the_line_limit(void **state)
     esximg_bootcfg_free(c);
 }
 
+/* ---------------------------------------------------------------- the loader's rules */
+
+static struct esximg_bootcfg_violations *loader_check(const char *text)
+{
+    struct esximg_bootcfg *c = read_cfg(text);
+    struct esximg_bootcfg_violations *v = NULL;
+    struct esximg_err err = {0};
+    assert_int_equal(esximg_bootcfg_check_loader(c, &v, &err), 0);
+    esximg_bootcfg_free(c);
+    return v;
+}
+
+/* The one violation of `text`: its rule, line and a piece of its message. */
+static void expect_one(const char *text, enum esximg_bootcfg_rule rule, size_t line,
+                       const char *says)
+{
+    struct esximg_bootcfg_violations *v = loader_check(text);
+    if (v->count != 1)
+        fail_msg("%zu violations in '%s' (first: %s)", v->count, text,
+                 v->count ? v->items[0].msg : "none");
+    assert_int_equal(v->items[0].rule, rule);
+    assert_int_equal(v->items[0].line, line);
+    if (!strstr(v->items[0].msg, says))
+        fail_msg("'%s' does not say '%s'", v->items[0].msg, says);
+    esximg_bootcfg_violations_free(v);
+}
+
+static void expect_none(const char *text)
+{
+    struct esximg_bootcfg_violations *v = loader_check(text);
+    if (v->count)
+        fail_msg("'%s': %s", text, v->items[0].msg);
+    esximg_bootcfg_violations_free(v);
+}
+
+/* "kernel=/b.b00\nkernelopt=" + options making the command line `total` characters. */
+static char *cfg_with_cmdline(size_t total)
+{
+    const size_t kernel = strlen("/b.b00") + 1;
+    char *text = malloc(total + 64);
+    int n = sprintf(text, "kernel=/b.b00\nkernelopt=");
+    memset(text + n, 'o', total - kernel);
+    strcpy(text + n + total - kernel, "\n");
+    return text;
+}
+
+static void bootcfg_loader_accepts_stock_files(void **state)
+{
+    (void)state;
+    expect_none(cfg70);
+    expect_none("KERNEL=/b.b00\nTimeOut=-\nerrtimeout=-1\ntimeout=\nkernelopt=a#b ks=x\n"
+                "modules=/sb.v00 --- /s.v00 --- /esxupdt.v00 --- /s.v00.gz --- /ss.v00\n"
+                "bootstate=x\n");
+}
+
+static void bootcfg_loader_kernel_cmdline_limit(void **state)
+{
+    (void)state;
+    char *text = cfg_with_cmdline(4095);
+    expect_none(text);
+    free(text);
+    text = cfg_with_cmdline(4096);
+    struct esximg_bootcfg_violations *v = loader_check(text);
+    assert_int_equal(v->count, 1);
+    assert_int_equal(v->items[0].rule, ESXIMG_BOOTCFG_RULE_KERNEL_LENGTH);
+    assert_int_equal(v->items[0].limit, 4096);
+    assert_int_equal(v->items[0].actual, 4096);
+    assert_int_equal(v->items[0].line, 2);
+    assert_non_null(strstr(v->items[0].msg, "4096 characters"));
+    esximg_bootcfg_violations_free(v);
+    free(text);
+    /* blanks are merged as mboot merges them before measuring */
+    expect_none("kernel=/b.b00\nkernelopt=a      b\n");
+}
+
+static void bootcfg_loader_module_string_limit(void **state)
+{
+    (void)state;
+    char text[1024], opts[300];
+    /* "/m.v00 " is 7 characters: options of 248 make 255, of 249 make 256 */
+    memset(opts, 'x', 249);
+    opts[248] = '\0';
+    snprintf(text, sizeof text, "kernel=/b.b00\nmodules=/a.v00 --- /m.v00 %s --- /c.v00\n", opts);
+    expect_none(text);
+    opts[248] = 'x';
+    opts[249] = '\0';
+    snprintf(text, sizeof text, "kernel=/b.b00\nmodules=/a.v00 --- /m.v00 %s --- /c.v00\n", opts);
+    struct esximg_bootcfg_violations *v = loader_check(text);
+    assert_int_equal(v->count, 1);
+    assert_int_equal(v->items[0].rule, ESXIMG_BOOTCFG_RULE_MODULE_LENGTH);
+    assert_int_equal(v->items[0].limit, 256);
+    assert_int_equal(v->items[0].actual, 256);
+    assert_non_null(strstr(v->items[0].msg, "'/m.v00' (item 2)"));
+    esximg_bootcfg_violations_free(v);
+    /* a relative path is measured under prefix=: "/p/" + 253 = 256 */
+    memset(opts, 'y', 253);
+    opts[253] = '\0';
+    snprintf(text, sizeof text, "prefix=/p\nkernel=/b.b00\nmodules=%s\n", opts);
+    expect_one(text, ESXIMG_BOOTCFG_RULE_MODULE_LENGTH, 3, "256 characters");
+    snprintf(text, sizeof text, "kernel=/b.b00\nmodules=%s\n", opts);
+    expect_none(text);
+}
+
+static void bootcfg_loader_keys_match_as_prefixes(void **state)
+{
+    (void)state;
+    expect_one("kernel=/b.b00\nmod=/a.v00\n", ESXIMG_BOOTCFG_RULE_KEY_PREFIX, 2,
+               "reads it as 'modules'");
+    expect_one("kernel=/b.b00\nt=x\n", ESXIMG_BOOTCFG_RULE_KEY_PREFIX, 2, "as 'title'");
+    expect_one("=/b.b00\n", ESXIMG_BOOTCFG_RULE_KEY_PREFIX, 1, "empty key is read by mboot as "
+               "'kernel'");
+    expect_one("kernel=/b.b00\nrun=1\n", ESXIMG_BOOTCFG_RULE_KEY_PREFIX, 2, "'runtimewd'");
+    /* what mboot does not know is ignored by it, not a prefix */
+    expect_none("kernel=/b.b00\nbuild=7.0\nupdated=1\nkernelopts=x\n");
+    /* a blank before '=' hides a key from mboot */
+    expect_one("kernel =/b.b00\n", ESXIMG_BOOTCFG_RULE_KEY_BLANK, 1, "meant for 'kernel'");
+    expect_none("kernel= /b.b00\n");
+}
+
+static void bootcfg_loader_integer_values(void **state)
+{
+    (void)state;
+    expect_one("kernel=/b.b00\ntimeout=5s\n", ESXIMG_BOOTCFG_RULE_NOT_INTEGER, 2,
+               "'timeout' has the value '5s'");
+    /* the prefix names the integer key */
+    struct esximg_bootcfg_violations *v = loader_check("kernel=/b.b00\ntime=x\n");
+    assert_int_equal(v->count, 2);
+    assert_int_equal(v->items[0].rule, ESXIMG_BOOTCFG_RULE_KEY_PREFIX);
+    assert_int_equal(v->items[1].rule, ESXIMG_BOOTCFG_RULE_NOT_INTEGER);
+    esximg_bootcfg_violations_free(v);
+    /* a comment after an integer is both */
+    v = loader_check("kernel=/b.b00\nnobootif=1 # no BOOTIF\n");
+    assert_int_equal(v->count, 2);
+    assert_int_equal(v->items[0].rule, ESXIMG_BOOTCFG_RULE_NOT_INTEGER);
+    assert_int_equal(v->items[1].rule, ESXIMG_BOOTCFG_RULE_INLINE_COMMENT);
+    esximg_bootcfg_violations_free(v);
+    expect_none("kernel=/b.b00\ntftpblksize=1468\nskip=0\nnorts=-7\n");
+}
+
+static void bootcfg_loader_inline_comments(void **state)
+{
+    (void)state;
+    expect_one("kernel=/b.b00\nkernelopt=runweasel # text installer\n",
+               ESXIMG_BOOTCFG_RULE_INLINE_COMMENT, 2, "at character 11");
+    expect_one("kernel=/b.b00\ntitle=#1\n", ESXIMG_BOOTCFG_RULE_INLINE_COMMENT, 2,
+               "'title'");
+    expect_none("kernel=/b.b00\n# a comment line\n   # another\nkernelopt=ks=cdrom:/KS.CFG#x\n");
+}
+
+static void bootcfg_loader_secure_boot_names(void **state)
+{
+    (void)state;
+    expect_one("kernel=/b.b00\nmodules=/S.V00 --- /k.b00\n", ESXIMG_BOOTCFG_RULE_SECURE_BOOT_NAME,
+               2, "'/S.V00' is named 's' in another case");
+    expect_one("kernel=/b.b00\nmodules=/s.v00 --- /EFI/s.v01\n",
+               ESXIMG_BOOTCFG_RULE_SECURE_BOOT_NAME, 2, "'/EFI/s.v01' is a second module "
+               "named 's'");
+    expect_one("kernel=/Esxcore.b00\n", ESXIMG_BOOTCFG_RULE_SECURE_BOOT_NAME, 1, "'esxcore'");
+    /* the last modules= line is the one mboot loads */
+    expect_none("kernel=/b.b00\nmodules=/s.v00 --- /s.v01\nmodules=/s.v00\n");
+}
+
+static void bootcfg_check_edit_refuses_only_new_violations(void **state)
+{
+    (void)state;
+    struct esximg_err err = {0};
+    char *long_cfg = cfg_with_cmdline(4100);
+    struct esximg_bootcfg *after = read_cfg(long_cfg);
+    const char *before = "kernel=/b.b00\nkernelopt=runweasel\n";
+    assert_int_equal(esximg_bootcfg_check_edit(before, strlen(before), after, "/BOOT.CFG", &err),
+                     ESXIMG_ELIMIT);
+    assert_non_null(strstr(err.msg, "/BOOT.CFG line 2"));
+    assert_non_null(strstr(err.msg, "4100 characters"));
+    assert_non_null(strstr(err.msg, "limit is 4096"));
+    esximg_bootcfg_free(after);
+    /* a file that already broke a rule may be edited elsewhere */
+    const char *odd = "kernel=/b.b00\nt=x\nkernelopt=a\n";
+    after = read_cfg(odd);
+    assert_int_equal(esximg_bootcfg_kernelopt_set(after, "ks", "cdrom:/KS.CFG", &err), 0);
+    assert_int_equal(esximg_bootcfg_check_edit(odd, strlen(odd), after, "/BOOT.CFG", &err), 0);
+    assert_int_equal(esximg_bootcfg_module_append(after, "/S.V01", NULL, &err), 0);
+    memset(&err, 0, sizeof err);
+    assert_int_equal(esximg_bootcfg_check_edit(odd, strlen(odd), after, "/BOOT.CFG", &err),
+                     ESXIMG_EINVAL);
+    assert_non_null(strstr(err.msg, "'/S.V01'"));
+    esximg_bootcfg_free(after);
+    free(long_cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +556,14 @@ int main(void)
         cmocka_unit_test(bootcfg_set_keeps_key_spelling_and_place),
         cmocka_unit_test(bootcfg_kernelopt_edits),
         cmocka_unit_test(bootcfg_edit_respects_the_line_limit),
+        cmocka_unit_test(bootcfg_loader_accepts_stock_files),
+        cmocka_unit_test(bootcfg_loader_kernel_cmdline_limit),
+        cmocka_unit_test(bootcfg_loader_module_string_limit),
+        cmocka_unit_test(bootcfg_loader_keys_match_as_prefixes),
+        cmocka_unit_test(bootcfg_loader_integer_values),
+        cmocka_unit_test(bootcfg_loader_inline_comments),
+        cmocka_unit_test(bootcfg_loader_secure_boot_names),
+        cmocka_unit_test(bootcfg_check_edit_refuses_only_new_violations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

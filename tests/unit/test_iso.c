@@ -310,6 +310,56 @@ static void iso_open_memory_matches_file(void **state)
     free(raw);
 }
 
+/* The volume descriptors as ESXi's UEFI driver reads them: the last primary one counts. */
+static void iso_reads_volume_descriptors_as_esxi_does(void **state)
+{
+    struct fixture *fx = need(state);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    tu_read_file(fx->plain, &raw, &len);
+    struct esximg_iso *iso = NULL;
+    struct esximg_err err = {0};
+    assert_int_equal(esximg_iso_open_memory(raw, len, NULL, &iso, &err), 0);
+    assert_int_equal(iso->pvd_count, 1);
+    assert_int_equal(iso->first_pvd_block, 16);
+    assert_int_equal(iso->last_pvd_block, 16);
+    assert_false(iso->last_pvd_differs);
+    /* the highest directory record lies in a listing of the tree, inside the image */
+    assert_true(iso->last_dir_record > 16 * 2048 && iso->last_dir_record < len);
+    uint32_t root = raw[16 * 2048 + 158] | (uint32_t)raw[16 * 2048 + 159] << 8;
+    assert_true(iso->last_dir_record >= (uint64_t)root * 2048);
+    assert_non_null(iso->last_dir_record_dir);
+    esximg_iso_close(iso);
+
+    /* the terminator after the boot record becomes a copy of the primary descriptor: the
+       same tree, then another volume size; whatever follows does not start "CD".  Without a
+       terminator libisofs reads on until a block starting with 255 (past this image's end):
+       give it one after the image, where ESXi's driver never looks. */
+    raw = realloc(raw, len + 2048);
+    assert_non_null(raw);
+    memset(raw + len, 0, 2048);
+    raw[len] = 255;
+    len += 2048;
+    size_t term = 17;
+    while (term < 32 && raw[term * 2048] != 255)
+        term++;
+    assert_true(term < 32);
+    assert_memory_not_equal(raw + (term + 1) * 2048 + 1, "CD", 2);
+    memcpy(raw + term * 2048, raw + 16 * 2048, 2048);
+    if (esximg_iso_open_memory(raw, len, NULL, &iso, &err) != 0)
+        fail_msg("two primary descriptors: %s", err.msg);
+    assert_int_equal(iso->pvd_count, 2);
+    assert_int_equal(iso->last_pvd_block, term);
+    assert_false(iso->last_pvd_differs);
+    esximg_iso_close(iso);
+    raw[term * 2048 + 80] ^= 1;
+    assert_int_equal(esximg_iso_open_memory(raw, len, NULL, &iso, &err), 0);
+    assert_true(iso->last_pvd_differs);
+    assert_string_equal(iso->volume_id, "ESXI-7.0.0-TEST");   /* libisofs: the first */
+    esximg_iso_close(iso);
+    free(raw);
+}
+
 static void iso_refuses_truncated_images(void **state)
 {
     struct fixture *fx = need(state);
@@ -433,6 +483,7 @@ int main(void)
         cmocka_unit_test(iso_reads_contents_whole_and_streamed),
         cmocka_unit_test(iso_reports_el_torito_entries),
         cmocka_unit_test(iso_open_memory_matches_file),
+        cmocka_unit_test(iso_reads_volume_descriptors_as_esxi_does),
         cmocka_unit_test(iso_refuses_truncated_images),
         cmocka_unit_test(iso_reading_past_the_end_fails),
         cmocka_unit_test(iso_refuses_garbage),

@@ -675,12 +675,13 @@ static void isowrite_pads_an_odd_sized_input(void **state)
 }
 
 /* A change that cannot apply fails with `code` and leaves nothing in the output directory. */
-static void expect_refused(struct fixture *fx, const char *in,
-                           const struct esximg_iso_change *c, size_t n, int code,
-                           const char *msg_part)
+static void expect_refused_with(struct fixture *fx, const char *in,
+                                const struct esximg_iso_change *c, size_t n,
+                                const struct esximg_iso_wopts *opts, int code,
+                                const char *msg_part)
 {
     struct esximg_err err = {0};
-    struct esximg_iso_wopts o = {.mtime = EPOCH};
+    struct esximg_iso_wopts o = *opts;
     char *out = path_in(fx->outdir, "refused.iso");
     size_t before = count_dir(fx->outdir);
     int rc = esximg_iso_write(in, c, n, &o, out, &err);
@@ -695,6 +696,62 @@ static void expect_refused(struct fixture *fx, const char *in,
     assert_int_equal(esximg_iso_write(in, c, n, &o, out, NULL), code);
     assert_int_equal(count_dir(fx->outdir), before);
     free(out);
+}
+
+static void expect_refused(struct fixture *fx, const char *in,
+                           const struct esximg_iso_change *c, size_t n, int code,
+                           const char *msg_part)
+{
+    const struct esximg_iso_wopts o = {.mtime = EPOCH};
+    expect_refused_with(fx, in, c, n, &o, code, msg_part);
+}
+
+/* ESXi's UEFI loader: no file of two extents, no directory record at or beyond 4 GiB.  The
+ * 4 GiB file is sparse, and the directory limit is lowered through the options. */
+static void isowrite_refuses_what_esxi_cannot_read(void **state)
+{
+    struct fixture *fx = need(state);
+    char *big = path_in(fx->dir, "big.v00");
+    int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)((uint64_t)1 << 32)), 0);
+    close(fd);
+    struct esximg_iso_change add_big = {.kind = ESXIMG_ISO_ADD, .iso_path = "/BIG.V00",
+                                         .src_path = big};
+    expect_refused(fx, fx->in, &add_big, 1, ESXIMG_ELIMIT, "'/BIG.V00' is 4294967296 bytes: "
+                   "a file of 4 GiB or more needs two extents");
+    unlink(big);
+
+    struct stat st;
+    assert_int_equal(stat(fx->in, &st), 0);
+    uint64_t start = ((uint64_t)st.st_size + 2047) / 2048 * 2048;
+    struct esximg_iso_change add = {.kind = ESXIMG_ISO_ADD, .iso_path = "/NEW.V00",
+                                     .data = fx->newmod, .len = NEW_SIZE};
+    /* growing: the new tree would start where the input ends, at the limit */
+    struct esximg_iso_wopts o = {.mtime = EPOCH, .max_dir_record_offset = start};
+    expect_refused_with(fx, fx->in, &add, 1, &o, ESXIMG_ELIMIT, "the new directory tree would "
+                        "start at byte");
+    /* the session starts below the limit, its directory records (after 16 blocks of system
+       area and the descriptors) lie beyond it: refused once written, nothing left */
+    o.max_dir_record_offset = start + 16 * 2048;
+    expect_refused_with(fx, fx->in, &add, 1, &o, ESXIMG_ELIMIT, "has a record at byte");
+    /* a full rewrite puts the tree first, well below */
+    o.max_dir_record_offset = start / 2;
+    o.full_rewrite = true;
+    char *out = path_in(fx->outdir, "rewritten.iso");
+    struct esximg_err err = {0};
+    if (esximg_iso_write(fx->in, &add, 1, &o, out, &err) != 0)
+        fail_msg("full rewrite: %s", err.msg);
+    struct esximg_iso *iso = NULL;
+    assert_int_equal(esximg_iso_open(out, NULL, &iso, &err), 0);
+    assert_true(iso->last_dir_record < start / 2);
+    assert_true(iso->last_dir_record > 16 * 2048);
+    assert_int_equal(iso->pvd_count, 1);
+    assert_false(iso->last_pvd_differs);
+    esximg_iso_close(iso);
+    unlink(out);
+    free(out);
+    free(big);
 }
 
 static void isowrite_refuses_bad_changes(void **state)
@@ -852,6 +909,7 @@ int main(void)
         cmocka_unit_test(isowrite_keeps_rock_ridge_and_joliet),
         cmocka_unit_test(isowrite_refuses_bad_changes),
         cmocka_unit_test(isowrite_refuses_bad_inputs_and_outputs),
+        cmocka_unit_test(isowrite_refuses_what_esxi_cannot_read),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

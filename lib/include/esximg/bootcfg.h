@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "esximg/err.h"
 
@@ -160,6 +161,65 @@ int esximg_bootcfg_kernelopt_set(struct esximg_bootcfg *c, const char *key, cons
  * ENOTFOUND when there is none. */
 int esximg_bootcfg_kernelopt_remove(struct esximg_bootcfg *c, const char *key,
                                     struct esximg_err *err);
+
+/* ---------------------------------------------------------------- the loader's rules */
+
+/* What VMware's boot loader (esx-boot's mboot: bootlib/parse.c, mboot/config.c,
+ * mboot/esxbootinfo.c, mboot/secure.c) does with a BOOT.CFG that an ordinary reading misses.
+ * Each line is read as mboot reads it: blanks merged into one space, the key being everything
+ * before the first '=' (a blank before '=' included), matched case-insensitively as a prefix
+ * of mboot's keys in its table order, the last line of a key winning. */
+enum esximg_bootcfg_rule {
+    /* a module's "path options" string (a relative path with `prefix` and '/' before it) is
+     * 256 characters or more: mboot stops before the kernel */
+    ESXIMG_BOOTCFG_RULE_MODULE_LENGTH = 1,
+    /* "kernel-path kernelopt" is 4096 characters or more: mboot stops before the kernel */
+    ESXIMG_BOOTCFG_RULE_KERNEL_LENGTH,
+    /* a key that is not a full key name but a prefix of one ("mod", or an empty key, which
+     * mboot takes for "kernel") */
+    ESXIMG_BOOTCFG_RULE_KEY_PREFIX,
+    /* a blank between a known key and '=': mboot compares the blank too and ignores the line */
+    ESXIMG_BOOTCFG_RULE_KEY_BLANK,
+    /* an integer key (nobootif, timeout, noquirks, norts, runtimewd, tftpblksize,
+     * runtimewdtimeout, skip, errtimeout) whose value is not -?digits: the whole parse fails */
+    ESXIMG_BOOTCFG_RULE_NOT_INTEGER,
+    /* a '#' at the start of a value or after a blank in it: there are no inline comments, the
+     * '#' and the rest are part of the value */
+    ESXIMG_BOOTCFG_RULE_INLINE_COMMENT,
+    /* the kernel or a module whose base name without its extension is s, sb, esxcore or
+     * esxupdt in another case (Secure Boot compares case-sensitively, so it escapes the
+     * signature check), or exactly so a second time (Secure Boot stops on the duplicate) */
+    ESXIMG_BOOTCFG_RULE_SECURE_BOOT_NAME,
+};
+
+#define ESXIMG_BOOTCFG_MAX_MODULE_STRING 256u     /* must stay below */
+#define ESXIMG_BOOTCFG_MAX_KERNEL_CMDLINE 4096u   /* must stay below */
+
+struct esximg_bootcfg_violation {
+    enum esximg_bootcfg_rule rule;
+    size_t line;            /* 1-based line of the file */
+    uint64_t limit;         /* the length rules: the limit (256, 4096); else 0 */
+    uint64_t actual;        /* the length rules: the length found; else 0 */
+    char *msg;              /* lower case, no final period, without the line number */
+};
+
+struct esximg_bootcfg_violations {
+    size_t count;
+    struct esximg_bootcfg_violation *items;
+};
+
+/* Every violation of the rules above in `c`, in line order (the length and name rules at the
+ * line of the key that wins).  An empty list when there are none. */
+int esximg_bootcfg_check_loader(const struct esximg_bootcfg *c,
+                                struct esximg_bootcfg_violations **out, struct esximg_err *err);
+void esximg_bootcfg_violations_free(struct esximg_bootcfg_violations *v);
+/* For an edit: fails naming the first violation of `after` that the file it was made from
+ * (`before`, its bytes) does not have (same rule and message), so that an edit never makes a
+ * BOOT.CFG the loader stops on, while an input's own oddities do not block it.  ELIMIT for
+ * the length rules, EINVAL for the others; the message starts with `name` and the line. */
+int esximg_bootcfg_check_edit(const char *before, size_t before_len,
+                              const struct esximg_bootcfg *after, const char *name,
+                              struct esximg_err *err);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,10 @@ enum esximg_iso_type {
     ESXIMG_ISO_SPECIAL,    /* Rock Ridge device, fifo or socket */
 };
 
+/* ESXi's UEFI loader reads directory records below this byte offset only (esx-boot
+ * uefi/iso9660 caches them by a 32-bit offset). */
+#define ESXIMG_ISO_MAX_DIR_RECORD_OFFSET ((uint64_t)1 << 32)
+
 struct esximg_iso_entry {
     char *path;             /* "/EFI/BOOT/BOOT.CFG": absolute, as recorded (";1" stripped,
                                case kept; the Rock Ridge or Joliet name when present) */
@@ -79,6 +83,18 @@ struct esximg_iso {
        present: 1 = every name is upper-case 8.3 d-characters, 2 = longer or other names,
        3 = some file has several extents.  0 when Rock Ridge or Joliet names are in use. */
     int iso_level;
+    /* The volume descriptors as ESXi's UEFI ISO 9660 driver reads them (esx-boot
+       uefi/iso9660): from block 16 until the terminator or an identifier not starting "CD",
+       the LAST primary one winning, where libisofs (and this reader) take the first. */
+    uint32_t pvd_count;         /* primary volume descriptors in that run */
+    uint32_t first_pvd_block, last_pvd_block;
+    bool last_pvd_differs;      /* the last names another root directory or volume size */
+    /* The directory record at the highest byte offset of the image, over the plain ISO 9660
+       trees of every primary volume descriptor (ESXi reads no Joliet): its offset and the directory whose listing holds it ("/" for the root).
+       ESXi's UEFI driver caches records by a 32-bit byte offset: at 4 GiB or beyond they
+       can be confused. */
+    uint64_t last_dir_record;
+    char *last_dir_record_dir;  /* never NULL */
     char *bootcat_path;     /* NULL when there is no catalog or it is hidden */
     uint32_t bootcat_lba;
     struct esximg_iso_boot *boots;      /* catalog order: the default entry first */

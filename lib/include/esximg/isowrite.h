@@ -19,6 +19,13 @@
  * changes (every kept file at its old block with its old size, the new files present, the
  * same boot entries and ids); a mismatch is an error and leaves nothing behind.
  *
+ * ESXi's UEFI loader (esx-boot uefi/iso9660) reads single-extent files only and keeps
+ * directory record offsets in 32 bits, so the writer never writes a file of 4 GiB or more
+ * (which needs two extents, ISO 9660 level 3), keeps none of several extents from the input,
+ * and never writes a directory record at or beyond byte 4 GiB of the image: ELIMIT, naming
+ * the file or directory and the limit, before the output is created (a grown image whose
+ * new session would start beyond the limit), else when the written output is checked.
+ *
  * The output goes through esximg_outfile (temporary file beside it, fsync, rename); the input
  * is only ever opened read-only and may not be the output.  Same input, changes and options
  * give the same bytes.  Memory use does not grow with the size of the image. */
@@ -74,6 +81,10 @@ struct esximg_iso_wopts {
     /* Called from the calling thread as bytes reach the output: done grows to total. */
     void (*progress)(uint64_t done, uint64_t total, void *arg);
     void *progress_arg;
+    /* The byte offset at or beyond which no directory record may be written; 0 means
+     * ESXIMG_ISO_MAX_DIR_RECORD_OFFSET (4 GiB), the limit of ESXi's UEFI ISO 9660 driver.
+     * Only tests set a lower one, to meet the limit without 4 GiB of data. */
+    uint64_t max_dir_record_offset;
     /* When set, the checked output is made hybrid before it is committed (MBR, GPT and
      * padding: esximg/isohybrid.h); borrowed for the call. */
     const struct esximg_hybrid *hybrid;

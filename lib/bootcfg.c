@@ -8,6 +8,7 @@
 
 #include "esx_private.h"
 #include "esximg/bootcfg.h"
+#include "esximg/modname.h"
 
 #define BOOTCFG_MODULE_SEP     "---"
 #define BOOTCFG_DEFAULT_SEP    " --- "
@@ -898,9 +899,8 @@ int esximg_bootcfg_kernelopt_remove(struct esximg_bootcfg *c, const char *key,
 #define BOOTCFG_MBOOT_KEY_COUNT 16u
 
 /* Base names (extension dropped) that Secure Boot requires signed and unique (mboot/secure.c,
- * schema 4; compared case-sensitively). */
-static const char *const bootcfg_secure_names[] = {"s", "sb", "esxcore", "esxupdt"};
-#define BOOTCFG_SECURE_NAME_COUNT (sizeof bootcfg_secure_names / sizeof bootcfg_secure_names[0])
+ * schema 4; compared case-sensitively): esximg_modname_reserved_names. */
+#define BOOTCFG_SECURE_NAME_COUNT ESXIMG_MODNAME_RESERVED_COUNT
 
 /* A line as mboot sees it: blanks merged, the key before the first '=', its known key. */
 struct bootcfg_mline {
@@ -1070,7 +1070,7 @@ static int bootcfg_check_secure_name(struct bootcfg_lcheck *k, size_t line, cons
     char quoted[64];
     esx_text_quote(path, n, quoted, sizeof quoted);
     for (size_t i = 0; i < BOOTCFG_SECURE_NAME_COUNT; i++) {
-        const char *want = bootcfg_secure_names[i];
+        const char *want = esximg_modname_reserved_names[i];
         if (!esx_mem_ieq(stem, len, want))
             continue;
         if (memcmp(stem, want, len) != 0)

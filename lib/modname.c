@@ -353,16 +353,20 @@ static bool modname_valid_short(const char *short_name, bool keep_dash)
     return true;
 }
 
+/* esx-boot's mboot/secure.c: these must be signed, and loaded once, under Secure Boot */
+const char *const esximg_modname_reserved_names[ESXIMG_MODNAME_RESERVED_COUNT + 1] = {
+    "s", "sb", "esxcore", "esxupdt", NULL};
+
 const char *esximg_modname_reserved(const char *path)
 {
-    /* esx-boot's mboot/secure.c: these must be signed, and appear once, under Secure Boot */
-    static const char *const reserved[] = { "s", "sb", "esxcore", "esxupdt" };
     const char *base = path ? strrchr(path, '/') : NULL;
     base = base ? base + 1 : path;
-    size_t n = base ? strcspn(base, ".") : 0;
-    for (size_t i = 0; n && i < sizeof reserved / sizeof reserved[0]; i++)
-        if (strlen(reserved[i]) == n && strncasecmp(base, reserved[i], n) == 0)
-            return reserved[i];
+    const char *dot = base ? strrchr(base, '.') : NULL;
+    size_t n = base ? (dot ? (size_t)(dot - base) : strlen(base)) : 0;
+    for (size_t i = 0; n && esximg_modname_reserved_names[i]; i++)
+        if (strlen(esximg_modname_reserved_names[i]) == n &&
+            strncasecmp(base, esximg_modname_reserved_names[i], n) == 0)
+            return esximg_modname_reserved_names[i];
     return NULL;
 }
 

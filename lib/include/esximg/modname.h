@@ -72,9 +72,12 @@ struct esximg_modname_vib {
 int esximg_modname_assign(struct esximg_modname_vib *vibs, size_t vib_count,
                           const struct esximg_modname_opts *opts, struct esximg_err *err);
 
-/* The reserved base-module name ("s", "sb", "esxcore", "esxupdt") that a module path is
- * named like, ignoring case and the extension ("/S.V01" -> "s"), or NULL. ESXi's loader
- * demands, under UEFI Secure Boot, that each of these is signed and loaded once. */
+/* The base-module names ESXi's loader demands, under UEFI Secure Boot, signed and loaded
+ * once: "s", "sb", "esxcore", "esxupdt", then NULL. */
+#define ESXIMG_MODNAME_RESERVED_COUNT 4u
+extern const char *const esximg_modname_reserved_names[ESXIMG_MODNAME_RESERVED_COUNT + 1];
+/* The one of them that a module path is named like, ignoring case and the last extension
+ * ("/S.V01" -> "s", as mboot drops the extension), or NULL. */
 const char *esximg_modname_reserved(const char *path);
 
 /* The module file name for one new payload: the same first part, and the smallest counter n

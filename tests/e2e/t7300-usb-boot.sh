@@ -144,6 +144,22 @@ step "SeaBIOS boots usb.img as a USB disk: built-in MBR -> ISOLINUX.BIN"
 boot usb.img usb-bios 1
 expect_grep '^ISOLINUX 6\.04 ' usb.img.usb-bios.log
 
+step "the CHS branch of the built-in MBR: EBIOS answer ignored, SeaBIOS boots an IDE disk"
+# SeaBIOS offers the INT 13h extensions on every disk, so the CHS reads (and ISOLINUX's,
+# told EBIOS flag 0) are reached by patching "mov si, cx" after the AH=41h test to
+# "xor si, si"; SeaBIOS reports no usable geometry for a small USB disk, an IDE disk has one
+python3 - usb.img chs.img <<'EOF'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+at = d[:432].find(bytes.fromhex('83e10189ce'))     # and cx, 1; mov si, cx
+if at < 0 or d[:432].count(bytes.fromhex('83e10189ce')) != 1:
+    sys.exit('the EBIOS test of the built-in MBR is not where this test expects it')
+d[at + 3:at + 5] = bytes.fromhex('31f6')
+open(sys.argv[2], 'wb').write(d)
+EOF
+boot chs.img disk-bios 1
+expect_grep '^ISOLINUX 6\.04 ' chs.img.disk-bios.log
+
 step "OVMF boots usb.img as a USB disk, also with El Torito hidden (from the 0xEF partition)"
 boot usb.img usb-uefi 2
 hide_eltorito usb.img noet.img

@@ -17,7 +17,8 @@
  * to try the next boot device.
  *
  * `sh lib/mkhybridmbr.sh` assembles it (GNU as and ld, linked at 0x0600) and regenerates
- * lib/hybridmbr.c; the build uses that checked-in array and needs no assembler.  An 80386 is assumed (ISOLINUX needs one too).
+ * lib/hybridmbr.c; the build uses that checked-in array and needs no assembler.  An 80386
+ * is assumed (ISOLINUX needs one too).
  *
  * SPDX-License-Identifier: BSD-2-Clause */
     .code16

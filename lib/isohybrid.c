@@ -6,7 +6,12 @@
  * such an MBR too, but only as part of a session it writes: a grown image keeps the input's
  * system area (isowrite.c copies blocks 16.. of libisofs' overwrite buffer only) and
  * `esximg usb` writes no session at all, so the system area is made here, after the ISO,
- * from the image's own volume descriptor and El Torito catalog, which are read byte by byte. */
+ * from the image's own volume descriptor and El Torito catalog, which are read byte by byte.
+ *
+ * The MBR code is esximg's own (hybridmbr.S) unless a syslinux isohdpfx.bin is given.  Either
+ * enters ISOLINUX.BIN by the hand-off of syslinux 3.81 and later (esxi-formats.md 8.3), so the
+ * check is that ISOLINUX.BIN carries the hybrid signature and, when its banner names a
+ * release, that the release is 3.81 or later; the exact release does not matter. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,6 +26,7 @@
 #include "esximg/isohybrid.h"
 #include "esx_limits.h"
 #include "esx_private.h"
+#include "hybridmbr.h"
 
 #define HY_BLOCK 2048u
 #define HY_SECTOR 512u
@@ -39,24 +45,20 @@
 #define HY_GPT_HEADER_BYTES 92u
 #define HY_COPY_CHUNK ((size_t)64 << 20)
 #define HY_RW_CHUNK ((size_t)1 << 20)
+#define HY_HANDOFF_MAJOR 3u                     /* the hand-off of syslinux 3.81 and later */
+#define HY_HANDOFF_MINOR 81u
 
 static const uint8_t hy_signature[4] = {0xfb, 0xc0, 0x78, 0x70};
 /* EBD0A0A2-B9E5-4433-87C0-68B6B72699C7 (basic data), as stored: first three fields LE */
 static const uint8_t hy_basic_data[16] = {0xa2, 0xa0, 0xd0, 0xeb, 0xe5, 0xb9, 0x33, 0x44,
                                           0x87, 0xc0, 0x68, 0xb6, 0xb7, 0x26, 0x99, 0xc7};
 
-const char *const esximg_hybrid_default_dirs[] = {
-    "/usr/lib/ISOLINUX",        /* Debian, Ubuntu: isolinux */
-    "/usr/lib/syslinux/mbr",    /* Debian, Ubuntu: syslinux-common */
-    "/usr/lib/syslinux",        /* older Debian */
-    "/usr/share/syslinux",      /* Fedora, Arch */
-    NULL,
-};
+_Static_assert(ESX_HYBRID_MBR_BYTES == ESXIMG_HYBRID_MBR_CODE, "built-in MBR code size");
 
 struct esximg_hybrid {
     uint8_t code[ESXIMG_HYBRID_MBR_CODE];
     bool no_gpt;
-    struct esximg_hybrid_info info;     /* banners and template path */
+    struct esximg_hybrid_info info;     /* banners, built-in or template path */
 };
 
 /* What the image says, read from its bytes. */
@@ -234,7 +236,42 @@ static void hy_banner(const uint8_t *p, size_t n, char out[ESXIMG_HYBRID_BANNER_
     }
 }
 
-/* ISOLINUX.BIN: the hybrid signature and the version banner.  Its length comes from the boot
+/* The release a banner names: "ISOLINUX 3.86 2010-04-01" is 3 and 86 (digits up to the
+ * first non-digit: "4.07-pre2" is 4.07).  False when there is none. */
+static bool hy_release(const char *banner, unsigned *major, unsigned *minor)
+{
+    const char *v = strchr(banner, ' ');
+    unsigned parts[2] = {0, 0};
+    if (!v)
+        return false;
+    v++;
+    for (size_t i = 0; i < 2; i++) {
+        size_t digits = 0;
+        for (; *v >= '0' && *v <= '9' && digits < 4; v++, digits++)
+            parts[i] = parts[i] * 10 + (unsigned)(*v - '0');
+        if (digits == 0 || digits == 4 || (i == 0 && *v++ != '.'))
+            return false;
+    }
+    *major = parts[0];
+    *minor = parts[1];
+    return true;
+}
+
+/* ISOLINUX.BIN (what) of a release before 3.81 pops another hand-off than the MBR pushes;
+ * an ISOLINUX.BIN without a readable release is judged by its signature alone. */
+static int hy_check_release(const char *banner, const char *what, struct esximg_err *err)
+{
+    unsigned major = 0, minor = 0;
+    if (!hy_release(banner, &major, &minor) || major > HY_HANDOFF_MAJOR ||
+        (major == HY_HANDOFF_MAJOR && minor >= HY_HANDOFF_MINOR))
+        return 0;
+    return esximg_err_set(err, ESXIMG_EUNSUPPORTED, "%s is '%s' (syslinux %u.%02u): its "
+                          "isohybrid hand-off predates syslinux %u.%u, the oldest a USB boot "
+                          "supports", what, banner, major, minor, HY_HANDOFF_MAJOR,
+                          HY_HANDOFF_MINOR);
+}
+
+/* ISOLINUX.BIN: the version banner and the hybrid signature.  Its length comes from the boot
  * info table when that table names the file's own block, else the 4 sectors loaded. */
 static int hy_read_isolinux(int fd, struct hy_facts *f, struct esximg_err *err)
 {
@@ -243,11 +280,6 @@ static int hy_read_isolinux(int fd, struct hy_facts *f, struct esximg_err *err)
     int rc = hy_pread(fd, f->file_bytes, off, head, sizeof head, "ISOLINUX.BIN", err);
     if (rc)
         return rc;
-    if (memcmp(head + HY_SIG_OFF, hy_signature, sizeof hy_signature) != 0)
-        return esximg_err_set(err, ESXIMG_EUNSUPPORTED, "the BIOS boot image at block %"
-                              PRIu32 " has no isolinux.bin hybrid signature at offset 0x40 "
-                              "(not ISOLINUX, or isolinux-debug.bin): it cannot boot from a "
-                              "disk", f->bios_lba);
     uint64_t len = esx_le32(head + HY_BIT_OFF + 8);
     if (esx_le32(head + HY_BIT_OFF) != HY_VD_FIRST ||
         esx_le32(head + HY_BIT_OFF + 4) != f->bios_lba || len < sizeof head)
@@ -262,7 +294,16 @@ static int hy_read_isolinux(int fd, struct hy_facts *f, struct esximg_err *err)
     if (!(rc = hy_pread(fd, f->file_bytes, off, bin, (size_t)len, "ISOLINUX.BIN", err)))
         hy_banner(bin, (size_t)len, f->banner);
     free(bin);
-    return rc;
+    if (rc)
+        return rc;
+    if (memcmp(head + HY_SIG_OFF, hy_signature, sizeof hy_signature) != 0)
+        return esximg_err_set(err, ESXIMG_EUNSUPPORTED, "the BIOS boot image at block %"
+                              PRIu32 " (%s%s%s) has no isolinux.bin hybrid signature at "
+                              "offset 0x40 (not ISOLINUX 3.81 or later, or isolinux-debug.bin): "
+                              "it cannot boot from a disk", f->bios_lba,
+                              f->banner[0] ? "'" : "", f->banner[0] ? f->banner : "no "
+                              "ISOLINUX version banner", f->banner[0] ? "'" : "");
+    return hy_check_release(f->banner, "the image's ISOLINUX.BIN", err);
 }
 
 /* The sectors of the EFI partition: the catalog's count, or the size of the FAT file system
@@ -367,59 +408,26 @@ static void hy_dir_banner(const char *dir, char out[ESXIMG_HYBRID_BANNER_MAX])
     free(parent);
 }
 
-static const char *hy_version(const char *banner, char out[ESXIMG_HYBRID_BANNER_MAX])
+/* A syslinux isohdpfx.bin: its code, and the release of the isolinux.bin beside it (same
+ * directory or its parent, as syslinux packages install them) when there is one. */
+static int hy_use_template(struct esximg_hybrid *h, const char *path, struct esximg_err *err)
 {
-    const char *v = strchr(banner, ' ');
-    snprintf(out, ESXIMG_HYBRID_BANNER_MAX, "%s", v ? v + 1 : banner);
-    char *sp = strchr(out, ' ');
-    if (sp)
-        *sp = '\0';
-    return out;
-}
-
-/* The first template whose isolinux.bin has the image's banner. */
-static int hy_search(struct esximg_hybrid *h, const char *const *dirs, struct esximg_err *err)
-{
-    char first[sizeof h->info.template_path] = "";
-    char first_banner[ESXIMG_HYBRID_BANNER_MAX] = "";
-    for (size_t i = 0; dirs[i]; i++) {
-        char *path = esx_path_join(dirs[i], "isohdpfx.bin");
-        if (!path)
-            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-        struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            free(path);
-            continue;
-        }
-        char banner[ESXIMG_HYBRID_BANNER_MAX];
-        hy_dir_banner(dirs[i], banner);
-        if (!first[0]) {
-            snprintf(first, sizeof first, "%s", path);
-            snprintf(first_banner, sizeof first_banner, "%s", banner);
-        }
-        if (h->info.image_banner[0] && strcmp(banner, h->info.image_banner) == 0) {
-            snprintf(h->info.template_path, sizeof h->info.template_path, "%s", path);
-            snprintf(h->info.template_banner, sizeof h->info.template_banner, "%s", banner);
-            int rc = hy_load_code(path, h->code, err);
-            free(path);
-            return rc;
-        }
-        free(path);
-    }
-    char want[ESXIMG_HYBRID_BANNER_MAX];
-    if (!h->info.image_banner[0])
-        return esximg_err_set(err, ESXIMG_EUNSUPPORTED, "ISOLINUX.BIN of the image has no "
-                              "version banner, so no MBR template can be matched to it: give "
-                              "the isohdpfx.bin of its syslinux release as the MBR template");
-    hy_version(h->info.image_banner, want);
-    if (!first[0])
-        return esximg_err_set(err, ESXIMG_ENOTFOUND, "no isohybrid MBR template (isohdpfx.bin) "
-                              "is installed for the image's '%s': give the isohdpfx.bin of "
-                              "syslinux %s as the MBR template", h->info.image_banner, want);
-    return esximg_err_set(err, ESXIMG_EUNSUPPORTED, "the image has '%s' but the MBR template "
-                          "'%s' belongs to '%s': give the isohdpfx.bin of syslinux %s as the "
-                          "MBR template", h->info.image_banner, first,
-                          first_banner[0] ? first_banner : "no isolinux.bin", want);
+    snprintf(h->info.template_path, sizeof h->info.template_path, "%s", path);
+    int rc = hy_load_code(path, h->code, err);
+    if (rc)
+        return rc;
+    char *dir = esx_strdup(path);
+    if (!dir)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = '\0';
+    hy_dir_banner(slash ? dir : ".", h->info.template_banner);
+    free(dir);
+    if ((rc = hy_check_release(h->info.template_banner, "the isolinux.bin beside the MBR "
+                               "template", err)))
+        esximg_err_file(err, path);
+    return rc;
 }
 
 int esximg_hybrid_prepare(const char *iso_path, const struct esximg_hybrid_opts *opts,
@@ -445,14 +453,11 @@ int esximg_hybrid_prepare(const char *iso_path, const struct esximg_hybrid_opts 
     }
     h->no_gpt = opts && opts->no_gpt;
     snprintf(h->info.image_banner, sizeof h->info.image_banner, "%s", f.banner);
-    if (opts && opts->mbr_template) {
-        snprintf(h->info.template_path, sizeof h->info.template_path, "%s", opts->mbr_template);
-        rc = hy_load_code(opts->mbr_template, h->code, err);
-    } else {
-        rc = hy_search(h, opts && opts->template_dirs ? opts->template_dirs :
-                       esximg_hybrid_default_dirs, err);
-        if (rc && err && !err->file[0])
-            esximg_err_file(err, iso_path);
+    if (opts && opts->mbr_template)
+        rc = hy_use_template(h, opts->mbr_template, err);
+    else {
+        memcpy(h->code, esx_hybrid_mbr, sizeof h->code);
+        h->info.builtin_mbr = true;
     }
 out:
     if (rc) {
@@ -642,12 +647,6 @@ int esximg_hybrid_apply(const struct esximg_hybrid *h, int fd, struct esximg_hyb
     int rc = hy_read_facts(fd, &f, err);
     if (rc || (rc = hy_layout(h, &f, &in, &c, err)))
         goto out;
-    if (strcmp(f.banner, h->info.image_banner) != 0) {
-        rc = esximg_err_set(err, ESXIMG_EINVAL, "the image's ISOLINUX.BIN is '%s', not the "
-                            "'%s' its MBR template was chosen for", f.banner,
-                            h->info.image_banner);
-        goto out;
-    }
     hy_mbr(h, &in, c, mbr);
     if ((rc = hy_pwrite(fd, mbr, sizeof mbr, 0, err)))
         goto out;

@@ -35,7 +35,8 @@ static const char edit_usage[] =
     "      --profile-name NAME  rename the image profile\n"
     "      --hybrid           also make the image boot when written raw to a USB stick\n"
     "                         (isohybrid MBR and GPT, as `esximg usb` writes them)\n"
-    "      --mbr-template FILE  with --hybrid: the isohdpfx.bin to use (see esximg usb)\n"
+    "      --mbr-template FILE  with --hybrid: the MBR code of this isohdpfx.bin, not\n"
+    "                         the built-in one (see esximg usb)\n"
     "  -n, --dry-run          print what would change and write nothing\n"
     "  -q, --quiet            print nothing but errors\n"
     "  -v, --verbose          also say what is read and written, and print the plan\n"
@@ -212,6 +213,12 @@ int cmd_edit(int argc, char **argv)
         goto out;
     }
     a.o.hybrid = hybrid;
+    if (hybrid) {
+        struct esximg_hybrid_info hinfo;
+        esximg_hybrid_describe(hybrid, &hinfo);
+        cli_note("USB boot: %s, MBR code %s", hinfo.image_banner[0] ? hinfo.image_banner :
+                 "ISOLINUX", hinfo.builtin_mbr ? "built in" : hinfo.template_path);
+    }
     if (esximg_image_open(a.input, NULL, &img, &err)) {
         rc = cli_fail(&err);
         goto out;

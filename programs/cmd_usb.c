@@ -13,25 +13,25 @@ static const char usb_usage[] =
     "usage: esximg usb IN.iso -o OUT.img [--mbr-template FILE] [--no-gpt] [-q] [-v]\n"
     "\n"
     "Writes a copy of an installer image that boots from a CD and, written raw to a USB\n"
-    "stick (dd), from a disk under BIOS and UEFI: isolinux's isohybrid MBR in the system\n"
-    "area, a partition over the EFI boot image and a GPT, padded to whole MiB. The ISO\n"
-    "itself is copied byte for byte; the input is never modified.\n"
+    "stick (dd), from a disk under BIOS and UEFI: an isohybrid MBR in the system area, a\n"
+    "partition over the EFI boot image and a GPT, padded to whole MiB. The ISO itself is\n"
+    "copied byte for byte; the input is never modified.\n"
     "\n"
-    "The MBR code must come from the syslinux release of the image's ISOLINUX.BIN. It is\n"
-    "read from isohdpfx.bin in /usr/lib/ISOLINUX, /usr/lib/syslinux/mbr, /usr/lib/syslinux\n"
-    "or /usr/share/syslinux, used only when the isolinux.bin beside it has the image's\n"
-    "version banner; otherwise nothing is written.\n"
+    "The MBR code is esximg's own: it loads ISOLINUX.BIN and enters it by the isohybrid\n"
+    "hand-off of syslinux 3.81 and later, so any ISOLINUX.BIN of 3.81 or later with the\n"
+    "hybrid signature boots (ESXi's is 3.86); no syslinux package is needed.\n"
+    "--mbr-template uses syslinux's isohdpfx.bin (3.81 or later) instead.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE        the image to write (atomically)\n"
-    "      --mbr-template FILE  the isohdpfx.bin to use, trusted to match the image\n"
+    "      --mbr-template FILE  the MBR code of this isohdpfx.bin, not the built-in one\n"
     "      --no-gpt             write the MBR only, no GPT\n"
     "  -q, --quiet              print nothing but errors\n"
     "  -v, --verbose            also print the partition layout\n"
     "  -h, --help               print this help\n"
     "\n"
-    "Exits 0 when written, 1 when the image cannot be made hybrid (no ISOLINUX with the\n"
-    "hybrid signature, no matching template) or cannot be written, 2 on a wrong command\n"
+    "Exits 0 when written, 1 when the image cannot be made hybrid (no ISOLINUX.BIN with the\n"
+    "hybrid signature, or one older than 3.81) or cannot be written, 2 on a wrong command\n"
     "line. The same input gives the same bytes.\n";
 
 enum { USB_OPT_MBR_TEMPLATE = 256, USB_OPT_NO_GPT };
@@ -57,10 +57,18 @@ static void usb_progress(uint64_t done, uint64_t total, void *arg)
 static void usb_print(const char *output, const struct esximg_hybrid_info *in)
 {
     if (!cli_quiet)
-        printf("wrote %s: %s, MBR template %s, %s%s\n", output,
-               in->image_banner[0] ? in->image_banner : "ISOLINUX", in->template_path,
+        printf("wrote %s: %s, %s%s, %s%s\n", output,
+               in->image_banner[0] ? in->image_banner : "ISOLINUX",
+               in->builtin_mbr ? "built-in MBR" : "MBR template ",
+               in->builtin_mbr ? "" : in->template_path,
                in->efi ? "BIOS and UEFI" : "BIOS only (no UEFI boot image)",
                in->gpt ? ", GPT" : "");
+    if (in->builtin_mbr)
+        cli_note("MBR code: esximg's own (isohybrid hand-off of syslinux 3.81 and later)");
+    else
+        cli_note("MBR code: the first 432 bytes of %s%s%s%s", in->template_path,
+                 in->template_banner[0] ? " (beside " : "", in->template_banner,
+                 in->template_banner[0] ? ")" : "");
     cli_note("disk signature 0x%08" PRIx32 ", %" PRIu64 " bytes (%" PRIu64 " of padding)",
              in->disk_id, in->disk_bytes, in->disk_bytes - in->iso_bytes);
     cli_note("partition 1: sectors 0+%" PRIu32 ", bootable, ISOLINUX.BIN at sector %" PRIu32,

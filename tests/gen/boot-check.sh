@@ -1,9 +1,10 @@
 #!/bin/sh
-# boot-check.sh ISO EXPECTED_TEXT bios|uefi|usb-bios|usb-uefi [LOG]
+# boot-check.sh ISO EXPECTED_TEXT bios|uefi|usb-bios|usb-uefi|disk-bios [LOG]
 #
 # Boots ISO headless in QEMU (TCG unless BOOT_CHECK_ACCEL says otherwise) from the CD drive
-# (bios, uefi) or, for usb-bios and usb-uefi, as a USB stick (usb-storage on an xHCI
-# controller, the raw file as its disk, the only boot device; writes go to a snapshot) and
+# (bios, uefi), for usb-bios and usb-uefi as a USB stick (usb-storage on an xHCI
+# controller, the raw file as its disk, the only boot device), or for disk-bios as an IDE
+# hard disk (whose geometry SeaBIOS reports for CHS reads); writes go to a snapshot; and
 # waits until the serial console shows EXPECTED_TEXT (a fixed string, matched on one line after
 # carriage returns and terminal escape sequences are removed, and also across line breaks, as a
 # console may wrap long lines). The test images made by
@@ -18,8 +19,8 @@
 set -u
 
 case "${3:-}" in
-    bios|uefi|usb-bios|usb-uefi) ;;
-    *) echo "usage: boot-check.sh ISO EXPECTED_TEXT bios|uefi|usb-bios|usb-uefi [LOG]" >&2
+    bios|uefi|usb-bios|usb-uefi|disk-bios) ;;
+    *) echo "usage: boot-check.sh ISO EXPECTED_TEXT bios|uefi|usb-bios|usb-uefi|disk-bios [LOG]" >&2
        exit 2 ;;
 esac
 iso=$1
@@ -70,6 +71,7 @@ case "$mode" in
     usb-*) set -- "$@" -device qemu-xhci,id=xhci \
                -drive "if=none,id=stick,format=raw,file=$iso,snapshot=on" \
                -device usb-storage,bus=xhci.0,drive=stick,bootindex=1 ;;
+    disk-bios) set -- "$@" -drive "file=$iso,format=raw,if=ide,index=0,snapshot=on" -boot c ;;
     *) set -- "$@" -drive "file=$iso,media=cdrom,readonly=on,if=ide,index=2" -boot d ;;
 esac
 [ -n "$fw" ] && set -- "$@" -bios "$fw"

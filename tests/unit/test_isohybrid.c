@@ -1,7 +1,8 @@
 /* test_isohybrid.c: the hybrid MBR and GPT (lib/isohybrid.c) on small ISO images built here
  * byte by byte (volume descriptors, El Torito catalog, an ISOLINUX.BIN stand-in with the
- * hybrid signature and a version banner, a FAT boot sector for the EFI image) and on MBR
- * templates made here (432 bytes of a pattern, not syslinux's code). */
+ * hybrid signature and a version banner, a FAT boot sector for the EFI image), with the
+ * built-in MBR code (lib/hybridmbr.c) and with MBR templates made here (432 bytes of a
+ * pattern, not syslinux's code). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "esx_private.h"
 #include "esximg/isohybrid.h"
+#include "hybridmbr.h"
 #include "testutil.h"
 
 #define BLK 2048u
@@ -119,6 +121,7 @@ struct fx {
     char *dir;
     char *tpl;                  /* isohdpfx.bin (0xc3 pattern) + isolinux.bin 6.04 */
     char *tpl_old;              /* the same for 3.86 */
+    char *tpl_380;              /* the same for 3.80: too old */
     char *empty;
     char path[1200];
 };
@@ -157,6 +160,7 @@ static int setup(void **state)
     f->dir = tu_mkdtemp();
     f->tpl = make_tpl(f->dir, "tpl", BANNER_604, 0xc3);
     f->tpl_old = make_tpl(f->dir, "old", "ISOLINUX 3.86 2010-04-01", 0x11);
+    f->tpl_380 = make_tpl(f->dir, "older", "ISOLINUX 3.80 2009-06-04", 0x22);
     f->empty = esx_path_join(f->dir, "empty");
     assert_int_equal(mkdir(f->empty, 0755), 0);
     *state = f;
@@ -170,6 +174,7 @@ static int teardown(void **state)
     free(f->dir);
     free(f->tpl);
     free(f->tpl_old);
+    free(f->tpl_380);
     free(f->empty);
     free(f);
     return 0;
@@ -187,12 +192,13 @@ static const char *image(struct fx *f, const char *name, const struct spec *s)
     return f->path;
 }
 
-static int prepare(struct fx *f, const char *path, const char *dir, bool no_gpt,
-                   const char *explicit_tpl, struct esximg_hybrid **h, struct esximg_err *err)
+/* tpl_dir: the template directory whose isohdpfx.bin to use; NULL: the built-in code. */
+static int prepare(struct fx *f, const char *path, const char *tpl_dir, bool no_gpt,
+                   struct esximg_hybrid **h, struct esximg_err *err)
 {
-    const char *dirs[] = {dir, NULL};
-    struct esximg_hybrid_opts o = {.template_dirs = dirs, .no_gpt = no_gpt,
-                                   .mbr_template = explicit_tpl};
+    char tpl[1200];
+    snprintf(tpl, sizeof tpl, "%s/isohdpfx.bin", tpl_dir ? tpl_dir : "");
+    struct esximg_hybrid_opts o = {.no_gpt = no_gpt, .mbr_template = tpl_dir ? tpl : NULL};
     (void)f;
     return esximg_hybrid_prepare(path, &o, h, err);
 }
@@ -204,7 +210,7 @@ static uint8_t *hybridize(struct fx *f, const char *name, const struct spec *s, 
     const char *path = image(f, name, s);
     struct esximg_hybrid *h = NULL;
     struct esximg_err err = {0};
-    int rc = prepare(f, path, f->tpl, no_gpt, NULL, &h, &err);
+    int rc = prepare(f, path, NULL, no_gpt, &h, &err);
     if (rc)
         fail_msg("prepare: %s", err.msg);
     int fd = open(path, O_RDWR);
@@ -232,8 +238,7 @@ static void isohybrid_mbr_fields(void **state)
     size_t len = 0;
     uint8_t *d = hybridize(f, "a.iso", &s, false, &in, &len);
     assert_int_equal(len, MIB);
-    for (size_t i = 0; i < ESXIMG_HYBRID_MBR_CODE; i++)
-        assert_int_equal(d[i], (uint8_t)(0xc3 + i));
+    assert_memory_equal(d, esx_hybrid_mbr, ESXIMG_HYBRID_MBR_CODE);
     assert_int_equal(esx_le32(d + 432), BIOS_LBA * 4);
     assert_int_equal(esx_le32(d + 436), 0);
     assert_int_equal(esx_le32(d + 440), in.disk_id);
@@ -249,8 +254,9 @@ static void isohybrid_mbr_fields(void **state)
     assert_int_equal(d[510], 0x55);
     assert_int_equal(d[511], 0xaa);
     assert_string_equal(in.image_banner, BANNER_604);
-    assert_string_equal(in.template_banner, BANNER_604);
-    assert_non_null(strstr(in.template_path, "/tpl/isohdpfx.bin"));
+    assert_true(in.builtin_mbr);
+    assert_string_equal(in.template_banner, "");
+    assert_string_equal(in.template_path, "");
     assert_true(in.efi && in.gpt);
     assert_int_equal(in.efi_start, EFI_LBA * 4);
     assert_int_equal(in.efi_sectors, 128);
@@ -365,7 +371,7 @@ static void isohybrid_no_gpt_keeps_efi_partition_and_clears_stale_gpt(void **sta
     free(d);
     struct esximg_hybrid *h = NULL;
     struct esximg_err err = {0};
-    assert_int_equal(prepare(f, f->path, f->tpl, true, NULL, &h, &err), 0);
+    assert_int_equal(prepare(f, f->path, NULL, true, &h, &err), 0);
     int fd = open(f->path, O_RDWR);
     assert_true(fd >= 0);
     assert_int_equal(esximg_hybrid_apply(h, fd, &in, &err), 0);
@@ -393,7 +399,7 @@ static void isohybrid_lba_math_past_1024_cylinders(void **state)
     const char *path = image(f, "big.iso", &s);
     struct esximg_hybrid *h = NULL;
     struct esximg_err err = {0};
-    assert_int_equal(prepare(f, path, f->tpl, false, NULL, &h, &err), 0);
+    assert_int_equal(prepare(f, path, NULL, false, &h, &err), 0);
     int fd = open(path, O_RDWR);
     assert_true(fd >= 0);
     struct esximg_hybrid_info in;
@@ -434,46 +440,116 @@ static void isohybrid_efi_size_from_fat_or_count(void **state)
     free(d);
 }
 
-static void expect_refused(struct fx *f, const struct spec *s, const char *dir,
-                           const char *explicit_tpl, int code, const char *needle)
+static void expect_refused(struct fx *f, const struct spec *s, const char *tpl_dir, int code,
+                           const char *needle)
 {
     const char *path = image(f, "bad.iso", s);
     struct esximg_hybrid *h = NULL;
     struct esximg_err err = {0};
-    int rc = prepare(f, path, dir, false, explicit_tpl, &h, &err);
+    int rc = prepare(f, path, tpl_dir, false, &h, &err);
     if (rc != code || !strstr(err.msg, needle))
         fail_msg("got %d '%s', wanted %d '%s'", rc, err.msg, code, needle);
     assert_null(h);
     assert_true(err.file[0] != '\0');
 }
 
-static void isohybrid_refuses_mismatch_and_missing_template(void **state)
+/* The built-in code: a real-mode program that fits the 432 bytes, checks isolinux's hybrid
+ * signature and enters ISOLINUX.BIN at 0000:7C44 (the assembler source is checked against
+ * these bytes by tests/e2e/t7301-usb-mbr-source.sh). */
+static void isohybrid_builtin_mbr_code(void **state)
+{
+    (void)state;
+    assert_true(esx_hybrid_mbr_used > 64 && esx_hybrid_mbr_used <= ESXIMG_HYBRID_MBR_CODE);
+    for (size_t i = esx_hybrid_mbr_used; i < ESXIMG_HYBRID_MBR_CODE; i++)
+        assert_int_equal(esx_hybrid_mbr[i], 0);
+    assert_int_equal(esx_hybrid_mbr[0], 0xfa);                  /* cli */
+    static const uint8_t sig[4] = {0xfb, 0xc0, 0x78, 0x70};
+    static const uint8_t enter[5] = {0xea, 0x44, 0x7c, 0x00, 0x00};     /* jmp 0000:7c44 */
+    assert_non_null(memmem(esx_hybrid_mbr, esx_hybrid_mbr_used, sig, sizeof sig));
+    assert_non_null(memmem(esx_hybrid_mbr, esx_hybrid_mbr_used, enter, sizeof enter));
+    assert_non_null(memmem(esx_hybrid_mbr, esx_hybrid_mbr_used, "esximg MBR: ", 12));
+}
+
+static void expect_accepted(struct fx *f, const char *banner, const char *tpl_dir)
+{
+    struct spec s = spec_default();
+    s.banner = banner;
+    const char *path = image(f, "ok.iso", &s);
+    struct esximg_hybrid *h = NULL;
+    struct esximg_err err = {0};
+    if (prepare(f, path, tpl_dir, false, &h, &err))
+        fail_msg("'%s' refused: %s", banner ? banner : "(none)", err.msg);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    struct esximg_hybrid_info in;
+    assert_int_equal(esximg_hybrid_apply(h, fd, &in, &err), 0);
+    uint8_t mbr[512];
+    assert_int_equal(pread(fd, mbr, sizeof mbr, 0), (ssize_t)sizeof mbr);
+    close(fd);
+    assert_string_equal(in.image_banner, banner ? banner : "");
+    assert_int_equal(in.builtin_mbr, tpl_dir == NULL);
+    if (tpl_dir)
+        assert_int_not_equal(mbr[0], esx_hybrid_mbr[0]);
+    else
+        assert_memory_equal(mbr, esx_hybrid_mbr, ESXIMG_HYBRID_MBR_CODE);
+    esximg_hybrid_free(h);
+}
+
+/* One hand-off from syslinux 3.81 on: any such ISOLINUX.BIN with any such MBR code. */
+static void isohybrid_accepts_381_and_later(void **state)
+{
+    struct fx *f = *state;
+    const char *good[] = {"ISOLINUX 3.86 2010-04-01", "ISOLINUX 3.81 2009-06-04",
+                          "ISOLINUX 4.07 2013-07-25", "ISOLINUX 6.04-pre1 20161003",
+                          BANNER_604, "ISOLINUX 10.00 20300101", NULL};
+    for (size_t i = 0; good[i]; i++) {
+        expect_accepted(f, good[i], NULL);
+        expect_accepted(f, good[i], f->tpl);
+        expect_accepted(f, good[i], f->tpl_old);
+    }
+    expect_accepted(f, NULL, NULL);         /* no banner: the signature decides */
+    /* a template without isolinux.bin beside it is taken as it is */
+    char bare[1200];
+    snprintf(bare, sizeof bare, "%s/isohdpfx.bin", f->empty);
+    uint8_t code[ESXIMG_HYBRID_MBR_CODE] = {0x90};
+    write_file(bare, code, sizeof code);
+    expect_accepted(f, "ISOLINUX 3.86 2010-04-01", f->empty);
+}
+
+static void isohybrid_refuses_before_381_naming_the_release(void **state)
 {
     struct fx *f = *state;
     struct spec s = spec_default();
-    s.banner = "ISOLINUX 3.86 2010-04-01";
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EUNSUPPORTED,
-                   "the image has 'ISOLINUX 3.86 2010-04-01' but the MBR template");
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EUNSUPPORTED, "isohdpfx.bin of syslinux 3.86");
-    expect_refused(f, &s, f->empty, NULL, ESXIMG_ENOTFOUND, "no isohybrid MBR template");
-    s.banner = NULL;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EUNSUPPORTED, "has no version banner");
-    /* the old template matches the old image */
+    s.banner = "ISOLINUX 3.80 2009-06-04";
+    expect_refused(f, &s, NULL, ESXIMG_EUNSUPPORTED, "ISOLINUX.BIN is 'ISOLINUX 3.80 "
+                   "2009-06-04' (syslinux 3.80): its isohybrid hand-off predates syslinux 3.81");
+    s.banner = "ISOLINUX 3.73 2009-01-25";
+    expect_refused(f, &s, f->tpl, ESXIMG_EUNSUPPORTED, "(syslinux 3.73)");
+    s.banner = "ISOLINUX 2.13 2005-01-06";
+    expect_refused(f, &s, NULL, ESXIMG_EUNSUPPORTED, "(syslinux 2.13)");
+    /* no signature: refused whatever the release, naming it */
     s = spec_default();
+    s.no_sig = true;
     s.banner = "ISOLINUX 3.86 2010-04-01";
-    const char *path = image(f, "old.iso", &s);
+    expect_refused(f, &s, NULL, ESXIMG_EUNSUPPORTED, "('ISOLINUX 3.86 2010-04-01') has no "
+                   "isolinux.bin hybrid signature at offset 0x40");
+    s.banner = NULL;
+    expect_refused(f, &s, f->tpl, ESXIMG_EUNSUPPORTED, "(no ISOLINUX version banner) has no");
+    /* a template whose isolinux.bin is too old */
+    s = spec_default();
+    expect_refused(f, &s, f->tpl_380, ESXIMG_EUNSUPPORTED, "the isolinux.bin beside the MBR "
+                   "template is 'ISOLINUX 3.80 2009-06-04' (syslinux 3.80)");
+    /* prepared on a good image, applied to an old one: refused, nothing written */
+    const char *path = image(f, "new.iso", &s);
     struct esximg_hybrid *h = NULL;
     struct esximg_err err = {0};
-    assert_int_equal(prepare(f, path, f->tpl_old, false, NULL, &h, &err), 0);
-    struct esximg_hybrid_info in;
-    esximg_hybrid_describe(h, &in);
-    assert_string_equal(in.template_banner, "ISOLINUX 3.86 2010-04-01");
-    /* and refuses to be applied to an image of another release */
-    s = spec_default();
-    path = image(f, "new.iso", &s);
+    assert_int_equal(prepare(f, path, NULL, false, &h, &err), 0);
+    s.banner = "ISOLINUX 3.80 2009-06-04";
+    path = image(f, "old.iso", &s);
     int fd = open(path, O_RDWR);
     assert_true(fd >= 0);
-    assert_int_equal(esximg_hybrid_apply(h, fd, NULL, &err), ESXIMG_EINVAL);
+    assert_int_equal(esximg_hybrid_apply(h, fd, NULL, &err), ESXIMG_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "(syslinux 3.80)"));
     uint8_t first[512];
     assert_int_equal(pread(fd, first, 512, 0), 512);
     for (size_t i = 0; i < 512; i++)
@@ -482,29 +558,37 @@ static void isohybrid_refuses_mismatch_and_missing_template(void **state)
     esximg_hybrid_free(h);
 }
 
-static void isohybrid_explicit_template_is_trusted_but_needs_signature(void **state)
+static void isohybrid_template_replaces_builtin_code(void **state)
 {
     struct fx *f = *state;
     struct spec s = spec_default();
     s.banner = "ISOLINUX 3.86 2010-04-01";
-    char tpl[1200];
-    snprintf(tpl, sizeof tpl, "%s/isohdpfx.bin", f->tpl);
     const char *path = image(f, "t.iso", &s);
     struct esximg_hybrid *h = NULL;
     struct esximg_err err = {0};
-    assert_int_equal(prepare(f, path, f->empty, false, tpl, &h, &err), 0);
+    assert_int_equal(prepare(f, path, f->tpl, false, &h, &err), 0);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    struct esximg_hybrid_info in;
+    assert_int_equal(esximg_hybrid_apply(h, fd, &in, &err), 0);
+    uint8_t mbr[512];
+    assert_int_equal(pread(fd, mbr, sizeof mbr, 0), (ssize_t)sizeof mbr);
+    close(fd);
     esximg_hybrid_free(h);
-    s.no_sig = true;
-    expect_refused(f, &s, f->tpl, tpl, ESXIMG_EUNSUPPORTED, "no isolinux.bin hybrid signature");
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EUNSUPPORTED, "no isolinux.bin hybrid signature");
+    for (size_t i = 0; i < ESXIMG_HYBRID_MBR_CODE; i++)
+        assert_int_equal(mbr[i], (uint8_t)(0xc3 + i));
+    assert_false(in.builtin_mbr);
+    assert_string_equal(in.template_banner, BANNER_604);
+    assert_non_null(strstr(in.template_path, "/tpl/isohdpfx.bin"));
     char shortp[1200];
-    snprintf(shortp, sizeof shortp, "%s/short.bin", f->dir);
+    snprintf(shortp, sizeof shortp, "%s/short", f->dir);
+    assert_int_equal(mkdir(shortp, 0755), 0);
+    snprintf(shortp, sizeof shortp, "%s/short/isohdpfx.bin", f->dir);
     write_file(shortp, "abc", 3);
-    s = spec_default();
-    expect_refused(f, &s, f->tpl, shortp, ESXIMG_EFORMAT, "MBR template is 3 bytes");
-    char missing[1200];
-    snprintf(missing, sizeof missing, "%s/none.bin", f->dir);
-    expect_refused(f, &s, f->tpl, missing, ESXIMG_EIO, "");
+    snprintf(shortp, sizeof shortp, "%s/short", f->dir);
+    expect_refused(f, &s, shortp, ESXIMG_EFORMAT, "MBR template is 3 bytes");
+    snprintf(shortp, sizeof shortp, "%s/none", f->dir);
+    expect_refused(f, &s, shortp, ESXIMG_EIO, "");
 }
 
 static void isohybrid_refuses_hostile_images(void **state)
@@ -512,44 +596,44 @@ static void isohybrid_refuses_hostile_images(void **state)
     struct fx *f = *state;
     struct spec s = spec_default();
     s.cat_lba = 100000;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EFORMAT, "boot catalog (bytes");
+    expect_refused(f, &s, NULL, ESXIMG_EFORMAT, "boot catalog (bytes");
     s = spec_default();
     s.cat_lba = 0xffffffffu;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EFORMAT, "lies past the end of the image");
+    expect_refused(f, &s, NULL, ESXIMG_EFORMAT, "lies past the end of the image");
     s = spec_default();
     s.bios_lba = 0xfffffff0u;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EFORMAT, "default El Torito entry points");
+    expect_refused(f, &s, NULL, ESXIMG_EFORMAT, "default El Torito entry points");
     s.bios_lba = 5000;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EFORMAT, "ISOLINUX.BIN (bytes");
+    expect_refused(f, &s, NULL, ESXIMG_EFORMAT, "ISOLINUX.BIN (bytes");
     s = spec_default();
     s.efi_lba = 5000;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EFORMAT, "the EFI boot image (bytes");
+    expect_refused(f, &s, NULL, ESXIMG_EFORMAT, "the EFI boot image (bytes");
     s.efi_lba = 0xffffffffu;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EFORMAT, "UEFI El Torito entry points");
+    expect_refused(f, &s, NULL, ESXIMG_EFORMAT, "UEFI El Torito entry points");
     s = spec_default();
     s.fat_sectors = 60000;          /* a FAT larger than the image */
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EFORMAT, "lies past the end of the image");
+    expect_refused(f, &s, NULL, ESXIMG_EFORMAT, "lies past the end of the image");
     s = spec_default();
     s.efi_count = 0;
     s.fat_sectors = 0;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EFORMAT, "has no size");
+    expect_refused(f, &s, NULL, ESXIMG_EFORMAT, "has no size");
     s = spec_default();
     s.bad_checksum = true;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EFORMAT, "no valid validation entry");
+    expect_refused(f, &s, NULL, ESXIMG_EFORMAT, "no valid validation entry");
     s = spec_default();
     s.bios_count = 8;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EUNSUPPORTED, "4-sector no-emulation");
+    expect_refused(f, &s, NULL, ESXIMG_EUNSUPPORTED, "4-sector no-emulation");
     s = spec_default();
     s.no_boot_record = true;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EUNSUPPORTED, "no El Torito boot record");
+    expect_refused(f, &s, NULL, ESXIMG_EUNSUPPORTED, "no El Torito boot record");
     s = spec_default();
     s.volume_blocks = VOL_BLOCKS + 1;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EFORMAT, "truncated");
+    expect_refused(f, &s, NULL, ESXIMG_EFORMAT, "truncated");
     s.volume_blocks = 3;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EFORMAT, "claims only 3 blocks");
+    expect_refused(f, &s, NULL, ESXIMG_EFORMAT, "claims only 3 blocks");
     s = spec_default();
     s.block_size = 512;
-    expect_refused(f, &s, f->tpl, NULL, ESXIMG_EUNSUPPORTED, "logical block size 512");
+    expect_refused(f, &s, NULL, ESXIMG_EUNSUPPORTED, "logical block size 512");
     /* not an ISO at all, and a file too short to hold block 16 */
     snprintf(f->path, sizeof f->path, "%s/zero.iso", f->dir);
     uint8_t *zeros = calloc(VOL_BLOCKS, BLK);
@@ -557,10 +641,10 @@ static void isohybrid_refuses_hostile_images(void **state)
     write_file(f->path, zeros, VOL_BLOCKS * BLK);
     struct esximg_hybrid *h = NULL;
     struct esximg_err err = {0};
-    assert_int_equal(prepare(f, f->path, f->tpl, false, NULL, &h, &err), ESXIMG_EFORMAT);
+    assert_int_equal(prepare(f, f->path, NULL, false, &h, &err), ESXIMG_EFORMAT);
     assert_non_null(strstr(err.msg, "not an ISO 9660 image"));
     write_file(f->path, zeros, 100);
-    assert_int_equal(prepare(f, f->path, f->tpl, false, NULL, &h, &err), ESXIMG_EFORMAT);
+    assert_int_equal(prepare(f, f->path, NULL, false, &h, &err), ESXIMG_EFORMAT);
     assert_non_null(strstr(err.msg, "past the end"));
     free(zeros);
     assert_null(h);
@@ -583,8 +667,7 @@ static void isohybrid_write_copies_and_leaves_nothing_on_failure(void **state)
     assert_int_equal(mkdir(outdir, 0755), 0);
     snprintf(in, sizeof in, "%s", image(f, "w.iso", &s));
     snprintf(out, sizeof out, "%s/w.img", outdir);
-    const char *dirs[] = {f->tpl, NULL};
-    struct esximg_hybrid_opts o = {.template_dirs = dirs};
+    struct esximg_hybrid_opts o = {0};
     struct esximg_hybrid_info info;
     struct esximg_err err = {0};
     assert_int_equal(esximg_hybrid_write(in, &o, out, NULL, NULL, &info, &err), 0);
@@ -603,12 +686,12 @@ static void isohybrid_write_copies_and_leaves_nothing_on_failure(void **state)
     free(orig);
     assert_int_equal(esximg_hybrid_write(in, &o, in, NULL, NULL, NULL, &err), ESXIMG_EINVAL);
     /* refused: nothing new in the output directory */
-    s.banner = "ISOLINUX 4.07 2013-07-25";
+    s.banner = "ISOLINUX 3.80 2009-06-04";
     snprintf(in, sizeof in, "%s", image(f, "w2.iso", &s));
     snprintf(out, sizeof out, "%s/w2.img", outdir);
     assert_int_equal(esximg_hybrid_write(in, &o, out, NULL, NULL, NULL, &err),
                      ESXIMG_EUNSUPPORTED);
-    assert_non_null(strstr(err.msg, "syslinux 4.07"));
+    assert_non_null(strstr(err.msg, "syslinux 3.80"));
     assert_int_equal(count_entries(outdir), 1);
     assert_int_equal(access(out, F_OK), -1);
 }
@@ -625,10 +708,12 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(isohybrid_lba_math_past_1024_cylinders, setup, teardown),
         cmocka_unit_test_setup_teardown(isohybrid_efi_size_from_fat_or_count, setup, teardown),
-        cmocka_unit_test_setup_teardown(isohybrid_refuses_mismatch_and_missing_template, setup,
+        cmocka_unit_test(isohybrid_builtin_mbr_code),
+        cmocka_unit_test_setup_teardown(isohybrid_accepts_381_and_later, setup, teardown),
+        cmocka_unit_test_setup_teardown(isohybrid_refuses_before_381_naming_the_release, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(isohybrid_explicit_template_is_trusted_but_needs_signature,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(isohybrid_template_replaces_builtin_code, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(isohybrid_refuses_hostile_images, setup, teardown),
         cmocka_unit_test_setup_teardown(isohybrid_write_copies_and_leaves_nothing_on_failure,
                                         setup, teardown),

@@ -4,9 +4,10 @@
  * 9660) holds a disk partition table, so that the same bytes boot when written raw to a disk.
  * The layout is that of syslinux's `isohybrid --uefi` (and of xorriso's `-isohybrid-mbr ...
  * -isohybrid-gpt-basdat`, which gives the same MBR):
- * - MBR (bytes 0..511): bytes 0..431 are the isohybrid MBR code from syslinux (isohdpfx.bin),
- *   read at run time from a template file; 432..435 the 512-byte sector of ISOLINUX.BIN
- *   (its El Torito block * 4), 436..439 zero, 440..443 the disk signature, 444..445 zero;
+ * - MBR (bytes 0..511): bytes 0..431 are the MBR boot code: esximg's own (lib/hybridmbr.S)
+ *   unless a syslinux isohdpfx.bin is given as a template; 432..435 the 512-byte sector of
+ *   ISOLINUX.BIN (its El Torito block * 4), 436..439 zero (the high half of that sector
+ *   number), 440..443 the disk signature, 444..445 zero;
  *   partition 1: bootable, from sector 0 over the whole image padded to whole cylinders of
  *   64 heads * 32 sectors (1 MiB), type 0x17 without an EFI boot image, 0x00 with one (UEFI
  *   firmware skips type 0 entries, so the EFI partition inside it is not an overlap);
@@ -23,12 +24,13 @@
  * The EFI partition covers the catalog's sector count, or the FAT file system of the boot
  * image when that is larger (VMware's ISO writer records a count of 1).
  *
- * The MBR code must come from the same syslinux release as the image's ISOLINUX.BIN: the code
- * jumps into ISOLINUX.BIN at its hybrid entry point (whose signature, fb c0 78 70, sits at
- * offset 0x40, as isohybrid checks), and that interface changed between releases.  A template
- * found in a search directory is used only when the isolinux.bin beside it has the same
- * version banner ("ISOLINUX 6.04 20200816") as the image's ISOLINUX.BIN; one given explicitly
- * is trusted.  Without a match nothing is written. */
+ * The MBR code loads the first 2048 bytes of ISOLINUX.BIN and enters it at its hybrid entry
+ * point (just after the signature fb c0 78 70 at offset 0x40) by the hand-off that syslinux
+ * has used from 3.81 to today (6.04): any ISOLINUX.BIN of 3.81 or later with the signature
+ * boots, whatever its exact release, with the built-in code or with any isohdpfx.bin of 3.81
+ * or later.  ISOLINUX.BIN without the signature, or whose banner names a release before 3.81
+ * ("ISOLINUX 3.80 ..."), is refused, and so is a template whose isolinux.bin beside it names
+ * one; then nothing is written. */
 #ifndef ESXIMG_ISOHYBRID_H
 #define ESXIMG_ISOHYBRID_H
 
@@ -45,17 +47,11 @@ extern "C" {
 #define ESXIMG_HYBRID_MBR_CODE 432u     /* bytes of MBR code taken from the template */
 #define ESXIMG_HYBRID_BANNER_MAX 64u    /* a version banner, NUL included */
 
-/* Where the template is looked for when none is given: isohdpfx.bin in each directory, its
- * isolinux.bin in the same directory or its parent (Debian, Fedora and Arch layouts). */
-extern const char *const esximg_hybrid_default_dirs[];
-
 struct esximg_hybrid_opts {
-    /* A file whose first 432 bytes are the isohybrid MBR code (432 to 512 bytes long):
-     * trusted whatever its release; the image's ISOLINUX.BIN must still be hybrid-capable. */
+    /* A syslinux isohdpfx.bin whose first 432 bytes replace the built-in MBR code (432 to 512
+     * bytes long); refused when an isolinux.bin beside it (same directory or its parent)
+     * names a release before 3.81.  NULL: the built-in code. */
     const char *mbr_template;
-    /* NULL-terminated directories to search when mbr_template is NULL; NULL means
-     * esximg_hybrid_default_dirs. */
-    const char *const *template_dirs;
     /* Write the MBR only, even with an EFI boot image. */
     bool no_gpt;
 };
@@ -63,8 +59,9 @@ struct esximg_hybrid_opts {
 /* What was (or will be) written, for people and tests. */
 struct esximg_hybrid_info {
     char image_banner[ESXIMG_HYBRID_BANNER_MAX];    /* "" when the image has none */
-    char template_banner[ESXIMG_HYBRID_BANNER_MAX]; /* "" for an explicit template */
-    char template_path[1024];
+    bool builtin_mbr;           /* the MBR code is esximg's own, not a template's */
+    char template_banner[ESXIMG_HYBRID_BANNER_MAX]; /* of the isolinux.bin beside it, or "" */
+    char template_path[1024];   /* "" with the built-in code */
     uint32_t disk_id;           /* MBR disk signature */
     uint64_t iso_bytes;         /* the image before: file size */
     uint64_t disk_bytes;        /* the image after padding */
@@ -78,22 +75,21 @@ struct esximg_hybrid_info {
 
 struct esximg_hybrid;           /* private: the template and what the image must match */
 
-/* Checks that the ISO at iso_path can be made hybrid and finds its template: an El Torito
- * catalog whose default entry is a 4-sector no-emulation ISOLINUX.BIN with the hybrid
- * signature, and an MBR template that matches it (see above).  EUNSUPPORTED, with a one-line
- * message naming both versions and what to do, when no template matches; ENOTFOUND when none
- * is installed.  err->file names the image or the template. */
+/* Checks that the ISO at iso_path can be made hybrid and loads the MBR code: an El Torito
+ * catalog whose default entry is a 4-sector no-emulation ISOLINUX.BIN of 3.81 or later with
+ * the hybrid signature (EUNSUPPORTED, naming its banner, otherwise), and the template when
+ * one is given.  err->file names the image or the template. */
 int esximg_hybrid_prepare(const char *iso_path, const struct esximg_hybrid_opts *opts,
                           struct esximg_hybrid **out, struct esximg_err *err);
 
 /* Makes the ISO image open read-write at fd (the whole file) hybrid in place: MBR, GPT,
- * padding, backup GPT.  The image must carry the same ISOLINUX.BIN release that prepare saw
- * (its blocks may have moved).  info may be NULL.  On failure the file may be half written:
+ * padding, backup GPT.  The image's ISOLINUX.BIN is checked again as prepare checked it (its
+ * blocks may have moved).  info may be NULL.  On failure the file may be half written:
  * call it on a temporary output (esximg_outfile) only. */
 int esximg_hybrid_apply(const struct esximg_hybrid *h, int fd, struct esximg_hybrid_info *info,
                         struct esximg_err *err);
 
-/* The info of a prepared template before any image is written (banners and path). */
+/* The info of a prepared MBR before any image is written (banners, built-in or path). */
 void esximg_hybrid_describe(const struct esximg_hybrid *h, struct esximg_hybrid_info *info);
 
 void esximg_hybrid_free(struct esximg_hybrid *h);

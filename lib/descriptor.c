@@ -813,6 +813,23 @@ char *esximg_descriptor_vib_id(const struct esximg_descriptor *d)
     return esx_buf_take(&b, NULL);
 }
 
+bool esximg_descriptor_is_vmklinux(const struct esximg_descriptor *d)
+{
+    for (size_t i = 0; d && i < d->depends.count; i++) {
+        const char *n = d->depends.items[i].name;
+        if (n && (!strcmp(n, "vmklinux_9") || !strncmp(n, "com.vmware.driverAPI-", 21)))
+            return true;
+    }
+    for (size_t i = 0; d && i < d->file_count; i++) {
+        const char *f = d->files[i];
+        while (*f == '/')
+            f++;
+        if (!strncmp(f, "etc/vmware/driver.map.d/", 24))
+            return true;
+    }
+    return false;
+}
+
 const struct esximg_payload *esximg_descriptor_payload(const struct esximg_descriptor *d,
                                                        const char *name)
 {

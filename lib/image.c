@@ -518,6 +518,9 @@ static int image_check_vibs(struct esximg_image *img, const struct esximg_bootcf
         else if (!v->entry && img->db->profile)
             rc = image_problem(p, "VIB '%s' has a descriptor (vibs/%s) but is not in the "
                                "profile", v->vib_id, v->xml_file);
+        else if (img->major >= 7 && esximg_descriptor_is_vmklinux(v->desc))
+            rc = image_problem(p, "VIB '%s' is a vmklinux driver: ESXi %u.%u has no vmklinux, it "
+                               "will never load", v->vib_id, img->major, img->minor);
         for (size_t j = 0; !rc && v->desc && v->entry && j < v->desc->payload_count; j++)
             if (image_is_module_type(v->desc->payloads[j].type))
                 rc = image_check_payload(img, v, &v->desc->payloads[j], mods, kernel, &pv,

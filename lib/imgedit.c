@@ -847,31 +847,19 @@ static int edit_check_relations(struct edit_ctx *c, struct esximg_err *err)
     return rc;
 }
 
-static bool edit_is_vmklinux(const struct esximg_descriptor *d)
-{
-    for (size_t i = 0; i < d->depends.count; i++) {
-        const char *n = d->depends.items[i].name;
-        if (n && (!strcmp(n, "vmklinux_9") || !strncmp(n, "com.vmware.driverAPI-", 21)))
-            return true;
-    }
-    for (size_t i = 0; i < d->file_count; i++) {
-        const char *f = d->files[i];
-        while (*f == '/')
-            f++;
-        if (!strncmp(f, "etc/vmware/driver.map.d/", 24))
-            return true;
-    }
-    return false;
-}
-
 static int edit_check_vmklinux(struct edit_ctx *c, struct esximg_err *err)
 {
     for (size_t i = 0; c->v7 && i < c->st->vib_count; i++) {
         const struct edit_vib *v = &c->st->vibs[i];
-        if (v->dropped || !edit_is_vmklinux(v->vib->desc))
+        if (v->dropped || !esximg_descriptor_is_vmklinux(v->vib->desc))
             continue;
-        int rc = edit_warn(c, err, "'%s' is a vmklinux driver: ESXi %u.%u has no vmklinux, it "
-                           "will never load", v->vib_id, c->img->major, c->img->minor);
+        /* what info reports as a problem of the image is refused, unless checks are off */
+        int rc = c->o->no_deps
+                     ? edit_warn(c, err, "'%s' is a vmklinux driver: ESXi %u.%u has no vmklinux, "
+                                 "it will never load", v->vib_id, c->img->major, c->img->minor)
+                     : edit_problem(c, err, "'%s' is a vmklinux driver: ESXi %u.%u has no "
+                                    "vmklinux, it would never load (--no-deps takes it anyway)",
+                                    v->vib_id, c->img->major, c->img->minor);
         if (rc)
             return rc;
     }

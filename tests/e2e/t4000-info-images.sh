@@ -129,6 +129,15 @@ expect_ok check_info_json infopad.json mpad.json
 expect_grep '"/pad\.v00"' infopad.json
 expect_ok "$ESXIMG" info --verify pad.iso
 
+step "a vmklinux VIB on 7.0 or later never loads: a problem there, none on 6.7"
+expect_ok python3 "$GEN" --version 8.0 --vmklinux -o vmk8.iso
+expect_exit 3 "$ESXIMG" info vmk8.iso
+expect_grep "^problems: +2$" out
+expect_grep "^  VIB 'VMW_bootbank_net-e1000_[^']*' is a vmklinux driver: ESXi 8\.0 has no vmklinux, it will never load$" out
+expect_grep "^  VIB 'VMW_bootbank_net-e1000e_[^']*' is a vmklinux driver: ESXi 8\.0 has no vmklinux, it will never load$" out
+expect_ok "$ESXIMG" ls esx6.7.iso
+expect_grep '^net-e1000 ' out
+
 step "misuse: no ISO, two ISOs, an unknown option"
 expect_exit 2 "$ESXIMG" info
 expect_grep '^usage: esximg info' err

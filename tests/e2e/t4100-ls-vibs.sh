@@ -53,7 +53,7 @@ PY
 
 for v in 6.7 7.0 8.0; do
     step "build $v"
-    expect_ok python3 "$GEN" --version "$v" -o "esx$v.iso" --manifest "m$v.json"
+    expect_ok python3 "$GEN" --version "$v" --vmklinux -o "esx$v.iso" --manifest "m$v.json"
 
     step "$v: ls --vibs --json is the manifest's VIB set"
     expect_ok "$ESXIMG" ls --vibs --json "esx$v.iso"
@@ -90,7 +90,7 @@ for v in json.load(open(sys.argv[1]))["vibs"]:
 done
 
 step "a padded image lists the pad VIB with its full size (the pad is not read)"
-expect_ok python3 "$GEN" --version 7.0 --pad-mib 3 -o pad.iso --manifest mpad.json
+expect_ok python3 "$GEN" --version 7.0 --vmklinux --pad-mib 3 -o pad.iso --manifest mpad.json
 expect_ok "$ESXIMG" ls --vibs --json pad.iso
 mv out padvibs.json
 expect_ok check_vibs padvibs.json mpad.json

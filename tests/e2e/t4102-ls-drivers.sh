@@ -94,7 +94,7 @@ PY
 
 for v in 6.7 7.0 8.0; do
     step "build $v"
-    expect_ok python3 "$GEN" --version "$v" -o "esx$v.iso" --manifest "m$v.json"
+    expect_ok python3 "$GEN" --version "$v" --vmklinux -o "esx$v.iso" --manifest "m$v.json"
 
     step "$v: ls --drivers --json lists every map entry of the manifest, in order"
     expect_ok "$ESXIMG" ls --drivers --json "esx$v.iso"
@@ -120,7 +120,7 @@ step "the vmklinux drivers are listed on 7.0/8.0 too: the listing is what the im
 expect_grep '^e1000 +vmklinux ' drv8.0.txt
 
 step "a padded image: the pad VIB ships no map and is not read (same listing)"
-expect_ok python3 "$GEN" --version 7.0 --pad-mib 3 -o pad.iso --manifest mpad.json
+expect_ok python3 "$GEN" --version 7.0 --vmklinux --pad-mib 3 -o pad.iso --manifest mpad.json
 expect_ok "$ESXIMG" ls --drivers pad.iso
 expect_same_file out drv7.0.txt
 

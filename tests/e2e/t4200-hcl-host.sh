@@ -92,7 +92,7 @@ mv out host.txt
 
 for v in 6.7 7.0 8.0; do
     step "build $v"
-    expect_ok python3 "$GEN" --version "$v" -o "esx$v.iso" --manifest "m$v.json"
+    expect_ok python3 "$GEN" --version "$v" --vmklinux -o "esx$v.iso" --manifest "m$v.json"
 
     step "$v: hcl --lspci on the test host: text verdicts, exit 3 (the Realtek NIC)"
     expect_exit 3 "$ESXIMG" hcl "esx$v.iso" --lspci host.txt

@@ -793,11 +793,16 @@ class Builder:
                                 'map': path, 'line': n})
         return out
 
+    def with_vmklinux(self):
+        """Real 7.0 and later images have no vmklinux driver: only --vmklinux puts the 6.7 ones
+        in (where they never load)."""
+        return self.args.version == '6.7' or self.args.vmklinux
+
     def manifest_host(self):
         major = int(self.args.version.split('.')[0])
         out = []
         for h in HOST_EXPECT:
-            claims = list(h['claims'])
+            claims = [c for c in h['claims'] if c[1] != 'vmklinux' or self.with_vmklinux()]
             if self.args.foreign_driver and h['id'] == '10ec:8168':
                 claims.append(('rp1gem', 'native'))
             h = dict(h, claims=claims)
@@ -926,7 +931,8 @@ class Builder:
                 f.write(data)
 
         base = self.base_vib()
-        drivers = DRIVERS + ([FOREIGN_DRIVER] if self.args.foreign_driver else [])
+        drivers = [d for d in DRIVERS if self.with_vmklinux() or not d['vmklinux']]
+        drivers += [FOREIGN_DRIVER] if self.args.foreign_driver else []
         self.vibs = [base, self.tools_vib()] + [self.driver_vib(d) for d in drivers]
         if self.args.pad_mib:
             self.vibs.append(self.pad_vib(stage))
@@ -1013,6 +1019,9 @@ def main():
     ap.add_argument('--break', dest='break_kind', choices=sorted(BREAKS),
                     help='make an inconsistent image: ' + '; '.join(
                         '%s: %s' % kv for kv in sorted(BREAKS.items())))
+    ap.add_argument('--vmklinux', action='store_true',
+                    help='on 7.0 and 8.0, also add the vmklinux drivers net-e1000 and net-e1000e '
+                         '(6.7 VIBs no real 7.0+ image has: they never load there)')
     ap.add_argument('--unsigned', action='store_true',
                     help='leave the .xml.orig and .xml.sig (signature) files of the VIBs out of '
                          'the image database')

@@ -556,8 +556,9 @@ static void edit_removes(void **state)
         assert_true(bootcfg_loads(c, "ne1000.v00"));
         assert_true(bootcfg_loads(c, "imgdb.tgz"));
     }
-    assert_int_equal(img->db->bulletin_count, 6);
-    assert_int_equal(img->vib_count, 6);
+    /* the 7.0 image: esx-base, tools-light, ne1000, vmw-ahci, nvme, atlantic; two removed */
+    assert_int_equal(img->db->bulletin_count, 4);
+    assert_int_equal(img->vib_count, 4);
     esximg_image_free(img);
     esximg_edit_plan_free(p);
 
@@ -804,10 +805,19 @@ static void edit_adds_oem_tgz(void **state)
     const char *adds[] = {tgz};
     const struct esximg_edit_opts o = {.adds = adds, .add_count = 1, .has_mtime = true,
                                        .mtime = EDIT_TIME};
-    struct esximg_edit_plan *p = NULL;
-    struct esximg_image *img = edit_ok(fx, fx->iso70, &o, "oem.iso", &p);
-    assert_true(has_warning(&p->warnings, "vmklinux"));
-    assert_true(has_warning(&p->warnings, "custom_bootbank_e1000x_1.0-1"));
+    /* on 7.0 a vmklinux driver never loads: refused, and only a warning with no_deps */
+    struct esximg_edit_plan *p = plan_ok(fx->iso70, &o);
+    assert_true(has_warning(&p->problems, "'custom_bootbank_e1000x_1.0-1' is a vmklinux driver"));
+    esximg_edit_plan_free(p);
+    struct esximg_edit_opts forced = o;
+    forced.no_deps = true;
+    p = plan_ok(fx->iso70, &forced);
+    assert_int_equal(p->problems.count, 0);
+    assert_true(has_warning(&p->warnings, "'custom_bootbank_e1000x_1.0-1' is a vmklinux driver"));
+    esximg_edit_plan_free(p);
+    /* on 6.7 it goes in, with no vmklinux warning */
+    struct esximg_image *img = edit_ok(fx, fx->iso67, &o, "oem.iso", &p);
+    assert_false(has_warning(&p->warnings, "vmklinux"));
     const struct esximg_image_vib *v = esximg_image_find_vib(img, "e1000x");
     assert_non_null(v);
     assert_string_equal(v->vib_id, "custom_bootbank_e1000x_1.0-1");
@@ -815,10 +825,6 @@ static void edit_adds_oem_tgz(void **state)
     assert_int_equal(v->acceptance, ESXIMG_ACCEPT_COMMUNITY);
     assert_non_null(esximg_iso_find(img->iso, "/E1000X.V00"));
     esximg_image_free(img);
-    esximg_edit_plan_free(p);
-    /* the same on 6.7: no vmklinux warning there */
-    p = plan_ok(fx->iso67, &o);
-    assert_false(has_warning(&p->warnings, "vmklinux"));
     esximg_edit_plan_free(p);
     /* a folder of packages */
     char *folder = path_in(fx->dir, "pkgs");

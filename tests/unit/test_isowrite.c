@@ -273,7 +273,7 @@ static void assert_kept(struct esximg_iso *in, struct esximg_iso *out, bool same
         free(da);
         free(db);
     }
-    assert_true(files >= 25);
+    assert_true(files >= 20);   /* a generated 7.0 image: 27 files, a few of them changed */
 }
 
 static void assert_boot_kept(const struct esximg_iso *in, const struct esximg_iso *out,

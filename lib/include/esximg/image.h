@@ -65,6 +65,11 @@ struct esximg_image {
      *   file, to a file missing from the ISO, or to one BOOT.CFG does not load;
      * - a module whose size (and, with verify_checksums, sha-256) differs from its
      *   descriptor;
+     * - a vmklinux VIB (esximg_descriptor_is_vmklinux) on 7.0 or later: it never loads;
+     * - what ESXi's boot loader reads otherwise than esximg (docs/boot-loader.md): a BOOT.CFG
+     *   line that breaks one of its rules (esximg_bootcfg_check_loader), a last primary volume
+     *   descriptor naming another tree than the first, a file of several extents, a directory
+     *   record beyond 4 GiB;
      * - a signed VIB (a .orig or a .sig beside its xml) whose three files are not all there,
      *   whose .orig is not a descriptor of the same VIB, or (with verify_checksums) whose .sig
      *   does not sign its .orig. */

@@ -19,7 +19,8 @@
  *   cannot be removed.
  * - Relationships (unless no_deps): every depends of the resulting image met, no conflicts,
  *   no added VIB replaced by one that stays.  Failures the input image already had are
- *   warnings; new ones are problems.
+ *   warnings; new ones are problems.  An added vmklinux driver on 7.0+ (it never loads) is a
+ *   problem too, a warning under no_deps.
  * - Acceptance: the profile's level goes down to the lowest VIB level of the resulting image,
  *   with a warning naming the VIB (a problem under `strict`); `acceptance` sets it instead,
  *   and is a problem when a VIB is below it.  Removing the VIBs that held it down raises it to

@@ -106,6 +106,9 @@ int esximg_descriptor_write(const struct esximg_descriptor *d, char **xml, size_
 void esximg_descriptor_free(struct esximg_descriptor *d);
 /* "<vendor>_<type>_<name>_<version>", malloc'd; NULL when a part is missing. */
 char *esximg_descriptor_vib_id(const struct esximg_descriptor *d);
+/* A vmklinux driver: it depends on the vmklinux API (vmklinux_9, com.vmware.driverAPI-*) or
+ * ships a driver.map.d map. ESXi 7.0 and later have no vmklinux: such a driver never loads. */
+bool esximg_descriptor_is_vmklinux(const struct esximg_descriptor *d);
 /* The payload of that name, or NULL. */
 const struct esximg_payload *esximg_descriptor_payload(const struct esximg_descriptor *d,
                                                        const char *name);

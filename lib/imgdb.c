@@ -1740,6 +1740,23 @@ static int imgdb_check_file_name(const char *file_name, struct esximg_err *err)
     return 0;
 }
 
+/* Replaces the bytes of f, or adds a copy at `path` when f is NULL. */
+static int imgdb_put_file(struct esximg_imgdb *db, struct esximg_imgdb_file *f, const char *path,
+                          const void *data, size_t len, struct esximg_err *err)
+{
+    if (!f)
+        return imgdb_add_copy(db, path, data, len, err);
+    uint8_t *copy = NULL;
+    if (len && !(copy = malloc(len)))
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    if (len)
+        memcpy(copy, data, len);
+    free(f->data);
+    f->data = copy;
+    f->len = len;
+    return 0;
+}
+
 static int imgdb_put(struct esximg_imgdb *db, struct esximg_imgdb_file *files, size_t count,
                      const char *dir, const char *file_name, const void *xml, size_t len,
                      struct esximg_err *err)
@@ -1750,24 +1767,12 @@ static int imgdb_put(struct esximg_imgdb *db, struct esximg_imgdb_file *files, s
     if (len > ESX_MAX_XML_BYTES || (len && !xml))
         return esximg_err_set(err, ESXIMG_EINVAL, "'%s': no data or larger than %llu bytes",
                               file_name, (unsigned long long)ESX_MAX_XML_BYTES);
-    struct esximg_imgdb_file *f = imgdb_find(files, count, dir, file_name);
-    if (!f) {
-        char *path;
-        if (asprintf(&path, ESXIMG_IMGDB_PREFIX "%s/%s", dir, file_name) < 0)
-            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-        rc = imgdb_add_copy(db, path, xml, len, err);
-        free(path);
-        return rc;
-    }
-    uint8_t *copy = NULL;
-    if (len && !(copy = malloc(len)))
+    char *path;
+    if (asprintf(&path, ESXIMG_IMGDB_PREFIX "%s/%s", dir, file_name) < 0)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    if (len)
-        memcpy(copy, xml, len);
-    free(f->data);
-    f->data = copy;
-    f->len = len;
-    return 0;
+    rc = imgdb_put_file(db, imgdb_find(files, count, dir, file_name), path, xml, len, err);
+    free(path);
+    return rc;
 }
 
 int esximg_imgdb_put_vib_xml(struct esximg_imgdb *db, const char *file_name, const void *xml,
@@ -1818,24 +1823,13 @@ static int imgdb_put_vib_extra(struct esximg_imgdb *db, const char *file_name, c
     if (len > ESX_MAX_XML_BYTES || (len && !data))
         return esximg_err_set(err, ESXIMG_EINVAL, "'%s%s': no data or larger than %llu bytes",
                               file_name, suffix, (unsigned long long)ESX_MAX_XML_BYTES);
-    struct esximg_imgdb_file *f = imgdb_find_vib_extra(db, file_name, suffix);
-    if (!f) {
-        char *path;
-        if (asprintf(&path, ESXIMG_IMGDB_PREFIX "vibs/%s%s", file_name, suffix) < 0)
-            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-        int rc = imgdb_add_copy(db, path, data, len, err);
-        free(path);
-        return rc;
-    }
-    uint8_t *copy = NULL;
-    if (len && !(copy = malloc(len)))
+    char *path;
+    if (asprintf(&path, ESXIMG_IMGDB_PREFIX "vibs/%s%s", file_name, suffix) < 0)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    if (len)
-        memcpy(copy, data, len);
-    free(f->data);
-    f->data = copy;
-    f->len = len;
-    return 0;
+    int rc = imgdb_put_file(db, imgdb_find_vib_extra(db, file_name, suffix), path, data, len,
+                            err);
+    free(path);
+    return rc;
 }
 
 int esximg_imgdb_put_vib_signature(struct esximg_imgdb *db, const char *file_name,

@@ -9,7 +9,6 @@
  * and demands that the base modules named s, sb, esxcore and esxupdt are signed and loaded once;
  * a community-supported or unsigned VIB cannot be verified, so such an image boots only with
  * Secure Boot off. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +18,8 @@
 #include "esximg/modname.h"
 #include "image_private.h"
 
-__attribute__((format(printf, 2, 3)))
-static int imgsign_note(struct esximg_warnings *w, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = esx_vwarn(w, 0, NULL, fmt, ap);
-    va_end(ap);
-    return rc;
-}
+/* A problem or a blocker: a line of text without a line number; ENOMEM the only failure. */
+#define imgsign_note(w, ...) esx_warn((w), 0, NULL, __VA_ARGS__)
 
 const char *esximg_secure_boot_vib_blocker(enum esximg_acceptance acceptance, bool is_signed)
 {

@@ -327,6 +327,12 @@ static bool vibrel_met_by_other(const struct esximg_descriptor *const *vibs, siz
     return false;
 }
 
+bool esximg_vibrel_met(const struct esximg_descriptor *const *vibs, size_t count, size_t self,
+                       const struct esximg_constraint *c)
+{
+    return vibs && self < count && vibs[self] && c && vibrel_met_by_other(vibs, count, self, c);
+}
+
 static int vibrel_check_depends(const struct esximg_descriptor *const *vibs, size_t count,
                                 size_t self, struct esximg_warnings *problems,
                                 struct esximg_err *err)

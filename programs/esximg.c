@@ -20,6 +20,8 @@ static const struct cmd_entry commands[] = {
     {"hcl", cmd_hcl, "check a host's PCI devices against an image's drivers"},
     {"info", cmd_info, "show what an installer image is and check it holds together"},
     {"ls", cmd_ls, "list an image's VIBs, files or drivers"},
+    {"upgrade-check", cmd_upgrade_check,
+     "say what upgrading a host to an image does with its VIBs, and if it would fail"},
     {"usb", cmd_usb, "write a copy of an image that also boots from a USB stick"},
     {"vib", cmd_vib, "show, extract and verify VIB packages"},
     {"vmtar", cmd_vmtar, "list, extract and create vmtar payloads"},
@@ -52,7 +54,7 @@ static int main_usage(FILE *to, int code)
 {
     fputs(main_usage_head, to);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(to, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fputs(main_usage_tail, to);
     return code;
 }

@@ -5,13 +5,13 @@
 
 step "top-level help lists the commands and the exit codes"
 expect_ok "$ESXIMG" --help
-commands=$(sed -n 's/^  \([a-z][a-z]*\)  *[a-z].*/\1/p' out)
+commands=$(sed -n 's/^  \([a-z][a-z-]*\)  *[a-z].*/\1/p' out)
 for c in depot hcl info ls vib vmtar; do
     echo "$commands" | grep -qx "$c" || fail "esximg --help does not list '$c'"
 done
 # every command file in programs/ is in the table
 for f in "$E2E_DIR"/../../programs/cmd_*.c; do
-    c=$(basename "$f" .c); c=${c#cmd_}
+    c=$(basename "$f" .c); c=${c#cmd_}; c=$(echo "$c" | tr _ -)
     echo "$commands" | grep -qx "$c" || fail "programs/cmd_$c.c is not in the command table"
 done
 expect_grep "3  a check found problems" out
@@ -41,7 +41,7 @@ step "every long option in a command's source appears in its --help"
 src=$E2E_DIR/../../programs
 for c in $commands; do
     "$ESXIMG" "$c" --help >help.txt
-    for opt in $(sed -n 's/^ *{"\([a-z-]*\)", *\(no\|required\|optional\)_argument.*/\1/p' "$src/cmd_$c.c"); do
+    for opt in $(sed -n 's/^ *{"\([a-z-]*\)", *\(no\|required\|optional\)_argument.*/\1/p' "$src/cmd_$(echo "$c" | tr - _).c"); do
         grep -q -- "--$opt" help.txt || fail "esximg $c --help does not name --$opt"
     done
 done

@@ -13,7 +13,7 @@ cache() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD/CMakeCache.txt"; }
 CC=$(cache CMAKE_C_COMPILER)
 ccflags=""
 [ "$(cache ESXIMG_SANITIZE)" = ON ] && ccflags="-fsanitize=address,undefined"
-commands=$("$ESXIMG" --help | sed -n 's/^  \([a-z][a-z]*\)  *[a-z].*/\1/p')
+commands=$("$ESXIMG" --help | sed -n 's/^  \([a-z][a-z-]*\)  *[a-z].*/\1/p')
 
 step "cmake --install into an empty prefix"
 P=$T/prefix

@@ -10,7 +10,7 @@ BUILD=$(cd "$(dirname "$ESXIMG")" && pwd)
 [ -f "$BUILD/man/esximg.1" ] || { echo "skipped: no man pages (ESXIMG_DOCS=OFF?)"; exit 77; }
 need_tool groff
 SRC=$E2E_DIR/../..
-commands=$("$ESXIMG" --help | sed -n 's/^  \([a-z][a-z]*\)  *[a-z].*/\1/p')
+commands=$("$ESXIMG" --help | sed -n 's/^  \([a-z][a-z-]*\)  *[a-z].*/\1/p')
 [ -n "$commands" ] || fail "esximg --help lists no command"
 
 # render PAGE: the page as text, 80 columns, without formatting
@@ -34,7 +34,7 @@ check_man() {
         done
         # every long option of the command's source table
         for opt in $(sed -n 's/^ *{"\([a-z-]*\)", *\(no\|required\|optional\)_argument.*/\1/p' \
-            "$SRC/programs/cmd_$c.c"); do
+            "$SRC/programs/cmd_$(echo "$c" | tr - _).c"); do
             grep -q -- "--$opt\\b" page.txt ||
                 { echo "esximg-$c.1 does not name --$opt"; return 1; }
         done
@@ -48,7 +48,7 @@ expect_same_file help.txt out
 
 step "every command has its page, and esximg(1) names them all"
 for f in "$SRC"/programs/cmd_*.c; do
-    c=$(basename "$f" .c); c=${c#cmd_}
+    c=$(basename "$f" .c); c=${c#cmd_}; c=$(echo "$c" | tr _ -)
     echo "$commands" | grep -qx "$c" || fail "programs/cmd_$c.c is not in the command table"
     [ -f "$SRC/docs/man/esximg-$c.txt" ] || fail "no docs/man/esximg-$c.txt for '$c'"
 done

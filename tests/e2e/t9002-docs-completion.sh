@@ -12,7 +12,7 @@ need_tool bash
 SRC=$E2E_DIR/../..
 BASHC=$BUILD/completions/esximg
 ZSHC=$BUILD/completions/_esximg
-commands=$("$ESXIMG" --help | sed -n 's/^  \([a-z][a-z]*\)  *[a-z].*/\1/p')
+commands=$("$ESXIMG" --help | sed -n 's/^  \([a-z][a-z-]*\)  *[a-z].*/\1/p')
 [ -n "$commands" ] || fail "esximg --help lists no command"
 
 # complete WORD...: what bash completes for the last word (one per line, sorted)
@@ -42,7 +42,7 @@ step "every long option of every command (from programs/cmd_*.c), and the verbs"
 for c in $commands; do
     complete_bash esximg "$c" -- >got
     for opt in $(sed -n 's/^ *{"\([a-z-]*\)", *\(no\|required\|optional\)_argument.*/\1/p' \
-        "$SRC/programs/cmd_$c.c"); do
+        "$SRC/programs/cmd_$(echo "$c" | tr - _).c"); do
         grep -qx -- "--$opt" got || fail "'esximg $c --<TAB>' does not offer --$opt"
     done
     # and nothing that is not in the command's --help
@@ -98,7 +98,7 @@ Z
     for c in $commands; do
         complete_zsh esximg "$c" -- >got
         for opt in $(sed -n 's/^ *{"\([a-z-]*\)", *\(no\|required\|optional\)_argument.*/\1/p' \
-            "$SRC/programs/cmd_$c.c"); do
+            "$SRC/programs/cmd_$(echo "$c" | tr - _).c"); do
             grep -qx -- "--$opt" got || fail "zsh: 'esximg $c --<TAB>' does not offer --$opt"
         done
     done
@@ -117,7 +117,7 @@ for c in $commands; do
     expect_grep "^    '$c:" "$ZSHC"
     sed -n "/^$c)\$/,/;;\$/p" "$ZSHC" >block
     for opt in $(sed -n 's/^ *{"\([a-z-]*\)", *\(no\|required\|optional\)_argument.*/\1/p' \
-        "$SRC/programs/cmd_$c.c"); do
+        "$SRC/programs/cmd_$(echo "$c" | tr - _).c"); do
         grep -q -- "'--$opt:" block || fail "_esximg does not offer --$opt for $c"
     done
 done

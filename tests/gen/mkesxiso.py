@@ -600,9 +600,13 @@ class Builder:
         8.0: 2.10, as the VIBs built for each depend on), the release's vmkapi_incompat, and
         esx-version = its version (6.7's list is in the samples' esx-base descriptor).  The
         vmklinux API (com.vmware.driverAPI-9.2.x.0) comes from the shim-vmklinux VIBs of a
-        real 6.7 image, which the test images do not have."""
+        real 6.7 image, which the test images do not have.  7.0 and later leave out
+        vmkapi_2_2_0_0: a real 7.0.0 host refused net55-r8168 because 'the requirement cannot
+        be satisfied within the ImageProfile' (the DependencyError in the samples,
+        esxi-host-outputs/extras/esxcli-software-vib-update-dependencyerror/)."""
         top = self.ver['vmkapi']
-        out = [('vmkapi_2_%d_0_0' % n, None) for n in range(top, 1, -1)]
+        lowest = 2 if top < 8 else 3
+        out = [('vmkapi_2_%d_0_0' % n, None) for n in range(top, lowest - 1, -1)]
         out.append(('vmkapi_incompat_2_%d_0_0' % top, None))
         out.append(('esx-version', self.ver['base_version']))
         return out

@@ -33,6 +33,11 @@ bool esximg_vib_satisfies(const struct esximg_descriptor *d, const struct esximg
  * same name (a newer VIB of one name replaces the older one). */
 bool esximg_vib_replaces(const struct esximg_descriptor *by, const struct esximg_descriptor *old);
 
+/* Whether constraint `c` (a depends of vibs[self]) is met by another VIB of the set (name or
+ * provides, with the version relation), as esximg_vibrel_check judges each depends. */
+bool esximg_vibrel_met(const struct esximg_descriptor *const *vibs, size_t count, size_t self,
+                       const struct esximg_constraint *c);
+
 /* Checks a set of VIBs: every depends of every VIB is met by another VIB of the set (name or
  * provides, with the version relation), and no conflicts constraint of any VIB is met by
  * another. Each failure is added to `problems` as one line naming the VIB and the constraint,

@@ -617,7 +617,6 @@ static int hostpci_from_lspci(const struct esximg_lspci *l, struct esximg_hostpc
     for (size_t i = 0; !rc && i < l->device_count; i++) {
         const struct esximg_lspci_device *ld = &l->devices[i];
         struct esximg_host_device *d;
-        char slot[20];
         const char *name = ld->name ? ld->name : ld->device_name;
         if ((rc = hostpci_append(h, &cap, &d, err)) != 0)
             break;
@@ -625,8 +624,9 @@ static int hostpci_from_lspci(const struct esximg_lspci *l, struct esximg_hostpc
         d->form = ESXIMG_HOSTPCI_LINUX;
         d->pci = ld->pci;
         d->has_ids = true;
-        if (ld->slot && esximg_hostpci_slot(ld->slot, strlen(ld->slot), slot))
-            rc = hostpci_keep(&d->slot, slot, strlen(slot), err);
+        /* pciutils slots stay as printed ("00:19.0"), as `hcl --lspci` always showed them */
+        if (ld->slot)
+            rc = hostpci_keep(&d->slot, ld->slot, strlen(ld->slot), err);
         if (!rc && name)
             rc = hostpci_keep(&d->name, name, strlen(name), err);
     }

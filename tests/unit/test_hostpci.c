@@ -195,7 +195,7 @@ static void hostpci_reads_linux_lspci(void **state)
     assert_int_equal(h->form, ESXIMG_HOSTPCI_LINUX);
     assert_int_equal(h->device_count, 2);
     assert_int_equal(h->warnings.count, 0);
-    assert_string_equal(h->devices[0].slot, "0000:00:19.0");
+    assert_string_equal(h->devices[0].slot, "00:19.0");     /* as printed */
     assert_true(h->devices[0].has_ids);
     assert_string_equal(h->devices[1].name, "Samsung");
     esximg_hostpci_free(h);

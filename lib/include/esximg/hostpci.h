@@ -46,7 +46,9 @@ enum esximg_hostpci_form {
 struct esximg_host_device {
     size_t line;                /* 1-based line where the device starts */
     enum esximg_hostpci_form form;
-    char *slot;                 /* normalised "ssss:bb:dd.f", lower-case hex */
+    char *slot;                 /* ESXi forms: normalised "ssss:bb:dd.f", lower-case hex;
+                                 * pciutils lspci: as printed ("00:19.0"); NULL when the
+                                 * output does not give it (an esxcli block cut by grep) */
     struct esximg_pci_device pci;
     bool has_ids;               /* vendor and device known (ESXi's plain lspci prints none) */
     char *vmkernel_name;        /* "vmnic0", "vmhba1", or NULL */

@@ -294,6 +294,8 @@ static int hcl_take_host(struct hcl_run *run)
             return CLI_EXIT_FAIL;
         run->has_now |= d->driver_known;
     }
+    for (size_t i = 0; run->count == 0 && i < run->warning_count; i++)
+        cli_warn("%s", run->warnings[i]);       /* they say why nothing is left */
     if (run->count == 0)
         return cli_error(CLI_EXIT_FAIL, "no device with PCI ids in the host files: give "
                          "lspci -n, lspci -p, vmkchdev -l or esxcli hardware pci list output");

@@ -13,6 +13,7 @@
 
 #include "esx_private.h"
 #include "esximg/elf.h"
+#include "esximg/hostpci.h"
 #include "esximg/image.h"
 #include "esximg/vmtar.h"
 #include "image_private.h"
@@ -1142,9 +1143,24 @@ static const struct esximg_image_foreign *image_foreign_of(const struct esximg_i
     return NULL;
 }
 
+static bool image_module_disabled(const struct esximg_hcl_opts *o, const char *driver)
+{
+    for (size_t i = 0; o && i < o->disabled_count; i++)
+        if (strcmp(o->disabled[i], driver) == 0)
+            return true;
+    return false;
+}
+
 int esximg_image_hcl(const struct esximg_image *img, const struct esximg_image_drivers *d,
                      const struct esximg_pci_device *dev, struct esximg_hcl_result *out,
                      struct esximg_err *err)
+{
+    return esximg_image_hcl_opts(img, d, dev, NULL, out, err);
+}
+
+int esximg_image_hcl_opts(const struct esximg_image *img, const struct esximg_image_drivers *d,
+                          const struct esximg_pci_device *dev, const struct esximg_hcl_opts *o,
+                          struct esximg_hcl_result *out, struct esximg_err *err)
 {
     memset(out, 0, sizeof *out);
     out->dev = *dev;
@@ -1185,6 +1201,8 @@ int esximg_image_hcl(const struct esximg_image *img, const struct esximg_image_d
             h->why_not = ESXIMG_HCL_NOLOAD_FOREIGN;
         else if (!image_class_loads(img, c->map_class))
             h->why_not = ESXIMG_HCL_NOLOAD_VMKLINUX;
+        else if (image_module_disabled(o, h->driver))
+            h->why_not = ESXIMG_HCL_NOLOAD_DISABLED;
         h->loads = h->why_not == ESXIMG_HCL_LOADS;
         if (h->loads)
             loadable.claims[loadable.claim_count++] = *c;
@@ -1211,4 +1229,69 @@ void esximg_hcl_result_clear(struct esximg_hcl_result *r)
 {
     free(r->claims);
     memset(r, 0, sizeof *r);
+}
+
+/* ---------------------------------------------------------------- a running host's devices */
+
+/* ESXi names uplinks vmnicN and storage adapters vmhbaN: the kind when no class was given. */
+static enum esximg_hcl_kind image_kind_from_name(const char *vmkernel_name)
+{
+    if (!vmkernel_name)
+        return ESXIMG_HCL_OTHER;
+    if (strncmp(vmkernel_name, "vmnic", 5) == 0)
+        return ESXIMG_HCL_NETWORK;
+    if (strncmp(vmkernel_name, "vmhba", 5) == 0)
+        return ESXIMG_HCL_STORAGE;
+    return ESXIMG_HCL_OTHER;
+}
+
+static enum esximg_hcl_transition image_transition(const struct esximg_host_device *dev,
+                                                   const char *then)
+{
+    const char *now = dev->driver;
+    if (!dev->driver_known)
+        return ESXIMG_HCL_NOW_UNKNOWN;
+    if (now && strcmp(now, ESXIMG_HOSTPCI_PASSTHRU) == 0)
+        return ESXIMG_HCL_PASSTHROUGH;
+    if (now && then)
+        return strcmp(now, then) == 0 ? ESXIMG_HCL_KEEPS : ESXIMG_HCL_CHANGES;
+    if (now)
+        return ESXIMG_HCL_LOSES;
+    return then ? ESXIMG_HCL_GAINS : ESXIMG_HCL_STAYS_WITHOUT;
+}
+
+int esximg_image_device_verdict(const struct esximg_image *img,
+                                const struct esximg_image_drivers *d,
+                                const struct esximg_host_device *dev,
+                                const char *const *disabled, size_t disabled_count,
+                                struct esximg_device_verdict *out, struct esximg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!dev->has_ids)
+        return esximg_err_set(err, ESXIMG_EINVAL, "device '%s': no PCI ids",
+                              dev->slot ? dev->slot : "?");
+    struct esximg_hcl_opts o = {.disabled = disabled, .disabled_count = disabled_count};
+    int rc = esximg_image_hcl_opts(img, d, &dev->pci, &o, &out->image, err);
+    if (rc)
+        return rc;
+    if (!dev->pci.has_class) {
+        out->image.kind = image_kind_from_name(dev->vmkernel_name);
+        out->kind_from_name = out->image.kind != ESXIMG_HCL_OTHER;
+    }
+    out->driver_now = dev->driver_known ? dev->driver : NULL;
+    out->driver_then = out->image.winner ? out->image.winner->driver : NULL;
+    for (size_t i = 0; out->driver_now && i < out->image.claim_count && !out->now_claim; i++)
+        if (strcmp(out->image.claims[i].driver, out->driver_now) == 0)
+            out->now_claim = &out->image.claims[i];
+    out->transition = image_transition(dev, out->driver_then);
+    out->loses_needed = out->transition == ESXIMG_HCL_LOSES &&
+                        (out->image.kind == ESXIMG_HCL_NETWORK ||
+                         out->image.kind == ESXIMG_HCL_STORAGE);
+    return 0;
+}
+
+void esximg_device_verdict_clear(struct esximg_device_verdict *v)
+{
+    esximg_hcl_result_clear(&v->image);
+    memset(v, 0, sizeof *v);
 }

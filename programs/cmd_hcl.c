@@ -2,6 +2,8 @@
  *
  * `hcl --json` writes one object (keys in this order; absent text is null):
  *   file, version       the image and its ESXi version
+ *   machine, machine_from_kernel
+ *   disabled            [module]: --disable and the host's disabled modules
  *   devices             [{slot, id ("8086:15b8[:8086:2070][/020000]"), vendor, device,
  *                        subvendor, subdevice (null when unknown), class ("0200" or null),
  *                        progif, kind: "network"|"storage"|"other"|"unknown", name,
@@ -9,13 +11,17 @@
  *                        driver, map_class, vib_id, module (of the winner, else null),
  *                        rule: "none"|"one_driver"|"class"|"specificity"|"driver_name",
  *                        inferred,
- *                        claims: [{driver, map_class, vib_id, loads}] best first}]
+ *                        claims: [{driver, map_class, vib_id, loads, why_not, ...}],
+ *                        vmkernel_name, driver_now, driver_now_known, driver_now_class,
+ *                        transition: "now_unknown"|"keeps"|"changes"|"gains"|"loses"|
+ *                        "stays_without"|"passthrough"}]
  *   summary             {network: {total, driven}, storage: {total, driven},
- *                        unknown: {total, driven}}
+ *                        unknown: {total, driven}, loses}
  *   headline            text or null ("no network adapter will be found")
  *   warnings            [text]: lines of the device list that were skipped, unreadable
  *                        driver payloads
- * Exit status: 0 when every network, storage and unknown device is driven, 3 otherwise.
+ * Exit status: 0 when every network, storage and unknown device is driven and no network or
+ * storage controller the host drives now loses its driver, 3 otherwise.
  * A device given without its class (--pci VVVV:DDDD) is of unknown kind: whether the installer
  * needs it cannot be told, so it counts as if it did.  An ISO without a readable image
  * database is refused (exit 1): there is nothing to check the host against.
@@ -31,25 +37,40 @@
 #include "json.h"
 
 static const char hcl_usage[] =
-    "usage: esximg hcl ISO [--lspci FILE|-] [--pci ID]... [--json]\n"
+    "usage: esximg hcl ISO [--host FILE|-]... [--pci ID]... [--disable MODULE]...\n"
+    "                      [--host-modules FILE] [--json]\n"
     "\n"
     "Checks a host's PCI devices against an installer image: which driver of the image\n"
     "claims each one by ESXi's rules (OEM > IHV > native > vmklinux > fallback; vmklinux\n"
     "drivers never load on 7.0 and later; see docs/hcl-rules.md), and which network and\n"
     "storage controllers are left without a driver. Exits 0 when every network and storage\n"
-    "device, and every device given without its class, is driven; 3 when one is not.\n"
+    "device, and every device given without its class, is driven; 3 when one is not, or\n"
+    "when a NIC or storage controller the host drives now would lose its driver.\n"
     "\n"
     "options:\n"
-    "  -l, --lspci FILE  devices from `lspci -n`, `-nn`, `-nnv`, `-mm` or `-vmmnn` output\n"
-    "                    ('-' reads standard input)\n"
+    "  -H, --host FILE   the host's devices (repeatable; files of one host are merged by\n"
+    "                    slot; '-' reads standard input): Linux `lspci -n`, `-nn`, `-nnv`,\n"
+    "                    `-mm`, `-vmmnn`; on ESXi `lspci`, `lspci -v`, `lspci -n`,\n"
+    "                    `lspci -p`, `vmkchdev -l` or `esxcli hardware pci list`; with the\n"
+    "                    driver the host uses now (lspci -p, esxcli), each device shows\n"
+    "                    now -> on the image: keeps, changes, gains or LOSES its driver\n"
+    "  -l, --lspci FILE  the same as --host\n"
     "  -p, --pci ID      a device as VVVV:DDDD[:SSSS:ssss][/CCCC[PP]] (repeatable)\n"
+    "  -d, --disable MODULE  judge the image as on a host where `esxcli system module set\n"
+    "                    --enabled=false -m MODULE` was run: MODULE claims nothing\n"
+    "                    (repeatable)\n"
+    "  -m, --host-modules FILE  `esxcli system module list` of the host: its disabled\n"
+    "                    modules, as --disable\n"
     "  -j, --json        print JSON (keys in docs/json.md)\n"
     "  -q, --quiet       print nothing but errors and the report (no warnings)\n"
     "  -v, --verbose     say on stderr what is read\n"
     "  -h, --help        print this help\n";
 
 static const struct option hcl_opts[] = {
+    {"host", required_argument, NULL, 'H'},
     {"lspci", required_argument, NULL, 'l'},
+    {"disable", required_argument, NULL, 'd'},
+    {"host-modules", required_argument, NULL, 'm'},
     {"pci", required_argument, NULL, 'p'},
     {"json", no_argument, NULL, 'j'},
     {"quiet", no_argument, NULL, 'q'},
@@ -58,11 +79,13 @@ static const struct option hcl_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* One device to check: from lspci (with its slot and names) or from --pci. */
+/* One device to check: from a host file (with its slot, names and driver now) or --pci. */
 struct hcl_device {
     const char *slot;
-    const char *host_name;          /* what lspci called it */
+    const char *host_name;          /* what the host output called it */
     struct esximg_pci_device pci;
+    struct esximg_host_device host; /* a copy: pointers borrowed from the host list */
+    struct esximg_device_verdict verdict;   /* its image result moved to `result` */
     struct esximg_hcl_result result;
 };
 
@@ -70,17 +93,24 @@ struct hcl_run {
     const char *file;
     struct esximg_image *img;
     struct esximg_image_drivers *drivers;
-    struct esximg_lspci *lspci;
+    struct esximg_hostpci *host;        /* every --host file, merged */
+    struct esximg_modlist *modules;     /* --host-modules */
+    size_t disabled_count;
+    const char **disabled;              /* --disable, then the host's disabled modules */
+    size_t warning_count;
+    char **warnings;                    /* "FILE: line N: why" of the host files */
+    bool has_now;                       /* some device's driver now is known */
     size_t count;
     struct hcl_device *devices;
     size_t nic_total, nic_driven, disk_total, disk_driven, unknown_total, unknown_driven;
+    size_t loses;
 };
 
 /* The library files a device without a class under OTHER; it is "unknown" here, because a
  * device the user named may well be the NIC the installer needs. */
 static bool hcl_unknown_kind(const struct hcl_device *d)
 {
-    return !d->pci.has_class;
+    return !d->pci.has_class && !d->verdict.kind_from_name;
 }
 
 static const char *hcl_kind_name(const struct hcl_device *d)
@@ -134,7 +164,8 @@ static const char *hcl_name(const struct hcl_device *d, char buf[256])
 }
 
 static int hcl_add_device(struct hcl_run *run, const char *slot, const char *name,
-                          const struct esximg_pci_device *pci)
+                          const struct esximg_pci_device *pci,
+                          const struct esximg_host_device *host)
 {
     struct hcl_device *grown = realloc(run->devices, (run->count + 1) * sizeof *grown);
     if (!grown)
@@ -145,39 +176,129 @@ static int hcl_add_device(struct hcl_run *run, const char *slot, const char *nam
     d->slot = slot;
     d->host_name = name;
     d->pci = *pci;
+    if (host) {
+        d->host = *host;
+    } else {
+        d->host.pci = *pci;
+        d->host.has_ids = true;
+    }
     return 0;
 }
 
-static int hcl_read_lspci(struct hcl_run *run, const char *path)
+static int hcl_keep_warning(struct hcl_run *run, const char *file, size_t line,
+                            const char *msg)
+{
+    char **grown = realloc(run->warnings, (run->warning_count + 1) * sizeof *grown);
+    if (!grown)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    run->warnings = grown;
+    size_t n = strlen(file) + strlen(msg) + 32;
+    char *text = malloc(n);
+    if (!text)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    snprintf(text, n, "%s: line %zu: %s", file, line, msg);
+    run->warnings[run->warning_count++] = text;
+    return 0;
+}
+
+static int hcl_read_bytes(const char *path, uint8_t **data, size_t *len)
 {
     struct esximg_err err = {0};
+    bool is_stdin = strcmp(path, "-") == 0;
+    if (esximg_file_read(is_stdin ? "/dev/stdin" : path, 0, data, len, &err) == 0)
+        return 0;
+    if (is_stdin)
+        snprintf(err.file, sizeof err.file, "standard input");
+    return cli_fail(&err);
+}
+
+static int hcl_read_host(struct hcl_run *run, const char *path)
+{
+    struct esximg_err err = {0};
+    const char *shown = strcmp(path, "-") ? path : "standard input";
     uint8_t *data;
     size_t len;
-    int rc = strcmp(path, "-") == 0 ? esximg_file_read("/dev/stdin", 0, &data, &len, &err)
-                                    : esximg_file_read(path, 0, &data, &len, &err);
-    if (rc) {
-        if (!strcmp(path, "-"))
-            snprintf(err.file, sizeof err.file, "standard input");
-        return cli_fail(&err);
-    }
-    rc = esximg_lspci_read(data, len, NULL, &run->lspci, &err);
+    int rc = hcl_read_bytes(path, &data, &len);
+    if (rc)
+        return rc;
+    struct esximg_hostpci *h = NULL;
+    rc = esximg_hostpci_read(data, len, NULL, &h, &err);
     free(data);
     if (rc) {
-        esximg_err_file(&err, strcmp(path, "-") ? path : "standard input");
+        esximg_err_file(&err, shown);
         return cli_fail(&err);
     }
-    if (strcmp(path, "-"))
-        cli_note_read(path, "lspci output, %zu devices", run->lspci->device_count);
-    for (size_t i = 0; i < run->lspci->warnings.count; i++)
-        cli_warn("%s: line %zu: %s", strcmp(path, "-") ? path : "standard input",
-                 run->lspci->warnings.items[i].line,
-                 run->lspci->warnings.items[i].msg);
-    for (size_t i = 0; i < run->lspci->device_count; i++) {
-        const struct esximg_lspci_device *d = &run->lspci->devices[i];
-        const char *name = d->name ? d->name : d->device_name;
-        if (hcl_add_device(run, d->slot, name, &d->pci))
-            return CLI_EXIT_FAIL;
+    cli_note_read(shown, "%s output, %zu devices", esximg_hostpci_form_name(h->form),
+                  h->device_count);
+    for (size_t i = 0; i < h->warnings.count && !rc; i++)
+        rc = hcl_keep_warning(run, shown, h->warnings.items[i].line, h->warnings.items[i].msg);
+    if (!rc && !run->host) {
+        run->host = h;
+        return 0;
     }
+    if (!rc && esximg_hostpci_merge(run->host, h, &err))
+        rc = cli_fail(&err);
+    esximg_hostpci_free(h);
+    return rc;
+}
+
+static int hcl_read_modules(struct hcl_run *run, const char *path)
+{
+    struct esximg_err err = {0};
+    const char *shown = strcmp(path, "-") ? path : "standard input";
+    uint8_t *data;
+    size_t len;
+    int rc = hcl_read_bytes(path, &data, &len);
+    if (rc)
+        return rc;
+    rc = esximg_modlist_read(data, len, &run->modules, &err);
+    free(data);
+    if (rc) {
+        esximg_err_file(&err, shown);
+        return cli_fail(&err);
+    }
+    for (size_t i = 0; i < run->modules->warnings.count && !rc; i++)
+        rc = hcl_keep_warning(run, shown, run->modules->warnings.items[i].line,
+                              run->modules->warnings.items[i].msg);
+    for (size_t i = 0; i < run->modules->count && !rc; i++) {
+        const struct esximg_module_state *m = &run->modules->modules[i];
+        if (m->enabled)
+            continue;
+        const char **grown = realloc(run->disabled, (run->disabled_count + 1) * sizeof *grown);
+        if (!grown)
+            return cli_error(CLI_EXIT_FAIL, "out of memory");
+        run->disabled = grown;
+        run->disabled[run->disabled_count++] = m->name;
+    }
+    return rc;
+}
+
+/* The merged host devices become devices to check; one without ids (ESXi's plain lspci) is
+ * named in a warning: there is nothing to look up. */
+static int hcl_take_host(struct hcl_run *run)
+{
+    for (size_t i = 0; i < run->host->device_count; i++) {
+        const struct esximg_host_device *d = &run->host->devices[i];
+        if (!d->has_ids) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s%s%s%s: no PCI ids in this output (ESXi's plain "
+                     "lspci prints none): add lspci -n, lspci -p or esxcli hardware pci "
+                     "list of the host (skipped)", d->slot ? d->slot : "a device",
+                     d->vmkernel_name ? " (" : "", d->vmkernel_name ? d->vmkernel_name : "",
+                     d->vmkernel_name ? ")" : "");
+            if (hcl_keep_warning(run, "host", d->line, msg))
+                return CLI_EXIT_FAIL;
+            continue;
+        }
+        if (hcl_add_device(run, d->slot, d->name, &d->pci, d))
+            return CLI_EXIT_FAIL;
+        run->has_now |= d->driver_known;
+    }
+    for (size_t i = 0; run->count == 0 && i < run->warning_count; i++)
+        cli_warn("%s", run->warnings[i]);       /* they say why nothing is left */
+    if (run->count == 0)
+        return cli_error(CLI_EXIT_FAIL, "no device with PCI ids in the host files: give "
+                         "lspci -n, lspci -p, vmkchdev -l or esxcli hardware pci list output");
     return 0;
 }
 
@@ -185,7 +306,11 @@ static void hcl_tally(struct hcl_run *run)
 {
     for (size_t i = 0; i < run->count; i++) {
         const struct esximg_hcl_result *r = &run->devices[i].result;
-        bool driven = r->verdict == ESXIMG_HCL_DRIVEN;
+        const struct esximg_device_verdict *v = &run->devices[i].verdict;
+        /* a device passed through to a VM needs no driver of the image */
+        bool driven = r->verdict == ESXIMG_HCL_DRIVEN ||
+                      v->transition == ESXIMG_HCL_PASSTHROUGH;
+        run->loses += v->loses_needed;
         if (hcl_unknown_kind(&run->devices[i])) {
             run->unknown_total++;
             run->unknown_driven += driven;
@@ -206,6 +331,8 @@ static const char *hcl_headline(const struct hcl_run *run)
         return "no network adapter will be found: the installer stops without one";
     if (run->disk_total && !run->disk_driven)
         return "no storage controller will be driven: no disk to install to unless USB";
+    if (run->loses)
+        return "a network or storage controller the host drives now loses its driver";
     return NULL;
 }
 
@@ -223,26 +350,110 @@ static void hcl_print_wont_load(const struct hcl_run *run, const struct hcl_devi
                esximg_elf_machine_text(run->drivers->machine, ours, sizeof ours));
         return;
     }
+    if (c->why_not == ESXIMG_HCL_NOLOAD_DISABLED) {
+        printf("note: %s is claimed only by '%s', whose module is disabled on the host\n", slot,
+               c->driver);
+        return;
+    }
     printf("note: %s is claimed only by the vmklinux driver '%s', which ESXi %s does not load "
            "(vmklinux was removed in 7.0)\n", slot, c->driver, run->img->version);
 }
 
+static const char *hcl_transition_name(enum esximg_hcl_transition t)
+{
+    switch (t) {
+    case ESXIMG_HCL_KEEPS: return "keeps";
+    case ESXIMG_HCL_CHANGES: return "changes";
+    case ESXIMG_HCL_GAINS: return "gains";
+    case ESXIMG_HCL_LOSES: return "loses";
+    case ESXIMG_HCL_STAYS_WITHOUT: return "stays_without";
+    case ESXIMG_HCL_PASSTHROUGH: return "passthrough";
+    default: return "now_unknown";
+    }
+}
+
+/* "e1000e (vmklinux)", "-" (none), "?" (not said) */
+static void hcl_now_text(const struct hcl_device *d, char *out, size_t size)
+{
+    const struct esximg_device_verdict *v = &d->verdict;
+    if (!d->host.driver_known)
+        snprintf(out, size, "?");
+    else if (!v->driver_now)
+        snprintf(out, size, "-");
+    else if (v->now_claim)
+        snprintf(out, size, "%s (%s)", v->driver_now,
+                 esximg_map_class_name(v->now_claim->map_class));
+    else
+        snprintf(out, size, "%s", v->driver_now);
+}
+
+/* The verdict column: the change when the driver now is known, else the image's verdict. */
+static const char *hcl_verdict_text(const struct hcl_device *d)
+{
+    const struct esximg_hcl_result *r = &d->result;
+    switch (d->verdict.transition) {
+    case ESXIMG_HCL_KEEPS: return "keeps";
+    case ESXIMG_HCL_CHANGES: return "changes driver";
+    case ESXIMG_HCL_GAINS: return "gains one";
+    case ESXIMG_HCL_LOSES: return "LOSES it";
+    case ESXIMG_HCL_PASSTHROUGH: return "passthrough";
+    default: break;
+    }
+    /* bridges, graphics and the like need no driver to install: no alarm for them */
+    return r->verdict == ESXIMG_HCL_DRIVEN ? (r->inferred ? "ok (inferred)" : "ok")
+           : r->verdict == ESXIMG_HCL_WONT_LOAD ? "will not load"
+           : r->kind == ESXIMG_HCL_OTHER && !hcl_unknown_kind(d) ? "unclaimed"
+                                                                 : "NO DRIVER";
+}
+
+/* Why a device the host drives now has no driver on the image. */
+static void hcl_print_loses(const struct hcl_run *run, const struct hcl_device *d)
+{
+    const struct esximg_device_verdict *v = &d->verdict;
+    const char *slot = d->slot ? d->slot : "a device";
+    const char *vmk = d->host.vmkernel_name;
+    char who[96];
+    snprintf(who, sizeof who, "%s%s%s%s", slot, vmk ? " (" : "", vmk ? vmk : "", vmk ? ")" : "");
+    /* the image's claim by the driver now, else its best claim, says why nothing loads */
+    const struct esximg_hcl_claim *c = v->now_claim ? v->now_claim
+                                       : d->result.claim_count ? &d->result.claims[0] : NULL;
+    if (!c) {
+        printf("note: %s loses its driver '%s': no driver of the image claims it\n", who,
+               v->driver_now);
+        return;
+    }
+    const char *why = c->why_not == ESXIMG_HCL_NOLOAD_VMKLINUX
+                          ? "a vmklinux driver, which ESXi 7.0 and later do not load"
+                      : c->why_not == ESXIMG_HCL_NOLOAD_DISABLED
+                          ? "its module is disabled on the host"
+                          : "built for another machine";
+    printf("note: %s loses its driver '%s' on ESXi %s: the image's '%s' does not load (%s)\n",
+           who, v->driver_now, run->img->version ? run->img->version : "?", c->driver, why);
+}
+
 static const char *hcl_why_not_name(enum esximg_hcl_noload why)
 {
-    return why == ESXIMG_HCL_NOLOAD_VMKLINUX  ? "vmklinux"
-           : why == ESXIMG_HCL_NOLOAD_FOREIGN ? "foreign_machine"
-                                              : NULL;
+    return why == ESXIMG_HCL_NOLOAD_VMKLINUX   ? "vmklinux"
+           : why == ESXIMG_HCL_NOLOAD_FOREIGN  ? "foreign_machine"
+           : why == ESXIMG_HCL_NOLOAD_DISABLED ? "disabled"
+                                               : NULL;
 }
 
 static void hcl_print_text(const struct hcl_run *run)
 {
     printf("image: %s (ESXi %s)\n", run->file, run->img->version ? run->img->version : "?");
-    printf("%-13s %-26s %-8s %-22s %-18s %s\n", "SLOT", "ID", "KIND", "DRIVER", "VERDICT",
-           "NAME");
+    for (size_t i = 0; i < run->disabled_count; i++)
+        printf("disabled on the host: %s\n", run->disabled[i]);
+    if (run->has_now)
+        printf("%-13s %-26s %-8s %-22s %-22s %-16s %s\n", "SLOT", "ID", "KIND", "NOW", "IMAGE",
+               "VERDICT", "NAME");
+    else
+        printf("%-13s %-26s %-8s %-22s %-18s %s\n", "SLOT", "ID", "KIND", "DRIVER", "VERDICT",
+               "NAME");
     for (size_t i = 0; i < run->count; i++) {
         const struct hcl_device *d = &run->devices[i];
         const struct esximg_hcl_result *r = &d->result;
-        char id[40], driver[64], name[256];
+        char id[40], driver[64], now[64], name[256];
         hcl_id_text(&d->pci, id);
         const struct esximg_hcl_claim *shown = r->winner ? r->winner
                                                : r->claim_count ? &r->claims[0] : NULL;
@@ -251,25 +462,32 @@ static void hcl_print_text(const struct hcl_run *run)
                      esximg_map_class_name(shown->map_class));
         else
             snprintf(driver, sizeof driver, "-");
-        /* bridges, graphics and the like need no driver to install: no alarm for them */
-        const char *verdict = r->verdict == ESXIMG_HCL_DRIVEN
-                                  ? (r->inferred ? "ok (inferred)" : "ok")
-                              : r->verdict == ESXIMG_HCL_WONT_LOAD ? "will not load"
-                              : r->kind == ESXIMG_HCL_OTHER && !hcl_unknown_kind(d)
-                                  ? "unclaimed"
-                                                                   : "NO DRIVER";
         const char *n = hcl_name(d, name);
-        printf("%-13s %-26s %-8s %-22s %-18s %s\n", d->slot ? d->slot : "-", id,
-               hcl_kind_name(d), driver, verdict, n ? n : "");
+        if (run->has_now) {
+            hcl_now_text(d, now, sizeof now);
+            printf("%-13s %-26s %-8s %-22s %-22s %-16s %s\n", d->slot ? d->slot : "-", id,
+                   hcl_kind_name(d), now, r->winner ? driver : "-", hcl_verdict_text(d),
+                   n ? n : "");
+        } else {
+            printf("%-13s %-26s %-8s %-22s %-18s %s\n", d->slot ? d->slot : "-", id,
+                   hcl_kind_name(d), driver, hcl_verdict_text(d), n ? n : "");
+        }
     }
     printf("network: %zu of %zu driven; storage: %zu of %zu driven", run->nic_driven,
            run->nic_total, run->disk_driven, run->disk_total);
     if (run->unknown_total)
         printf("; unknown class: %zu of %zu driven", run->unknown_driven, run->unknown_total);
+    if (run->loses)
+        printf("; %zu lose their driver", run->loses);
     printf("\n");
-    for (size_t i = 0; i < run->count; i++)
-        if (run->devices[i].result.verdict == ESXIMG_HCL_WONT_LOAD)
-            hcl_print_wont_load(run, &run->devices[i]);
+    for (size_t i = 0; i < run->count; i++) {
+        const struct hcl_device *d = &run->devices[i];
+        if (d->verdict.transition == ESXIMG_HCL_LOSES)
+            hcl_print_loses(run, d);
+        else if (d->result.verdict == ESXIMG_HCL_WONT_LOAD &&
+                 d->verdict.transition != ESXIMG_HCL_PASSTHROUGH)
+            hcl_print_wont_load(run, d);
+    }
     const char *headline = hcl_headline(run);
     if (headline)
         printf("%s\n", headline);
@@ -286,6 +504,11 @@ static void hcl_print_json(const struct hcl_run *run)
     json_kv_string(&j, "machine", esximg_elf_machine_text(run->drivers->machine, machine,
                                                           sizeof machine));
     json_kv_bool(&j, "machine_from_kernel", run->drivers->machine_from_kernel);
+    json_key(&j, "disabled");
+    json_array_begin(&j);
+    for (size_t i = 0; i < run->disabled_count; i++)
+        json_string(&j, run->disabled[i]);
+    json_array_end(&j);
     json_key(&j, "devices");
     json_array_begin(&j);
     for (size_t i = 0; i < run->count; i++) {
@@ -333,6 +556,13 @@ static void hcl_print_json(const struct hcl_run *run)
             json_object_end(&j);
         }
         json_array_end(&j);
+        const struct esximg_device_verdict *v = &d->verdict;
+        json_kv_string(&j, "vmkernel_name", d->host.vmkernel_name);
+        json_kv_string(&j, "driver_now", v->driver_now);
+        json_kv_bool(&j, "driver_now_known", d->host.driver_known);
+        json_kv_string(&j, "driver_now_class", v->now_claim ? esximg_map_class_name(
+                                                   v->now_claim->map_class) : NULL);
+        json_kv_string(&j, "transition", hcl_transition_name(v->transition));
         json_object_end(&j);
     }
     json_array_end(&j);
@@ -353,12 +583,13 @@ static void hcl_print_json(const struct hcl_run *run)
     json_kv_uint(&j, "total", run->unknown_total);
     json_kv_uint(&j, "driven", run->unknown_driven);
     json_object_end(&j);
+    json_kv_uint(&j, "loses", run->loses);
     json_object_end(&j);
     json_kv_string(&j, "headline", hcl_headline(run));
     json_key(&j, "warnings");
     json_array_begin(&j);
-    for (size_t i = 0; run->lspci && i < run->lspci->warnings.count; i++)
-        json_string(&j, run->lspci->warnings.items[i].msg);
+    for (size_t i = 0; i < run->warning_count; i++)
+        json_string(&j, run->warnings[i]);
     for (size_t i = 0; i < run->drivers->problems.count; i++)
         json_string(&j, run->drivers->problems.items[i].msg);
     json_array_end(&j);
@@ -380,42 +611,86 @@ static int hcl_check(struct hcl_run *run, bool json)
     }
     if (!json)
         cli_warn_all(NULL, &run->drivers->problems);
+    for (size_t i = 0; !json && i < run->warning_count; i++)
+        cli_warn("%s", run->warnings[i]);
     for (size_t i = 0; i < run->count; i++) {
         struct hcl_device *d = &run->devices[i];
-        if (esximg_image_hcl(run->img, run->drivers, &d->pci, &d->result, &err))
+        if (esximg_image_device_verdict(run->img, run->drivers, &d->host, run->disabled,
+                                        run->disabled_count, &d->verdict, &err))
             return cli_fail(&err);
+        /* the printers read d->result: it takes over the claims (winner and now_claim still
+         * point into them) */
+        d->result = d->verdict.image;
+        d->verdict.image.claims = NULL;
     }
     hcl_tally(run);
     json ? hcl_print_json(run) : hcl_print_text(run);
     bool all = run->nic_driven == run->nic_total && run->disk_driven == run->disk_total &&
-               run->unknown_driven == run->unknown_total;
+               run->unknown_driven == run->unknown_total && run->loses == 0;
     return all ? CLI_EXIT_OK : CLI_EXIT_CHECK;
 }
 
 static void hcl_free(struct hcl_run *run)
 {
-    for (size_t i = 0; i < run->count; i++)
+    for (size_t i = 0; i < run->count; i++) {
         esximg_hcl_result_clear(&run->devices[i].result);
+        esximg_device_verdict_clear(&run->devices[i].verdict);
+    }
     free(run->devices);
-    esximg_lspci_free(run->lspci);
+    for (size_t i = 0; i < run->warning_count; i++)
+        free(run->warnings[i]);
+    free(run->warnings);
+    free(run->disabled);
+    esximg_modlist_free(run->modules);
+    esximg_hostpci_free(run->host);
     esximg_image_drivers_free(run->drivers);
     esximg_image_free(run->img);
+}
+
+static int hcl_add_disabled(struct hcl_run *run, const char *module)
+{
+    const char **grown = realloc(run->disabled, (run->disabled_count + 1) * sizeof *grown);
+    if (!grown)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    run->disabled = grown;
+    run->disabled[run->disabled_count++] = module;
+    return 0;
+}
+
+/* Reads the host files and the module list named on the command line, in that order. */
+static int hcl_read_inputs(struct hcl_run *run, char **hosts, size_t host_count,
+                           const char *modules)
+{
+    int rc = 0;
+    for (size_t i = 0; i < host_count && !rc; i++)
+        rc = hcl_read_host(run, hosts[i]);
+    if (!rc && run->host)
+        rc = hcl_take_host(run);
+    if (!rc && modules)
+        rc = hcl_read_modules(run, modules);
+    return rc;
 }
 
 int cmd_hcl(int argc, char **argv)
 {
     struct hcl_run run = {0};
-    const char *lspci = NULL;
+    char **hosts = calloc((size_t)argc + 1, sizeof *hosts);
+    size_t host_count = 0;
+    const char *modules = NULL;
     bool json = false;
-    int rc = CLI_EXIT_OK;
-    for (int c; (c = cli_getopt(argc, argv, "l:p:jqvh", hcl_opts)) != -1;) {
+    int rc = hosts ? CLI_EXIT_OK : cli_error(CLI_EXIT_FAIL, "out of memory");
+    for (int c; !rc && (c = cli_getopt(argc, argv, "H:l:p:d:m:jqvh", hcl_opts)) != -1;) {
         if (c == 'h') {
             rc = cli_usage(stdout, hcl_usage, CLI_EXIT_OK);
             goto out;
         } else if (c == 'j') {
             json = true;
-        } else if (c == 'l') {
-            lspci = optarg;
+        } else if (c == 'l' || c == 'H') {
+            hosts[host_count++] = optarg;
+        } else if (c == 'd') {
+            rc = hcl_add_disabled(&run, optarg);
+        } else if (c == 'm') {
+            modules = optarg;
         } else if (c == 'p') {
             struct esximg_pci_device pci;
             struct esximg_err err = {0};
@@ -425,7 +700,7 @@ int cmd_hcl(int argc, char **argv)
                                "--help)", optarg);
                 goto out;
             }
-            if (hcl_add_device(&run, NULL, NULL, &pci)) {
+            if (hcl_add_device(&run, NULL, NULL, &pci, NULL)) {
                 rc = CLI_EXIT_FAIL;
                 goto out;
             }
@@ -434,15 +709,18 @@ int cmd_hcl(int argc, char **argv)
             goto out;
         }
     }
-    if (argc - optind != 1 || (!lspci && run.count == 0)) {
+    if (rc)
+        goto out;
+    if (argc - optind != 1 || (host_count == 0 && run.count == 0)) {
         rc = cli_usage(stderr, hcl_usage, CLI_EXIT_USAGE);
         goto out;
     }
     run.file = argv[optind];
-    if (lspci && (rc = hcl_read_lspci(&run, lspci)) != 0)
+    if ((rc = hcl_read_inputs(&run, hosts, host_count, modules)) != 0)
         goto out;
     rc = hcl_check(&run, json);
 out:
+    free(hosts);
     hcl_free(&run);
     return rc;
 }

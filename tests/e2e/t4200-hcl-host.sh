@@ -25,14 +25,15 @@ check_hcl() {
 import json, sys
 j = json.load(open(sys.argv[1]))
 m = json.load(open(sys.argv[2]))
-if list(j) != ['file', 'version', 'machine', 'machine_from_kernel', 'devices', 'summary',
-               'headline', 'warnings']:
+if list(j) != ['file', 'version', 'machine', 'machine_from_kernel', 'disabled', 'devices',
+               'summary', 'headline', 'warnings']:
     sys.exit('top keys %r' % list(j))
 if j['version'] != m['esxi_version'] or j['warnings']:
     sys.exit('version %r, warnings %r' % (j['version'], j['warnings']))
 keys = ['slot', 'id', 'vendor', 'device', 'subvendor', 'subdevice', 'class', 'progif', 'kind',
         'name', 'verdict', 'driver', 'map_class', 'vib_id', 'module', 'rule', 'inferred',
-        'claims']
+        'claims', 'vmkernel_name', 'driver_now', 'driver_now_known', 'driver_now_class',
+        'transition']
 devs = {d['slot']: d for d in j['devices']}
 if [d['slot'] for d in j['devices']] != [h['slot'] for h in m['host']]:
     sys.exit('slots %r' % [d['slot'] for d in j['devices']])
@@ -72,7 +73,7 @@ nic = [h for h in m['host'] if h['kind'] == 'network']
 disk = [h for h in m['host'] if h['kind'] == 'storage']
 want_sum = {'network': {'total': len(nic), 'driven': sum(h['verdict'] == 'driven' for h in nic)},
             'storage': {'total': len(disk), 'driven': sum(h['verdict'] == 'driven' for h in disk)},
-            'unknown': {'total': 0, 'driven': 0}}
+            'unknown': {'total': 0, 'driven': 0}, 'loses': 0}
 if j['summary'] != want_sum:
     sys.exit('summary %r, want %r' % (j['summary'], want_sum))
 if j['headline'] is not None:
@@ -299,7 +300,7 @@ expect_grep '^esximg: missing\.txt: ' err
 expect_lines 1 err
 : >empty.txt
 expect_exit 1 "$ESXIMG" hcl esx7.0.iso --lspci empty.txt
-expect_grep '^esximg: empty\.txt: no device found' err
+expect_grep '^esximg: empty\.txt: no PCI device found' err
 expect_exit 1 sh -c "'$ESXIMG' hcl esx7.0.iso --lspci - </dev/null"
 expect_grep '^esximg: standard input: ' err
 printf '00:03.0 0200: 8086:10d3\n\000\n' >nul.txt

@@ -192,6 +192,8 @@ enum esximg_hcl_noload {
     ESXIMG_HCL_LOADS = 0,
     ESXIMG_HCL_NOLOAD_VMKLINUX,     /* a vmklinux map on 7.0 or later */
     ESXIMG_HCL_NOLOAD_FOREIGN,      /* its VIB holds an ELF file of another machine */
+    ESXIMG_HCL_NOLOAD_DISABLED,     /* the host disabled its module (esxcli system module set
+                                     * --enabled=false): it claims nothing */
 };
 
 struct esximg_hcl_claim {
@@ -222,6 +224,57 @@ int esximg_image_hcl(const struct esximg_image *img, const struct esximg_image_d
                      const struct esximg_pci_device *dev, struct esximg_hcl_result *out,
                      struct esximg_err *err);
 void esximg_hcl_result_clear(struct esximg_hcl_result *r);
+
+/* The host's settings the check applies; a zero struct (or NULL) means none. */
+struct esximg_hcl_opts {
+    const char *const *disabled;    /* modules disabled on the host: their claims do not load */
+    size_t disabled_count;
+};
+
+/* esximg_image_hcl, judging the image as on a host with those settings: on 6.x a disabled
+ * native ne1000 hands 8086:10d3 to vmklinux e1000e when the image has it; on 7.0+ to nothing. */
+int esximg_image_hcl_opts(const struct esximg_image *img, const struct esximg_image_drivers *d,
+                          const struct esximg_pci_device *dev, const struct esximg_hcl_opts *o,
+                          struct esximg_hcl_result *out, struct esximg_err *err);
+
+/* ---------------------------------------------------------------- a running host's devices */
+
+/* What happens to a device of a running host when it runs the image. */
+enum esximg_hcl_transition {
+    ESXIMG_HCL_NOW_UNKNOWN = 0, /* the host output does not say which driver it uses now */
+    ESXIMG_HCL_KEEPS,           /* the same driver now and on the image */
+    ESXIMG_HCL_CHANGES,         /* another driver on the image (e1000e vmklinux -> ne1000) */
+    ESXIMG_HCL_GAINS,           /* no driver now, one on the image */
+    ESXIMG_HCL_LOSES,           /* a driver now, none that loads on the image */
+    ESXIMG_HCL_STAYS_WITHOUT,   /* no driver now, none on the image */
+    ESXIMG_HCL_PASSTHROUGH,     /* passed through to a VM now (pciPassthru): the image's
+                                 * drivers do not matter to it */
+};
+
+struct esximg_device_verdict {
+    struct esximg_hcl_result image;     /* esximg_image_hcl_opts on the device's ids */
+    bool kind_from_name;                /* no class given: the kind comes from its ESXi name
+                                         * (vmnicN network, vmhbaN storage) */
+    enum esximg_hcl_transition transition;
+    const char *driver_now;             /* borrowed from the host device; NULL: none/unknown */
+    const char *driver_then;            /* the image's winner, NULL when none loads */
+    /* The image's claim by the driver the host uses now, when its maps list the device:
+     * its class (e1000e: vmklinux) and why it does not load.  NULL otherwise. */
+    const struct esximg_hcl_claim *now_claim;
+    bool loses_needed;                  /* LOSES, and a network or storage controller */
+};
+
+struct esximg_host_device;
+
+/* The verdict for one device of a running host (esximg/hostpci.h): which driver of the image
+ * claims it with the host's disabled modules applied, and how that compares with the driver
+ * the host uses now.  EINVAL for a device without ids (ESXi's plain lspci line). */
+int esximg_image_device_verdict(const struct esximg_image *img,
+                                const struct esximg_image_drivers *d,
+                                const struct esximg_host_device *dev,
+                                const char *const *disabled, size_t disabled_count,
+                                struct esximg_device_verdict *out, struct esximg_err *err);
+void esximg_device_verdict_clear(struct esximg_device_verdict *v);
 
 #ifdef __cplusplus
 }

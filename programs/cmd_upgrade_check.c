@@ -3,13 +3,17 @@
  * refuse it (lib/upgrade.c; the rules in docs/upgrade-rules.md).
  *
  * The report is built from parts, each a text printer and a JSON member: the VIB part (key
- * "vibs") today; the device part of `hcl` (key "devices") is meant to sit beside it, and the
- * verdict at the end gathers what each part found blocking (upgrade_blockers) and how to fix
- * it.  `--json` writes one object (keys in this order; absent text is null):
+ * "vibs") and, with --host, the device part of `hcl` (key "devices", programs/hostcheck.c);
+ * the verdict at the end gathers what each part found blocking and how to fix it.  `--json`
+ * writes one object (keys in this order; absent text is null):
  *   file, vibs_file, version      the image, the host list, the image's ESXi version
  *   vibs                          {form, entries: [...], counts: {...}, problems: [...],
  *                                  unchecked: [name], acceptance: {...}}
- *   fails                         bool: the upgrade would fail
+ *   devices                       with --host: {machine, machine_from_kernel, disabled,
+ *                                  devices, summary, headline, warnings} as `hcl --json`;
+ *                                  else null
+ *   fails                         bool: the upgrade would fail, or a NIC or storage
+ *                                  controller would lose its driver
  *   verdict                       the last line of the text report
  *   warnings                      [text]: lines of the host list that were skipped
  * Exit status: 0 when the upgrade would go through, 3 when it would fail. */
@@ -21,10 +25,12 @@
 #include "cli.h"
 #include "commands.h"
 #include "esximg/esximg.h"
+#include "hostcheck.h"
 #include "json.h"
 
 static const char upgrade_usage[] =
-    "usage: esximg upgrade-check ISO --vibs FILE|- [--json]\n"
+    "usage: esximg upgrade-check ISO --vibs FILE|- [--host FILE]... [--disable MODULE]...\n"
+    "                            [--host-modules FILE] [--json]\n"
     "\n"
     "Tells, before the installer does, what upgrading a running ESXi host to this image does\n"
     "with the VIBs the host has installed: each is updated (the image has a newer version),\n"
@@ -32,13 +38,19 @@ static const char upgrade_usage[] =
     "in the image: it stays on the host). The kept VIBs' dependencies and conflicts are\n"
     "checked against the image's VIBs and the other kept VIBs, and each unmet one is worded as\n"
     "ESXi's DependencyError words it; then the acceptance level the upgraded host needs, and\n"
-    "a last line with the verdict and what to remove or add. Exits 0 when the upgrade would go\n"
-    "through, 3 when it would fail (see docs/upgrade-rules.md).\n"
+    "a last line with the verdict and what to remove or add. With --host, each PCI device of\n"
+    "the host as `esximg hcl --host` judges it: its driver now -> on the image. Exits 0 when\n"
+    "the upgrade would go through, 3 when it would fail or a network or storage controller\n"
+    "would lose its driver (see docs/upgrade-rules.md).\n"
     "\n"
     "options:\n"
     "  -V, --vibs FILE  the host's `esxcli software vib get` output (checks relations),\n"
     "                   `esxcli software vib list` or `esxcli software component list`\n"
     "                   ('-' reads standard input)\n"
+    "  -H, --host FILE  the host's devices, as for `esximg hcl --host` (repeatable):\n"
+    "                   `lspci -p` or `esxcli hardware pci list` name the driver used now\n"
+    "  -d, --disable MODULE  judge the image as with that module disabled (repeatable)\n"
+    "  -m, --host-modules FILE  `esxcli system module list`: its disabled modules\n"
     "  -j, --json       print JSON (keys in docs/json.md)\n"
     "  -q, --quiet      print nothing but errors and the report (no warnings)\n"
     "  -v, --verbose    say on stderr what is read\n"
@@ -46,6 +58,9 @@ static const char upgrade_usage[] =
 
 static const struct option upgrade_opts[] = {
     {"vibs", required_argument, NULL, 'V'},
+    {"host", required_argument, NULL, 'H'},
+    {"disable", required_argument, NULL, 'd'},
+    {"host-modules", required_argument, NULL, 'm'},
     {"json", no_argument, NULL, 'j'},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
@@ -59,6 +74,8 @@ struct upgrade_run {
     struct esximg_image *img;
     struct esximg_hostvibs *host;
     struct esximg_upgrade_report *report;
+    bool with_devices;                      /* --host given */
+    struct hcl_run devices;                 /* the device part */
     char *verdict;                          /* the last line */
 };
 
@@ -98,8 +115,19 @@ static const char *upgrade_name(const struct esximg_upgrade_vib *v)
     return v->host->desc->name;
 }
 
-/* The last line.  The device part, once wired in, adds its blockers (NICs and storage
- * controllers that lose their driver) and its fixes to the same line. */
+/* The device part blocks when a NIC or storage controller the host drives now loses its
+ * driver, or when none of them is driven on the image (hcl's headline). */
+static bool upgrade_devices_fail(const struct upgrade_run *run)
+{
+    return run->with_devices && hostcheck_headline(&run->devices) != NULL;
+}
+
+static bool upgrade_fails(const struct upgrade_run *run)
+{
+    return run->report->fails || upgrade_devices_fail(run);
+}
+
+/* The last line: the verdict, then what to remove or add for each blocker. */
 static char *upgrade_verdict(const struct upgrade_run *run)
 {
     const struct esximg_upgrade_report *r = run->report;
@@ -114,7 +142,7 @@ static char *upgrade_verdict(const struct upgrade_run *run)
         if (n_ > 0)                                                                      \
             used = used + (size_t)n_ < size ? used + (size_t)n_ : size - 1;              \
     } while (0)
-    if (!r->fails) {
+    if (!upgrade_fails(run)) {
         UPGRADE_PUT("verdict: the upgrade to ESXi %s would go through: %zu VIBs updated, %zu "
                     "the same, %zu downgraded, %zu replaced, %zu kept", version,
                     r->fate_count[ESXIMG_UPGRADE_UPDATED], r->fate_count[ESXIMG_UPGRADE_SAME],
@@ -142,6 +170,19 @@ static char *upgrade_verdict(const struct upgrade_run *run)
                         "PKG`)", sep, upgrade_name(v), upgrade_name(v), run->file);
         sep = "; ";
     }
+    for (size_t i = 0; run->with_devices && i < run->devices.count; i++) {
+        const struct hcl_device *d = &run->devices.devices[i];
+        if (!d->verdict.loses_needed)
+            continue;
+        UPGRADE_PUT("%s%s (%s, driver %s now) loses its driver: add one that loads on ESXi %s "
+                    "to the image (`esximg edit %s -o NEW.iso --add PKG`)", sep,
+                    d->slot ? d->slot : "a device",
+                    d->host.vmkernel_name ? d->host.vmkernel_name : "no vmkernel name",
+                    d->verdict.driver_now ? d->verdict.driver_now : "?", version, run->file);
+        sep = "; ";
+    }
+    if (upgrade_devices_fail(run) && !run->devices.loses)
+        UPGRADE_PUT("%s%s", sep, hostcheck_headline(&run->devices));
 #undef UPGRADE_PUT
     return line;
 }
@@ -218,6 +259,10 @@ static void upgrade_print_text(const struct upgrade_run *run)
 {
     printf("image: %s (ESXi %s)\n", run->file, run->img->version ? run->img->version : "unknown");
     upgrade_print_vibs_text(run);
+    if (run->with_devices) {
+        printf("host devices:\n");
+        hostcheck_print_text(&run->devices);
+    }
     printf("%s\n", run->verdict);
 }
 
@@ -301,7 +346,15 @@ static void upgrade_print_json(const struct upgrade_run *run)
     json_kv_string(&j, "version", run->img->version);
     json_key(&j, "vibs");
     upgrade_json_vibs(&j, run->report);
-    json_kv_bool(&j, "fails", run->report->fails);
+    json_key(&j, "devices");
+    if (run->with_devices) {
+        json_object_begin(&j);
+        hostcheck_print_json(&run->devices, &j);
+        json_object_end(&j);
+    } else {
+        json_null(&j);
+    }
+    json_kv_bool(&j, "fails", upgrade_fails(run));
     json_kv_string(&j, "verdict", run->verdict);
     json_kv_warnings(&j, "warnings", &run->host->warnings);
     json_object_end(&j);
@@ -320,35 +373,59 @@ static int upgrade_check(struct upgrade_run *run, bool json)
         return CLI_EXIT_FAIL;
     if (esximg_upgrade_check(run->img, run->host, &run->report, &err))
         return cli_fail(&err);
+    int rc = run->with_devices ? hostcheck_judge(&run->devices, run->file, run->img, json)
+                               : CLI_EXIT_OK;
+    if (rc)
+        return rc;
     if (!(run->verdict = upgrade_verdict(run)))
         return cli_error(CLI_EXIT_FAIL, "out of memory");
     json ? upgrade_print_json(run) : upgrade_print_text(run);
-    return run->report->fails ? CLI_EXIT_CHECK : CLI_EXIT_OK;
+    return upgrade_fails(run) ? CLI_EXIT_CHECK : CLI_EXIT_OK;
 }
 
 int cmd_upgrade_check(int argc, char **argv)
 {
     struct upgrade_run run = {0};
-    const char *vibs = NULL;
+    const char *vibs = NULL, *modules = NULL;
+    char **hosts = calloc((size_t)argc + 1, sizeof *hosts);
+    size_t host_count = 0;
     bool json = false;
-    int rc;
-    for (int c; (c = cli_getopt(argc, argv, "V:jqvh", upgrade_opts)) != -1;) {
+    bool help = false;
+    int rc = hosts ? CLI_EXIT_OK : cli_error(CLI_EXIT_FAIL, "out of memory");
+    for (int c; !rc && !help &&
+                (c = cli_getopt(argc, argv, "V:H:d:m:jqvh", upgrade_opts)) != -1;) {
         if (c == 'h')
-            return cli_usage(stdout, upgrade_usage, CLI_EXIT_OK);
+            help = true;
         else if (c == 'j')
             json = true;
         else if (c == 'V')
             vibs = optarg;
+        else if (c == 'H')
+            hosts[host_count++] = optarg;
+        else if (c == 'd')
+            rc = hostcheck_add_disabled(&run.devices, optarg);
+        else if (c == 'm')
+            modules = optarg;
         else
-            return cli_usage(stderr, upgrade_usage, CLI_EXIT_USAGE);
+            rc = cli_usage(stderr, upgrade_usage, CLI_EXIT_USAGE);
     }
-    if (argc - optind != 1 || !vibs)
-        return cli_usage(stderr, upgrade_usage, CLI_EXIT_USAGE);
-    run.file = argv[optind];
-    rc = upgrade_read_vibs(&run, vibs);
-    if (!rc)
+    if (help)
+        rc = cli_usage(stdout, upgrade_usage, CLI_EXIT_OK);
+    else if (!rc && (argc - optind != 1 || !vibs ||
+                (!host_count && (modules || run.devices.disabled_count))))
+        rc = cli_usage(stderr, upgrade_usage, CLI_EXIT_USAGE);
+    if (!rc && !help) {
+        run.file = argv[optind];
+        run.with_devices = host_count > 0;
+        rc = upgrade_read_vibs(&run, vibs);
+    }
+    if (!rc && !help && run.with_devices)
+        rc = hostcheck_read_inputs(&run.devices, hosts, host_count, modules);
+    if (!rc && !help)
         rc = upgrade_check(&run, json);
+    free(hosts);
     free(run.verdict);
+    hostcheck_free(&run.devices);   /* before the image its verdicts point into */
     esximg_upgrade_report_free(run.report);
     esximg_hostvibs_free(run.host);
     esximg_image_free(run.img);

@@ -83,7 +83,8 @@ expect_exit 3 "$ESXIMG" upgrade-check 70.iso --vibs - --json <"$GET"
 python3 - out <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
-if list(j) != ['file', 'vibs_file', 'version', 'vibs', 'fails', 'verdict', 'warnings']:
+if list(j) != ['file', 'vibs_file', 'version', 'vibs', 'devices', 'fails', 'verdict',
+               'warnings'] or j['devices'] is not None:
     sys.exit('top keys %r' % list(j))
 v = j['vibs']
 if list(v) != ['form', 'entries', 'counts', 'problems', 'acceptance']:
@@ -102,6 +103,51 @@ if v['counts'] != {'updated': 0, 'same': 0, 'downgraded': 0, 'replaced': 0, 'kep
                    'unchecked': 0}:
     sys.exit('counts %r' % v['counts'])
 PY
+
+step "--host: the devices of the 6.7U3 host in the same report, as hcl judges them"
+# the test host (mkesxiso.py --print-host) as ESXi 6.7 prints it: the Realtek NIC runs on
+# net55-r8168's r8168 now, the 82574L on e1000e (vmklinux)
+cat >host-p.txt <<'HOST'
+Segm:Bu:De.F Vend:Dvid Subv:Subd ISA/irq/Vect P M Module       Name
+0000:00:03.0 8086:10d3 8086:a01f 255/   /     A V e1000e       vmnic0
+0000:00:05.0 10ec:8168 10ec:0123 255/   /     A V r8168        vmnic1
+0000:00:1f.2 8086:2922 8086:2922 255/   /     A V vmw_ahci     vmhba0
+HOST
+expect_exit 3 "$ESXIMG" upgrade-check 70.iso --vibs "$GET" --host host-p.txt
+cp out host-report.txt
+expect_grep '^host devices:$' host-report.txt
+expect_grep '^0000:00:03\.0 +8086:10d3:8086:a01f +network +e1000e +ne1000 \(native\) +changes driver ' host-report.txt
+expect_grep '^0000:00:05\.0 +10ec:8168:10ec:0123 +network +r8168 +- +LOSES it' host-report.txt
+tail -1 host-report.txt >last.txt
+expect_grep '; 0000:00:05\.0 \(vmnic1, driver r8168 now\) loses its driver: add one that loads on ESXi 7\.0\.2 to the image \(`esximg edit 70\.iso -o NEW\.iso --add PKG`\)$' last.txt
+expect_grep '^verdict: the upgrade to ESXi 7\.0\.2 would FAIL: remove net55-r8168 ' last.txt
+# the same in JSON: the device part is hcl's
+expect_exit 3 "$ESXIMG" upgrade-check 70.iso --vibs "$GET" --host host-p.txt --json
+cp out host.json
+expect_ok python3 - <<'PY'
+import json, sys
+j = json.load(open('host.json'))
+if list(j) != ['file', 'vibs_file', 'version', 'vibs', 'devices', 'fails', 'verdict',
+               'warnings']:
+    sys.exit('keys %r' % list(j))
+d = {x['slot']: x for x in j['devices']['devices']}
+want = {'0000:00:03.0': 'changes', '0000:00:05.0': 'loses', '0000:00:1f.2': 'keeps'}
+got = {k: v['transition'] for k, v in d.items()}
+if got != want or j['devices']['summary']['loses'] != 1 or not j['fails']:
+    sys.exit('devices %r loses %r' % (got, j['devices']['summary']['loses']))
+PY
+# a host whose VIBs pass but whose NIC loses its driver still fails, for the NIC alone
+expect_exit 3 "$ESXIMG" upgrade-check 70.iso --vibs ok.txt --host host-p.txt
+tail -1 out >last.txt
+expect_grep '^verdict: the upgrade to ESXi 7\.0\.2 would FAIL: 0000:00:05\.0 \(vmnic1, driver r8168 now\) loses its driver' last.txt
+# --disable ne1000 on 7.0: the 82574L loses its driver as well
+expect_exit 3 "$ESXIMG" upgrade-check 70.iso --vibs ok.txt --host host-p.txt --disable ne1000
+expect_grep '^disabled on the host: ne1000$' out
+expect_grep '0000:00:03\.0 \(vmnic0, driver e1000e now\) loses its driver' out
+# without --host the report has no device part; --disable alone is a usage error
+expect_ok "$ESXIMG" upgrade-check 70.iso --vibs ok.txt --json
+expect_grep '"devices": null' out
+expect_exit 2 "$ESXIMG" upgrade-check 70.iso --vibs ok.txt --disable ne1000
 
 step "what is not esxcli output: an error naming the file; unreadable lines are warnings"
 printf 'hello\n' >junk.txt

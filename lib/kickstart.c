@@ -14,6 +14,8 @@
 #include "esximg/kickstart.h"
 #include "esximg/vib.h"
 
+_Static_assert(ESX_MAX_KS_BYTES == ESXIMG_KS_MAX_BYTES, "one kickstart size limit");
+
 #define KS_VMKMOD_DIR       "usr/lib/vmware/vmkmod/"
 #define KS_MAX_NAME         255u    /* a module name, a disk name, a host name */
 
@@ -1040,7 +1042,7 @@ int esximg_ks_write(const struct esximg_ks_opts *o, char **out, size_t *len,
         rc = esx_buf_puts(&b, "install --firstdisk --overwritevmfs\n", err);
     else if (!rc)
         rc = esx_buf_printf(&b, err, "install --disk=%s --overwritevmfs\n", o->disk);
-    bool network = o->ip || o->nic || o->has_vlan;
+    bool network = o->network || o->ip || o->nic || o->has_vlan;
     if (!rc && network)
         rc = ks_write_network(&b, o, err);
     if (!rc)

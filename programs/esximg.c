@@ -19,6 +19,7 @@ static const struct cmd_entry commands[] = {
     {"export", cmd_export, "write an image's VIBs as an offline bundle"},
     {"hcl", cmd_hcl, "check a host's PCI devices against an image's drivers"},
     {"info", cmd_info, "show what an installer image is and check it holds together"},
+    {"ks", cmd_ks, "write an ESXi kickstart, or check one against an image"},
     {"ls", cmd_ls, "list an image's VIBs, files or drivers"},
     {"usb", cmd_usb, "write a copy of an image that also boots from a USB stick"},
     {"vib", cmd_vib, "show, extract and verify VIB packages"},

@@ -345,6 +345,11 @@ static void kickstart_writes_every_option_in_order(void **state)
     assert_non_null(strstr(ks, "\nnetwork --bootproto=dhcp --device=vmnic1 --vlanid=0\n"));
     assert_null(strstr(ks, "%firstboot"));
     free(ks);
+    /* DHCP asked for alone */
+    struct esximg_ks_opts plain = {.rootpw_hash = TEST_HASH, .network = true};
+    ks = write_ks(&plain);
+    assert_non_null(strstr(ks, "\nnetwork --bootproto=dhcp\nreboot\n"));
+    free(ks);
 }
 
 static void kickstart_writer_refuses_bad_values(void **state)

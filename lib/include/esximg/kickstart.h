@@ -21,6 +21,9 @@
 extern "C" {
 #endif
 
+/* The largest kickstart read (ESXi's own default ks.cfg is half a KiB). */
+#define ESXIMG_KS_MAX_BYTES ((uint64_t)1 << 20)
+
 struct esximg_image;            /* esximg/image.h */
 struct esximg_descriptor;       /* esximg/vib.h */
 
@@ -29,8 +32,10 @@ struct esximg_descriptor;       /* esximg/vib.h */
 struct esximg_ks_opts {
     const char *rootpw_hash;        /* a crypt(3) hash ($1$, $5$ or $6$): rootpw --iscrypted */
     const char *disk;               /* NULL or "first": install --firstdisk; else --disk=NAME */
-    /* network: DHCP unless `ip` is set (then static, with netmask, gateway, nameserver and
-     * hostname when given) */
+    /* network: a line is written when `network` is set or any of ip, nic, has_vlan is;
+     * DHCP unless `ip` is set (then static, with netmask, gateway, nameserver and hostname
+     * when given) */
+    bool network;
     const char *ip, *netmask, *gateway, *nameserver, *hostname;
     const char *nic;                /* --device=: vmnicN, a MAC address or vusbN; NULL: none */
     bool has_vlan;

@@ -47,5 +47,7 @@
 /* ISOLINUX.BIN read for its version banner, and the isolinux.bin beside an MBR template
  * (about 40 KiB in syslinux 6). */
 #define ESX_MAX_HYBRID_LOADER_BYTES ((uint64_t)1 << 20) /* 1 MiB */
+/* A kickstart file (ESXi's own default ks.cfg is half a KiB; scripted installs a few KiB). */
+#define ESX_MAX_KS_BYTES          ((uint64_t)1 << 20)   /* 1 MiB */
 
 #endif

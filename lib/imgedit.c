@@ -19,6 +19,7 @@
 #include "esximg/imgedit.h"
 #include "esximg/io.h"
 #include "esximg/isowrite.h"
+#include "esximg/kickstart.h"
 #include "esximg/modname.h"
 #include "esximg/vibauthor.h"
 #include "esximg/vibrel.h"
@@ -1669,6 +1670,40 @@ static bool edit_key_is(const char *opt, const char *key)
     return n == strlen(key) && strncasecmp(opt, key, n) == 0;
 }
 
+/* The kickstart checked as `esximg ks --check` does, against the image as edited: its
+ * problems stop the edit, or are warnings under force_ks. */
+static int edit_check_ks(struct edit_ctx *c, const uint8_t *ks, size_t len,
+                         struct esximg_err *err)
+{
+    struct esximg_ks_env *env = NULL;
+    struct esximg_ks_report *r = NULL;
+    int rc = esximg_ks_env_new(c->img->major, &env, err);
+    for (size_t i = 0; !rc && i < c->img->vib_count; i++)
+        if (!c->removed[i] && !c->replaced_by[i])
+            rc = esximg_ks_env_add_vib(env, c->img->vibs[i].desc, err);
+    for (size_t i = 0; !rc && i < c->st->vib_count; i++)
+        if (!c->st->vibs[i].dropped && c->st->vibs[i].vib)
+            rc = esximg_ks_env_add_vib(env, c->st->vibs[i].vib->desc, err);
+    if (!rc)
+        rc = esximg_ks_check(ks, len, env, &r, err);
+    if (rc)
+        esximg_err_file(err, c->o->ks_path);
+    struct esximg_warnings *to = c->o->force_ks ? &c->plan->warnings : &c->plan->problems;
+    for (size_t i = 0; !rc && r && i < r->problems.count; i++) {
+        const struct esximg_warning *w = &r->problems.items[i];
+        char where[32] = "";
+        if (w->line)
+            snprintf(where, sizeof where, ":%zu", w->line);
+        rc = esx_warn(to, 0, err, "kickstart %s%s: %s", c->o->ks_path, where, w->msg);
+    }
+    if (!rc && r && r->problems.count && !c->o->force_ks)
+        rc = edit_problem(c, err, "kickstart %s has problems: fix them (esximg ks --check) or "
+                          "give --force-ks", c->o->ks_path);
+    esximg_ks_report_free(r);
+    esximg_ks_env_free(env);
+    return rc;
+}
+
 static int edit_boot_options(struct edit_ctx *c, struct esximg_err *err)
 {
     const struct esximg_edit_opts *o = c->o;
@@ -1687,6 +1722,8 @@ static int edit_boot_options(struct edit_ctx *c, struct esximg_err *err)
         uint8_t *ks;
         size_t len;
         rc = esximg_file_read(o->ks_path, EDIT_MAX_KS, &ks, &len, err);
+        if (!rc && (rc = edit_check_ks(c, ks, len, err)))
+            free(ks);
         const struct esximg_iso_entry *e = rc ? NULL : esximg_iso_find(c->img->iso, "/KS.CFG");
         if (!rc)
             rc = edit_change(c, e ? ESXIMG_ISO_REPLACE : ESXIMG_ISO_ADD, e ? e->path : "/KS.CFG",

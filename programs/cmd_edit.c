@@ -30,7 +30,10 @@ static const char edit_usage[] =
     "                         lowering the level\n"
     "  -k, --kernelopt OPT    KEY=VALUE adds or replaces a kernel option, -KEY removes one\n"
     "                         (repeatable)\n"
-    "      --ks FILE          put FILE on the image as /KS.CFG and boot with ks=cdrom:/KS.CFG\n"
+    "      --ks FILE          put FILE on the image as /KS.CFG and boot with ks=cdrom:/KS.CFG;\n"
+    "                         FILE is checked as esximg ks --check does, against the edited\n"
+    "                         image, and refused when it has problems\n"
+    "      --force-ks         put the kickstart on the image despite its problems\n"
     "      --title TEXT       the boot menu title (BOOT.CFG title=)\n"
     "      --profile-name NAME  rename the image profile\n"
     "      --hybrid           also make the image boot when written raw to a USB stick\n"
@@ -52,6 +55,7 @@ enum {
     EDIT_OPT_ACCEPTANCE,
     EDIT_OPT_STRICT,
     EDIT_OPT_KS,
+    EDIT_OPT_FORCE_KS,
     EDIT_OPT_TITLE,
     EDIT_OPT_PROFILE_NAME,
     EDIT_OPT_HYBRID,
@@ -68,6 +72,7 @@ static const struct option edit_opts[] = {
     {"strict", no_argument, NULL, EDIT_OPT_STRICT},
     {"kernelopt", required_argument, NULL, 'k'},
     {"ks", required_argument, NULL, EDIT_OPT_KS},
+    {"force-ks", no_argument, NULL, EDIT_OPT_FORCE_KS},
     {"title", required_argument, NULL, EDIT_OPT_TITLE},
     {"profile-name", required_argument, NULL, EDIT_OPT_PROFILE_NAME},
     {"hybrid", no_argument, NULL, EDIT_OPT_HYBRID},
@@ -114,6 +119,7 @@ static int edit_parse(int argc, char **argv, struct edit_args *a)
         case EDIT_OPT_ACCEPTANCE: a->o.acceptance = optarg; break;
         case EDIT_OPT_STRICT: a->o.strict = true; break;
         case EDIT_OPT_KS: a->o.ks_path = optarg; break;
+        case EDIT_OPT_FORCE_KS: a->o.force_ks = true; break;
         case EDIT_OPT_TITLE: a->o.title = optarg; break;
         case EDIT_OPT_PROFILE_NAME: a->o.profile_name = optarg; break;
         case EDIT_OPT_HYBRID: a->hybrid = true; break;
@@ -133,6 +139,8 @@ static int edit_parse(int argc, char **argv, struct edit_args *a)
         return cli_error(CLI_EXIT_USAGE, "edit: the image cannot be written to stdout");
     if (a->hybrid_opts.mbr_template && !a->hybrid)
         return cli_error(CLI_EXIT_USAGE, "edit: --mbr-template needs --hybrid");
+    if (a->o.force_ks && !a->o.ks_path)
+        return cli_error(CLI_EXIT_USAGE, "edit: --force-ks needs --ks FILE");
     if (a->selects.count && !a->adds.count)
         return cli_error(CLI_EXIT_USAGE, "edit: --select needs a bundle given with --add");
     if (a->o.acceptance && !esximg_acceptance_parse(a->o.acceptance))

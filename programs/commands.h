@@ -8,6 +8,7 @@ int cmd_edit(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_hcl(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_ks(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_upgrade_check(int argc, char **argv);
 int cmd_usb(int argc, char **argv);

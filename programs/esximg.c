@@ -19,6 +19,7 @@ static const struct cmd_entry commands[] = {
     {"export", cmd_export, "write an image's VIBs as an offline bundle"},
     {"hcl", cmd_hcl, "check a host's PCI devices against an image's drivers"},
     {"info", cmd_info, "show what an installer image is and check it holds together"},
+    {"ks", cmd_ks, "write an ESXi kickstart, or check one against an image"},
     {"ls", cmd_ls, "list an image's VIBs, files or drivers"},
     {"upgrade-check", cmd_upgrade_check,
      "say what upgrading a host to an image does with its VIBs, and if it would fail"},

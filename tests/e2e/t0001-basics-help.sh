@@ -6,7 +6,7 @@
 step "top-level help lists the commands and the exit codes"
 expect_ok "$ESXIMG" --help
 commands=$(sed -n 's/^  \([a-z][a-z-]*\)  *[a-z].*/\1/p' out)
-for c in depot hcl info ls vib vmtar; do
+for c in depot hcl info ks ls upgrade-check vib vmtar; do
     echo "$commands" | grep -qx "$c" || fail "esximg --help does not list '$c'"
 done
 # every command file in programs/ is in the table

@@ -8,7 +8,7 @@
 step "help names every option; misuse is exit 2"
 expect_ok "$ESXIMG" edit --help
 expect_grep '^usage: esximg edit IN.iso -o OUT.iso' out
-for o in --output --add --select --remove --no-deps --acceptance --strict --kernelopt --ks \
+for o in --output --add --select --remove --no-deps --acceptance --strict --kernelopt --ks --force-ks \
          --title --profile-name --dry-run --quiet --verbose --help; do
     grep -q -- "$o" out || fail "--help does not name $o"
 done

@@ -4,7 +4,9 @@
 # component, each with a unique --title, are booted headless in QEMU under SeaBIOS (isolinux,
 # whose boot info table must still match) and OVMF (GRUB from EFIBOOT.IMG), and the loaders
 # print the EDITED BOOT.CFG: the new title, and the modules= line with the new module right
-# before imgdb.tgz (under UEFI both copies, /EFI/BOOT/BOOT.CFG and /BOOT.CFG).
+# before imgdb.tgz (under UEFI both copies, /EFI/BOOT/BOOT.CFG and /BOOT.CFG).  The 8.0 image
+# also carries a kickstart written by `esximg ks` (--ks, checked against the edited image),
+# and the loaders print ks=cdrom:/KS.CFG among its kernel options.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/edit-lib.sh"
 
@@ -60,13 +62,20 @@ expect_ok "$ESXIMG" edit in70.iso -o netcomm.iso --add "$PKG_NETCOMM" \
     --title "esximg e2e boot 7.0 net-community"
 boot_both netcomm.iso "esximg e2e boot 7.0 net-community" /netcommu.v00
 
-step "8.0 + VMware-Re-Driver, kernel options changed too"
+step "8.0 + VMware-Re-Driver, kernel options changed too, a kickstart written by esximg ks"
 gen_image 8.0 in80.iso
+printf 'esximg-Test1\n' >root.pw
+expect_ok "$ESXIMG" ks -o ks.cfg --rootpw-file root.pw --nic vmnic0 --systemmedia min \
+    --disable-module vmw_ahci --image in80.iso
 expect_ok "$ESXIMG" edit in80.iso -o redrv.iso --add "$PKG_REDRV" \
-    --title "esximg e2e boot 8.0 if-re" -k systemMediaSize=min
+    --title "esximg e2e boot 8.0 if-re" -k systemMediaSize=min --ks ks.cfg
+iso_get redrv.iso /KS.CFG ks.got
+expect_same_file ks.cfg ks.got
 boot_both redrv.iso "esximg e2e boot 8.0 if-re" /ifre.v00
-grep -q '^kernelopt=runweasel cdromBoot systemMediaSize=min$' redrv.iso.uefi.log ||
-    fail "the edited kernelopt was not printed"
+for fw in bios uefi; do
+    grep -q '^kernelopt=runweasel cdromBoot systemMediaSize=min ks=cdrom:/KS.CFG$' \
+        "redrv.iso.$fw.log" || fail "$fw: the edited kernelopt was not printed"
+done
 
 [ -n "${ESXIMG_E2E_KEEP:-}" ] && cp boot-excerpts.txt "$ESXIMG_E2E_KEEP"
 done_testing

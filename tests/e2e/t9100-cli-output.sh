@@ -18,7 +18,7 @@ expect_once() {
 }
 
 step "every command names -q/--quiet and -v/--verbose in its --help and takes them"
-for c in depot diff edit export hcl info ls upgrade-check vib vmtar; do
+for c in depot diff edit export hcl info ks ls upgrade-check vib vmtar; do
     expect_ok "$ESXIMG" "$c" --help
     grep -q -- '-q, --quiet' out || fail "esximg $c --help does not name -q, --quiet"
     grep -q -- '-v, --verbose' out || fail "esximg $c --help does not name -v, --verbose"

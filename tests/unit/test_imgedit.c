@@ -737,7 +737,8 @@ static void edit_changes_boot_options(void **state)
 {
     struct fixture *fx = need(state);
     char *ks = path_in(fx->dir, "ks.cfg");
-    static const char ks_text[] = "vmaccepteula\ninstall --firstdisk --overwritevmfs\n";
+    static const char ks_text[] = "vmaccepteula\ninstall --firstdisk --overwritevmfs\n"
+                                  "rootpw VMware1!\n";
     write_file(ks, ks_text, strlen(ks_text));
     const char *kopts[] = {"allowLegacyCPU=true", "-runweasel", "systemMediaSize=min",
                            "systemMediaSize=small", "noIOMMU", "-notthere"};
@@ -786,6 +787,22 @@ static void edit_changes_boot_options(void **state)
     assert_int_equal(plan_fails(fx->iso70, &o4, &err), ESXIMG_EINVAL);
     const struct esximg_edit_opts o5 = {.ks_path = "/nonexistent/ks.cfg"};
     assert_int_equal(plan_fails(fx->iso70, &o5, &err), ESXIMG_EIO);
+    /* a kickstart with problems: problems of the plan, warnings with force_ks */
+    static const char bad_ks[] = "vmaccepteula\ninstall --firstdisk\nnetwork --device=vusb0\n";
+    write_file(ks, bad_ks, strlen(bad_ks));
+    struct esximg_edit_opts o6 = {.ks_path = ks};
+    p = plan_ok(fx->iso70, &o6);
+    assert_int_equal(p->problems.count, 3);
+    assert_true(has_warning(&p->problems, ":3: 'network': --device=vusb0 is a USB NIC"));
+    assert_true(has_warning(&p->problems, ": no rootpw"));
+    assert_true(has_warning(&p->problems, "give --force-ks"));
+    assert_int_equal(esximg_edit_write(p, "/nonexistent/x.iso", &err), ESXIMG_EINVAL);
+    esximg_edit_plan_free(p);
+    o6.force_ks = true;
+    p = plan_ok(fx->iso70, &o6);
+    assert_int_equal(p->problems.count, 0);
+    assert_true(has_warning(&p->warnings, ":3: 'network': --device=vusb0 is a USB NIC"));
+    esximg_edit_plan_free(p);
     free(ks);
 }
 

@@ -18,6 +18,7 @@
 #include "esximg/iso.h"
 #include "esximg/isohybrid.h"
 #include "esximg/isowrite.h"
+#include "esximg/kickstart.h"
 #include "esximg/lspci.h"
 #include "esximg/modlist.h"
 #include "esximg/modname.h"

@@ -75,6 +75,9 @@ struct esximg_edit_opts {
     const char *const *kernelopts;  /* "KEY=VALUE" or "KEY" (add or replace), "-KEY" (remove) */
     size_t kernelopt_count;
     const char *ks_path;            /* a kickstart file to put on the image as /KS.CFG */
+    /* The kickstart is checked against the edited image (esximg_ks_check): its problems
+     * are problems of the plan, or only warnings with force_ks. */
+    bool force_ks;
     const char *title;              /* BOOT.CFG title */
     const char *profile_name;       /* a new image profile name (renames its file) */
     /* The edit time (seconds since the epoch): profile modifiedtime, IMGDB.TGZ and ISO dates,

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "esx_private.h"
+#include "xml_private.h"
 #include "esximg/depot.h"
 #include "esximg/imgdb.h"
 #include "esximg/io.h"
@@ -1331,20 +1332,8 @@ static int depot_wlist_zip(struct depot_wlist *l, int64_t mtime,
 
 /* ---- XML */
 
-static int depot_put_text(struct esx_buf *b, const char *s, struct esximg_err *err)
-{
-    int rc = 0;
-    for (; s && *s && !rc; s++) {
-        switch (*s) {
-        case '&': rc = esx_buf_puts(b, "&amp;", err); break;
-        case '<': rc = esx_buf_puts(b, "&lt;", err); break;
-        case '>': rc = esx_buf_puts(b, "&gt;", err); break;
-        case '"': rc = esx_buf_puts(b, "&quot;", err); break;
-        default: rc = esx_buf_append(b, s, 1, err); break;
-        }
-    }
-    return rc;
-}
+/* our own metadata: '"' escaped in text too, white space kept */
+static const struct esx_xml_flavour *const depot_xml = &esx_xml_depot;
 
 /* "<indent><tag>text</tag>\n" */
 static int depot_put_elem(struct esx_buf *b, int indent, const char *tag, const char *text,
@@ -1352,7 +1341,7 @@ static int depot_put_elem(struct esx_buf *b, int indent, const char *tag, const 
 {
     int rc = esx_buf_printf(b, err, "%*s<%s>", indent, "", tag);
     if (!rc)
-        rc = depot_put_text(b, text, err);
+        rc = esx_xml_put_text(b, depot_xml, text, err);
     if (!rc)
         rc = esx_buf_printf(b, err, "</%s>\n", tag);
     return rc;
@@ -1465,7 +1454,7 @@ static int depot_meta_vib_xml(const struct depot_wvib *w, uint8_t **out, size_t 
     if (!rc)
         rc = esx_buf_puts(&b, "<relative-path>", err);
     if (!rc)
-        rc = depot_put_text(&b, w->path, err);
+        rc = esx_xml_put_text(&b, depot_xml, w->path, err);
     if (!rc)
         rc = esx_buf_printf(&b, err, "</relative-path><packed-size>%zu</packed-size>"
                             "<checksum checksum-type=\"sha-256\">%s</checksum>", w->len,
@@ -1539,16 +1528,16 @@ static int depot_put_constraints(struct esx_buf *b, const char *name, const char
     for (size_t i = 0; i < l->count && !rc; i++) {
         rc = esx_buf_printf(b, err, "            <%s name=\"", item);
         if (!rc)
-            rc = depot_put_text(b, l->items[i].name, err);
+            rc = esx_xml_put_attr_value(b, depot_xml, l->items[i].name, err);
         if (!rc && l->items[i].relation) {
             rc = esx_buf_puts(b, "\" relation=\"", err);
             if (!rc)
-                rc = depot_put_text(b, l->items[i].relation, err);
+                rc = esx_xml_put_attr_value(b, depot_xml, l->items[i].relation, err);
         }
         if (!rc && l->items[i].version) {
             rc = esx_buf_puts(b, "\" version=\"", err);
             if (!rc)
-                rc = depot_put_text(b, l->items[i].version, err);
+                rc = esx_xml_put_attr_value(b, depot_xml, l->items[i].version, err);
         }
         if (!rc)
             rc = esx_buf_puts(b, "\"/>\n", err);
@@ -1575,7 +1564,7 @@ static int depot_put_vmware_vib(struct esx_buf *b, const struct depot_wvib *w,
                             "</maintenanceMode>\n          <swPlatform locale=\"\" version=\"",
                             d->maintenance_mode ? "true" : "false");
     if (!rc)
-        rc = depot_put_text(b, platform, err);
+        rc = esx_xml_put_attr_value(b, depot_xml, platform, err);
     if (!rc)
         rc = esx_buf_puts(b, "\" productLineID=\"embeddedEsx\"/>\n        </systemReqs>\n"
                           "        <relationships>\n", err);
@@ -1628,19 +1617,19 @@ static int depot_put_vmware_bulletin(struct esx_buf *b, const struct depot_wctx 
     if (!rc && bl->has_name_spec) {
         rc = esx_buf_puts(b, "    <componentNameSpec name=\"", err);
         if (!rc)
-            rc = depot_put_text(b, bl->component_name, err);
+            rc = esx_xml_put_attr_value(b, depot_xml, bl->component_name, err);
         if (!rc)
             rc = esx_buf_puts(b, "\" uiString=\"", err);
         if (!rc)
-            rc = depot_put_text(b, bl->component_ui_name, err);
+            rc = esx_xml_put_attr_value(b, depot_xml, bl->component_ui_name, err);
         if (!rc)
             rc = esx_buf_puts(b, "\"/>\n    <componentVersionSpec version=\"", err);
         if (!rc)
-            rc = depot_put_text(b, bl->component_version, err);
+            rc = esx_xml_put_attr_value(b, depot_xml, bl->component_version, err);
         if (!rc)
             rc = esx_buf_puts(b, "\" uiString=\"", err);
         if (!rc)
-            rc = depot_put_text(b, bl->component_ui_version, err);
+            rc = esx_xml_put_attr_value(b, depot_xml, bl->component_ui_version, err);
         if (!rc)
             rc = esx_buf_puts(b, "\"/>\n", err);
     }
@@ -1650,7 +1639,7 @@ static int depot_put_vmware_bulletin(struct esx_buf *b, const struct depot_wctx 
         rc = esx_buf_puts(b, "    <platforms>\n      <softwarePlatform locale=\"\" version=\"",
                           err);
     if (!rc)
-        rc = depot_put_text(b, platform, err);
+        rc = esx_xml_put_attr_value(b, depot_xml, platform, err);
     if (!rc)
         rc = esx_buf_puts(b, "\" productLineID=\"embeddedEsx\"/>\n    </platforms>\n"
                           "    <vibList>\n", err);

@@ -15,6 +15,7 @@
 #include <libxml/xmlerror.h>
 
 #include "esx_private.h"
+#include "xml_private.h"
 #include "esximg/vib.h"
 
 /* ---------------------------------------------------------------- read: parse state */
@@ -544,52 +545,25 @@ static void desc_put(struct desc_wctx *w, const char *s)
         w->rc = esx_buf_puts(&w->b, s, w->err);
 }
 
-/* Escapes as ElementTree does: &, <, > everywhere; quotes and line breaks in attributes. */
-static void desc_put_escaped(struct desc_wctx *w, const char *s, bool attr)
+/* esximage writes descriptors with ElementTree */
+static const struct esx_xml_flavour *const desc_xml = &esx_xml_etree;
+
+static void desc_put_text(struct desc_wctx *w, const char *s)
 {
-    const char *run = s;
-    for (; *s && !w->rc; s++) {
-        const char *rep = NULL;
-        switch (*s) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = attr ? "&quot;" : NULL; break;
-        case '\n': rep = attr ? "&#10;" : NULL; break;
-        case '\r': rep = "&#13;"; break;
-        case '\t': rep = attr ? "&#09;" : NULL; break;
-        default: break;
-        }
-        if (!rep)
-            continue;
-        w->rc = esx_buf_append(&w->b, run, (size_t)(s - run), w->err);
-        desc_put(w, rep);
-        run = s + 1;
-    }
     if (!w->rc)
-        w->rc = esx_buf_append(&w->b, run, strlen(run), w->err);
+        w->rc = esx_xml_put_text(&w->b, desc_xml, s, w->err);
 }
 
 static void desc_put_attr(struct desc_wctx *w, const char *name, const char *value)
 {
-    if (!value)
-        return;
-    desc_put(w, " ");
-    desc_put(w, name);
-    desc_put(w, "=\"");
-    desc_put_escaped(w, value, true);
-    desc_put(w, "\"");
+    if (!w->rc)
+        w->rc = esx_xml_put_attr(&w->b, desc_xml, name, value, w->err);
 }
 
 static void desc_put_text_elem(struct desc_wctx *w, const char *name, const char *text)
 {
-    desc_put(w, "<");
-    desc_put(w, name);
-    desc_put(w, ">");
-    desc_put_escaped(w, text, false);
-    desc_put(w, "</");
-    desc_put(w, name);
-    desc_put(w, ">");
+    if (!w->rc)
+        w->rc = esx_xml_put_elem(&w->b, desc_xml, name, text, w->err);
 }
 
 static void desc_put_bool_elem(struct desc_wctx *w, const char *name, bool v)
@@ -632,7 +606,7 @@ static void desc_write_urls(struct desc_wctx *w)
         desc_put(w, "<url");
         desc_put_attr(w, "key", d->urls[i].key);
         desc_put(w, ">");
-        desc_put_escaped(w, d->urls[i].url ? d->urls[i].url : "", false);
+        desc_put_text(w, d->urls[i].url ? d->urls[i].url : "");
         desc_put(w, "</url>");
     }
     desc_close(w, "urls");
@@ -696,7 +670,7 @@ static void desc_write_payload(struct desc_wctx *w, const struct esximg_payload 
         desc_put_attr(w, "checksum-type", sum->type);
         desc_put_attr(w, "verify-process", sum->verify_process);
         desc_put(w, ">");
-        desc_put_escaped(w, sum->value ? sum->value : "", false);
+        desc_put_text(w, sum->value ? sum->value : "");
         desc_put(w, "</checksum>");
     }
     desc_put(w, "</payload>");

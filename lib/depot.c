@@ -313,56 +313,12 @@ static xmlNode *depot_xml_child(const xmlNode *parent, const char *name)
     return NULL;
 }
 
-/* A copy of s without surrounding ASCII white space; *out NULL when s is NULL. */
-static int depot_trimmed(const char *s, char **out, struct esximg_err *err)
-{
-    *out = NULL;
-    if (!s)
-        return 0;
-    size_t n = strlen(s);
-    while (n && strchr(" \t\r\n", s[n - 1]))
-        n--;
-    while (n && strchr(" \t\r\n", *s)) {
-        s++;
-        n--;
-    }
-    *out = esx_strndup(s, n);
-    return *out ? 0 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-}
-
-/* Text of a node; *out NULL when the node is NULL. */
-static int depot_xml_text(const xmlNode *n, char **out, struct esximg_err *err)
-{
-    *out = NULL;
-    if (!n)
-        return 0;
-    xmlChar *content = xmlNodeGetContent(n);
-    if (!content)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    int rc = depot_trimmed((const char *)content, out, err);
-    xmlFree(content);
-    return rc;
-}
-
+/* The depot's readers trim every text, and find an attribute whatever its prefix
+ * (esx_xml_attr's any_ns), as they always have: a bundle's metadata uses no namespace. */
 static int depot_xml_child_text(const xmlNode *parent, const char *name, char **out,
                                 struct esximg_err *err)
 {
-    return depot_xml_text(depot_xml_child(parent, name), out, err);
-}
-
-/* An attribute; *out NULL when absent. */
-static int depot_xml_attr(const xmlNode *n, const char *name, char **out,
-                          struct esximg_err *err)
-{
-    *out = NULL;
-    if (!n || !xmlHasProp(n, (const xmlChar *)name))
-        return 0;
-    xmlChar *value = xmlGetProp(n, (const xmlChar *)name);
-    if (!value)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    *out = esx_strdup((const char *)value);
-    xmlFree(value);
-    return *out ? 0 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    return esx_xml_content(depot_xml_child(parent, name), true, out, err);
 }
 
 /* ---------------------------------------------------------------- index.xml, vendor-index.xml */
@@ -468,10 +424,10 @@ static int depot_parse_meta_vib(struct depot_rctx *r, unsigned level, const char
     }
     const xmlNode *sum = depot_xml_child(root, "checksum");
     char *sum_type = NULL;
-    if ((rc = depot_xml_attr(sum, "checksum-type", &sum_type, err)))
+    if ((rc = esx_xml_attr(sum, "checksum-type", true, &sum_type, err)))
         goto out;
     if (sum_type && strcmp(sum_type, "sha-256") == 0)
-        rc = depot_xml_text(sum, &m.checksum, err);
+        rc = esx_xml_content(sum, true, &m.checksum, err);
     else if (sum)
         depot_warn(r, "metadata '%s': checksum type '%s' not checked", source,
                    sum_type ? sum_type : "");
@@ -532,7 +488,7 @@ static int depot_parse_vib_list(const xmlNode *list, struct esximg_depot_compone
         if (!id)
             continue;
         char *text;
-        if ((rc = depot_xml_text(id, &text, err)))
+        if ((rc = esx_xml_content(id, true, &text, err)))
             break;
         if (!*text) {
             free(text);
@@ -563,10 +519,10 @@ static int depot_parse_bulletin(struct depot_rctx *r, const char *source, const 
         (rc = depot_xml_child_text(root, "vendor", &c.vendor, err)) ||
         (rc = depot_xml_child_text(root, "summary", &c.summary, err)) ||
         (rc = depot_xml_child_text(root, "releaseDate", &c.release_date, err)) ||
-        (rc = depot_xml_attr(name_spec, "name", &c.name, err)) ||
-        (rc = depot_xml_attr(name_spec, "uiString", &c.name_ui, err)) ||
-        (rc = depot_xml_attr(version_spec, "version", &c.version, err)) ||
-        (rc = depot_xml_attr(version_spec, "uiString", &c.version_ui, err)) ||
+        (rc = esx_xml_attr(name_spec, "name", true, &c.name, err)) ||
+        (rc = esx_xml_attr(name_spec, "uiString", true, &c.name_ui, err)) ||
+        (rc = esx_xml_attr(version_spec, "version", true, &c.version, err)) ||
+        (rc = esx_xml_attr(version_spec, "uiString", true, &c.version_ui, err)) ||
         (rc = depot_parse_vib_list(depot_xml_child(root, "vibList"), &c, err)))
         goto out;
     if (!c.id || !*c.id) {

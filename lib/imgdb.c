@@ -85,64 +85,6 @@ static int xml_parse(const void *xml, size_t len, const char *root, xmlDoc **out
     return 0;
 }
 
-/* The text of an element that holds only text. */
-static int xml_text(const xmlNode *n, char **out, struct esximg_err *err)
-{
-    for (const xmlNode *c = n->children; c; c = c->next)
-        if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE &&
-            c->type != XML_COMMENT_NODE)
-            return esximg_err_set(err, ESXIMG_EFORMAT, "element '%s' holds more than text",
-                                  n->name);
-    struct esx_buf b;
-    esx_buf_init(&b, 0);
-    for (const xmlNode *c = n->children; c; c = c->next) {
-        if (c->type == XML_COMMENT_NODE || !c->content)
-            continue;
-        int rc = esx_buf_puts(&b, (const char *)c->content, err);
-        if (rc) {
-            esx_buf_free(&b);
-            return rc;
-        }
-    }
-    *out = esx_buf_take(&b, NULL);
-    if (!*out)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    return 0;
-}
-
-/* The value of an attribute (NULL when absent). */
-static int xml_attr(const xmlNode *n, const char *name, char **out, struct esximg_err *err)
-{
-    *out = NULL;
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    if (!v)
-        return 0;
-    *out = esx_strdup((const char *)v);
-    xmlFree(v);
-    if (!*out)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    return 0;
-}
-
-static int xml_dump(xmlDoc *doc, xmlNode *n, char **out, struct esximg_err *err)
-{
-    xmlBuffer *buf = xmlBufferCreate();
-    if (!buf)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    int rc = 0;
-    if (xmlNodeDump(buf, doc, n, 0, 0) < 0) {
-        rc = esximg_err_set(err, ESXIMG_EFORMAT, "element '%s' cannot be serialised",
-                            n->name ? (const char *)n->name : "");
-        goto out;
-    }
-    *out = esx_strndup((const char *)xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
-    if (!*out)
-        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-out:
-    xmlBufferFree(buf);
-    return rc;
-}
-
 static void xml_extras_free(struct esximg_xml_extra *extras, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
@@ -200,7 +142,7 @@ static int xml_walk(xmlDoc *doc, xmlNode *parent, const char *const *names, size
                 idx = i;
         if (idx == name_count) {
             char *dumped = NULL;   /* gcc -O1 sees a path where it is unset */
-            int rc = xml_dump(doc, c, &dumped, err);
+            int rc = esx_xml_dump(doc, c, &dumped, err);
             if (!rc)
                 rc = xml_extra_add(extras, extra_count, last, dumped, err);
             if (rc)
@@ -352,9 +294,9 @@ static int profile_read_payloads(struct esximg_profile_vib *v, const xmlNode *n,
         struct esximg_profile_payload *p = &grown[v->payload_count];
         memset(p, 0, sizeof *p);
         v->payload_count++;
-        int rc = xml_attr(c, "payload-name", &p->payload_name, err);
+        int rc = esx_xml_attr(c, "payload-name", false, &p->payload_name, err);
         if (!rc)
-            rc = xml_text(c, &p->file, err);
+            rc = esx_xml_text_only(c, &p->file, err);
         if (rc)
             return rc;
         if (!p->payload_name || !p->payload_name[0])
@@ -374,7 +316,7 @@ static int profile_vib_elem(void *model, size_t idx, xmlNode *n, struct esximg_e
 {
     struct esximg_profile_vib *v = model;
     if (idx == 0)
-        return xml_text(n, &v->vib_id, err);
+        return esx_xml_text_only(n, &v->vib_id, err);
     v->has_payloads = true;
     return profile_read_payloads(v, n, err);
 }
@@ -431,7 +373,7 @@ static int profile_read_scalar(struct esximg_profile *p, size_t idx, const xmlNo
                                struct esximg_err *err)
 {
     char *text;
-    int rc = xml_text(n, &text, err);
+    int rc = esx_xml_text_only(n, &text, err);
     if (rc)
         return rc;
     size_t len = strlen(text);
@@ -467,7 +409,7 @@ static int profile_elem(void *model, size_t idx, xmlNode *n, struct esximg_err *
     case PROFILE_VIBLIST: return profile_read_viblist(c, n, err);
     default: return profile_read_scalar(p, idx, n, err);
     }
-    return xml_text(n, slot, err);
+    return esx_xml_text_only(n, slot, err);
 }
 
 static int profile_read_root_attrs(struct esximg_profile *p, const xmlNode *root,
@@ -937,11 +879,11 @@ static int bulletin_read_platforms(struct esximg_bulletin *b, const xmlNode *n,
         b->platforms = grown;
         struct esximg_bulletin_platform *p = &grown[b->platform_count++];
         memset(p, 0, sizeof *p);
-        rc = xml_attr(c, "version", &p->version, err);
+        rc = esx_xml_attr(c, "version", false, &p->version, err);
         if (!rc)
-            rc = xml_attr(c, "locale", &p->locale, err);
+            rc = esx_xml_attr(c, "locale", false, &p->locale, err);
         if (!rc)
-            rc = xml_attr(c, "productLineID", &p->product_line_id, err);
+            rc = esx_xml_attr(c, "productLineID", false, &p->product_line_id, err);
     }
     return rc;
 }
@@ -959,7 +901,7 @@ static int bulletin_read_vibs(struct esximg_bulletin *b, const xmlNode *n,
             return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
         b->vib_ids = grown;
         grown[b->vib_count] = NULL;
-        rc = xml_text(c, &grown[b->vib_count], err);
+        rc = esx_xml_text_only(c, &grown[b->vib_count], err);
         if (!rc)
             b->vib_count++;
     }
@@ -971,16 +913,16 @@ static int bulletin_elem(void *model, size_t idx, xmlNode *n, struct esximg_err 
     struct esximg_bulletin *b = model;
     char **slot = bulletin_text_slot(b, idx);
     if (slot)
-        return xml_text(n, slot, err);
+        return esx_xml_text_only(n, slot, err);
     if (idx == BULLETIN_NAME_SPEC) {
         b->has_name_spec = true;
-        int rc = xml_attr(n, "name", &b->component_name, err);
-        return rc ? rc : xml_attr(n, "uiString", &b->component_ui_name, err);
+        int rc = esx_xml_attr(n, "name", false, &b->component_name, err);
+        return rc ? rc : esx_xml_attr(n, "uiString", false, &b->component_ui_name, err);
     }
     if (idx == BULLETIN_VERSION_SPEC) {
         b->has_version_spec = true;
-        int rc = xml_attr(n, "version", &b->component_version, err);
-        return rc ? rc : xml_attr(n, "uiString", &b->component_ui_version, err);
+        int rc = esx_xml_attr(n, "version", false, &b->component_version, err);
+        return rc ? rc : esx_xml_attr(n, "uiString", false, &b->component_ui_version, err);
     }
     if (idx == BULLETIN_PLATFORMS)
         return bulletin_read_platforms(b, n, err);

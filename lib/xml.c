@@ -8,7 +8,9 @@
  * Writing is by hand, byte for byte as the tool each serializer imitates, in one of the
  * flavours below. */
 #include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "xml_private.h"
@@ -92,6 +94,97 @@ int esx_xml_read(const void *data, size_t len, const char *what, struct _xmlDoc 
         *out = doc;
     }
     xmlFreeParserCtxt(pctx);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- reading: values */
+
+static int xml_nomem(struct esximg_err *err)
+{
+    return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+}
+
+static bool xml_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int esx_xml_content(const struct _xmlNode *n, bool trim, char **out, struct esximg_err *err)
+{
+    *out = NULL;
+    if (!n)
+        return 0;
+    xmlChar *content = xmlNodeGetContent(n);
+    if (!content)
+        return xml_nomem(err);
+    const char *s = (const char *)content;
+    size_t len = strlen(s);
+    while (trim && len && xml_is_space(s[len - 1]))
+        len--;
+    while (trim && len && xml_is_space(*s)) {
+        s++;
+        len--;
+    }
+    *out = esx_strndup(s, len);
+    xmlFree(content);
+    return *out ? 0 : xml_nomem(err);
+}
+
+int esx_xml_text_only(const struct _xmlNode *n, char **out, struct esximg_err *err)
+{
+    for (const xmlNode *c = n->children; c; c = c->next)
+        if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE &&
+            c->type != XML_COMMENT_NODE)
+            return esximg_err_set(err, ESXIMG_EFORMAT, "element '%s' holds more than text",
+                                  n->name);
+    struct esx_buf b;
+    esx_buf_init(&b, 0);
+    for (const xmlNode *c = n->children; c; c = c->next) {
+        if (c->type == XML_COMMENT_NODE || !c->content)
+            continue;
+        int rc = esx_buf_puts(&b, (const char *)c->content, err);
+        if (rc) {
+            esx_buf_free(&b);
+            return rc;
+        }
+    }
+    *out = esx_buf_take(&b, NULL);
+    return *out ? 0 : xml_nomem(err);
+}
+
+int esx_xml_attr(const struct _xmlNode *n, const char *name, bool any_ns, char **out,
+                 struct esximg_err *err)
+{
+    *out = NULL;
+    xmlChar *v;
+    if (!n)
+        return 0;
+    if (any_ns) {
+        if (!xmlHasProp(n, (const xmlChar *)name))
+            return 0;
+        if (!(v = xmlGetProp(n, (const xmlChar *)name)))
+            return xml_nomem(err);
+    } else if (!(v = xmlGetNoNsProp(n, (const xmlChar *)name))) {
+        return 0;
+    }
+    *out = esx_strdup((const char *)v);
+    xmlFree(v);
+    return *out ? 0 : xml_nomem(err);
+}
+
+int esx_xml_dump(struct _xmlDoc *doc, struct _xmlNode *n, char **out, struct esximg_err *err)
+{
+    xmlBuffer *buf = xmlBufferCreate();
+    if (!buf)
+        return xml_nomem(err);
+    int rc = 0;
+    if (xmlNodeDump(buf, doc, n, 0, 0) < 0)
+        rc = esximg_err_set(err, ESXIMG_EFORMAT, "element '%s' cannot be serialised",
+                            n->name ? (const char *)n->name : "");
+    else if (!(*out = esx_strndup((const char *)xmlBufferContent(buf),
+                                  (size_t)xmlBufferLength(buf))))
+        rc = xml_nomem(err);
+    xmlBufferFree(buf);
     return rc;
 }
 

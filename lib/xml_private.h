@@ -26,6 +26,21 @@ struct _xmlNode;
 int esx_xml_read(const void *data, size_t len, const char *what, struct _xmlDoc **out,
                  struct esximg_err *err);
 
+/* The text of an element (of every descendant, as xmlNodeGetContent), without surrounding
+ * white space when `trim`, into *out (to free); *out NULL when n is NULL. */
+int esx_xml_content(const struct _xmlNode *n, bool trim, char **out, struct esximg_err *err);
+/* The text of an element that holds only text, comments left out and nothing trimmed;
+ * EFORMAT when it holds an element or anything else. */
+int esx_xml_text_only(const struct _xmlNode *n, char **out, struct esximg_err *err);
+/* An attribute's value into *out (to free); *out NULL when n or the attribute is absent.
+ * Only an attribute without a namespace counts (xmlGetNoNsProp) unless `any_ns`, where a
+ * prefixed one (x:name) does too (xmlGetProp). */
+int esx_xml_attr(const struct _xmlNode *n, const char *name, bool any_ns, char **out,
+                 struct esximg_err *err);
+/* An element, comment or processing instruction serialised as libxml2 writes it, without
+ * indentation, into *out (to free): how unknown XML is kept to be written back. */
+int esx_xml_dump(struct _xmlDoc *doc, struct _xmlNode *n, char **out, struct esximg_err *err);
+
 /* ---- writing: the flavours */
 
 /* What a serializer escapes beyond what every one does ('&', '<', '>' everywhere, '"' in

@@ -1,5 +1,6 @@
-/* test_xml.c: the XML toolkit's writers, byte for byte in each flavour, and the lxml flavour
- * against libxml2's own serialiser, which it stands for. */
+/* test_xml.c: the XML toolkit: its readers of text, attributes and unknown nodes, its writers
+ * byte for byte in each flavour, and the lxml flavour against libxml2's own serialiser, which it
+ * stands for. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +152,103 @@ static void xml_put_reports_a_full_buffer(void **state)
     esx_buf_free(&b);
 }
 
+/* ---- reading */
+
+static const char sample_doc[] =
+    "<r xmlns:x=\"urn:x\">"
+    "<t> \t padded &amp; &lt;kept&gt; \r\n</t>"
+    "<m>one<!-- note --><![CDATA[ two]]></m>"
+    "<mixed>a<b>c</b></mixed>"
+    "<a k=\"plain\" x:p=\"prefixed\"/>"
+    "<u  z = 'q&quot;' ><!-- c --><w/></u>"
+    "</r>";
+
+static xmlDocPtr read_sample(void)
+{
+    xmlDocPtr doc = NULL;
+    struct esximg_err err = {0};
+    assert_int_equal(esx_xml_read(sample_doc, sizeof sample_doc - 1, "sample", &doc, &err), 0);
+    return doc;
+}
+
+static xmlNodePtr child(xmlDocPtr doc, const char *name)
+{
+    for (xmlNodePtr c = xmlDocGetRootElement(doc)->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+            return c;
+    fail_msg("no <%s>", name);
+    return NULL;
+}
+
+static void xml_content_trims_only_when_asked(void **state)
+{
+    (void)state;
+    xmlDocPtr doc = read_sample();
+    struct esximg_err err = {0};
+    char *s = NULL;
+    assert_int_equal(esx_xml_content(child(doc, "t"), true, &s, &err), 0);
+    assert_string_equal(s, "padded & <kept>");
+    free(s);
+    assert_int_equal(esx_xml_content(child(doc, "t"), false, &s, &err), 0);
+    assert_string_equal(s, " \t padded & <kept> \n");       /* libxml2 folds \r\n to \n */
+    free(s);
+    assert_int_equal(esx_xml_content(child(doc, "mixed"), false, &s, &err), 0);
+    assert_string_equal(s, "ac");                            /* every descendant's text */
+    free(s);
+    s = (char *)"not cleared";
+    assert_int_equal(esx_xml_content(NULL, true, &s, &err), 0);
+    assert_null(s);
+    xmlFreeDoc(doc);
+}
+
+static void xml_text_only_refuses_child_elements(void **state)
+{
+    (void)state;
+    xmlDocPtr doc = read_sample();
+    struct esximg_err err = {0};
+    char *s = NULL;
+    assert_int_equal(esx_xml_text_only(child(doc, "m"), &s, &err), 0);
+    assert_string_equal(s, "one two");                       /* comment left out, CDATA kept */
+    free(s);
+    assert_int_equal(esx_xml_text_only(child(doc, "mixed"), &s, &err), ESXIMG_EFORMAT);
+    assert_non_null(strstr(err.msg, "'mixed' holds more than text"));
+    xmlFreeDoc(doc);
+}
+
+static void xml_attr_with_and_without_namespaces(void **state)
+{
+    (void)state;
+    xmlDocPtr doc = read_sample();
+    struct esximg_err err = {0};
+    xmlNodePtr a = child(doc, "a");
+    char *s = NULL;
+    assert_int_equal(esx_xml_attr(a, "k", false, &s, &err), 0);
+    assert_string_equal(s, "plain");
+    free(s);
+    assert_int_equal(esx_xml_attr(a, "p", false, &s, &err), 0);
+    assert_null(s);                                          /* x:p is not p */
+    assert_int_equal(esx_xml_attr(a, "p", true, &s, &err), 0);
+    assert_string_equal(s, "prefixed");
+    free(s);
+    assert_int_equal(esx_xml_attr(a, "absent", true, &s, &err), 0);
+    assert_null(s);
+    assert_int_equal(esx_xml_attr(NULL, "k", false, &s, &err), 0);
+    assert_null(s);
+    xmlFreeDoc(doc);
+}
+
+static void xml_dump_writes_a_node_as_libxml2(void **state)
+{
+    (void)state;
+    xmlDocPtr doc = read_sample();
+    struct esximg_err err = {0};
+    char *s = NULL;
+    assert_int_equal(esx_xml_dump(doc, child(doc, "u"), &s, &err), 0);
+    assert_string_equal(s, "<u z=\"q&quot;\"><!-- c --><w/></u>");
+    free(s);
+    xmlFreeDoc(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +259,10 @@ int main(void)
         cmocka_unit_test(xml_elements_and_attributes),
         cmocka_unit_test(xml_lxml_flavour_matches_libxml2_itself),
         cmocka_unit_test(xml_put_reports_a_full_buffer),
+        cmocka_unit_test(xml_content_trims_only_when_asked),
+        cmocka_unit_test(xml_text_only_refuses_child_elements),
+        cmocka_unit_test(xml_attr_with_and_without_namespaces),
+        cmocka_unit_test(xml_dump_writes_a_node_as_libxml2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "esx_private.h"
+#include "xml_private.h"
 #include "esximg/depot.h"
 #include "esximg/imgdb.h"
 #include "esximg/io.h"
@@ -312,56 +313,12 @@ static xmlNode *depot_xml_child(const xmlNode *parent, const char *name)
     return NULL;
 }
 
-/* A copy of s without surrounding ASCII white space; *out NULL when s is NULL. */
-static int depot_trimmed(const char *s, char **out, struct esximg_err *err)
-{
-    *out = NULL;
-    if (!s)
-        return 0;
-    size_t n = strlen(s);
-    while (n && strchr(" \t\r\n", s[n - 1]))
-        n--;
-    while (n && strchr(" \t\r\n", *s)) {
-        s++;
-        n--;
-    }
-    *out = esx_strndup(s, n);
-    return *out ? 0 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-}
-
-/* Text of a node; *out NULL when the node is NULL. */
-static int depot_xml_text(const xmlNode *n, char **out, struct esximg_err *err)
-{
-    *out = NULL;
-    if (!n)
-        return 0;
-    xmlChar *content = xmlNodeGetContent(n);
-    if (!content)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    int rc = depot_trimmed((const char *)content, out, err);
-    xmlFree(content);
-    return rc;
-}
-
+/* The depot's readers trim every text, and find an attribute whatever its prefix
+ * (esx_xml_attr's any_ns), as they always have: a bundle's metadata uses no namespace. */
 static int depot_xml_child_text(const xmlNode *parent, const char *name, char **out,
                                 struct esximg_err *err)
 {
-    return depot_xml_text(depot_xml_child(parent, name), out, err);
-}
-
-/* An attribute; *out NULL when absent. */
-static int depot_xml_attr(const xmlNode *n, const char *name, char **out,
-                          struct esximg_err *err)
-{
-    *out = NULL;
-    if (!n || !xmlHasProp(n, (const xmlChar *)name))
-        return 0;
-    xmlChar *value = xmlGetProp(n, (const xmlChar *)name);
-    if (!value)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    *out = esx_strdup((const char *)value);
-    xmlFree(value);
-    return *out ? 0 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    return esx_xml_content(depot_xml_child(parent, name), true, out, err);
 }
 
 /* ---------------------------------------------------------------- index.xml, vendor-index.xml */
@@ -467,10 +424,10 @@ static int depot_parse_meta_vib(struct depot_rctx *r, unsigned level, const char
     }
     const xmlNode *sum = depot_xml_child(root, "checksum");
     char *sum_type = NULL;
-    if ((rc = depot_xml_attr(sum, "checksum-type", &sum_type, err)))
+    if ((rc = esx_xml_attr(sum, "checksum-type", true, &sum_type, err)))
         goto out;
     if (sum_type && strcmp(sum_type, "sha-256") == 0)
-        rc = depot_xml_text(sum, &m.checksum, err);
+        rc = esx_xml_content(sum, true, &m.checksum, err);
     else if (sum)
         depot_warn(r, "metadata '%s': checksum type '%s' not checked", source,
                    sum_type ? sum_type : "");
@@ -531,7 +488,7 @@ static int depot_parse_vib_list(const xmlNode *list, struct esximg_depot_compone
         if (!id)
             continue;
         char *text;
-        if ((rc = depot_xml_text(id, &text, err)))
+        if ((rc = esx_xml_content(id, true, &text, err)))
             break;
         if (!*text) {
             free(text);
@@ -562,10 +519,10 @@ static int depot_parse_bulletin(struct depot_rctx *r, const char *source, const 
         (rc = depot_xml_child_text(root, "vendor", &c.vendor, err)) ||
         (rc = depot_xml_child_text(root, "summary", &c.summary, err)) ||
         (rc = depot_xml_child_text(root, "releaseDate", &c.release_date, err)) ||
-        (rc = depot_xml_attr(name_spec, "name", &c.name, err)) ||
-        (rc = depot_xml_attr(name_spec, "uiString", &c.name_ui, err)) ||
-        (rc = depot_xml_attr(version_spec, "version", &c.version, err)) ||
-        (rc = depot_xml_attr(version_spec, "uiString", &c.version_ui, err)) ||
+        (rc = esx_xml_attr(name_spec, "name", true, &c.name, err)) ||
+        (rc = esx_xml_attr(name_spec, "uiString", true, &c.name_ui, err)) ||
+        (rc = esx_xml_attr(version_spec, "version", true, &c.version, err)) ||
+        (rc = esx_xml_attr(version_spec, "uiString", true, &c.version_ui, err)) ||
         (rc = depot_parse_vib_list(depot_xml_child(root, "vibList"), &c, err)))
         goto out;
     if (!c.id || !*c.id) {
@@ -1331,20 +1288,8 @@ static int depot_wlist_zip(struct depot_wlist *l, int64_t mtime,
 
 /* ---- XML */
 
-static int depot_put_text(struct esx_buf *b, const char *s, struct esximg_err *err)
-{
-    int rc = 0;
-    for (; s && *s && !rc; s++) {
-        switch (*s) {
-        case '&': rc = esx_buf_puts(b, "&amp;", err); break;
-        case '<': rc = esx_buf_puts(b, "&lt;", err); break;
-        case '>': rc = esx_buf_puts(b, "&gt;", err); break;
-        case '"': rc = esx_buf_puts(b, "&quot;", err); break;
-        default: rc = esx_buf_append(b, s, 1, err); break;
-        }
-    }
-    return rc;
-}
+/* our own metadata: '"' escaped in text too, white space kept */
+static const struct esx_xml_flavour *const depot_xml = &esx_xml_depot;
 
 /* "<indent><tag>text</tag>\n" */
 static int depot_put_elem(struct esx_buf *b, int indent, const char *tag, const char *text,
@@ -1352,7 +1297,7 @@ static int depot_put_elem(struct esx_buf *b, int indent, const char *tag, const 
 {
     int rc = esx_buf_printf(b, err, "%*s<%s>", indent, "", tag);
     if (!rc)
-        rc = depot_put_text(b, text, err);
+        rc = esx_xml_put_text(b, depot_xml, text, err);
     if (!rc)
         rc = esx_buf_printf(b, err, "</%s>\n", tag);
     return rc;
@@ -1465,7 +1410,7 @@ static int depot_meta_vib_xml(const struct depot_wvib *w, uint8_t **out, size_t 
     if (!rc)
         rc = esx_buf_puts(&b, "<relative-path>", err);
     if (!rc)
-        rc = depot_put_text(&b, w->path, err);
+        rc = esx_xml_put_text(&b, depot_xml, w->path, err);
     if (!rc)
         rc = esx_buf_printf(&b, err, "</relative-path><packed-size>%zu</packed-size>"
                             "<checksum checksum-type=\"sha-256\">%s</checksum>", w->len,
@@ -1539,16 +1484,16 @@ static int depot_put_constraints(struct esx_buf *b, const char *name, const char
     for (size_t i = 0; i < l->count && !rc; i++) {
         rc = esx_buf_printf(b, err, "            <%s name=\"", item);
         if (!rc)
-            rc = depot_put_text(b, l->items[i].name, err);
+            rc = esx_xml_put_attr_value(b, depot_xml, l->items[i].name, err);
         if (!rc && l->items[i].relation) {
             rc = esx_buf_puts(b, "\" relation=\"", err);
             if (!rc)
-                rc = depot_put_text(b, l->items[i].relation, err);
+                rc = esx_xml_put_attr_value(b, depot_xml, l->items[i].relation, err);
         }
         if (!rc && l->items[i].version) {
             rc = esx_buf_puts(b, "\" version=\"", err);
             if (!rc)
-                rc = depot_put_text(b, l->items[i].version, err);
+                rc = esx_xml_put_attr_value(b, depot_xml, l->items[i].version, err);
         }
         if (!rc)
             rc = esx_buf_puts(b, "\"/>\n", err);
@@ -1575,7 +1520,7 @@ static int depot_put_vmware_vib(struct esx_buf *b, const struct depot_wvib *w,
                             "</maintenanceMode>\n          <swPlatform locale=\"\" version=\"",
                             d->maintenance_mode ? "true" : "false");
     if (!rc)
-        rc = depot_put_text(b, platform, err);
+        rc = esx_xml_put_attr_value(b, depot_xml, platform, err);
     if (!rc)
         rc = esx_buf_puts(b, "\" productLineID=\"embeddedEsx\"/>\n        </systemReqs>\n"
                           "        <relationships>\n", err);
@@ -1628,19 +1573,19 @@ static int depot_put_vmware_bulletin(struct esx_buf *b, const struct depot_wctx 
     if (!rc && bl->has_name_spec) {
         rc = esx_buf_puts(b, "    <componentNameSpec name=\"", err);
         if (!rc)
-            rc = depot_put_text(b, bl->component_name, err);
+            rc = esx_xml_put_attr_value(b, depot_xml, bl->component_name, err);
         if (!rc)
             rc = esx_buf_puts(b, "\" uiString=\"", err);
         if (!rc)
-            rc = depot_put_text(b, bl->component_ui_name, err);
+            rc = esx_xml_put_attr_value(b, depot_xml, bl->component_ui_name, err);
         if (!rc)
             rc = esx_buf_puts(b, "\"/>\n    <componentVersionSpec version=\"", err);
         if (!rc)
-            rc = depot_put_text(b, bl->component_version, err);
+            rc = esx_xml_put_attr_value(b, depot_xml, bl->component_version, err);
         if (!rc)
             rc = esx_buf_puts(b, "\" uiString=\"", err);
         if (!rc)
-            rc = depot_put_text(b, bl->component_ui_version, err);
+            rc = esx_xml_put_attr_value(b, depot_xml, bl->component_ui_version, err);
         if (!rc)
             rc = esx_buf_puts(b, "\"/>\n", err);
     }
@@ -1650,7 +1595,7 @@ static int depot_put_vmware_bulletin(struct esx_buf *b, const struct depot_wctx 
         rc = esx_buf_puts(b, "    <platforms>\n      <softwarePlatform locale=\"\" version=\"",
                           err);
     if (!rc)
-        rc = depot_put_text(b, platform, err);
+        rc = esx_xml_put_attr_value(b, depot_xml, platform, err);
     if (!rc)
         rc = esx_buf_puts(b, "\" productLineID=\"embeddedEsx\"/>\n    </platforms>\n"
                           "    <vibList>\n", err);

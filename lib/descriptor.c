@@ -15,6 +15,7 @@
 #include <libxml/xmlerror.h>
 
 #include "esx_private.h"
+#include "xml_private.h"
 #include "esximg/vib.h"
 
 /* ---------------------------------------------------------------- read: parse state */
@@ -30,34 +31,14 @@ static bool desc_is(const xmlNode *n, const char *name)
     return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
 }
 
-static bool desc_is_space(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* A copy of s without leading and trailing white space. */
-static char *desc_strip_dup(const char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && desc_is_space((unsigned char)*s)) {
-        s++;
-        n--;
-    }
-    while (n > 0 && desc_is_space((unsigned char)s[n - 1]))
-        n--;
-    return esx_strndup(s, n);
-}
-
 /* The text of an element into *out (freeing what was there); stripped unless `raw`
  * (free text such as a description keeps its line breaks). */
 static int desc_text_as(const xmlNode *n, bool raw, char **out, struct esximg_err *err)
 {
-    xmlChar *content = xmlNodeGetContent(n);
-    const char *text = content ? (const char *)content : "";
-    char *copy = raw ? esx_strdup(text) : desc_strip_dup(text);
-    xmlFree(content);
-    if (!copy)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    char *copy;
+    int rc = esx_xml_content(n, !raw, &copy, err);
+    if (rc)
+        return rc;
     free(*out);
     *out = copy;
     return 0;
@@ -66,21 +47,6 @@ static int desc_text_as(const xmlNode *n, bool raw, char **out, struct esximg_er
 static int desc_text(const xmlNode *n, char **out, struct esximg_err *err)
 {
     return desc_text_as(n, false, out, err);
-}
-
-/* An attribute's value (not stripped), or NULL in *out when absent. */
-static int desc_attr(const xmlNode *n, const char *name, char **out, struct esximg_err *err)
-{
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    if (!v) {
-        *out = NULL;
-        return 0;
-    }
-    *out = esx_strdup((const char *)v);
-    xmlFree(v);
-    if (!*out)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    return 0;
 }
 
 static int desc_bool(const xmlNode *n, bool *out, struct esximg_err *err)
@@ -118,19 +84,6 @@ static size_t desc_count_elements(const xmlNode *parent)
         if (c->type == XML_ELEMENT_NODE)
             count++;
     return count;
-}
-
-/* An element or comment serialised, as libxml2 writes it. */
-static char *desc_dump(xmlDocPtr doc, xmlNodePtr n)
-{
-    xmlBufferPtr b = xmlBufferCreate();
-    if (!b)
-        return NULL;
-    char *copy = NULL;
-    if (xmlNodeDump(b, doc, n, 0, 0) >= 0)
-        copy = esx_strndup((const char *)xmlBufferContent(b), (size_t)xmlBufferLength(b));
-    xmlBufferFree(b);
-    return copy;
 }
 
 /* ---------------------------------------------------------------- read: elements */
@@ -177,7 +130,7 @@ static int desc_read_urls(struct desc_rctx *c, const xmlNode *n, struct esximg_e
         if (!desc_is(u, "url"))
             continue;
         struct esximg_url *url = &d->urls[d->url_count++];
-        int rc = desc_attr(u, "key", &url->key, err);
+        int rc = esx_xml_attr(u, "key", false, &url->key, err);
         if (!rc)
             rc = desc_text_as(u, true, &url->url, err);
         if (rc)
@@ -197,11 +150,11 @@ static int desc_read_constraints(const xmlNode *n, struct esximg_constraint_list
         if (k->type != XML_ELEMENT_NODE)
             continue;
         struct esximg_constraint *item = &list->items[list->count++];
-        int rc = desc_attr(k, "name", &item->name, err);
+        int rc = esx_xml_attr(k, "name", false, &item->name, err);
         if (!rc)
-            rc = desc_attr(k, "relation", &item->relation, err);
+            rc = esx_xml_attr(k, "relation", false, &item->relation, err);
         if (!rc)
-            rc = desc_attr(k, "version", &item->version, err);
+            rc = esx_xml_attr(k, "version", false, &item->version, err);
         if (rc)
             return rc;
         if (!item->name)
@@ -247,12 +200,10 @@ static int desc_read_system_requires(struct desc_rctx *c, const xmlNode *n,
         if (desc_is(k, "maintenance-mode")) {
             rc = desc_bool(k, &d->maintenance_mode, err);
         } else if (k->type == XML_ELEMENT_NODE) {
-            char *xml = desc_dump(c->doc, k);
-            if (!xml) {
-                rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-                goto out;
-            }
-            rc = esx_buf_puts(&extra, xml, err);
+            char *xml = NULL;
+            rc = esx_xml_dump(c->doc, k, &xml, err);
+            if (!rc)
+                rc = esx_buf_puts(&extra, xml, err);
             free(xml);
         }
         if (rc)
@@ -276,9 +227,9 @@ static int desc_read_checksums(const xmlNode *n, struct esximg_payload *p,
         if (!desc_is(k, "checksum"))
             continue;
         struct esximg_checksum *sum = &p->checksums[p->checksum_count++];
-        int rc = desc_attr(k, "checksum-type", &sum->type, err);
+        int rc = esx_xml_attr(k, "checksum-type", false, &sum->type, err);
         if (!rc)
-            rc = desc_attr(k, "verify-process", &sum->verify_process, err);
+            rc = esx_xml_attr(k, "verify-process", false, &sum->verify_process, err);
         if (!rc)
             rc = desc_text(k, &sum->value, err);
         if (rc)
@@ -293,19 +244,19 @@ static int desc_read_checksums(const xmlNode *n, struct esximg_payload *p,
 static int desc_read_payload(const xmlNode *n, struct esximg_payload *p, struct esximg_err *err)
 {
     char *size = NULL;
-    int rc = desc_attr(n, "name", &p->name, err);
+    int rc = esx_xml_attr(n, "name", false, &p->name, err);
     if (!rc)
-        rc = desc_attr(n, "type", &p->type, err);
+        rc = esx_xml_attr(n, "type", false, &p->type, err);
     if (!rc)
-        rc = desc_attr(n, "size", &size, err);
+        rc = esx_xml_attr(n, "size", false, &size, err);
     if (!rc)
-        rc = desc_attr(n, "boot-order", &p->boot_order, err);
+        rc = esx_xml_attr(n, "boot-order", false, &p->boot_order, err);
     if (!rc)
-        rc = desc_attr(n, "vfat-name", &p->vfat_name, err);
+        rc = esx_xml_attr(n, "vfat-name", false, &p->vfat_name, err);
     if (!rc)
-        rc = desc_attr(n, "uncompressed-size", &p->uncompressed_size, err);
+        rc = esx_xml_attr(n, "uncompressed-size", false, &p->uncompressed_size, err);
     if (!rc)
-        rc = desc_attr(n, "compression-option", &p->compression_option, err);
+        rc = esx_xml_attr(n, "compression-option", false, &p->compression_option, err);
     if (rc)
         goto out;
     if (!p->name || !p->name[0]) {
@@ -424,11 +375,12 @@ static int desc_add_extra(struct desc_rctx *c, xmlNodePtr n, struct esximg_err *
     d->extras = grown;
     struct esximg_descriptor_extra *e = &d->extras[d->extra_count];
     e->after = c->last ? esx_strdup(c->last) : NULL;
-    e->xml = desc_dump(c->doc, n);
-    if ((c->last && !e->after) || !e->xml) {
-        free(e->after);
-        free(e->xml);
+    if (c->last && !e->after)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    int rc = esx_xml_dump(c->doc, n, &e->xml, err);
+    if (rc) {
+        free(e->after);
+        return rc;
     }
     d->extra_count++;
     return 0;
@@ -544,52 +496,25 @@ static void desc_put(struct desc_wctx *w, const char *s)
         w->rc = esx_buf_puts(&w->b, s, w->err);
 }
 
-/* Escapes as ElementTree does: &, <, > everywhere; quotes and line breaks in attributes. */
-static void desc_put_escaped(struct desc_wctx *w, const char *s, bool attr)
+/* esximage writes descriptors with ElementTree */
+static const struct esx_xml_flavour *const desc_xml = &esx_xml_etree;
+
+static void desc_put_text(struct desc_wctx *w, const char *s)
 {
-    const char *run = s;
-    for (; *s && !w->rc; s++) {
-        const char *rep = NULL;
-        switch (*s) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = attr ? "&quot;" : NULL; break;
-        case '\n': rep = attr ? "&#10;" : NULL; break;
-        case '\r': rep = "&#13;"; break;
-        case '\t': rep = attr ? "&#09;" : NULL; break;
-        default: break;
-        }
-        if (!rep)
-            continue;
-        w->rc = esx_buf_append(&w->b, run, (size_t)(s - run), w->err);
-        desc_put(w, rep);
-        run = s + 1;
-    }
     if (!w->rc)
-        w->rc = esx_buf_append(&w->b, run, strlen(run), w->err);
+        w->rc = esx_xml_put_text(&w->b, desc_xml, s, w->err);
 }
 
 static void desc_put_attr(struct desc_wctx *w, const char *name, const char *value)
 {
-    if (!value)
-        return;
-    desc_put(w, " ");
-    desc_put(w, name);
-    desc_put(w, "=\"");
-    desc_put_escaped(w, value, true);
-    desc_put(w, "\"");
+    if (!w->rc)
+        w->rc = esx_xml_put_attr(&w->b, desc_xml, name, value, w->err);
 }
 
 static void desc_put_text_elem(struct desc_wctx *w, const char *name, const char *text)
 {
-    desc_put(w, "<");
-    desc_put(w, name);
-    desc_put(w, ">");
-    desc_put_escaped(w, text, false);
-    desc_put(w, "</");
-    desc_put(w, name);
-    desc_put(w, ">");
+    if (!w->rc)
+        w->rc = esx_xml_put_elem(&w->b, desc_xml, name, text, w->err);
 }
 
 static void desc_put_bool_elem(struct desc_wctx *w, const char *name, bool v)
@@ -632,7 +557,7 @@ static void desc_write_urls(struct desc_wctx *w)
         desc_put(w, "<url");
         desc_put_attr(w, "key", d->urls[i].key);
         desc_put(w, ">");
-        desc_put_escaped(w, d->urls[i].url ? d->urls[i].url : "", false);
+        desc_put_text(w, d->urls[i].url ? d->urls[i].url : "");
         desc_put(w, "</url>");
     }
     desc_close(w, "urls");
@@ -696,7 +621,7 @@ static void desc_write_payload(struct desc_wctx *w, const struct esximg_payload 
         desc_put_attr(w, "checksum-type", sum->type);
         desc_put_attr(w, "verify-process", sum->verify_process);
         desc_put(w, ">");
-        desc_put_escaped(w, sum->value ? sum->value : "", false);
+        desc_put_text(w, sum->value ? sum->value : "");
         desc_put(w, "</checksum>");
     }
     desc_put(w, "</payload>");

@@ -149,15 +149,7 @@ int esx_digest_update(struct esx_digest *d, const void *data, size_t len,
 int esx_digest_final_hex(struct esx_digest *d, char *out, struct esximg_err *err);
 void esx_digest_free(struct esx_digest *d);
 
-/* ---- xml.c: safe libxml2 parsing ---- */
-struct _xmlDoc;
-/* Parses an XML document: at most ESX_MAX_XML_BYTES (ELIMIT), not empty, UTF-8, CDATA merged
- * into text; a DTD or entity declaration stops the parse (EUNSAFE), so no entity is expanded
- * and nothing external is loaded; no network; libxml2 prints nothing. `what` names the
- * document in messages ("descriptor", "'imageprofile' xml"). The caller frees *out with
- * xmlFreeDoc and checks the root element. */
-int esx_xml_read(const void *data, size_t len, const char *what, struct _xmlDoc **out,
-                 struct esximg_err *err);
+/* ---- xml.c: see xml_private.h ---- */
 
 /* ---- gnutar.c: the one GNU tar writer (IMGDB.TGZ, tgz payloads) ---- */
 #define ESX_TAR_NAME_MAX 99u      /* VISOR_PATH_LIMIT; a directory counts its '/' */

@@ -14,6 +14,7 @@
 #include <libxml/xmlstring.h>
 
 #include "esx_private.h"
+#include "xml_private.h"
 #include "esximg/imgdb.h"
 #include "esximg/modname.h"
 
@@ -84,64 +85,6 @@ static int xml_parse(const void *xml, size_t len, const char *root, xmlDoc **out
     return 0;
 }
 
-/* The text of an element that holds only text. */
-static int xml_text(const xmlNode *n, char **out, struct esximg_err *err)
-{
-    for (const xmlNode *c = n->children; c; c = c->next)
-        if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE &&
-            c->type != XML_COMMENT_NODE)
-            return esximg_err_set(err, ESXIMG_EFORMAT, "element '%s' holds more than text",
-                                  n->name);
-    struct esx_buf b;
-    esx_buf_init(&b, 0);
-    for (const xmlNode *c = n->children; c; c = c->next) {
-        if (c->type == XML_COMMENT_NODE || !c->content)
-            continue;
-        int rc = esx_buf_puts(&b, (const char *)c->content, err);
-        if (rc) {
-            esx_buf_free(&b);
-            return rc;
-        }
-    }
-    *out = esx_buf_take(&b, NULL);
-    if (!*out)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    return 0;
-}
-
-/* The value of an attribute (NULL when absent). */
-static int xml_attr(const xmlNode *n, const char *name, char **out, struct esximg_err *err)
-{
-    *out = NULL;
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    if (!v)
-        return 0;
-    *out = esx_strdup((const char *)v);
-    xmlFree(v);
-    if (!*out)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    return 0;
-}
-
-static int xml_dump(xmlDoc *doc, xmlNode *n, char **out, struct esximg_err *err)
-{
-    xmlBuffer *buf = xmlBufferCreate();
-    if (!buf)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    int rc = 0;
-    if (xmlNodeDump(buf, doc, n, 0, 0) < 0) {
-        rc = esximg_err_set(err, ESXIMG_EFORMAT, "element '%s' cannot be serialised",
-                            n->name ? (const char *)n->name : "");
-        goto out;
-    }
-    *out = esx_strndup((const char *)xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
-    if (!*out)
-        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-out:
-    xmlBufferFree(buf);
-    return rc;
-}
-
 static void xml_extras_free(struct esximg_xml_extra *extras, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
@@ -199,7 +142,7 @@ static int xml_walk(xmlDoc *doc, xmlNode *parent, const char *const *names, size
                 idx = i;
         if (idx == name_count) {
             char *dumped = NULL;   /* gcc -O1 sees a path where it is unset */
-            int rc = xml_dump(doc, c, &dumped, err);
+            int rc = esx_xml_dump(doc, c, &dumped, err);
             if (!rc)
                 rc = xml_extra_add(extras, extra_count, last, dumped, err);
             if (rc)
@@ -220,67 +163,8 @@ static int xml_walk(xmlDoc *doc, xmlNode *parent, const char *const *names, size
 
 /* ---- writing */
 
-static const char *xml_entity(char c, bool attr)
-{
-    switch (c) {
-    case '&': return "&amp;";
-    case '<': return "&lt;";
-    case '>': return "&gt;";
-    case '\r': return "&#13;";
-    case '"': return attr ? "&quot;" : NULL;
-    case '\n': return attr ? "&#10;" : NULL;
-    case '\t': return attr ? "&#9;" : NULL;
-    default: return NULL;
-    }
-}
-
-/* escapes as libxml2 (lxml) serialises text and attribute values */
-static int xml_put_escaped(struct esx_buf *b, const char *s, bool attr, struct esximg_err *err)
-{
-    const char *run = s;
-    for (; *s; s++) {
-        const char *ent = xml_entity(*s, attr);
-        if (!ent)
-            continue;
-        int rc = esx_buf_append(b, run, (size_t)(s - run), err);
-        if (!rc)
-            rc = esx_buf_puts(b, ent, err);
-        if (rc)
-            return rc;
-        run = s + 1;
-    }
-    return esx_buf_append(b, run, (size_t)(s - run), err);
-}
-
-/* "<tag>text</tag>", "<tag/>" for empty text, nothing for NULL */
-static int xml_put_elem(struct esx_buf *b, const char *tag, const char *text,
-                        struct esximg_err *err)
-{
-    if (!text)
-        return 0;
-    if (!text[0])
-        return esx_buf_printf(b, err, "<%s/>", tag);
-    int rc = esx_buf_printf(b, err, "<%s>", tag);
-    if (!rc)
-        rc = xml_put_escaped(b, text, false, err);
-    if (!rc)
-        rc = esx_buf_printf(b, err, "</%s>", tag);
-    return rc;
-}
-
-/* ` name="value"`, nothing for NULL */
-static int xml_put_attr(struct esx_buf *b, const char *name, const char *value,
-                        struct esximg_err *err)
-{
-    if (!value)
-        return 0;
-    int rc = esx_buf_printf(b, err, " %s=\"", name);
-    if (!rc)
-        rc = xml_put_escaped(b, value, true, err);
-    if (!rc)
-        rc = esx_buf_puts(b, "\"", err);
-    return rc;
-}
+/* VMware writes its profiles and bulletins with lxml: libxml2's escaping */
+static const struct esx_xml_flavour *const imgdb_xml = &esx_xml_lxml;
 
 /* the extras kept after `after` (NULL: at the start) */
 static int xml_put_extras(struct esx_buf *b, const struct esximg_xml_extra *extras,
@@ -410,9 +294,9 @@ static int profile_read_payloads(struct esximg_profile_vib *v, const xmlNode *n,
         struct esximg_profile_payload *p = &grown[v->payload_count];
         memset(p, 0, sizeof *p);
         v->payload_count++;
-        int rc = xml_attr(c, "payload-name", &p->payload_name, err);
+        int rc = esx_xml_attr(c, "payload-name", false, &p->payload_name, err);
         if (!rc)
-            rc = xml_text(c, &p->file, err);
+            rc = esx_xml_text_only(c, &p->file, err);
         if (rc)
             return rc;
         if (!p->payload_name || !p->payload_name[0])
@@ -432,7 +316,7 @@ static int profile_vib_elem(void *model, size_t idx, xmlNode *n, struct esximg_e
 {
     struct esximg_profile_vib *v = model;
     if (idx == 0)
-        return xml_text(n, &v->vib_id, err);
+        return esx_xml_text_only(n, &v->vib_id, err);
     v->has_payloads = true;
     return profile_read_payloads(v, n, err);
 }
@@ -489,7 +373,7 @@ static int profile_read_scalar(struct esximg_profile *p, size_t idx, const xmlNo
                                struct esximg_err *err)
 {
     char *text;
-    int rc = xml_text(n, &text, err);
+    int rc = esx_xml_text_only(n, &text, err);
     if (rc)
         return rc;
     size_t len = strlen(text);
@@ -525,7 +409,7 @@ static int profile_elem(void *model, size_t idx, xmlNode *n, struct esximg_err *
     case PROFILE_VIBLIST: return profile_read_viblist(c, n, err);
     default: return profile_read_scalar(p, idx, n, err);
     }
-    return xml_text(n, slot, err);
+    return esx_xml_text_only(n, slot, err);
 }
 
 static int profile_read_root_attrs(struct esximg_profile *p, const xmlNode *root,
@@ -538,7 +422,7 @@ static int profile_read_root_attrs(struct esximg_profile *p, const xmlNode *root
     int rc = 0;
     for (const xmlAttr *a = root->properties; a && !rc; a = a->next) {
         xmlChar *v = xmlGetNoNsProp(root, a->name);
-        rc = xml_put_attr(&b, (const char *)a->name, v ? (const char *)v : "", err);
+        rc = esx_xml_put_attr(&b, imgdb_xml, (const char *)a->name, v ? (const char *)v : "", err);
         xmlFree(v);
     }
     if (rc) {
@@ -586,7 +470,7 @@ static int profile_put_vib(struct esx_buf *b, const struct esximg_profile_vib *v
     if (!rc)
         rc = xml_put_extras(b, v->extras, v->extra_count, NULL, err);
     if (!rc)
-        rc = xml_put_elem(b, "vib-id", v->vib_id, err);
+        rc = esx_xml_put_elem(b, imgdb_xml, "vib-id", v->vib_id, err);
     if (!rc)
         rc = xml_put_extras(b, v->extras, v->extra_count, "vib-id", err);
     if (!rc && (v->has_payloads || v->payload_count))
@@ -595,11 +479,11 @@ static int profile_put_vib(struct esx_buf *b, const struct esximg_profile_vib *v
         const struct esximg_profile_payload *p = &v->payloads[i];
         rc = esx_buf_puts(b, "<payload", err);
         if (!rc)
-            rc = xml_put_attr(b, "payload-name", p->payload_name, err);
+            rc = esx_xml_put_attr(b, imgdb_xml, "payload-name", p->payload_name, err);
         if (!rc)
             rc = esx_buf_puts(b, ">", err);
         if (!rc && p->file)
-            rc = xml_put_escaped(b, p->file, false, err);
+            rc = esx_xml_put_text(b, imgdb_xml, p->file, err);
         if (!rc)
             rc = esx_buf_puts(b, "</payload>", err);
     }
@@ -619,13 +503,13 @@ static int profile_put_slot(struct esx_buf *b, const struct esximg_profile *p, s
 {
     const char *tag = profile_names[idx];
     switch (idx) {
-    case PROFILE_NAME: return xml_put_elem(b, tag, p->name, err);
-    case PROFILE_CREATOR: return xml_put_elem(b, tag, p->creator, err);
-    case PROFILE_ID: return xml_put_elem(b, tag, p->profile_id, err);
-    case PROFILE_CTIME: return xml_put_elem(b, tag, p->creation_time, err);
-    case PROFILE_MTIME: return xml_put_elem(b, tag, p->modified_time, err);
-    case PROFILE_DESCRIPTION: return xml_put_elem(b, tag, p->description, err);
-    case PROFILE_ACCEPTANCE: return xml_put_elem(b, tag, p->acceptance_level, err);
+    case PROFILE_NAME: return esx_xml_put_elem(b, imgdb_xml, tag, p->name, err);
+    case PROFILE_CREATOR: return esx_xml_put_elem(b, imgdb_xml, tag, p->creator, err);
+    case PROFILE_ID: return esx_xml_put_elem(b, imgdb_xml, tag, p->profile_id, err);
+    case PROFILE_CTIME: return esx_xml_put_elem(b, imgdb_xml, tag, p->creation_time, err);
+    case PROFILE_MTIME: return esx_xml_put_elem(b, imgdb_xml, tag, p->modified_time, err);
+    case PROFILE_DESCRIPTION: return esx_xml_put_elem(b, imgdb_xml, tag, p->description, err);
+    case PROFILE_ACCEPTANCE: return esx_xml_put_elem(b, imgdb_xml, tag, p->acceptance_level, err);
     case PROFILE_SERIALNO:
         if (!p->has_serialno)
             return 0;
@@ -633,7 +517,7 @@ static int profile_put_slot(struct esx_buf *b, const struct esximg_profile *p, s
     case PROFILE_READONLY:
         if (!p->has_readonly)
             return 0;
-        return xml_put_elem(b, tag, p->readonly ? "true" : "false", err);
+        return esx_xml_put_elem(b, imgdb_xml, tag, p->readonly ? "true" : "false", err);
     default:
         break;
     }
@@ -995,11 +879,11 @@ static int bulletin_read_platforms(struct esximg_bulletin *b, const xmlNode *n,
         b->platforms = grown;
         struct esximg_bulletin_platform *p = &grown[b->platform_count++];
         memset(p, 0, sizeof *p);
-        rc = xml_attr(c, "version", &p->version, err);
+        rc = esx_xml_attr(c, "version", false, &p->version, err);
         if (!rc)
-            rc = xml_attr(c, "locale", &p->locale, err);
+            rc = esx_xml_attr(c, "locale", false, &p->locale, err);
         if (!rc)
-            rc = xml_attr(c, "productLineID", &p->product_line_id, err);
+            rc = esx_xml_attr(c, "productLineID", false, &p->product_line_id, err);
     }
     return rc;
 }
@@ -1017,7 +901,7 @@ static int bulletin_read_vibs(struct esximg_bulletin *b, const xmlNode *n,
             return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
         b->vib_ids = grown;
         grown[b->vib_count] = NULL;
-        rc = xml_text(c, &grown[b->vib_count], err);
+        rc = esx_xml_text_only(c, &grown[b->vib_count], err);
         if (!rc)
             b->vib_count++;
     }
@@ -1029,16 +913,16 @@ static int bulletin_elem(void *model, size_t idx, xmlNode *n, struct esximg_err 
     struct esximg_bulletin *b = model;
     char **slot = bulletin_text_slot(b, idx);
     if (slot)
-        return xml_text(n, slot, err);
+        return esx_xml_text_only(n, slot, err);
     if (idx == BULLETIN_NAME_SPEC) {
         b->has_name_spec = true;
-        int rc = xml_attr(n, "name", &b->component_name, err);
-        return rc ? rc : xml_attr(n, "uiString", &b->component_ui_name, err);
+        int rc = esx_xml_attr(n, "name", false, &b->component_name, err);
+        return rc ? rc : esx_xml_attr(n, "uiString", false, &b->component_ui_name, err);
     }
     if (idx == BULLETIN_VERSION_SPEC) {
         b->has_version_spec = true;
-        int rc = xml_attr(n, "version", &b->component_version, err);
-        return rc ? rc : xml_attr(n, "uiString", &b->component_ui_version, err);
+        int rc = esx_xml_attr(n, "version", false, &b->component_version, err);
+        return rc ? rc : esx_xml_attr(n, "uiString", false, &b->component_ui_version, err);
     }
     if (idx == BULLETIN_PLATFORMS)
         return bulletin_read_platforms(b, n, err);
@@ -1075,22 +959,22 @@ static int bulletin_put_slot(struct esx_buf *o, const struct esximg_bulletin *b,
 {
     char **slot = bulletin_text_slot((struct esximg_bulletin *)(uintptr_t)b, idx);
     if (slot)
-        return xml_put_elem(o, bulletin_names[idx], *slot, err);
+        return esx_xml_put_elem(o, imgdb_xml, bulletin_names[idx], *slot, err);
     int rc = 0;
     if (idx == BULLETIN_NAME_SPEC && b->has_name_spec) {
         rc = esx_buf_puts(o, "<componentNameSpec", err);
         if (!rc)
-            rc = xml_put_attr(o, "name", b->component_name, err);
+            rc = esx_xml_put_attr(o, imgdb_xml, "name", b->component_name, err);
         if (!rc)
-            rc = xml_put_attr(o, "uiString", b->component_ui_name, err);
+            rc = esx_xml_put_attr(o, imgdb_xml, "uiString", b->component_ui_name, err);
         return rc ? rc : esx_buf_puts(o, "/>", err);
     }
     if (idx == BULLETIN_VERSION_SPEC && b->has_version_spec) {
         rc = esx_buf_puts(o, "<componentVersionSpec", err);
         if (!rc)
-            rc = xml_put_attr(o, "version", b->component_version, err);
+            rc = esx_xml_put_attr(o, imgdb_xml, "version", b->component_version, err);
         if (!rc)
-            rc = xml_put_attr(o, "uiString", b->component_ui_version, err);
+            rc = esx_xml_put_attr(o, imgdb_xml, "uiString", b->component_ui_version, err);
         return rc ? rc : esx_buf_puts(o, "/>", err);
     }
     if (idx == BULLETIN_PLATFORMS && (b->has_platforms || b->platform_count)) {
@@ -1099,11 +983,11 @@ static int bulletin_put_slot(struct esx_buf *o, const struct esximg_bulletin *b,
             const struct esximg_bulletin_platform *p = &b->platforms[i];
             rc = esx_buf_puts(o, "<softwarePlatform", err);
             if (!rc)
-                rc = xml_put_attr(o, "locale", p->locale, err);
+                rc = esx_xml_put_attr(o, imgdb_xml, "locale", p->locale, err);
             if (!rc)
-                rc = xml_put_attr(o, "productLineID", p->product_line_id, err);
+                rc = esx_xml_put_attr(o, imgdb_xml, "productLineID", p->product_line_id, err);
             if (!rc)
-                rc = xml_put_attr(o, "version", p->version, err);
+                rc = esx_xml_put_attr(o, imgdb_xml, "version", p->version, err);
             if (!rc)
                 rc = esx_buf_puts(o, "/>", err);
         }
@@ -1112,7 +996,7 @@ static int bulletin_put_slot(struct esx_buf *o, const struct esximg_bulletin *b,
     if (idx == BULLETIN_VIB_LIST && (b->has_vib_list || b->vib_count)) {
         rc = esx_buf_puts(o, b->vib_count ? "<vibList>" : "<vibList/>", err);
         for (size_t i = 0; !rc && i < b->vib_count; i++)
-            rc = xml_put_elem(o, "vibID", b->vib_ids[i], err);
+            rc = esx_xml_put_elem(o, imgdb_xml, "vibID", b->vib_ids[i], err);
         return rc || !b->vib_count ? rc : esx_buf_puts(o, "</vibList>", err);
     }
     return 0;

@@ -14,7 +14,7 @@
 #include "esximg/esximg.h"
 #include "testutil.h"
 
-#define EPOCH 1600000000
+#define EPOCH TU_GEN_EPOCH           /* the generated images' dates */
 #define EDIT_TIME 1700000000            /* 2023-11-14T22:13:20Z */
 #define EDIT_DATE "2023-11-14T22:13:20.000000+00:00"
 
@@ -33,42 +33,10 @@ static char *path_in(const char *dir, const char *name)
     return p;
 }
 
-static char *generator_path(void)
-{
-    const char *env = getenv("ESXIMG_MKESXISO");
-    if (env && *env)
-        return esx_strdup(env);
-    char *src = esx_strdup(__FILE__);
-    char *slash = src ? strrchr(src, '/') : NULL;
-    if (!slash) {
-        free(src);
-        return NULL;
-    }
-    *slash = '\0';
-    char *gen = esx_path_join(src, "../gen/mkesxiso.py");
-    free(src);
-    return gen;
-}
-
-static bool generate(const char *gen, const char *dir, const char *version, const char *extra,
-                     const char *out)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "SOURCE_DATE_EPOCH=%d python3 '%s' --version %s %s -o '%s' "
-             ">>'%s/gen.log' 2>&1", EPOCH, gen, version, extra, out, dir);
-    return system(cmd) == 0;
-}
-
 static int setup(void **state)
 {
-    char *gen = generator_path();
-    if (!gen || access(gen, R_OK) != 0 ||
-        system("command -v xorriso >/dev/null 2>&1 && command -v grub-mkimage >/dev/null 2>&1 "
-               "&& command -v mformat >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1")
-        != 0) {
-        free(gen);
+    if (!tu_have_image_tools())
         return 0;   /* the image tests skip */
-    }
     struct fixture *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
     fx->dir = tu_mkdtemp();
@@ -76,10 +44,8 @@ static int setup(void **state)
     fx->iso70 = path_in(fx->dir, "esx70.iso");
     fx->iso70_differ = path_in(fx->dir, "differ.iso");
     fx->out = path_in(fx->dir, "out");
-    bool ok = generate(gen, fx->dir, "6.7", "", fx->iso67) &&
-              generate(gen, fx->dir, "7.0", "", fx->iso70) &&
-              generate(gen, fx->dir, "7.0", "--break bootcfg-differ", fx->iso70_differ);
-    free(gen);
+    bool ok = tu_make_esx_iso("6.7", "", fx->iso67) && tu_make_esx_iso("7.0", "", fx->iso70) &&
+              tu_make_esx_iso("7.0", "--break bootcfg-differ", fx->iso70_differ);
     if (!ok || mkdir(fx->out, 0755) != 0) {
         tu_rmtree(fx->dir);
         free(fx->dir);

@@ -23,7 +23,7 @@
 /* the edited BOOT.CFG title t7200 looks for on the serial console */
 #define EDIT_TITLE "title=esximg isowrite edit"
 #define NEW_SIZE (200u * 1024u)
-#define EPOCH 1600000000
+#define EPOCH TU_GEN_EPOCH
 
 struct fixture {
     char *dir;
@@ -54,24 +54,6 @@ static char *path_in(const char *dir, const char *name)
     return p;
 }
 
-/* tests/gen/mkesxiso.py beside this file's directory (CMake compiles with absolute paths) */
-static char *generator_path(void)
-{
-    const char *env = getenv("ESXIMG_MKESXISO");
-    if (env && *env)
-        return esx_strdup(env);
-    char *src = esx_strdup(__FILE__);
-    char *slash = src ? strrchr(src, '/') : NULL;
-    if (!slash) {
-        free(src);
-        return NULL;
-    }
-    *slash = '\0';
-    char *gen = esx_path_join(src, "../gen/mkesxiso.py");
-    free(src);
-    return gen;
-}
-
 /* The input's BOOT.CFG with its title line replaced. */
 static void make_bootcfg(struct fixture *fx)
 {
@@ -100,26 +82,16 @@ static void make_bootcfg(struct fixture *fx)
 
 static int setup(void **state)
 {
-    char *gen = generator_path();
-    if (!gen || access(gen, R_OK) != 0 ||
-        system("command -v xorriso >/dev/null 2>&1 && command -v grub-mkimage >/dev/null 2>&1 "
-               "&& command -v mformat >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1")
-        != 0) {
-        free(gen);
+    if (!tu_have_image_tools())
         return 0;   /* each test skips */
-    }
     struct fixture *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
     fx->dir = tu_mkdtemp();
     fx->in = path_in(fx->dir, "esx70.iso");
-    char *log = path_in(fx->dir, "gen.log");
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "SOURCE_DATE_EPOCH=%d python3 '%s' --version 7.0 --workdir '%s/gen' "
-             "-o '%s' >'%s' 2>&1", EPOCH, gen, fx->dir, fx->in, log);
-    int rc = system(cmd);
-    free(gen);
-    free(log);
-    if (rc != 0) {      /* isolinux or mtools missing: skip, as t7000 does */
+    /* the generator's tree is kept in gen/, for isowrite_grows_a_genisoimage_image */
+    char extra[4200];
+    snprintf(extra, sizeof extra, "--workdir '%s/gen'", fx->dir);
+    if (!tu_make_esx_iso("7.0", extra, fx->in)) {   /* isolinux or mtools missing: skip */
         tu_rmtree(fx->dir);
         free(fx->dir);
         free(fx->in);

@@ -27,4 +27,15 @@ void tu_free_list(char **paths, size_t n);
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);
 
+/* SOURCE_DATE_EPOCH of the images tu_make_esx_iso builds: every date in them is this one. */
+#define TU_GEN_EPOCH 1600000000
+/* Whether tu_make_esx_iso can run: the generator is readable and python3, xorriso,
+ * grub-mkimage and mformat are on PATH.  Tests that need an image skip without them. */
+bool tu_have_image_tools(void);
+/* Builds an ESXi-like installer image at `out` with the test generator, tests/gen/mkesxiso.py
+ * (ESXIMG_MKESXISO names another one): `--version VERSION EXTRA_ARGS` (EXTRA_ARGS: "" or more
+ * options, as the shell splits them), SOURCE_DATE_EPOCH=TU_GEN_EPOCH, its messages appended to
+ * OUT.log.  False when it fails (isolinux or mtools missing as well): the caller skips. */
+bool tu_make_esx_iso(const char *version, const char *extra_args, const char *out);
+
 #endif

@@ -85,6 +85,20 @@ need_tool() {
     command -v "$1" >/dev/null 2>&1 || { echo "skipped: $1 is not installed"; exit 77; }
 }
 
+# need_image_tools: skip unless the test image generator can build an image: python3,
+# xorriso, grub-mkimage, mtools, mkfs.vfat and syslinux's isolinux.bin (or the file
+# ISOLINUX_BIN names); GEN then names the generator, tests/gen/mkesxiso.py
+need_image_tools() {
+    need_tool python3
+    need_tool xorriso
+    need_tool grub-mkimage
+    need_tool mformat
+    need_tool mkfs.vfat
+    [ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -r /usr/share/syslinux/isolinux.bin ] ||
+        [ -n "${ISOLINUX_BIN:-}" ] || { echo "skipped: isolinux is not installed"; exit 77; }
+    GEN="$E2E_DIR/../gen/mkesxiso.py"
+}
+
 done_testing() {
     echo "ok: $(basename "$0"): $STEPS steps"
 }

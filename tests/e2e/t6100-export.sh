@@ -26,11 +26,7 @@ expect_grep '^esximg: junk.iso: ' err
 
 need_tool python3
 need_tool unzip
-need_tool xorriso
-need_tool grub-mkimage
-need_tool mformat
-[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -r /usr/share/syslinux/isolinux.bin ] ||
-    [ -n "${ISOLINUX_BIN:-}" ] || { echo "skipped: isolinux is not installed"; exit 77; }
+need_image_tools
 export SOURCE_DATE_EPOCH=1700000000
 
 step "a generated 7.0 image exported"

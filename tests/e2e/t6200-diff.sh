@@ -31,12 +31,7 @@ python3 -c "import sys; sys.stdout.buffer.write(b'\0' * 32768 + b'CD001' + b'\0'
 expect_exit 1 "$ESXIMG" diff off.iso off.iso
 expect_grep 'not an ISO image' err
 
-need_tool python3
-need_tool xorriso
-need_tool grub-mkimage
-need_tool mformat
-[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -r /usr/share/syslinux/isolinux.bin ] ||
-    [ -n "${ISOLINUX_BIN:-}" ] || { echo "skipped: isolinux is not installed"; exit 77; }
+need_image_tools
 export SOURCE_DATE_EPOCH=1700000000
 
 step "a generated image and two versions of a community VIB"

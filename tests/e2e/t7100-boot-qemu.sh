@@ -4,14 +4,8 @@
 # console shows its modules= line and its title.
 . "$(dirname "$0")/lib.sh"
 
-need_tool python3
-need_tool xorriso
-need_tool grub-mkimage
-need_tool mformat
+need_image_tools
 need_tool qemu-system-x86_64
-[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -n "${ISOLINUX_BIN:-}" ] || {
-    echo "skipped: isolinux is not installed"; exit 77; }
-GEN="$E2E_DIR/../gen/mkesxiso.py"
 CHECK="$E2E_DIR/../gen/boot-check.sh"
 export SOURCE_DATE_EPOCH=1600000000
 TITLE="esximg boot test $$"

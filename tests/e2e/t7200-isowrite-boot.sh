@@ -6,14 +6,9 @@
 # The edited image comes from the unit test program test_isowrite (ESXIMG_KEEP_ISO).
 . "$(dirname "$0")/lib.sh"
 
-need_tool python3
-need_tool xorriso
+need_image_tools
 need_tool isoinfo
-need_tool grub-mkimage
-need_tool mformat
 need_tool qemu-system-x86_64
-[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -n "${ISOLINUX_BIN:-}" ] || {
-    echo "skipped: isolinux is not installed"; exit 77; }
 TOOL=${ESXIMG_ISOWRITE_TEST:-$(dirname "${ESXIMG_REAL:-$ESXIMG}")/tests/test_isowrite}
 [ -x "$TOOL" ] || { echo "skipped: $TOOL is not built"; exit 77; }
 CHECK="$E2E_DIR/../gen/boot-check.sh"
@@ -35,7 +30,7 @@ expect_grep '^El Torito img opts : +1 +boot-info-table' eltorito.txt
 expect_grep '^El Torito cat path : /BOOT.CAT$' eltorito.txt
 [ "$(grep -c '^El Torito boot img' eltorito.txt)" -eq 2 ] || fail "not exactly two boot images"
 # the boot image blocks are the input's: rebuild the input the same way and compare
-SOURCE_DATE_EPOCH=1600000000 python3 "$E2E_DIR/../gen/mkesxiso.py" --version 7.0 -o orig.iso \
+SOURCE_DATE_EPOCH=1600000000 python3 "$GEN" --version 7.0 -o orig.iso \
     >/dev/null 2>&1 || fail "cannot build the original image"
 expect_ok xorriso -indev orig.iso -report_el_torito plain
 grep '^El Torito boot img' out >orig-boot.txt

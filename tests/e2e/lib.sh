@@ -99,6 +99,30 @@ need_image_tools() {
     GEN="$E2E_DIR/../gen/mkesxiso.py"
 }
 
+# need_ovmf: skip (77) without OVMF firmware
+need_ovmf() {
+    for f in ${OVMF_FD:-} /usr/share/ovmf/OVMF.fd /usr/share/qemu/OVMF.fd \
+             /usr/share/OVMF/OVMF.fd; do
+        [ -n "$f" ] && [ -r "$f" ] && return 0
+    done
+    echo "skipped: no OVMF firmware"
+    exit 77
+}
+
+# boot_check IMG TEXT MODE COUNT LOG: tests/gen/boot-check.sh boots IMG in QEMU in MODE (bios,
+# uefi, usb-bios, usb-uefi, disk-bios) and must see the line TEXT COUNT times on its serial
+# console, kept in LOG; its output goes to bout and berr.  Skips (77) when boot-check does
+# (no qemu, no OVMF firmware); fails when the text is not seen.
+boot_check() {
+    set +e
+    BOOT_CHECK_COUNT=$4 sh "$E2E_DIR/../gen/boot-check.sh" "$1" "$2" "$3" "$5" >bout 2>berr
+    _rc=$?
+    set -e
+    [ "$_rc" -ne 77 ] || { cat bout; exit 77; }
+    [ "$_rc" -eq 0 ] ||
+        { cat bout berr >&2; fail "$1 booted in mode $3 did not show '$2' $4 time(s)"; }
+}
+
 done_testing() {
     echo "ok: $(basename "$0"): $STEPS steps"
 }

@@ -1,14 +1,19 @@
 /* test_imgdiff.c: esximg_diff_files (lib/imgdiff.c) between images that tests/gen/mkesxiso.py
  * builds at test time: 6.7, 7.0 and 8.0, a 7.0 with another title and one with the vmklinux
  * drivers added.  What differs between them is what the generator's options change, so each
- * diff is known without reading the images.  Without the generator's tools every test skips.
+ * diff is known without reading the images.  Without the generator's tools those tests skip.
+ * Offline bundles are built here, by esximg_vibauthor_build and esximg_depot_write.
  * (esximg_diff_sniff is tested in test_imgexport.c.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "esximg/depot.h"
 #include "esximg/image.h"
 #include "esximg/imgdiff.h"
+#include "esximg/io.h"
+#include "esximg/vib.h"
+#include "esximg/vibauthor.h"
 #include "testutil.h"
 
 #define OTHER_TITLE "esximg diff test"
@@ -134,6 +139,120 @@ static void assert_vibs_first_by_name(const struct esximg_diff *d)
             assert_true(strcmp(last, it->name) <= 0);
         last = it->name;
     }
+}
+
+/* ---------------------------------------------------------------- bundles */
+
+/* What a bundle's VIB looks like. */
+struct vib_spec {
+    const char *name, *version, *vendor, *acceptance;
+};
+
+/* A VIB with one small payload; *out malloc'd. */
+static void build_vib(const struct vib_spec *s, uint8_t **out, size_t *out_len)
+{
+    struct esximg_err err = {0};
+    struct esximg_descriptor *d = NULL;
+    const struct esximg_vibauthor_fields f = {
+        .name = s->name, .version = s->version, .vendor = s->vendor,
+        .acceptance = s->acceptance, .summary = "test driver",
+        .release_date = "2021-01-02T03:04:05.000000+00:00",
+    };
+    const struct esximg_vibauthor_entry file = {
+        .path = "usr/lib/vmware/vmkmod/testdrv", .kind = ESXIMG_VIBAUTHOR_FILE,
+        .data = s->name, .len = strlen(s->name)};
+    const struct esximg_vibauthor_payload p = {.name = "testdrv", .type = "vgz",
+                                               .entries = &file, .entry_count = 1};
+    const struct esximg_vibauthor_opts o = {.mtime = TU_GEN_EPOCH};
+    if (esximg_vibauthor_descriptor_new(&d, &err) || esximg_vibauthor_apply(d, &f, &err) ||
+        esximg_vibauthor_build(d, &p, 1, &o, out, out_len, &err))
+        fail_msg("building '%s': %s", s->name, err.msg);
+    esximg_descriptor_free(d);
+}
+
+/* An offline bundle of those VIBs at dir/file; returns its path (malloc'd). */
+static char *bundle(const char *dir, const char *file, const struct vib_spec *specs, size_t n)
+{
+    struct esximg_depot_input in[4];
+    assert_true(n <= 4);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *data = NULL;
+        build_vib(&specs[i], &data, &in[i].len);
+        in[i].data = data;
+    }
+    const struct esximg_depot_wopts o = {.mtime = TU_GEN_EPOCH};
+    struct esximg_err err = {0};
+    uint8_t *zip = NULL;
+    size_t zip_len = 0;
+    if (esximg_depot_write(in, n, &o, &zip, &zip_len, &err))
+        fail_msg("writing the bundle %s: %s", file, err.msg);
+    char *path = path_in(dir, file);
+    if (esximg_file_write(path, zip, zip_len, 0644, &err))
+        fail_msg("writing %s: %s", path, err.msg);
+    free(zip);
+    for (size_t i = 0; i < n; i++)
+        free((void *)in[i].data);
+    return path;
+}
+
+static const struct vib_spec OLD_BUNDLE[] = {
+    {"net-r8168", "8.045a-1", "custom", "community"},
+    {"net-tg3", "3.137l.v60.1-1", "custom", "community"},
+};
+/* net-r8168 twice (the higher version stands for the name), net-tg3 from another vendor at
+ * another acceptance level */
+static const struct vib_spec NEW_BUNDLE[] = {
+    {"net-r8168", "8.045a-10", "custom", "community"},
+    {"net-r8168", "8.045a-1", "custom", "community"},
+    {"net-tg3", "3.137l.v60.1-1", "other", "partner"},
+};
+
+static void imgdiff_bundles_highest_version_stands(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *a = bundle(dir, "old.zip", OLD_BUNDLE, 2);
+    char *b = bundle(dir, "new.zip", NEW_BUNDLE, 3);
+    struct esximg_diff *d = diff(a, b);
+    assert_int_equal(d->a_source, ESXIMG_DIFF_BUNDLE);
+    assert_int_equal(d->b_source, ESXIMG_DIFF_BUNDLE);
+    assert_int_equal(d->a_vib_count, 2);
+    assert_int_equal(d->b_vib_count, 2);
+    assert_int_equal(d->count, 3);
+    const struct esximg_diff_item *v = item(d, ESXIMG_DIFF_VIB_VERSION, "net-r8168");
+    assert_string_equal(v->old_value, "8.045a-1");
+    assert_string_equal(v->new_value, "8.045a-10");
+    assert_int_equal(v->order, 1);
+    assert_string_equal(v->vib_id_new, "custom_bootbank_net-r8168_8.045a-10");
+    const struct esximg_diff_item *acc = item(d, ESXIMG_DIFF_VIB_ACCEPTANCE, "net-tg3");
+    assert_string_equal(acc->old_value, "community");
+    assert_string_equal(acc->new_value, "partner");
+    const struct esximg_diff_item *ven = item(d, ESXIMG_DIFF_VIB_VENDOR, "net-tg3");
+    assert_string_equal(ven->old_value, "custom");
+    assert_string_equal(ven->new_value, "other");
+    assert_string_equal(ven->vib_id_old, "custom_bootbank_net-tg3_3.137l.v60.1-1");
+    assert_string_equal(ven->vib_id_new, "other_bootbank_net-tg3_3.137l.v60.1-1");
+    assert_vibs_first_by_name(d);
+    esximg_diff_free(d);
+    free(a);
+    free(b);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* an image against a bundle: VIBs only, no title, kernel options or modules */
+static void imgdiff_image_against_bundle_compares_vibs_only(void **state)
+{
+    struct fixture *fx = need(state);
+    char *b = bundle(fx->dir, "old.zip", OLD_BUNDLE, 2);
+    struct esximg_diff *d = diff(fx->titled, b);
+    assert_int_equal(d->a_source, ESXIMG_DIFF_IMAGE);
+    assert_int_equal(d->b_source, ESXIMG_DIFF_BUNDLE);
+    assert_int_equal(count_kind(d, ESXIMG_DIFF_VIB_ADDED), 2);
+    assert_int_equal(count_kind(d, ESXIMG_DIFF_VIB_REMOVED), d->a_vib_count);
+    assert_int_equal(d->count, d->a_vib_count + 2);
+    esximg_diff_free(d);
+    free(b);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -263,6 +382,8 @@ int main(void)
         cmocka_unit_test(imgdiff_versions_in_both_directions),
         cmocka_unit_test(imgdiff_kernelopt_order_does_not_count),
         cmocka_unit_test(imgdiff_names_the_file_that_fails),
+        cmocka_unit_test(imgdiff_bundles_highest_version_stands),
+        cmocka_unit_test(imgdiff_image_against_bundle_compares_vibs_only),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -83,13 +83,6 @@ static int setup(void **state)
     return 0;
 }
 
-static struct fixture *need(void **state)
-{
-    if (!*state)
-        skip();
-    return *state;
-}
-
 /* ---------------------------------------------------------------- helpers */
 
 static struct esximg_pci_device pci(uint16_t vendor, uint16_t device, int class_code, int progif)
@@ -146,7 +139,7 @@ static void assert_driven_by(const struct esximg_hcl_result *r, const char *driv
  * boot payloads (the kernel b.b00, k.b00) are not read. */
 static void image_drivers_come_from_payloads_that_name_maps(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     const struct esximg_image_drivers *d = fx->esx70.drivers;
     assert_int_equal(d->problems.count, 0);
     assert_int_equal(d->foreign_count, 0);
@@ -177,14 +170,14 @@ static void image_drivers_come_from_payloads_that_name_maps(void **state)
 /* The generator's kernel is no ELF: x86-64 is assumed, and said to be. */
 static void image_drivers_machine_is_assumed_x86_64(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     assert_int_equal(fx->esx70.drivers->machine, EM_X86_64_ID);
     assert_false(fx->esx70.drivers->machine_from_kernel);
 }
 
 static void image_drivers_names_come_from_ids_files(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     const struct esximg_image_drivers *d = fx->esx70.drivers;
     const char *vendor = esximg_image_vendor_name(d, 0x8086);
     assert_non_null(vendor);
@@ -199,7 +192,7 @@ static void image_drivers_names_come_from_ids_files(void **state)
 /* The ESXi-Arm driver is listed once, with its AArch64 machine. */
 static void image_drivers_list_a_foreign_module(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     const struct esximg_image_drivers *d = fx->esx70_odd.drivers;
     assert_int_equal(d->foreign_count, 1);
     assert_int_equal(d->foreign[0].machine, EM_AARCH64_ID);
@@ -211,7 +204,7 @@ static void image_drivers_list_a_foreign_module(void **state)
 
 static void image_hcl_on_67_vmklinux_drives_what_only_it_claims(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_hcl_result r;
     check(&fx->esx67, pci(0x8086, 0x100e, 0x0200, -1), NULL, 0, &r);
     assert_driven_by(&r, "e1000", ESXIMG_MAP_VMKLINUX);
@@ -223,7 +216,7 @@ static void image_hcl_on_67_vmklinux_drives_what_only_it_claims(void **state)
 /* native ne1000 over vmklinux e1000e, by map class, the loser still listed */
 static void image_hcl_native_wins_over_vmklinux(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_hcl_result r;
     check(&fx->esx67, pci(0x8086, 0x10d3, 0x0200, -1), NULL, 0, &r);
     assert_driven_by(&r, "ne1000", ESXIMG_MAP_NATIVE);
@@ -239,7 +232,7 @@ static void image_hcl_native_wins_over_vmklinux(void **state)
 /* storage controllers claimed through a class-only line (nvme) or by id and class (ahci) */
 static void image_hcl_storage_by_class(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_hcl_result r;
     check(&fx->esx70, pci(0x1b36, 0x0010, 0x0108, 0x02), NULL, 0, &r);
     assert_driven_by(&r, "nvme", ESXIMG_MAP_NATIVE);
@@ -253,7 +246,7 @@ static void image_hcl_storage_by_class(void **state)
 
 static void image_hcl_unclaimed_devices(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_hcl_result r;
     check(&fx->esx70, pci(0x10ec, 0x8168, 0x0200, -1), NULL, 0, &r);
     assert_int_equal(r.verdict, ESXIMG_HCL_NO_DRIVER);
@@ -276,7 +269,7 @@ static void image_hcl_unclaimed_devices(void **state)
 /* a vmklinux driver carried into 7.0 claims its device but does not load there */
 static void image_hcl_on_70_vmklinux_will_not_load(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_hcl_result r;
     check(&fx->esx70_odd, pci(0x8086, 0x100e, 0x0200, -1), NULL, 0, &r);
     assert_int_equal(r.verdict, ESXIMG_HCL_WONT_LOAD);
@@ -294,7 +287,7 @@ static void image_hcl_on_70_vmklinux_will_not_load(void **state)
 
 static void image_hcl_foreign_module_will_not_load(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_hcl_result r;
     check(&fx->esx70_odd, pci(0x10ec, 0x8168, 0x0200, -1), NULL, 0, &r);
     assert_int_equal(r.verdict, ESXIMG_HCL_WONT_LOAD);
@@ -309,7 +302,7 @@ static void image_hcl_foreign_module_will_not_load(void **state)
 /* A disabled ne1000 hands 8086:10d3 to vmklinux e1000e on 6.7, and to nothing on 7.0. */
 static void image_hcl_opts_disabled_module_claims_nothing(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     const char *const off[] = {"ne1000"};
     struct esximg_hcl_result r;
     check(&fx->esx67, pci(0x8086, 0x10d3, 0x0200, -1), off, 1, &r);
@@ -354,7 +347,7 @@ static void verdict(const struct gen_image *g, const struct esximg_host_device *
 /* e1000e (vmklinux) now, native ne1000 on 7.0; the kind from the name vmnic1 */
 static void image_verdict_changes_driver(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_host_device h = host_dev(0x8086, 0x10d3, "vmnic1", "e1000e", true);
     struct esximg_device_verdict v;
     verdict(&fx->esx70_odd, &h, NULL, 0, &v);
@@ -377,7 +370,7 @@ static void image_verdict_changes_driver(void **state)
 
 static void image_verdict_keeps_and_loses(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_device_verdict v;
     struct esximg_host_device h = host_dev(0x8086, 0x10d3, "vmnic1", "ne1000", true);
     verdict(&fx->esx70, &h, NULL, 0, &v);
@@ -409,7 +402,7 @@ static void image_verdict_keeps_and_loses(void **state)
 
 static void image_verdict_gains_stays_unknown_passthrough(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_device_verdict v;
     struct esximg_host_device h = host_dev(0x8086, 0x2922, "vmhba0", NULL, true);
     verdict(&fx->esx70, &h, NULL, 0, &v);
@@ -436,7 +429,7 @@ static void image_verdict_gains_stays_unknown_passthrough(void **state)
 /* the class, when the host gives one, counts over the name */
 static void image_verdict_kind_from_class_first(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_device_verdict v;
     struct esximg_host_device h = host_dev(0x8086, 0x2922, "vmnic9", "vmw_ahci", true);
     h.pci = pci(0x8086, 0x2922, 0x0106, 0x01);
@@ -449,7 +442,7 @@ static void image_verdict_kind_from_class_first(void **state)
 
 static void image_verdict_needs_ids(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_device_verdict v;
     struct esximg_host_device h = host_dev(0, 0, "vmnic0", "ne1000", true);
     h.has_ids = false;

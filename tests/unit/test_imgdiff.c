@@ -4,7 +4,6 @@
  * diff is known without reading the images.  Without the generator's tools those tests skip.
  * Offline bundles are built here, by esximg_vibauthor_build and esximg_depot_write.
  * (esximg_diff_sniff is tested in test_imgexport.c.) */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,15 +23,6 @@ struct fixture {
     char *titled;       /* 7.0 with OTHER_TITLE */
     char *vmklinux;     /* 7.0 with net-e1000 and net-e1000e added */
 };
-
-static char *path_in(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    assert_non_null(p);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
 
 static int teardown(void **state)
 {
@@ -59,11 +49,11 @@ static int setup(void **state)
     struct fixture *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
     fx->dir = tu_mkdtemp();
-    fx->esx67 = path_in(fx->dir, "67.iso");
-    fx->esx70 = path_in(fx->dir, "70.iso");
-    fx->esx80 = path_in(fx->dir, "80.iso");
-    fx->titled = path_in(fx->dir, "titled.iso");
-    fx->vmklinux = path_in(fx->dir, "vmklinux.iso");
+    fx->esx67 = tu_path_join(fx->dir, "67.iso");
+    fx->esx70 = tu_path_join(fx->dir, "70.iso");
+    fx->esx80 = tu_path_join(fx->dir, "80.iso");
+    fx->titled = tu_path_join(fx->dir, "titled.iso");
+    fx->vmklinux = tu_path_join(fx->dir, "vmklinux.iso");
     *state = fx;
     bool ok = tu_make_esx_iso("6.7", "", fx->esx67) && tu_make_esx_iso("7.0", "", fx->esx70) &&
               tu_make_esx_iso("8.0", "", fx->esx80) &&
@@ -72,13 +62,6 @@ static int setup(void **state)
     if (!ok)        /* isolinux or mtools missing: skip */
         teardown(state);
     return 0;
-}
-
-static struct fixture *need(void **state)
-{
-    if (!*state)
-        skip();
-    return *state;
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -186,7 +169,7 @@ static char *bundle(const char *dir, const char *file, const struct vib_spec *sp
     size_t zip_len = 0;
     if (esximg_depot_write(in, n, &o, &zip, &zip_len, &err))
         fail_msg("writing the bundle %s: %s", file, err.msg);
-    char *path = path_in(dir, file);
+    char *path = tu_path_join(dir, file);
     if (esximg_file_write(path, zip, zip_len, 0644, &err))
         fail_msg("writing %s: %s", path, err.msg);
     free(zip);
@@ -243,7 +226,7 @@ static void imgdiff_bundles_highest_version_stands(void **state)
 /* an image against a bundle: VIBs only, no title, kernel options or modules */
 static void imgdiff_image_against_bundle_compares_vibs_only(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     char *b = bundle(fx->dir, "old.zip", OLD_BUNDLE, 2);
     struct esximg_diff *d = diff(fx->titled, b);
     assert_int_equal(d->a_source, ESXIMG_DIFF_IMAGE);
@@ -259,7 +242,7 @@ static void imgdiff_image_against_bundle_compares_vibs_only(void **state)
 
 static void imgdiff_image_with_itself_is_empty(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_image *img = NULL;
     assert_int_equal(esximg_image_open(fx->esx70, NULL, &img, NULL), 0);
     struct esximg_diff *d = diff(fx->esx70, fx->esx70);
@@ -276,7 +259,7 @@ static void imgdiff_image_with_itself_is_empty(void **state)
 /* only the BOOT.CFG title differs: one item, both titles */
 static void imgdiff_title_only(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_diff *d = diff(fx->esx70, fx->titled);
     assert_int_equal(d->count, 1);
     const struct esximg_diff_item *t = item(d, ESXIMG_DIFF_TITLE, NULL);
@@ -290,7 +273,7 @@ static void imgdiff_title_only(void **state)
  * way round, removed */
 static void imgdiff_added_and_removed_vibs(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_diff *d = diff(fx->esx70, fx->vmklinux);
     assert_int_equal(count_kind(d, ESXIMG_DIFF_VIB_ADDED), 2);
     assert_int_equal(count_kind(d, ESXIMG_DIFF_VIB_REMOVED), 0);
@@ -327,7 +310,7 @@ static void imgdiff_added_and_removed_vibs(void **state)
  * 7.0 -> 6.7: the same as a downgrade */
 static void imgdiff_versions_in_both_directions(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_diff *d = diff(fx->esx67, fx->esx70);
     const struct esximg_diff_item *base = item(d, ESXIMG_DIFF_VIB_VERSION, "esx-base");
     assert_int_equal(base->order, 1);
@@ -352,7 +335,7 @@ static void imgdiff_versions_in_both_directions(void **state)
 /* 7.0's "cdromBoot runweasel" and 8.0's "runweasel cdromBoot" are the same options */
 static void imgdiff_kernelopt_order_does_not_count(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_diff *d = diff(fx->esx70, fx->esx80);
     assert_int_equal(count_kind(d, ESXIMG_DIFF_KERNELOPT_ADDED), 0);
     assert_int_equal(count_kind(d, ESXIMG_DIFF_KERNELOPT_REMOVED), 0);
@@ -363,8 +346,8 @@ static void imgdiff_kernelopt_order_does_not_count(void **state)
 /* a failure names the file that failed, the second as well as the first */
 static void imgdiff_names_the_file_that_fails(void **state)
 {
-    struct fixture *fx = need(state);
-    char *absent = path_in(fx->dir, "absent.iso");
+    struct fixture *fx = tu_need_fixture(state);
+    char *absent = tu_path_join(fx->dir, "absent.iso");
     struct esximg_diff *d = NULL;
     struct esximg_err err = {0};
     assert_int_equal(esximg_diff_files(fx->esx70, absent, &d, &err), ESXIMG_EIO);

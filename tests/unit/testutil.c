@@ -115,6 +115,33 @@ char *tu_mkdtemp(void)
     return t;
 }
 
+char *tu_path_join(const char *dir, const char *name)
+{
+    char *p = esx_path_join(dir, name);
+    assert_non_null(p);
+    return p;
+}
+
+void tu_run(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof cmd)
+        fail_msg("command too long: %.200s...", cmd);
+    if (system(cmd) != 0)
+        fail_msg("command failed: %s", cmd);
+}
+
+void *tu_need_fixture(void **state)
+{
+    if (!*state)
+        skip();
+    return *state;
+}
+
 static int tu_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;

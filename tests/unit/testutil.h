@@ -26,6 +26,13 @@ void tu_free_list(char **paths, size_t n);
 /* A fresh temporary directory, removed with tu_rmtree. */
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);
+/* dir + "/" + name, malloc'd; fails the test when out of memory. */
+char *tu_path_join(const char *dir, const char *name);
+/* Runs a shell command made like printf; fails the test, naming it, unless it exits 0. */
+void tu_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The fixture a group setup left in *state; skips the test when it left none (the setup
+ * found a tool missing). */
+void *tu_need_fixture(void **state);
 
 /* SOURCE_DATE_EPOCH of the images tu_make_esx_iso builds: every date in them is this one. */
 #define TU_GEN_EPOCH 1600000000

@@ -30,7 +30,7 @@ need_image_tools
 export SOURCE_DATE_EPOCH=1700000000
 
 step "a generated 7.0 image and a community VIB"
-SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$E2E_DIR/../gen/mkesxiso.py" --version 7.0 \
+SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$GEN" --version 7.0 \
     -o in.iso
 mkdir -p pl/etc/vmware/default.map.d
 echo 'regtype=native,bus=pci,id=10ec8168..............,driver=r8168' \

@@ -60,7 +60,7 @@ need_image_tools
 export SOURCE_DATE_EPOCH=1700000000
 
 step "inputs: a generated 7.0 image, a plain ISO, a community VIB"
-SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$E2E_DIR/../gen/mkesxiso.py" --version 7.0 \
+SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$GEN" --version 7.0 \
     -o in.iso
 mkdir -p plain pl/etc/test
 echo hello >plain/a.txt

@@ -17,14 +17,8 @@ PKG_REDRV="$ITI/8-updates/VMware-Re-Driver_1.101.01-5vmw.800.1.0.20613240.zip"
 PKG_FLING="$ITI/6-updates/ESXi650-VMKUSB-NIC-FLING-39176435-16775917.zip"
 
 need_edit_tools() {
-    need_tool python3
-    need_tool xorriso
+    need_image_tools
     need_tool isoinfo
-    need_tool grub-mkimage
-    need_tool mformat
-    need_tool mkfs.vfat
-    [ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -r /usr/share/syslinux/isolinux.bin ] ||
-        [ -n "${ISOLINUX_BIN:-}" ] || { echo "skipped: isolinux is not installed"; exit 77; }
     "$ESXIMG" edit --help >/dev/null 2>&1 ||
         { echo "skipped: esximg has no edit command"; exit 77; }
 }

@@ -85,6 +85,44 @@ need_tool() {
     command -v "$1" >/dev/null 2>&1 || { echo "skipped: $1 is not installed"; exit 77; }
 }
 
+# need_image_tools: skip unless the test image generator can build an image: python3,
+# xorriso, grub-mkimage, mtools, mkfs.vfat and syslinux's isolinux.bin (or the file
+# ISOLINUX_BIN names); GEN then names the generator, tests/gen/mkesxiso.py
+need_image_tools() {
+    need_tool python3
+    need_tool xorriso
+    need_tool grub-mkimage
+    need_tool mformat
+    need_tool mkfs.vfat
+    [ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -r /usr/share/syslinux/isolinux.bin ] ||
+        [ -n "${ISOLINUX_BIN:-}" ] || { echo "skipped: isolinux is not installed"; exit 77; }
+    GEN="$E2E_DIR/../gen/mkesxiso.py"
+}
+
+# need_ovmf: skip (77) without OVMF firmware
+need_ovmf() {
+    for f in ${OVMF_FD:-} /usr/share/ovmf/OVMF.fd /usr/share/qemu/OVMF.fd \
+             /usr/share/OVMF/OVMF.fd; do
+        [ -n "$f" ] && [ -r "$f" ] && return 0
+    done
+    echo "skipped: no OVMF firmware"
+    exit 77
+}
+
+# boot_check IMG TEXT MODE COUNT LOG: tests/gen/boot-check.sh boots IMG in QEMU in MODE (bios,
+# uefi, usb-bios, usb-uefi, disk-bios) and must see the line TEXT COUNT times on its serial
+# console, kept in LOG; its output goes to bout and berr.  Skips (77) when boot-check does
+# (no qemu, no OVMF firmware); fails when the text is not seen.
+boot_check() {
+    set +e
+    BOOT_CHECK_COUNT=$4 sh "$E2E_DIR/../gen/boot-check.sh" "$1" "$2" "$3" "$5" >bout 2>berr
+    _rc=$?
+    set -e
+    [ "$_rc" -ne 77 ] || { cat bout; exit 77; }
+    [ "$_rc" -eq 0 ] ||
+        { cat bout berr >&2; fail "$1 booted in mode $3 did not show '$2' $4 time(s)"; }
+}
+
 done_testing() {
     echo "ok: $(basename "$0"): $STEPS steps"
 }

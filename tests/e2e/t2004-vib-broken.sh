@@ -135,12 +135,8 @@ expect_ok "$ESXIMG" depot extract mixed.zip -C out-all --select ghettoVCB
 [ -n "$(ls out-all)" ] || fail "nothing extracted with --select"
 
 step "edit --add refuses the VIB and the bundle, naming the package and the problem"
-need_tool xorriso
-need_tool grub-mkimage
-need_tool mformat
-[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -r /usr/share/syslinux/isolinux.bin ] ||
-    [ -n "${ISOLINUX_BIN:-}" ] || { echo "skipped: isolinux is not installed"; exit 77; }
-SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$E2E_DIR/../gen/mkesxiso.py" --version 7.0 \
+need_image_tools
+SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$GEN" --version 7.0 \
     -o in.iso
 expect_exit 1 "$ESXIMG" edit in.iso -o out.iso --add renamed.vib
 expect_grep "^esximg: renamed\\.vib: payload '$PAY' has no member in the archive \\(it has \

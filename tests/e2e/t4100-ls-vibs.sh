@@ -3,17 +3,7 @@
 # image (its --manifest): ids, names, versions, vendors, acceptance, payload modules and sizes.
 . "$(dirname "$0")/lib.sh"
 
-need_tool python3
-need_tool xorriso
-need_tool grub-mkimage
-need_tool mformat
-need_tool mkfs.vfat
-for f in /usr/lib/ISOLINUX/isolinux.bin /usr/share/syslinux/isolinux.bin; do
-    [ -r "$f" ] && have_isolinux=1
-done
-[ -n "${have_isolinux:-}" ] || [ -n "${ISOLINUX_BIN:-}" ] || {
-    echo "skipped: isolinux is not installed"; exit 77; }
-GEN="$E2E_DIR/../gen/mkesxiso.py"
+need_image_tools
 export SOURCE_DATE_EPOCH=1600000000
 
 # check_vibs LS_JSON MANIFEST

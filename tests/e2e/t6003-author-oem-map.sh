@@ -76,12 +76,8 @@ expect_ok "$ESXIMG" vib from-oem r8168.tgz -o r8168b.vib --mtime 0
 expect_same_file r8168.vib r8168b.vib
 
 step "a map-only VIB added to an image makes its inbox driver claim a new NIC"
-need_tool xorriso
-need_tool grub-mkimage
-need_tool mformat
-[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -r /usr/share/syslinux/isolinux.bin ] ||
-    [ -n "${ISOLINUX_BIN:-}" ] || { echo "skipped: isolinux is not installed"; exit 77; }
-expect_ok python3 "$E2E_DIR/../gen/mkesxiso.py" --version 7.0 -o in.iso
+need_image_tools
+expect_ok python3 "$GEN" --version 7.0 -o in.iso
 # an Intel I225-V NIC: ne1000 of the image does not claim it
 expect_exit 3 "$ESXIMG" hcl in.iso --pci 8086:15f3/0200
 expect_grep 'NO DRIVER' out

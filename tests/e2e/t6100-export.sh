@@ -26,15 +26,11 @@ expect_grep '^esximg: junk.iso: ' err
 
 need_tool python3
 need_tool unzip
-need_tool xorriso
-need_tool grub-mkimage
-need_tool mformat
-[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -r /usr/share/syslinux/isolinux.bin ] ||
-    [ -n "${ISOLINUX_BIN:-}" ] || { echo "skipped: isolinux is not installed"; exit 77; }
+need_image_tools
 export SOURCE_DATE_EPOCH=1700000000
 
 step "a generated 7.0 image exported"
-SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$E2E_DIR/../gen/mkesxiso.py" --version 7.0 \
+SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$GEN" --version 7.0 \
     -o in.iso
 sha256sum in.iso >in.sum
 expect_ok "$ESXIMG" export in.iso -o out.zip --vendor-name "Test Vendor" --vendor-code TV
@@ -115,7 +111,7 @@ unzip -p plat.zip vendor-index.xml >vendor-index.xml
 expect_grep '<version>7\.0\.2</version>' vendor-index.xml
 
 step "the export added to an image with an empty profile gives the same VIB set"
-SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$E2E_DIR/../gen/mkesxiso.py" --version 7.0 \
+SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$GEN" --version 7.0 \
     --empty-profile -o empty.iso
 expect_ok "$ESXIMG" ls --json empty.iso
 expect_grep '"vibs": \[\]' out

@@ -31,16 +31,11 @@ python3 -c "import sys; sys.stdout.buffer.write(b'\0' * 32768 + b'CD001' + b'\0'
 expect_exit 1 "$ESXIMG" diff off.iso off.iso
 expect_grep 'not an ISO image' err
 
-need_tool python3
-need_tool xorriso
-need_tool grub-mkimage
-need_tool mformat
-[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -r /usr/share/syslinux/isolinux.bin ] ||
-    [ -n "${ISOLINUX_BIN:-}" ] || { echo "skipped: isolinux is not installed"; exit 77; }
+need_image_tools
 export SOURCE_DATE_EPOCH=1700000000
 
 step "a generated image and two versions of a community VIB"
-SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$E2E_DIR/../gen/mkesxiso.py" --version 7.0 \
+SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$GEN" --version 7.0 \
     -o in.iso
 mkdir -p pl/etc/vmware/default.map.d
 echo 'regtype=native,bus=pci,id=10ec8168..............,driver=r8168' \

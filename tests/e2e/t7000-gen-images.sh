@@ -4,18 +4,8 @@
 # them reproducibly.
 . "$(dirname "$0")/lib.sh"
 
-need_tool python3
-need_tool xorriso
+need_image_tools
 need_tool isoinfo
-need_tool grub-mkimage
-need_tool mformat
-need_tool mkfs.vfat
-GEN="$E2E_DIR/../gen/mkesxiso.py"
-for f in /usr/lib/ISOLINUX/isolinux.bin /usr/share/syslinux/isolinux.bin; do
-    [ -r "$f" ] && have_isolinux=1
-done
-[ -n "${have_isolinux:-}" ] || [ -n "${ISOLINUX_BIN:-}" ] || {
-    echo "skipped: isolinux is not installed"; exit 77; }
 export SOURCE_DATE_EPOCH=1600000000
 
 # check_imgdb ISO: the image database against BOOT.CFG and the module files

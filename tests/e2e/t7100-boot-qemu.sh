@@ -4,14 +4,8 @@
 # console shows its modules= line and its title.
 . "$(dirname "$0")/lib.sh"
 
-need_tool python3
-need_tool xorriso
-need_tool grub-mkimage
-need_tool mformat
+need_image_tools
 need_tool qemu-system-x86_64
-[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -n "${ISOLINUX_BIN:-}" ] || {
-    echo "skipped: isolinux is not installed"; exit 77; }
-GEN="$E2E_DIR/../gen/mkesxiso.py"
 CHECK="$E2E_DIR/../gen/boot-check.sh"
 export SOURCE_DATE_EPOCH=1600000000
 TITLE="esximg boot test $$"
@@ -24,26 +18,13 @@ modules=$(grep '^modules=' boot.cfg)
 [ -n "$modules" ] || fail "BOOT.CFG has no modules line"
 
 step "BIOS: isolinux prints /BOOT.CFG"
-set +e
-sh "$CHECK" esx.iso "$modules" bios bios.log >out 2>err
-rc=$?
-set -e
-[ "$rc" -eq 77 ] && { cat out; exit 77; }
-[ "$rc" -eq 0 ] || { cat out err >&2; fail "BIOS boot did not show BOOT.CFG"; }
+boot_check esx.iso "$modules" bios 1 bios.log
 expect_grep "^title=$TITLE\$" bios.log
 expect_grep '^ISOLINUX ' bios.log
 
 step "UEFI: GRUB from EFIBOOT.IMG prints /EFI/BOOT/BOOT.CFG and /BOOT.CFG"
-have_ovmf=""
-for f in ${OVMF_FD:-} /usr/share/ovmf/OVMF.fd /usr/share/qemu/OVMF.fd /usr/share/OVMF/OVMF.fd; do
-    [ -n "$f" ] && [ -r "$f" ] && have_ovmf=1
-done
-[ -n "$have_ovmf" ] || { echo "skipped: no OVMF firmware"; exit 77; }
-set +e
-BOOT_CHECK_COUNT=2 sh "$CHECK" esx.iso "$modules" uefi uefi.log >out 2>err
-rc=$?
-set -e
-[ "$rc" -eq 0 ] || { cat out err >&2; fail "UEFI boot did not show both BOOT.CFG copies"; }
+need_ovmf
+boot_check esx.iso "$modules" uefi 2 uefi.log
 expect_grep '^esximg-test: root=cd0$' uefi.log
 expect_grep "^title=$TITLE\$" uefi.log
 n=$(grep -c "^title=$TITLE\$" uefi.log)

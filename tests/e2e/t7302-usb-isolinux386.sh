@@ -7,10 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/usb-lib.sh"
 
-need_tool python3
-need_tool xorriso
-need_tool grub-mkimage
-need_tool mformat
+need_image_tools
 [ -r /usr/lib/ISOLINUX/isolinux.bin ] && [ -r "$TPL" ] || {
     echo "skipped: isolinux (isolinux.bin and isohdpfx.bin) is not installed"; exit 77; }
 export SOURCE_DATE_EPOCH=1600000000

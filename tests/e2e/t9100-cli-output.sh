@@ -56,16 +56,11 @@ expect_grep '^esximg: nothere\.vib: cannot open: No such file or directory$' err
 expect_exit 1 "$ESXIMG" depot ls nothere.zip
 expect_grep '^esximg: nothere\.zip: cannot open: No such file or directory$' err
 
-need_tool python3
-need_tool xorriso
-need_tool grub-mkimage
-need_tool mformat
-[ -r /usr/lib/ISOLINUX/isolinux.bin ] || [ -r /usr/share/syslinux/isolinux.bin ] ||
-    [ -n "${ISOLINUX_BIN:-}" ] || { echo "skipped: isolinux is not installed"; exit 77; }
+need_image_tools
 export SOURCE_DATE_EPOCH=1700000000
 
 step "inputs: a generated 7.0 image, a plain ISO, a community VIB"
-SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$E2E_DIR/../gen/mkesxiso.py" --version 7.0 \
+SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$GEN" --version 7.0 \
     -o in.iso
 mkdir -p plain pl/etc/test
 echo hello >plain/a.txt

@@ -1,8 +1,7 @@
 # usb-lib.sh: shared by the `esximg usb` end-to-end scripts (t73NN); source it after lib.sh.
 # Writes the Python checkers into the test directory, extracts the built-in MBR code, and boots
-# images in QEMU through tests/gen/boot-check.sh.
+# images in QEMU through boot_check (lib.sh).
 
-GEN="$E2E_DIR/../gen/mkesxiso.py"
 CHECK="$E2E_DIR/../gen/boot-check.sh"
 MBR_SOURCE_DIR="$E2E_DIR/../../lib"
 TPL=/usr/lib/ISOLINUX/isohdpfx.bin
@@ -122,23 +121,9 @@ disk_id() {
 print(struct.unpack_from("<I", open(sys.argv[1], "rb").read(), 440)[0])' "$1"
 }
 
-# need_ovmf: skip (77) without OVMF firmware
-need_ovmf() {
-    for f in ${OVMF_FD:-} /usr/share/ovmf/OVMF.fd /usr/share/qemu/OVMF.fd \
-             /usr/share/OVMF/OVMF.fd; do
-        [ -n "$f" ] && [ -r "$f" ] && return 0
-    done
-    echo "skipped: no OVMF firmware"
-    exit 77
-}
-
 # boot IMG MODE COUNT: boot-check must see "title=$TITLE" COUNT times
 boot() {
-    set +e
-    BOOT_CHECK_COUNT=$3 sh "$CHECK" "$1" "title=$TITLE" "$2" "$1.$2.log" >bout 2>berr
-    rc=$?
-    set -e
-    [ "$rc" -eq 0 ] || { cat bout berr >&2; fail "$1 did not boot in mode $2"; }
+    boot_check "$1" "title=$TITLE" "$2" "$3" "$1.$2.log"
     echo "# $1 $2: $(cat bout)"
 }
 

@@ -14,7 +14,7 @@
 #include "esximg/esximg.h"
 #include "testutil.h"
 
-#define EPOCH 1600000000
+#define EPOCH TU_GEN_EPOCH           /* the generated images' dates */
 #define EDIT_TIME 1700000000            /* 2023-11-14T22:13:20Z */
 #define EDIT_DATE "2023-11-14T22:13:20.000000+00:00"
 
@@ -26,60 +26,19 @@ struct fixture {
 
 /* ---------------------------------------------------------------- helpers */
 
-static char *path_in(const char *dir, const char *name)
-{
-    char *p = esx_path_join(dir, name);
-    assert_non_null(p);
-    return p;
-}
-
-static char *generator_path(void)
-{
-    const char *env = getenv("ESXIMG_MKESXISO");
-    if (env && *env)
-        return esx_strdup(env);
-    char *src = esx_strdup(__FILE__);
-    char *slash = src ? strrchr(src, '/') : NULL;
-    if (!slash) {
-        free(src);
-        return NULL;
-    }
-    *slash = '\0';
-    char *gen = esx_path_join(src, "../gen/mkesxiso.py");
-    free(src);
-    return gen;
-}
-
-static bool generate(const char *gen, const char *dir, const char *version, const char *extra,
-                     const char *out)
-{
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "SOURCE_DATE_EPOCH=%d python3 '%s' --version %s %s -o '%s' "
-             ">>'%s/gen.log' 2>&1", EPOCH, gen, version, extra, out, dir);
-    return system(cmd) == 0;
-}
-
 static int setup(void **state)
 {
-    char *gen = generator_path();
-    if (!gen || access(gen, R_OK) != 0 ||
-        system("command -v xorriso >/dev/null 2>&1 && command -v grub-mkimage >/dev/null 2>&1 "
-               "&& command -v mformat >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1")
-        != 0) {
-        free(gen);
+    if (!tu_have_image_tools())
         return 0;   /* the image tests skip */
-    }
     struct fixture *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
     fx->dir = tu_mkdtemp();
-    fx->iso67 = path_in(fx->dir, "esx67.iso");
-    fx->iso70 = path_in(fx->dir, "esx70.iso");
-    fx->iso70_differ = path_in(fx->dir, "differ.iso");
-    fx->out = path_in(fx->dir, "out");
-    bool ok = generate(gen, fx->dir, "6.7", "", fx->iso67) &&
-              generate(gen, fx->dir, "7.0", "", fx->iso70) &&
-              generate(gen, fx->dir, "7.0", "--break bootcfg-differ", fx->iso70_differ);
-    free(gen);
+    fx->iso67 = tu_path_join(fx->dir, "esx67.iso");
+    fx->iso70 = tu_path_join(fx->dir, "esx70.iso");
+    fx->iso70_differ = tu_path_join(fx->dir, "differ.iso");
+    fx->out = tu_path_join(fx->dir, "out");
+    bool ok = tu_make_esx_iso("6.7", "", fx->iso67) && tu_make_esx_iso("7.0", "", fx->iso70) &&
+              tu_make_esx_iso("7.0", "--break bootcfg-differ", fx->iso70_differ);
     if (!ok || mkdir(fx->out, 0755) != 0) {
         tu_rmtree(fx->dir);
         free(fx->dir);
@@ -107,13 +66,6 @@ static int teardown(void **state)
     free(fx->out);
     free(fx);
     return 0;
-}
-
-static struct fixture *need(void **state)
-{
-    if (!*state)
-        skip();
-    return *state;
 }
 
 /* What a test VIB looks like. */
@@ -178,7 +130,7 @@ static char *vib_file(const struct fixture *fx, const char *file, const struct v
     uint8_t *bytes;
     size_t len;
     build_vib(s, &bytes, &len);
-    char *path = path_in(fx->dir, file);
+    char *path = tu_path_join(fx->dir, file);
     write_file(path, bytes, len);
     free(bytes);
     return path;
@@ -239,7 +191,7 @@ static struct esximg_image *edit_ok(const struct fixture *fx, const char *iso,
 {
     struct esximg_edit_plan *p = plan_ok(iso, o);
     assert_int_equal(p->problems.count, 0);
-    char *out = path_in(fx->out, name);
+    char *out = tu_path_join(fx->out, name);
     struct esximg_err err = {0};
     if (esximg_edit_write(p, out, &err))
         fail_msg("write: %s: %s", err.file, err.msg);
@@ -366,7 +318,7 @@ static void edit_parses_times(void **state)
 /* 7.0: a community VIB goes in, with its module, xml, bulletin and the acceptance lowered. */
 static void edit_adds_a_vib_on_70(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     const struct vib_spec s = {.name = "net-r8168", .version = "8.045a-1"};
     char *vib = vib_file(fx, "r8168.vib", &s);
     const char *adds[] = {vib};
@@ -443,7 +395,7 @@ static void edit_adds_a_vib_on_70(void **state)
 /* 6.7: the py2 hash names the xml; no bulletins; names clash with nothing. */
 static void edit_names_on_67(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     /* payload "net-e100" is taken twice (.v00, .v01); "atlantic" once */
     const struct vib_spec a = {.name = "net-e1000x", .payload = "net-e100"};
     const struct vib_spec b = {.name = "atl2", .payload = "atlantic"};
@@ -475,7 +427,7 @@ static void edit_names_on_67(void **state)
 
 static void edit_refuses_reserved_names(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     static const char *const names[] = {"s", "sb", "esxcore", "esxupdt"};
     for (size_t i = 0; i < 4; i++) {
         const struct vib_spec s = {.name = "evil", .payload = names[i]};
@@ -494,7 +446,7 @@ static void edit_refuses_reserved_names(void **state)
 /* A VIB of a name already in the image replaces it: old module, xml and bulletin go. */
 static void edit_replaces_by_name(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     const struct vib_spec s = {.name = "ne1000", .version = "0.9.0-1", .vendor = "VMW",
                                .acceptance = "partner"};
     char *vib = vib_file(fx, "ne1000.vib", &s);
@@ -535,7 +487,7 @@ static void edit_replaces_by_name(void **state)
 
 static void edit_removes(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     const char *removes[] = {"atlantic", "VMW_bootbank_nvme_1.2.1.34-1vmw.702.0.0.17630552"};
     const struct esximg_edit_opts o = {.removes = removes, .remove_count = 2, .has_mtime = true,
                                        .mtime = EDIT_TIME};
@@ -576,7 +528,7 @@ static void edit_removes(void **state)
 /* A bulletin that lists a removed VIB beside a kept one keeps the kept one. */
 static void edit_trims_shared_bulletins(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     /* a bundle whose one component holds two VIBs */
     uint8_t *a, *b;
     size_t al, bl;
@@ -589,7 +541,7 @@ static void edit_trims_shared_bulletins(void **state)
     uint8_t *zip;
     size_t zl;
     assert_int_equal(esximg_depot_write(in, 2, &wo, &zip, &zl, NULL), 0);
-    char *zpath = path_in(fx->dir, "pair.zip");
+    char *zpath = tu_path_join(fx->dir, "pair.zip");
     write_file(zpath, zip, zl);
     const char *adds[] = {zpath};
     const struct esximg_edit_opts o = {.adds = adds, .add_count = 1, .has_mtime = true,
@@ -606,7 +558,7 @@ static void edit_trims_shared_bulletins(void **state)
     esximg_bulletin_free(bul);
     esximg_image_free(img);
     /* now remove one of the pair from the edited image */
-    char *mid = path_in(fx->out, "pair.iso");
+    char *mid = tu_path_join(fx->out, "pair.iso");
     const char *removes[] = {"pair-a"};
     const struct esximg_edit_opts orm = {.removes = removes, .remove_count = 1,
                                          .has_mtime = true, .mtime = EDIT_TIME};
@@ -646,7 +598,7 @@ static void edit_trims_shared_bulletins(void **state)
 
 static void edit_checks_relationships(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     static const char *const dep[] = {"vmkapi_2_99 >= 1.0"};
     static const char *const conf[] = {"nvme"};
     static const char *const repl[] = {"atlantic << 9.0"};
@@ -663,7 +615,7 @@ static void edit_checks_relationships(void **state)
     assert_true(has_warning(&p->problems, "vmkapi_2_99"));
     assert_true(has_warning(&p->problems, "fighty"));
     assert_true(has_warning(&p->problems, "nvme"));
-    char *out = path_in(fx->out, "refused.iso");
+    char *out = tu_path_join(fx->out, "refused.iso");
     struct esximg_err err = {0};
     assert_int_equal(esximg_edit_write(p, out, &err), ESXIMG_EINVAL);
     assert_non_null(strstr(err.msg, "2 problems"));
@@ -693,7 +645,7 @@ static void edit_checks_relationships(void **state)
 
 static void edit_sets_acceptance(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     const struct vib_spec s = {.name = "commy"};
     char *vib = vib_file(fx, "commy.vib", &s);
     const char *adds[] = {vib};
@@ -735,8 +687,8 @@ static void edit_sets_acceptance(void **state)
 
 static void edit_changes_boot_options(void **state)
 {
-    struct fixture *fx = need(state);
-    char *ks = path_in(fx->dir, "ks.cfg");
+    struct fixture *fx = tu_need_fixture(state);
+    char *ks = tu_path_join(fx->dir, "ks.cfg");
     static const char ks_text[] = "vmaccepteula\ninstall --firstdisk --overwritevmfs\n"
                                   "rootpw VMware1!\n";
     write_file(ks, ks_text, strlen(ks_text));
@@ -809,8 +761,8 @@ static void edit_changes_boot_options(void **state)
 /* OEM .tgz: a community VIB named after the module; a vmklinux map warns on 7.0. */
 static void edit_adds_oem_tgz(void **state)
 {
-    struct fixture *fx = need(state);
-    char *tree = path_in(fx->dir, "oem");
+    struct fixture *fx = tu_need_fixture(state);
+    char *tree = tu_path_join(fx->dir, "oem");
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "mkdir -p '%1$s/usr/lib/vmware/vmkmod' "
              "'%1$s/etc/vmware/driver.map.d' && printf mod >'%1$s/usr/lib/vmware/vmkmod/e1000x' "
@@ -818,7 +770,7 @@ static void edit_adds_oem_tgz(void **state)
              ">'%1$s/etc/vmware/driver.map.d/e1000x.map' && tar -C '%1$s' --owner=0 --group=0 "
              "-czf '%1$s.tgz' usr etc", tree);
     assert_int_equal(system(cmd), 0);
-    char *tgz = path_in(fx->dir, "oem.tgz");
+    char *tgz = tu_path_join(fx->dir, "oem.tgz");
     const char *adds[] = {tgz};
     const struct esximg_edit_opts o = {.adds = adds, .add_count = 1, .has_mtime = true,
                                        .mtime = EDIT_TIME};
@@ -844,7 +796,7 @@ static void edit_adds_oem_tgz(void **state)
     esximg_image_free(img);
     esximg_edit_plan_free(p);
     /* a folder of packages */
-    char *folder = path_in(fx->dir, "pkgs");
+    char *folder = tu_path_join(fx->dir, "pkgs");
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s' '%s/' && echo x >'%s/readme.txt'",
              folder, tgz, folder, folder);
     assert_int_equal(system(cmd), 0);
@@ -860,7 +812,7 @@ static void edit_adds_oem_tgz(void **state)
 
 static void edit_is_deterministic_and_keeps_the_input(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     const struct vib_spec s = {.name = "detvib"};
     char *vib = vib_file(fx, "det.vib", &s);
     const char *adds[] = {vib};
@@ -874,7 +826,7 @@ static void edit_is_deterministic_and_keeps_the_input(void **state)
     esximg_image_free(img);
     img = edit_ok(fx, fx->iso70, &o, "det2.iso", NULL);
     esximg_image_free(img);
-    char *o1 = path_in(fx->out, "det1.iso"), *o2 = path_in(fx->out, "det2.iso");
+    char *o1 = tu_path_join(fx->out, "det1.iso"), *o2 = tu_path_join(fx->out, "det2.iso");
     sha256_file(o1, a);
     sha256_file(o2, b);
     assert_string_equal(a, b);
@@ -916,7 +868,7 @@ static void edit_is_deterministic_and_keeps_the_input(void **state)
 /* Bad packages fail the plan, naming the file; nothing is written. */
 static void edit_refuses_bad_packages(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     size_t before = count_dir(fx->out);
     struct esximg_err err = {0};
     /* a payload with bytes after its gzip member */
@@ -938,7 +890,7 @@ static void edit_refuses_bad_packages(void **state)
     size_t bad_len;
     assert_int_equal(esximg_vib_write(v->descriptor_bytes, v->descriptor_len, NULL, 0, &m, 1,
                                       &bad, &bad_len, NULL), 0);
-    char *path = path_in(fx->dir, "trailing.vib");
+    char *path = tu_path_join(fx->dir, "trailing.vib");
     write_file(path, bad, bad_len);
     const char *adds[] = {path};
     const struct esximg_edit_opts o = {.adds = adds, .add_count = 1};
@@ -964,7 +916,7 @@ static void edit_refuses_bad_packages(void **state)
     const char *missing[] = {"/nonexistent/x.vib"};
     const struct esximg_edit_opts om = {.adds = missing, .add_count = 1};
     assert_int_equal(plan_fails(fx->iso70, &om, &err), ESXIMG_EIO);
-    char *empty = path_in(fx->dir, "emptyfolder");
+    char *empty = tu_path_join(fx->dir, "emptyfolder");
     assert_int_equal(mkdir(empty, 0755), 0);
     const char *eadds[] = {empty};
     const struct esximg_edit_opts oe = {.adds = eadds, .add_count = 1};
@@ -975,7 +927,7 @@ static void edit_refuses_bad_packages(void **state)
              "tar --owner=0 --group=0 -czf esc.tgz --transform 's,^esc/f,../../etc/f,' esc/f",
              fx->dir);
     assert_int_equal(system(cmd), 0);
-    char *esc = path_in(fx->dir, "esc.tgz");
+    char *esc = tu_path_join(fx->dir, "esc.tgz");
     const char *xadds[] = {esc};
     const struct esximg_edit_opts ox = {.adds = xadds, .add_count = 1};
     assert_int_equal(plan_fails(fx->iso70, &ox, &err), ESXIMG_EUNSAFE);
@@ -1011,10 +963,10 @@ static void edit_refuses_bad_packages(void **state)
  * input are edited alike, with a warning. */
 static void edit_failure_leaves_nothing(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     const struct esximg_edit_opts o = {.title = "t", .has_mtime = true, .mtime = EDIT_TIME};
     struct esximg_edit_plan *p = plan_ok(fx->iso70, &o);
-    char *out = path_in(fx->dir, "missing-folder/out.iso");
+    char *out = tu_path_join(fx->dir, "missing-folder/out.iso");
     struct esximg_err err = {0};
     assert_int_not_equal(esximg_edit_write(p, out, &err), 0);
     assert_int_equal(access(out, F_OK), -1);

@@ -1,5 +1,4 @@
 /* test_iso.c: the ISO reader (lib/iso.c) on images that xorriso builds at test time. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +27,6 @@ static void write_file(const char *dir, const char *rel, const void *data, size_
     assert_int_equal(fwrite(data, 1, len, f), len);
     assert_int_equal(fclose(f), 0);
     free(path);
-}
-
-static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void run(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("command failed: %s", cmd);
 }
 
 /* 200000 bytes whose value depends on the position, so an offset error shows */
@@ -82,7 +69,7 @@ static int setup(void **state)
     free(sub2);
 
     fx->plain = esx_path_join(fx->dir, "plain.iso");
-    run("xorriso -as mkisofs --norock -iso-level 1 -quiet -V ESXI-7.0.0-TEST -A ESXIMAGE "
+    tu_run("xorriso -as mkisofs --norock -iso-level 1 -quiet -V ESXI-7.0.0-TEST -A ESXIMAGE "
         "-sysid '' -b ISOLINUX.BIN -c BOOT.CAT -no-emul-boot -boot-load-size 4 "
         "-boot-info-table -eltorito-alt-boot -e EFIBOOT.IMG -no-emul-boot -o '%s' '%s' "
         ">/dev/null 2>&1", fx->plain, tree);
@@ -94,7 +81,7 @@ static int setup(void **state)
     write_file(tree2, "A.TXT", "upper", 5);
     write_file(tree2, "Mixed-Case-Long-Name.cfg", "x", 1);
     fx->rrj = esx_path_join(fx->dir, "rrj.iso");
-    run("xorriso -as mkisofs -R -J -quiet -V RRJ -o '%s' '%s' >/dev/null 2>&1", fx->rrj,
+    tu_run("xorriso -as mkisofs -R -J -quiet -V RRJ -o '%s' '%s' >/dev/null 2>&1", fx->rrj,
         tree2);
     free(tree);
     free(tree2);
@@ -115,13 +102,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct fixture *need(void **state)
-{
-    if (!*state)
-        skip();
-    return *state;
-}
-
 static const struct esximg_iso_entry *must_find(const struct esximg_iso *iso, const char *p)
 {
     const struct esximg_iso_entry *e = esximg_iso_find(iso, p);
@@ -132,7 +112,7 @@ static const struct esximg_iso_entry *must_find(const struct esximg_iso *iso, co
 
 static void iso_reads_identifiers_and_features(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_iso *iso = NULL;
     struct esximg_err err = {0};
     assert_int_equal(esximg_iso_open(fx->plain, NULL, &iso, &err), 0);
@@ -160,7 +140,7 @@ static void iso_reads_identifiers_and_features(void **state)
 
 static void iso_lists_the_tree(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_iso *iso = NULL;
     assert_int_equal(esximg_iso_open(fx->plain, NULL, &iso, NULL), 0);
     static const char *const want[] = {"/BIG.V00", "/BOOT.CAT", "/BOOT.CFG", "/EFI",
@@ -187,7 +167,7 @@ static void iso_lists_the_tree(void **state)
 
 static void iso_find_ignores_case_but_prefers_exact(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_iso *iso = NULL;
     assert_int_equal(esximg_iso_open(fx->plain, NULL, &iso, NULL), 0);
     const struct esximg_iso_entry *e = must_find(iso, "/BOOT.CFG");
@@ -210,7 +190,7 @@ static void iso_find_ignores_case_but_prefers_exact(void **state)
 
 static void iso_reads_contents_whole_and_streamed(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_iso *iso = NULL;
     struct esximg_err err = {0};
     assert_int_equal(esximg_iso_open(fx->plain, NULL, &iso, &err), 0);
@@ -269,7 +249,7 @@ static void iso_reads_contents_whole_and_streamed(void **state)
 
 static void iso_reports_el_torito_entries(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_iso *iso = NULL;
     assert_int_equal(esximg_iso_open(fx->plain, NULL, &iso, NULL), 0);
     assert_string_equal(iso->bootcat_path, "/BOOT.CAT");
@@ -292,7 +272,7 @@ static void iso_reports_el_torito_entries(void **state)
 
 static void iso_open_memory_matches_file(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     uint8_t *raw = NULL;
     size_t len = 0;
     tu_read_file(fx->plain, &raw, &len);
@@ -313,7 +293,7 @@ static void iso_open_memory_matches_file(void **state)
 /* The volume descriptors as ESXi's UEFI driver reads them: the last primary one counts. */
 static void iso_reads_volume_descriptors_as_esxi_does(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     uint8_t *raw = NULL;
     size_t len = 0;
     tu_read_file(fx->plain, &raw, &len);
@@ -362,7 +342,7 @@ static void iso_reads_volume_descriptors_as_esxi_does(void **state)
 
 static void iso_refuses_truncated_images(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     uint8_t *raw = NULL;
     size_t len = 0;
     tu_read_file(fx->plain, &raw, &len);
@@ -393,7 +373,7 @@ static void iso_refuses_truncated_images(void **state)
  * fails cleanly instead of returning short or stale data. */
 static void iso_reading_past_the_end_fails(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     uint8_t *raw = NULL;
     size_t len = 0;
     tu_read_file(fx->plain, &raw, &len);
@@ -430,7 +410,7 @@ static void iso_reading_past_the_end_fails(void **state)
 
 static void iso_refuses_garbage(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     size_t len = 64 * 1024;
     uint8_t *junk = malloc(len);
     assert_non_null(junk);
@@ -459,7 +439,7 @@ static void iso_refuses_garbage(void **state)
 
 static void iso_enforces_entry_and_depth_limits(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_iso *iso = NULL;
     struct esximg_err err = {0};
     struct esximg_iso_ropts few = {.max_entries = 3};

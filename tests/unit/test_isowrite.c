@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +22,7 @@
 /* the edited BOOT.CFG title t7200 looks for on the serial console */
 #define EDIT_TITLE "title=esximg isowrite edit"
 #define NEW_SIZE (200u * 1024u)
-#define EPOCH 1600000000
+#define EPOCH TU_GEN_EPOCH
 
 struct fixture {
     char *dir;
@@ -34,43 +33,6 @@ struct fixture {
     char *bootcfg;      /* the edited BOOT.CFG */
     size_t bootcfg_len;
 };
-
-static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("command failed: %s", cmd);
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-    char *p = esx_path_join(dir, name);
-    assert_non_null(p);
-    return p;
-}
-
-/* tests/gen/mkesxiso.py beside this file's directory (CMake compiles with absolute paths) */
-static char *generator_path(void)
-{
-    const char *env = getenv("ESXIMG_MKESXISO");
-    if (env && *env)
-        return esx_strdup(env);
-    char *src = esx_strdup(__FILE__);
-    char *slash = src ? strrchr(src, '/') : NULL;
-    if (!slash) {
-        free(src);
-        return NULL;
-    }
-    *slash = '\0';
-    char *gen = esx_path_join(src, "../gen/mkesxiso.py");
-    free(src);
-    return gen;
-}
 
 /* The input's BOOT.CFG with its title line replaced. */
 static void make_bootcfg(struct fixture *fx)
@@ -100,40 +62,30 @@ static void make_bootcfg(struct fixture *fx)
 
 static int setup(void **state)
 {
-    char *gen = generator_path();
-    if (!gen || access(gen, R_OK) != 0 ||
-        system("command -v xorriso >/dev/null 2>&1 && command -v grub-mkimage >/dev/null 2>&1 "
-               "&& command -v mformat >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1")
-        != 0) {
-        free(gen);
+    if (!tu_have_image_tools())
         return 0;   /* each test skips */
-    }
     struct fixture *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
     fx->dir = tu_mkdtemp();
-    fx->in = path_in(fx->dir, "esx70.iso");
-    char *log = path_in(fx->dir, "gen.log");
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "SOURCE_DATE_EPOCH=%d python3 '%s' --version 7.0 --workdir '%s/gen' "
-             "-o '%s' >'%s' 2>&1", EPOCH, gen, fx->dir, fx->in, log);
-    int rc = system(cmd);
-    free(gen);
-    free(log);
-    if (rc != 0) {      /* isolinux or mtools missing: skip, as t7000 does */
+    fx->in = tu_path_join(fx->dir, "esx70.iso");
+    /* the generator's tree is kept in gen/, for isowrite_grows_a_genisoimage_image */
+    char extra[4200];
+    snprintf(extra, sizeof extra, "--workdir '%s/gen'", fx->dir);
+    if (!tu_make_esx_iso("7.0", extra, fx->in)) {   /* isolinux or mtools missing: skip */
         tu_rmtree(fx->dir);
         free(fx->dir);
         free(fx->in);
         free(fx);
         return 0;
     }
-    fx->outdir = path_in(fx->dir, "out");
+    fx->outdir = tu_path_join(fx->dir, "out");
     assert_int_equal(mkdir(fx->outdir, 0755), 0);
     fx->newmod = malloc(NEW_SIZE);
     assert_non_null(fx->newmod);
     for (size_t i = 0; i < NEW_SIZE; i++)
         fx->newmod[i] = (uint8_t)(i * 13 + i / 509);
     make_bootcfg(fx);
-    fx->efi_cfg = path_in(fx->dir, "efi.cfg");
+    fx->efi_cfg = tu_path_join(fx->dir, "efi.cfg");
     FILE *f = fopen(fx->efi_cfg, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(fx->bootcfg, 1, fx->bootcfg_len, f), fx->bootcfg_len);
@@ -156,13 +108,6 @@ static int teardown(void **state)
     free(fx->bootcfg);
     free(fx);
     return 0;
-}
-
-static struct fixture *need(void **state)
-{
-    if (!*state)
-        skip();
-    return *state;
 }
 
 /* the four changes `esximg edit` makes most: a new module, both BOOT.CFG, and a
@@ -362,14 +307,14 @@ static void keep_for_e2e(const char *out)
 
 static void isowrite_grows_the_image(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     char before[65], after[65];
     sha256_file(fx->in, before);
     struct esximg_iso_change c[4];
     size_t n = std_changes(fx, c);
     struct progress pr = {0};
     struct esximg_iso_wopts o = {.mtime = EPOCH, .progress = on_progress, .progress_arg = &pr};
-    char *out = path_in(fx->outdir, "grown.iso");
+    char *out = tu_path_join(fx->outdir, "grown.iso");
     write_ok(fx->in, c, n, &o, out);
     sha256_file(fx->in, after);
     assert_string_equal(before, after);     /* the input is never written */
@@ -417,11 +362,11 @@ static void isowrite_grows_the_image(void **state)
 
 static void isowrite_is_deterministic(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_iso_change c[4];
     size_t n = std_changes(fx, c);
     struct esximg_iso_wopts o = {.mtime = EPOCH};
-    char *one = path_in(fx->outdir, "one.iso"), *two = path_in(fx->outdir, "two.iso");
+    char *one = tu_path_join(fx->outdir, "one.iso"), *two = tu_path_join(fx->outdir, "two.iso");
     write_ok(fx->in, c, n, &o, one);
     sleep(1);   /* a clock read anywhere would now show */
     const char *tz = getenv("TZ");
@@ -458,11 +403,11 @@ static void isowrite_is_deterministic(void **state)
 
 static void isowrite_keeps_volume_dates_when_asked(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_iso_change add = {.kind = ESXIMG_ISO_ADD, .iso_path = "/X.V00",
                                      .data = "x", .len = 1};
     struct esximg_iso_wopts o = {.mtime = 1234567890, .keep_volume_dates = true};
-    char *out = path_in(fx->outdir, "dates.iso");
+    char *out = tu_path_join(fx->outdir, "dates.iso");
     write_ok(fx->in, &add, 1, &o, out);
     uint8_t *a = NULL, *b = NULL;
     size_t la = 0, lb = 0;
@@ -481,11 +426,11 @@ static void isowrite_keeps_volume_dates_when_asked(void **state)
 
 static void isowrite_full_rewrite_is_compact_and_boots(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_iso_change c[4];
     size_t n = std_changes(fx, c);
     struct esximg_iso_wopts o = {.mtime = EPOCH, .full_rewrite = true};
-    char *out = path_in(fx->outdir, "full.iso");
+    char *out = tu_path_join(fx->outdir, "full.iso");
     write_ok(fx->in, c, n, &o, out);
     struct esximg_iso *in = NULL, *res = NULL;
     assert_int_equal(esximg_iso_open(fx->in, NULL, &in, NULL), 0);
@@ -505,11 +450,12 @@ static void isowrite_full_rewrite_is_compact_and_boots(void **state)
 
 static void isowrite_edits_an_edited_image(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_iso_change c[4];
     size_t n = std_changes(fx, c);
     struct esximg_iso_wopts o = {.mtime = EPOCH};
-    char *first = path_in(fx->outdir, "first.iso"), *second = path_in(fx->outdir, "second.iso");
+    char *first = tu_path_join(fx->outdir, "first.iso");
+    char *second = tu_path_join(fx->outdir, "second.iso");
     write_ok(fx->in, c, n, &o, first);
     static const char more[] = "second edit";
     struct esximg_iso_change c2[2] = {
@@ -539,13 +485,14 @@ static void isowrite_edits_an_edited_image(void **state)
 
 static void isowrite_keeps_a_system_area(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     uint8_t *data = NULL;
     size_t len = 0;
     tu_read_file(fx->in, &data, &len);
     for (size_t i = 0; i < 16 * ESXIMG_ISO_BLOCK; i++)
         data[i] = (uint8_t)(i * 31 + 7);
-    char *in = path_in(fx->dir, "sysarea.iso"), *out = path_in(fx->outdir, "sysarea-out.iso");
+    char *in = tu_path_join(fx->dir, "sysarea.iso");
+    char *out = tu_path_join(fx->outdir, "sysarea-out.iso");
     assert_int_equal(esximg_file_write(in, data, len, 0644, NULL), 0);
     struct esximg_iso_change add = {.kind = ESXIMG_ISO_ADD, .iso_path = "/X.V00",
                                      .data = "x", .len = 1};
@@ -563,8 +510,8 @@ static void isowrite_keeps_a_system_area(void **state)
 
 static void isowrite_without_changes_copies(void **state)
 {
-    struct fixture *fx = need(state);
-    char *out = path_in(fx->outdir, "same.iso");
+    struct fixture *fx = tu_need_fixture(state);
+    char *out = tu_path_join(fx->outdir, "same.iso");
     write_ok(fx->in, NULL, 0, NULL, out);
     struct esximg_iso *in = NULL, *res = NULL;
     assert_int_equal(esximg_iso_open(fx->in, NULL, &in, NULL), 0);
@@ -578,12 +525,13 @@ static void isowrite_without_changes_copies(void **state)
 
 static void isowrite_keeps_rock_ridge_and_joliet(void **state)
 {
-    struct fixture *fx = need(state);
-    char *tree = path_in(fx->dir, "rrtree");
-    char *in = path_in(fx->dir, "rrj.iso"), *out = path_in(fx->outdir, "rrj-out.iso");
-    run("mkdir -p '%s/sub' && printf lower > '%s/a.txt' && printf keep > '%s/sub/Long Name.cfg' "
-        "&& xorriso -as mkisofs -R -J -quiet -V RRJ -o '%s' '%s' >/dev/null 2>&1", tree, tree,
-        tree, in, tree);
+    struct fixture *fx = tu_need_fixture(state);
+    char *tree = tu_path_join(fx->dir, "rrtree");
+    char *in = tu_path_join(fx->dir, "rrj.iso"), *out = tu_path_join(fx->outdir, "rrj-out.iso");
+    tu_run("mkdir -p '%s/sub' && printf lower > '%s/a.txt' "
+           "&& printf keep > '%s/sub/Long Name.cfg' "
+           "&& xorriso -as mkisofs -R -J -quiet -V RRJ -o '%s' '%s' >/dev/null 2>&1",
+           tree, tree, tree, in, tree);
     static const char text[] = "a new mixed-case file";
     struct esximg_iso_change c[2] = {
         {.kind = ESXIMG_ISO_ADD, .iso_path = "/sub/New File.txt", .data = text,
@@ -611,13 +559,15 @@ static void isowrite_keeps_rock_ridge_and_joliet(void **state)
  * path tables and directories, a few blocks past the volume descriptors. */
 static void isowrite_grows_a_genisoimage_image(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     if (system("command -v genisoimage >/dev/null 2>&1") != 0)
         skip();
-    char *in = path_in(fx->dir, "geniso.iso"), *out = path_in(fx->outdir, "geniso-out.iso");
-    run("genisoimage -quiet -o '%s' -V ESXI-7.0.2-17630552-STANDARD -A ESXIMAGE -b ISOLINUX.BIN "
-        "-c BOOT.CAT -no-emul-boot -boot-load-size 4 -boot-info-table -eltorito-alt-boot "
-        "-e EFIBOOT.IMG -no-emul-boot '%s/gen/tree' >/dev/null 2>&1", in, fx->dir);
+    char *in = tu_path_join(fx->dir, "geniso.iso");
+    char *out = tu_path_join(fx->outdir, "geniso-out.iso");
+    tu_run("genisoimage -quiet -o '%s' -V ESXI-7.0.2-17630552-STANDARD -A ESXIMAGE "
+           "-b ISOLINUX.BIN -c BOOT.CAT -no-emul-boot -boot-load-size 4 -boot-info-table "
+           "-eltorito-alt-boot -e EFIBOOT.IMG -no-emul-boot '%s/gen/tree' >/dev/null 2>&1",
+           in, fx->dir);
     struct esximg_iso_change c[4];
     size_t n = std_changes(fx, c);
     struct esximg_iso_wopts o = {.mtime = EPOCH};
@@ -640,7 +590,7 @@ static void isowrite_grows_a_genisoimage_image(void **state)
 /* An input whose size is not a whole number of blocks: the session starts at the next one. */
 static void isowrite_pads_an_odd_sized_input(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     uint8_t *data = NULL;
     size_t len = 0;
     tu_read_file(fx->in, &data, &len);
@@ -648,7 +598,7 @@ static void isowrite_pads_an_odd_sized_input(void **state)
     assert_non_null(odd);
     memcpy(odd, data, len);
     memset(odd + len, 0xA5, 100);
-    char *in = path_in(fx->dir, "odd.iso"), *out = path_in(fx->outdir, "odd-out.iso");
+    char *in = tu_path_join(fx->dir, "odd.iso"), *out = tu_path_join(fx->outdir, "odd-out.iso");
     assert_int_equal(esximg_file_write(in, odd, len + 100, 0644, NULL), 0);
     struct esximg_iso_change add = {.kind = ESXIMG_ISO_ADD, .iso_path = "/X.V00",
                                      .data = "x", .len = 1};
@@ -682,7 +632,7 @@ static void expect_refused_with(struct fixture *fx, const char *in,
 {
     struct esximg_err err = {0};
     struct esximg_iso_wopts o = *opts;
-    char *out = path_in(fx->outdir, "refused.iso");
+    char *out = tu_path_join(fx->outdir, "refused.iso");
     size_t before = count_dir(fx->outdir);
     int rc = esximg_iso_write(in, c, n, &o, out, &err);
     if (rc != code)
@@ -710,8 +660,8 @@ static void expect_refused(struct fixture *fx, const char *in,
  * 4 GiB file is sparse, and the directory limit is lowered through the options. */
 static void isowrite_refuses_what_esxi_cannot_read(void **state)
 {
-    struct fixture *fx = need(state);
-    char *big = path_in(fx->dir, "big.v00");
+    struct fixture *fx = tu_need_fixture(state);
+    char *big = tu_path_join(fx->dir, "big.v00");
     int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, (off_t)((uint64_t)1 << 32)), 0);
@@ -738,7 +688,7 @@ static void isowrite_refuses_what_esxi_cannot_read(void **state)
     /* a full rewrite puts the tree first, well below */
     o.max_dir_record_offset = start / 2;
     o.full_rewrite = true;
-    char *out = path_in(fx->outdir, "rewritten.iso");
+    char *out = tu_path_join(fx->outdir, "rewritten.iso");
     struct esximg_err err = {0};
     if (esximg_iso_write(fx->in, &add, 1, &o, out, &err) != 0)
         fail_msg("full rewrite: %s", err.msg);
@@ -756,7 +706,7 @@ static void isowrite_refuses_what_esxi_cannot_read(void **state)
 
 static void isowrite_refuses_bad_changes(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct {
         struct esximg_iso_change c;
         int code;
@@ -830,16 +780,16 @@ static void isowrite_refuses_bad_changes(void **state)
 
 static void isowrite_refuses_bad_inputs_and_outputs(void **state)
 {
-    struct fixture *fx = need(state);
+    struct fixture *fx = tu_need_fixture(state);
     struct esximg_iso_change add = {.kind = ESXIMG_ISO_ADD, .iso_path = "/X.V00",
                                      .data = "x", .len = 1};
     /* missing input */
-    char *missing = path_in(fx->dir, "missing.iso");
+    char *missing = tu_path_join(fx->dir, "missing.iso");
     expect_refused(fx, missing, &add, 1, ESXIMG_EIO, NULL);
     /* not an ISO: zeros */
     uint8_t *zeros = calloc(1, 64 * 2048);
     assert_non_null(zeros);
-    char *junk = path_in(fx->dir, "zeros.iso");
+    char *junk = tu_path_join(fx->dir, "zeros.iso");
     assert_int_equal(esximg_file_write(junk, zeros, 64 * 2048, 0644, NULL), 0);
     expect_refused(fx, junk, &add, 1, ESXIMG_EFORMAT, NULL);
     free(zeros);
@@ -847,15 +797,15 @@ static void isowrite_refuses_bad_inputs_and_outputs(void **state)
     uint8_t *data = NULL;
     size_t len = 0;
     tu_read_file(fx->in, &data, &len);
-    char *cut = path_in(fx->dir, "cut.iso");
+    char *cut = tu_path_join(fx->dir, "cut.iso");
     assert_int_equal(esximg_file_write(cut, data, len / 2, 0644, NULL), 0);
     expect_refused(fx, cut, &add, 1, ESXIMG_EFORMAT, "truncated");
     /* a primary volume descriptor that is not one */
     data[16 * 2048] = 2;
-    char *bad = path_in(fx->dir, "badpvd.iso");
+    char *bad = tu_path_join(fx->dir, "badpvd.iso");
     assert_int_equal(esximg_file_write(bad, data, len, 0644, NULL), 0);
     struct esximg_err err = {0};
-    char *out = path_in(fx->outdir, "x.iso");
+    char *out = tu_path_join(fx->outdir, "x.iso");
     assert_int_not_equal(esximg_iso_write(bad, &add, 1, NULL, out, &err), 0);
     assert_int_equal(access(out, F_OK), -1);
     free(data);
@@ -868,14 +818,14 @@ static void isowrite_refuses_bad_inputs_and_outputs(void **state)
     sha256_file(fx->in, after);
     assert_string_equal(before, after);
     /* an output directory that does not exist, or that may not be written */
-    char *nodir = path_in(fx->dir, "nodir/out.iso");
+    char *nodir = tu_path_join(fx->dir, "nodir/out.iso");
     memset(&err, 0, sizeof err);
     assert_int_equal(esximg_iso_write(fx->in, &add, 1, NULL, nodir, &err), ESXIMG_EIO);
     assert_string_equal(err.file, nodir);
     if (geteuid() != 0) {
-        char *ro = path_in(fx->dir, "ro");
+        char *ro = tu_path_join(fx->dir, "ro");
         assert_int_equal(mkdir(ro, 0555), 0);
-        char *ro_out = path_in(ro, "out.iso");
+        char *ro_out = tu_path_join(ro, "out.iso");
         assert_int_equal(esximg_iso_write(fx->in, &add, 1, NULL, ro_out, &err), ESXIMG_EIO);
         assert_int_equal(count_dir(ro), 0);
         free(ro_out);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "esx_private.h"
 #include "esximg/io.h"
 #include "testutil.h"
 
@@ -114,6 +115,33 @@ char *tu_mkdtemp(void)
     return t;
 }
 
+char *tu_path_join(const char *dir, const char *name)
+{
+    char *p = esx_path_join(dir, name);
+    assert_non_null(p);
+    return p;
+}
+
+void tu_run(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof cmd)
+        fail_msg("command too long: %.200s...", cmd);
+    if (system(cmd) != 0)
+        fail_msg("command failed: %s", cmd);
+}
+
+void *tu_need_fixture(void **state)
+{
+    if (!*state)
+        skip();
+    return *state;
+}
+
 static int tu_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
@@ -125,4 +153,46 @@ static int tu_rm_one(const char *path, const struct stat *st, int flag, struct F
 void tu_rmtree(const char *dir)
 {
     nftw(dir, tu_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* tests/gen/mkesxiso.py, found from this file's directory (CMake compiles with absolute
+ * paths), unless ESXIMG_MKESXISO names another generator; malloc'd, NULL when it cannot tell */
+static char *tu_generator_path(void)
+{
+    const char *env = getenv("ESXIMG_MKESXISO");
+    if (env && *env)
+        return esx_strdup(env);
+    char *src = esx_strdup(__FILE__);
+    char *slash = src ? strrchr(src, '/') : NULL;
+    if (!slash) {
+        free(src);
+        return NULL;
+    }
+    *slash = '\0';
+    char *gen = esx_path_join(src, "../gen/mkesxiso.py");
+    free(src);
+    return gen;
+}
+
+bool tu_have_image_tools(void)
+{
+    char *gen = tu_generator_path();
+    bool readable = gen && access(gen, R_OK) == 0;
+    free(gen);
+    return readable &&
+           system("command -v xorriso >/dev/null 2>&1 && command -v grub-mkimage >/dev/null 2>&1 "
+                  "&& command -v mformat >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1")
+               == 0;
+}
+
+bool tu_make_esx_iso(const char *version, const char *extra_args, const char *out)
+{
+    char *gen = tu_generator_path();
+    if (!gen)
+        return false;
+    char cmd[8192];
+    int n = snprintf(cmd, sizeof cmd, "SOURCE_DATE_EPOCH=%d python3 '%s' --version %s %s -o '%s' "
+                     ">>'%s.log' 2>&1", TU_GEN_EPOCH, gen, version, extra_args, out, out);
+    free(gen);
+    return n > 0 && (size_t)n < sizeof cmd && system(cmd) == 0;
 }

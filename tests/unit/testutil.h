@@ -26,5 +26,23 @@ void tu_free_list(char **paths, size_t n);
 /* A fresh temporary directory, removed with tu_rmtree. */
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);
+/* dir + "/" + name, malloc'd; fails the test when out of memory. */
+char *tu_path_join(const char *dir, const char *name);
+/* Runs a shell command made like printf; fails the test, naming it, unless it exits 0. */
+void tu_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The fixture a group setup left in *state; skips the test when it left none (the setup
+ * found a tool missing). */
+void *tu_need_fixture(void **state);
+
+/* SOURCE_DATE_EPOCH of the images tu_make_esx_iso builds: every date in them is this one. */
+#define TU_GEN_EPOCH 1600000000
+/* Whether tu_make_esx_iso can run: the generator is readable and python3, xorriso,
+ * grub-mkimage and mformat are on PATH.  Tests that need an image skip without them. */
+bool tu_have_image_tools(void);
+/* Builds an ESXi-like installer image at `out` with the test generator, tests/gen/mkesxiso.py
+ * (ESXIMG_MKESXISO names another one): `--version VERSION EXTRA_ARGS` (EXTRA_ARGS: "" or more
+ * options, as the shell splits them), SOURCE_DATE_EPOCH=TU_GEN_EPOCH, its messages appended to
+ * OUT.log.  False when it fails (isolinux or mtools missing as well): the caller skips. */
+bool tu_make_esx_iso(const char *version, const char *extra_args, const char *out);
 
 #endif

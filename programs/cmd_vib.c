@@ -808,35 +808,6 @@ out:
     return rc;
 }
 
-/* Defaults of from-oem and map-only VIBs, before the options. */
-static int auth_new_driver_desc(const char *name, const char *summary, bool driver_tags,
-                                struct esximg_descriptor **out)
-{
-    struct esximg_err err;
-    esximg_err_clear(&err);
-    static const char *const tags[] = { "driver", "module" };
-    const struct esximg_vibauthor_fields f = {
-        .name = name, .version = "1.0-1", .vendor = "custom", .summary = summary,
-        .description = summary, .maintenance_mode = ESXIMG_VIBAUTHOR_YES,
-        .tags = driver_tags ? tags : NULL, .tag_count = driver_tags ? 2 : 0,
-    };
-    struct esximg_descriptor *d = NULL;
-    if (esximg_vibauthor_descriptor_new(&d, &err) || esximg_vibauthor_apply(d, &f, &err)) {
-        esximg_descriptor_free(d);
-        return cli_fail(&err);
-    }
-    *out = d;
-    return 0;
-}
-
-/* The payload name: the VIB name cut to 8 characters (the module file's first part). */
-static void auth_payload_name(const char *vib_name, char out[9])
-{
-    size_t n = strnlen(vib_name, 8);
-    memcpy(out, vib_name, n);
-    out[n] = '\0';
-}
-
 static int vib_from_oem(int argc, char **argv)
 {
     struct auth_args a;
@@ -863,28 +834,13 @@ static int vib_from_oem(int argc, char **argv)
         goto out;
     }
     cli_note_read(a.input, "OEM driver archive, module '%s'", oem->module);
-    char name[64];
-    snprintf(name, sizeof name, "%s", oem->module);
-    size_t nl = strlen(name);
-    if (nl > 2 && strcmp(name + nl - 2, ".o") == 0)
-        name[nl - 2] = '\0';   /* vmklinux modules of 4.x carried ".o" */
-    char summary[128];
-    snprintf(summary, sizeof summary, "%s driver", name);
-    if ((rc = auth_new_driver_desc(name, summary, true, &d)))
+    if (esximg_vibauthor_oem_descriptor(oem, &d, &err)) {
+        rc = cli_fail(&err);
         goto out;
-    const char *vib_name = a.f.name ? a.f.name : name;
-    char payload_name[9];
-    auth_payload_name(vib_name, payload_name);
-    struct esximg_vibauthor_entry entries[3];
-    for (size_t i = 0; i < oem->file_count; i++)
-        entries[i] = (struct esximg_vibauthor_entry){
-            .path = oem->files[i].path, .kind = ESXIMG_VIBAUTHOR_FILE, .mode = 0644,
-            .data = oem->files[i].data, .len = oem->files[i].len,
-        };
-    const struct esximg_vibauthor_payload p = {
-        .name = payload_name, .type = "vgz", .entries = entries, .entry_count = oem->file_count,
-    };
-    rc = auth_build_write(&a, d, &p, 1);
+    }
+    struct esximg_vibauthor_oem_payload p;
+    esximg_vibauthor_oem_payload(oem, a.f.name ? a.f.name : d->name, &p);
+    rc = auth_build_write(&a, d, &p.payload, 1);
 out:
     esximg_vibauthor_oem_free(oem);
     free(data);
@@ -899,11 +855,9 @@ struct auth_map_files {
     size_t id_str_count;
     char *map, *ids_text;
     size_t map_len, ids_len;
-    char map_path[160], ids_path[160];
 };
 
-static int auth_map_build(const struct auth_args *a, const char *vib_name,
-                          struct auth_map_files *m)
+static int auth_map_build(const struct auth_args *a, struct auth_map_files *m)
 {
     struct esximg_err err;
     esximg_err_clear(&err);
@@ -928,9 +882,6 @@ static int auth_map_build(const struct auth_args *a, const char *vib_name,
         esximg_vibauthor_ids_text(m->ids, a->pcis.count, m->names, a->id_names.count,
                                   &m->ids_text, &m->ids_len, &err))
         return cli_fail(&err);
-    snprintf(m->map_path, sizeof m->map_path, "etc/vmware/default.map.d/%s.map", vib_name);
-    snprintf(m->ids_path, sizeof m->ids_path, "usr/share/hwdata/default.pciids.d/%s.ids",
-             vib_name);
     return 0;
 }
 
@@ -952,23 +903,18 @@ static int vib_map_only(int argc, char **argv)
         rc = cli_error(CLI_EXIT_USAGE, "vib map-only: give --driver and at least one --pci");
         goto out;
     }
-    char name[80], summary[160];
-    snprintf(name, sizeof name, "%s-map", a.driver);
-    snprintf(summary, sizeof summary, "Maps more PCI devices to the %s driver", a.driver);
-    const char *vib_name = a.f.name ? a.f.name : name;
-    if ((rc = auth_map_build(&a, vib_name, &m)) || (rc = auth_new_driver_desc(name, summary,
-                                                                             false, &d)))
+    struct esximg_err err;
+    esximg_err_clear(&err);
+    if ((rc = auth_map_build(&a, &m)))
         goto out;
-    char payload_name[9];
-    auth_payload_name(vib_name, payload_name);
-    const struct esximg_vibauthor_entry entries[2] = {
-        { .path = m.map_path, .data = m.map, .len = m.map_len },
-        { .path = m.ids_path, .data = m.ids_text, .len = m.ids_len },
-    };
-    const struct esximg_vibauthor_payload p = {
-        .name = payload_name, .type = "vgz", .entries = entries, .entry_count = 2,
-    };
-    rc = auth_build_write(&a, d, &p, 1);
+    if (esximg_vibauthor_map_descriptor(a.driver, &d, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    struct esximg_vibauthor_map_payload p;
+    esximg_vibauthor_map_payload(a.f.name ? a.f.name : d->name, m.map, m.map_len, m.ids_text,
+                                 m.ids_len, &p);
+    rc = auth_build_write(&a, d, &p.payload, 1);
 out:
     free(m.ids);
     free(m.names);

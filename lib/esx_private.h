@@ -63,10 +63,6 @@ const char *esx_path_base(const char *path);
 /* Read a whole file of at most `max` bytes. Sets err->file on failure. */
 int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
                   struct esximg_err *err);
-/* Write `len` bytes to `path` atomically (temporary file beside it, fsync, rename).
- * On failure nothing is left behind. */
-int esx_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
-                          struct esximg_err *err);
 
 /* ---- gz.c: gzip over zlib ---- */
 /* Decompress one gzip member held whole in memory. Refuses trailing bytes after the member

@@ -615,7 +615,7 @@ static int edit_bootcfg_why(struct esximg_image *img, struct esximg_err *err)
     uint8_t *data = NULL;
     size_t len = 0;
     struct esximg_bootcfg *cfg = NULL;
-    int rc = esximg_iso_read_file(img->iso, "/BOOT.CFG", (uint64_t)1 << 20, &data, &len, err);
+    int rc = esximg_iso_read_file(img->iso, "/BOOT.CFG", EDIT_MAX_BOOTCFG, &data, &len, err);
     if (!rc)
         rc = esximg_bootcfg_read(data, len, NULL, &cfg, err);
     free(data);

@@ -172,6 +172,10 @@ struct esx_tar_member {
 int esx_gnutar_write(const struct esx_tar_member *members, size_t count, int64_t mtime,
                      struct esx_buf *out, struct esximg_err *err);
 
+/* image.c: whether a payload of this type is a boot module loaded through BOOT.CFG (vgz,
+ * tgz, installer_vgz, vzstd, boot), so that an image must hold its file.  NULL: false. */
+bool esx_payload_is_module(const char *type);
+
 /* image.c: the first ELF file of a vgz or tgz payload (its bytes as stored) built for another
  * machine than `machine`: *path (to free; NULL when every ELF file is of that machine) and
  * *found.  Only each file's first bytes are read.  A payload that cannot be read counts as

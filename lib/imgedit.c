@@ -1024,10 +1024,14 @@ static int edit_seed_used(struct edit_ctx *c, struct esximg_err *err)
     return rc;
 }
 
+/* The module types an edit can add: narrower than esx_payload_is_module because an added
+ * payload is checked whole before it is written (one gzip member, size, sha-256, no ELF file
+ * built for another machine inside), which needs an archive esximg reads: vgz, tgz and
+ * installer_vgz.  `boot` payloads (kernel and loader files, no archive) and 9.0's `vzstd` (a
+ * zstd frame, out of scope) are taken only when the image already holds them byte-identical. */
 static bool edit_module_type(const char *type)
 {
-    return type && (!strcmp(type, "vgz") || !strcmp(type, "tgz") ||
-                    !strcmp(type, "installer_vgz"));
+    return esx_payload_is_module(type) && strcmp(type, "boot") && strcmp(type, "vzstd");
 }
 
 /* One gzip member with nothing after it: the boot loader takes the size and CRC from the

@@ -13,8 +13,8 @@
 #define BOOTCFG_MODULE_SEP     "---"
 #define BOOTCFG_DEFAULT_SEP    " --- "
 
-/* Keys of mboot (mboot/config.c), safeboot and esximage, and whether mboot reads them as
- * integers (a non-decimal value there is a syntax error that stops the boot). */
+/* Keys of mboot (esx-boot mboot/config.c), safeboot and esximage, and whether mboot reads them
+ * as integers (a non-decimal value there is a syntax error that stops the boot). */
 static const struct bootcfg_known_key {
     const char *name;
     bool integer;
@@ -894,12 +894,12 @@ int esximg_bootcfg_kernelopt_remove(struct esximg_bootcfg *c, const char *key,
 
 /* ---------------------------------------------------------------- the loader's rules */
 
-/* The first entries of bootcfg_known_keys are mboot's own table (mboot/config.c), in its
- * order: a key written as a prefix resolves to the first of them it begins. */
+/* The first entries of bootcfg_known_keys are mboot's own table (esx-boot mboot/config.c), in
+ * its order: a key written as a prefix resolves to the first of them it begins. */
 #define BOOTCFG_MBOOT_KEY_COUNT 16u
 
-/* Base names (extension dropped) that Secure Boot requires signed and unique (mboot/secure.c,
- * schema 4; compared case-sensitively): esximg_modname_reserved_names. */
+/* Base names (extension dropped) that Secure Boot requires signed and unique (esx-boot
+ * mboot/secure.c, schema 4; compared case-sensitively): esximg_modname_reserved_names. */
 #define BOOTCFG_SECURE_NAME_COUNT ESXIMG_MODNAME_RESERVED_COUNT
 
 /* A line as mboot sees it: blanks merged, the key before the first '=', its known key. */
@@ -1047,7 +1047,7 @@ static size_t bootcfg_path_length(const char *prefix, const char *path, size_t n
     return absolute || !prefix[0] ? n : strlen(prefix) + 1 + n;
 }
 
-/* The base name of a path without its extension, as mboot/secure.c cuts it. */
+/* The base name of a path without its extension, as esx-boot mboot/secure.c cuts it. */
 static void bootcfg_stem(const char *path, size_t n, const char **stem, size_t *len)
 {
     size_t from = n;

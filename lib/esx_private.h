@@ -63,10 +63,6 @@ const char *esx_path_base(const char *path);
 /* Read a whole file of at most `max` bytes. Sets err->file on failure. */
 int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
                   struct esximg_err *err);
-/* Write `len` bytes to `path` atomically (temporary file beside it, fsync, rename).
- * On failure nothing is left behind. */
-int esx_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
-                          struct esximg_err *err);
 
 /* ---- gz.c: gzip over zlib ---- */
 /* Decompress one gzip member held whole in memory. Refuses trailing bytes after the member
@@ -167,6 +163,10 @@ struct esx_tar_member {
  * ESX_TAR_NAME_MAX bytes (ELIMIT), libarchive's 10240-byte end padding. Deterministic. */
 int esx_gnutar_write(const struct esx_tar_member *members, size_t count, int64_t mtime,
                      struct esx_buf *out, struct esximg_err *err);
+
+/* image.c: whether a payload of this type is a boot module loaded through BOOT.CFG (vgz,
+ * tgz, installer_vgz, vzstd, boot), so that an image must hold its file.  NULL: false. */
+bool esx_payload_is_module(const char *type);
 
 /* image.c: the first ELF file of a vgz or tgz payload (its bytes as stored) built for another
  * machine than `machine`: *path (to free; NULL when every ELF file is of that machine) and

@@ -230,9 +230,3 @@ int esximg_file_write(const char *path, const void *data, size_t len, unsigned m
     }
     return esximg_outfile_commit(of, err);
 }
-
-int esx_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
-                          struct esximg_err *err)
-{
-    return esximg_file_write(path, data, len, mode, err);
-}

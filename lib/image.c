@@ -318,8 +318,7 @@ const struct esximg_iso_entry *esximg_image_payload_entry(const struct esximg_im
 
 /* ---------------------------------------------------------------- checks */
 
-/* Payload types that become boot modules loaded through BOOT.CFG. */
-static bool image_is_module_type(const char *type)
+bool esx_payload_is_module(const char *type)
 {
     static const char *const types[] = {"vgz", "tgz", "installer_vgz", "vzstd", "boot", NULL};
     for (size_t i = 0; type && types[i]; i++)
@@ -486,7 +485,7 @@ static uint64_t image_verify_total(const struct esximg_image *img)
             const struct esximg_payload *pl = &v->desc->payloads[j];
             const char *file = image_payload_file(v, pl);
             const struct esximg_iso_entry *e = file ? esximg_iso_find(img->iso, file) : NULL;
-            if (e && image_is_module_type(pl->type) && image_plain_sha256(pl) &&
+            if (e && esx_payload_is_module(pl->type) && image_plain_sha256(pl) &&
                 esx_add_u64(total, e->size, &total))
                 return UINT64_MAX;
         }
@@ -523,7 +522,7 @@ static int image_check_vibs(struct esximg_image *img, const struct esximg_bootcf
             rc = image_problem(p, "VIB '%s' is a vmklinux driver: ESXi %u.%u has no vmklinux, it "
                                "will never load", v->vib_id, img->major, img->minor);
         for (size_t j = 0; !rc && v->desc && v->entry && j < v->desc->payload_count; j++)
-            if (image_is_module_type(v->desc->payloads[j].type))
+            if (esx_payload_is_module(v->desc->payloads[j].type))
                 rc = image_check_payload(img, v, &v->desc->payloads[j], mods, kernel, &pv,
                                          err);
         if (rc)

@@ -529,43 +529,26 @@ static int edit_add_package(struct edit_ctx *c, const char *path, struct esximg_
     return rc;
 }
 
-/* An OEM .tgz as a community VIB named after its module (as `esximg vib from-oem`). */
+/* An OEM .tgz as the community VIB esximg_vibauthor_oem_descriptor describes (as `esximg vib
+ * from-oem` builds it), dated at the edit time. */
 static int edit_build_oem(struct edit_ctx *c, struct edit_vib *v, struct esximg_err *err)
 {
     const struct esximg_vibauthor_oem *oem = v->oem;
-    char name[64], summary[128], payload[9], date[40];
-    snprintf(name, sizeof name, "%s", oem->module);
-    size_t nl = strlen(name);
-    if (nl > 2 && strcmp(name + nl - 2, ".o") == 0)
-        name[nl - 2] = '\0';   /* vmklinux modules of 4.x carried ".o" */
-    snprintf(summary, sizeof summary, "%s driver", name);
-    snprintf(payload, sizeof payload, "%.8s", name);
-    static const char *const tags[] = {"driver", "module"};
+    char date[40];
     int rc = esximg_vibauthor_format_date(c->mtime, date, sizeof date, err);
     if (rc)
         return rc;
-    const struct esximg_vibauthor_fields f = {
-        .name = name, .version = "1.0-1", .vendor = "custom", .summary = summary,
-        .description = summary, .release_date = date,
-        .maintenance_mode = ESXIMG_VIBAUTHOR_YES, .tags = tags, .tag_count = 2,
-    };
-    struct esximg_vibauthor_entry entries[3];
-    for (size_t i = 0; i < oem->file_count && i < 3; i++)
-        entries[i] = (struct esximg_vibauthor_entry){
-            .path = oem->files[i].path, .kind = ESXIMG_VIBAUTHOR_FILE, .mode = 0644,
-            .data = oem->files[i].data, .len = oem->files[i].len,
-        };
-    const struct esximg_vibauthor_payload p = {
-        .name = payload, .type = "vgz", .entries = entries,
-        .entry_count = oem->file_count < 3 ? oem->file_count : 3,
-    };
+    const struct esximg_vibauthor_fields f = {.release_date = date};
     const struct esximg_vibauthor_opts bo = {.mtime = c->mtime};
     struct esximg_descriptor *d = NULL;
-    rc = esximg_vibauthor_descriptor_new(&d, err);
+    rc = esximg_vibauthor_oem_descriptor(oem, &d, err);
     if (!rc)
         rc = esximg_vibauthor_apply(d, &f, err);
-    if (!rc)
-        rc = esximg_vibauthor_build(d, &p, 1, &bo, &v->bytes, &v->len, err);
+    if (!rc) {
+        struct esximg_vibauthor_oem_payload p;
+        esximg_vibauthor_oem_payload(oem, d->name, &p);
+        rc = esximg_vibauthor_build(d, &p.payload, 1, &bo, &v->bytes, &v->len, err);
+    }
     esximg_descriptor_free(d);
     if (!rc)
         rc = edit_vib_parse(v, err);
@@ -632,7 +615,7 @@ static int edit_bootcfg_why(struct esximg_image *img, struct esximg_err *err)
     uint8_t *data = NULL;
     size_t len = 0;
     struct esximg_bootcfg *cfg = NULL;
-    int rc = esximg_iso_read_file(img->iso, "/BOOT.CFG", (uint64_t)1 << 20, &data, &len, err);
+    int rc = esximg_iso_read_file(img->iso, "/BOOT.CFG", EDIT_MAX_BOOTCFG, &data, &len, err);
     if (!rc)
         rc = esximg_bootcfg_read(data, len, NULL, &cfg, err);
     free(data);
@@ -1041,10 +1024,14 @@ static int edit_seed_used(struct edit_ctx *c, struct esximg_err *err)
     return rc;
 }
 
+/* The module types an edit can add: narrower than esx_payload_is_module because an added
+ * payload is checked whole before it is written (one gzip member, size, sha-256, no ELF file
+ * built for another machine inside), which needs an archive esximg reads: vgz, tgz and
+ * installer_vgz.  `boot` payloads (kernel and loader files, no archive) and 9.0's `vzstd` (a
+ * zstd frame, out of scope) are taken only when the image already holds them byte-identical. */
 static bool edit_module_type(const char *type)
 {
-    return type && (!strcmp(type, "vgz") || !strcmp(type, "tgz") ||
-                    !strcmp(type, "installer_vgz"));
+    return esx_payload_is_module(type) && strcmp(type, "boot") && strcmp(type, "vzstd");
 }
 
 /* One gzip member with nothing after it: the boot loader takes the size and CRC from the

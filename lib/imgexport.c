@@ -14,16 +14,6 @@
 #include "esximg/depot.h"
 #include "esximg/imgexport.h"
 
-/* Payload types that are boot modules: the image must hold them. */
-static bool export_is_module_type(const char *type)
-{
-    static const char *const types[] = {"vgz", "tgz", "installer_vgz", "vzstd", "boot", NULL};
-    for (size_t i = 0; type && types[i]; i++)
-        if (!strcmp(type, types[i]))
-            return true;
-    return false;
-}
-
 /* The descriptor a signed VIB was signed over: the database's .orig when there is one (a
  * host's .xml may be re-serialised), else the .xml. A signature that does not sign it would
  * make a VIB that esxcli refuses: refused here instead. */
@@ -92,7 +82,7 @@ static int export_payloads(struct esximg_image *img, const struct esximg_image_v
     for (size_t i = 0; i < d->payload_count; i++) {
         const struct esximg_payload *p = &d->payloads[i];
         const struct esximg_iso_entry *e = esximg_image_payload_entry(img, v, p->name);
-        if (!e && export_is_module_type(p->type))
+        if (!e && esx_payload_is_module(p->type))
             return esximg_err_set(err, ESXIMG_EFORMAT,
                                   "VIB '%s': boot module payload '%s' is not on the image",
                                   v->vib_id, p->name);

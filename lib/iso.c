@@ -24,32 +24,32 @@
 
 /* ---- libisofs initialisation: the one process-wide state, set once ---- */
 
-static pthread_once_t iso_once = PTHREAD_ONCE_INIT;
-static int iso_init_status;
+static pthread_once_t isor_once = PTHREAD_ONCE_INIT;
+static int isor_init_status;
 
-static void iso_init_once(void)
+static void isor_init_once(void)
 {
     static char never[] = "NEVER";
     static char tag[] = "libisofs";
     /* bit0: do not set up the locale from LC_* variables (lib/ never reads the environment) */
-    iso_init_status = iso_init_with_flag(1);
-    if (iso_init_status >= 0)
+    isor_init_status = iso_init_with_flag(1);
+    if (isor_init_status >= 0)
         iso_set_msgs_severities(never, never, tag);    /* never print, never queue */
 }
 
-static int iso_lib_ready(struct esximg_err *err)
+static int isor_lib_ready(struct esximg_err *err)
 {
-    if (pthread_once(&iso_once, iso_init_once) != 0)
+    if (pthread_once(&isor_once, isor_init_once) != 0)
         return esximg_err_set(err, ESXIMG_EIO, "cannot initialise libisofs");
-    if (iso_init_status < 0)
+    if (isor_init_status < 0)
         return esximg_err_set(err, ESXIMG_EIO, "cannot initialise libisofs: %s",
-                              iso_error_to_msg(iso_init_status));
+                              iso_error_to_msg(isor_init_status));
     return 0;
 }
 
 /* ---- the block source ---- */
 
-struct iso_src {
+struct isor_src {
     int fd;                 /* -1 for a memory source */
     const uint8_t *mem;
     uint64_t len;
@@ -72,7 +72,7 @@ static int src_close(IsoDataSource *ds)
 
 static int src_read_block(IsoDataSource *ds, uint32_t lba, uint8_t *buffer)
 {
-    struct iso_src *src = ds->data;
+    struct isor_src *src = ds->data;
     uint64_t off = (uint64_t)lba * ESXIMG_ISO_BLOCK;
     if (off > src->len || src->len - off < ESXIMG_ISO_BLOCK) {
         src->failed = true;
@@ -103,14 +103,14 @@ static int src_read_block(IsoDataSource *ds, uint32_t lba, uint8_t *buffer)
 
 static void src_free(IsoDataSource *ds)
 {
-    struct iso_src *src = ds->data;
+    struct isor_src *src = ds->data;
     if (src && src->fd >= 0)
         close(src->fd);
     free(src);
 }
 
 /* Wraps src (taken: freed even on failure) into a libisofs data source. */
-static int src_wrap(struct iso_src *src, IsoDataSource **out, struct esximg_err *err)
+static int src_wrap(struct isor_src *src, IsoDataSource **out, struct esximg_err *err)
 {
     IsoDataSource *ds = calloc(1, sizeof *ds);
     if (!ds) {
@@ -135,15 +135,15 @@ static int src_wrap(struct iso_src *src, IsoDataSource **out, struct esximg_err 
 struct esximg_iso_state {
     IsoImage *image;
     IsoDataSource *ds;
-    struct iso_src *src;        /* ds->data, for error messages */
+    struct isor_src *src;       /* ds->data, for error messages */
     IsoNode **nodes;            /* parallel to iso->entries */
     size_t *by_name;            /* entry indexes sorted by path, ASCII case ignored */
 };
 
 /* A libisofs failure in our words, then libisofs' own, with the block that could not be read
  * when our source saw one. */
-static int iso_fail(struct esximg_err *err, const struct iso_src *src, int code,
-                    const char *what)
+static int isor_fail(struct esximg_err *err, const struct isor_src *src, int code,
+                     const char *what)
 {
     const char *why = iso_error_to_msg(code);
     if (code == (int)ISO_OUT_OF_MEM)
@@ -162,7 +162,7 @@ static int iso_fail(struct esximg_err *err, const struct iso_src *src, int code,
 /* ---- building the model ---- */
 
 /* A copy of an identifier without its trailing spaces; "" for NULL. */
-static char *iso_ident(const char *s)
+static char *isor_ident(const char *s)
 {
     if (!s)
         return esx_strdup("");
@@ -172,13 +172,13 @@ static char *iso_ident(const char *s)
     return esx_strndup(s, n);
 }
 
-static bool iso_is_dchar(char c)
+static bool isor_is_dchar(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 /* Upper-case 8.3 (files) or 8-character (directories) d-character names. */
-static bool iso_name_is_level1(const char *name, bool is_dir)
+static bool isor_name_is_level1(const char *name, bool is_dir)
 {
     size_t base = 0, ext = 0;
     bool dot = false;
@@ -187,7 +187,7 @@ static bool iso_name_is_level1(const char *name, bool is_dir)
             dot = true;
             continue;
         }
-        if (!iso_is_dchar(*p))
+        if (!isor_is_dchar(*p))
             return false;
         if (dot)
             ext++;
@@ -197,7 +197,7 @@ static bool iso_name_is_level1(const char *name, bool is_dir)
     return base >= 1 && base <= 8 && ext <= 3;
 }
 
-struct iso_walk {
+struct isor_walk {
     struct esximg_iso *iso;
     struct esximg_iso_state *st;
     size_t cap;
@@ -207,7 +207,7 @@ struct iso_walk {
     bool multi_extent;
 };
 
-static int walk_grow(struct iso_walk *w, struct esximg_err *err)
+static int walk_grow(struct isor_walk *w, struct esximg_err *err)
 {
     if (w->iso->n_entries < w->cap)
         return 0;
@@ -224,14 +224,14 @@ static int walk_grow(struct iso_walk *w, struct esximg_err *err)
     return 0;
 }
 
-static int walk_file_extents(struct iso_walk *w, IsoFile *file, struct esximg_iso_entry *e,
+static int walk_file_extents(struct isor_walk *w, IsoFile *file, struct esximg_iso_entry *e,
                              struct esximg_err *err)
 {
     int count = 0;
     struct iso_file_section *sections = NULL;
     int rc = iso_file_get_old_image_sections(file, &count, &sections, 0);
     if (rc < 0)
-        return iso_fail(err, w->st->src, rc, "cannot locate a file's data");
+        return isor_fail(err, w->st->src, rc, "cannot locate a file's data");
     if (rc == 1 && count > 0 && sections) {
         e->lba = sections[0].block;
         e->extents = (uint32_t)count;
@@ -259,10 +259,10 @@ static int walk_check_name(const char *name, const char *parent, struct esximg_e
     return 0;
 }
 
-static int walk_dir(struct iso_walk *w, IsoDir *dir, const char *parent, unsigned depth,
+static int walk_dir(struct isor_walk *w, IsoDir *dir, const char *parent, unsigned depth,
                     struct esximg_err *err);
 
-static int walk_node(struct iso_walk *w, IsoNode *node, const char *parent, unsigned depth,
+static int walk_node(struct isor_walk *w, IsoNode *node, const char *parent, unsigned depth,
                      struct esximg_err *err)
 {
     const char *name = iso_node_get_name(node);
@@ -293,7 +293,7 @@ static int walk_node(struct iso_walk *w, IsoNode *node, const char *parent, unsi
     w->iso->n_entries++;
 
     enum IsoNodeType type = iso_node_get_type(node);
-    if (!iso_name_is_level1(name, type == LIBISO_DIR))
+    if (!isor_name_is_level1(name, type == LIBISO_DIR))
         w->long_names = true;
     switch (type) {
     case LIBISO_DIR:
@@ -317,13 +317,13 @@ static int walk_node(struct iso_walk *w, IsoNode *node, const char *parent, unsi
     }
 }
 
-static int walk_dir(struct iso_walk *w, IsoDir *dir, const char *parent, unsigned depth,
+static int walk_dir(struct isor_walk *w, IsoDir *dir, const char *parent, unsigned depth,
                     struct esximg_err *err)
 {
     IsoDirIter *iter = NULL;
     int rc = iso_dir_get_children(dir, &iter);
     if (rc < 0)
-        return iso_fail(err, w->st->src, rc, "cannot list a directory");
+        return isor_fail(err, w->st->src, rc, "cannot list a directory");
     IsoNode *node;
     int ret = 0;
     while ((rc = iso_dir_iter_next(iter, &node)) == 1) {
@@ -331,14 +331,14 @@ static int walk_dir(struct iso_walk *w, IsoDir *dir, const char *parent, unsigne
             goto out;
     }
     if (rc < 0)
-        ret = iso_fail(err, w->st->src, rc, "cannot list a directory");
+        ret = isor_fail(err, w->st->src, rc, "cannot list a directory");
 out:
     iso_dir_iter_free(iter);
     return ret;
 }
 
 /* The entry index of a libisofs node, or SIZE_MAX. */
-static size_t iso_node_index(const struct esximg_iso *iso, const IsoNode *node)
+static size_t isor_node_index(const struct esximg_iso *iso, const IsoNode *node)
 {
     for (size_t i = 0; node && i < iso->n_entries; i++)
         if (iso->state->nodes[i] == node)
@@ -346,7 +346,7 @@ static size_t iso_node_index(const struct esximg_iso *iso, const IsoNode *node)
     return SIZE_MAX;
 }
 
-static enum esximg_iso_emulation iso_emulation(ElToritoBootImage *b)
+static enum esximg_iso_emulation isor_emulation(ElToritoBootImage *b)
 {
     enum eltorito_boot_media_type media = ELTORITO_NO_EMUL;
     if (el_torito_get_boot_media_type(b, &media) < 0)
@@ -358,20 +358,20 @@ static enum esximg_iso_emulation iso_emulation(ElToritoBootImage *b)
     return ESXIMG_ISO_NO_EMUL;
 }
 
-static int iso_read_boot_entry(struct esximg_iso *iso, ElToritoBootImage *b, IsoFile *node,
-                               struct esximg_iso_boot *out, struct esximg_err *err)
+static int isor_read_boot_entry(struct esximg_iso *iso, ElToritoBootImage *b, IsoFile *node,
+                                struct esximg_iso_boot *out, struct esximg_err *err)
 {
     int platform = el_torito_get_boot_platform_id(b);
     int seg = el_torito_get_load_seg(b);
     int size = el_torito_get_load_size(b);
     int opts = el_torito_get_isolinux_options(b, 0);
     out->platform_id = platform >= 0 ? (uint8_t)platform : 0;
-    out->emulation = iso_emulation(b);
+    out->emulation = isor_emulation(b);
     out->bootable = el_torito_get_bootable(b) == 1;
     out->boot_info_table = opts >= 0 && (opts & 1);
     out->load_seg = seg >= 0 ? (uint16_t)seg : 0;
     out->load_size = size >= 0 ? (uint32_t)size : 0;
-    size_t i = iso_node_index(iso, (IsoNode *)node);
+    size_t i = isor_node_index(iso, (IsoNode *)node);
     if (i != SIZE_MAX) {
         out->lba = iso->entries[i].lba;
         out->path = esx_strdup(iso->entries[i].path);
@@ -381,7 +381,7 @@ static int iso_read_boot_entry(struct esximg_iso *iso, ElToritoBootImage *b, Iso
     return 0;
 }
 
-static int iso_read_bootcat(struct esximg_iso *iso, struct esximg_err *err)
+static int isor_read_bootcat(struct esximg_iso *iso, struct esximg_err *err)
 {
     IsoBoot *cat = NULL;
     uint32_t cat_lba = 0;
@@ -390,11 +390,11 @@ static int iso_read_bootcat(struct esximg_iso *iso, struct esximg_err *err)
     int rc = iso_image_get_bootcat(iso->state->image, &cat, &cat_lba, &cat_content, &cat_size);
     free(cat_content);
     if (rc < 0)
-        return iso_fail(err, iso->state->src, rc, "cannot read the El Torito boot catalog");
+        return isor_fail(err, iso->state->src, rc, "cannot read the El Torito boot catalog");
     if (rc != 1)
         return 0;
     iso->bootcat_lba = cat_lba;
-    size_t i = iso_node_index(iso, (IsoNode *)cat);
+    size_t i = isor_node_index(iso, (IsoNode *)cat);
     if (i == SIZE_MAX)
         return 0;
     iso->entries[i].lba = cat_lba;
@@ -405,7 +405,7 @@ static int iso_read_bootcat(struct esximg_iso *iso, struct esximg_err *err)
     return 0;
 }
 
-static int iso_read_boot(struct esximg_iso *iso, struct esximg_err *err)
+static int isor_read_boot(struct esximg_iso *iso, struct esximg_err *err)
 {
     int n = 0;
     ElToritoBootImage **boots = NULL;
@@ -415,12 +415,12 @@ static int iso_read_boot(struct esximg_iso *iso, struct esximg_err *err)
     int rc = iso_image_get_all_boot_imgs(iso->state->image, &n, &boots, &nodes, 0);
     int ret = 0;
     if (rc < 0) {
-        ret = iso_fail(err, iso->state->src, rc, "cannot read the El Torito boot entries");
+        ret = isor_fail(err, iso->state->src, rc, "cannot read the El Torito boot entries");
         goto out;
     }
     if (rc != 1 || n <= 0 || !boots)
         goto out;
-    if ((ret = iso_read_bootcat(iso, err)))
+    if ((ret = isor_read_bootcat(iso, err)))
         goto out;
     iso->boots = esx_malloc_array((size_t)n, sizeof *iso->boots);
     if (!iso->boots) {
@@ -429,8 +429,8 @@ static int iso_read_boot(struct esximg_iso *iso, struct esximg_err *err)
     }
     for (int i = 0; i < n; i++) {
         iso->n_boots++;
-        if ((ret = iso_read_boot_entry(iso, boots[i], nodes ? nodes[i] : NULL,
-                                       &iso->boots[i], err)))
+        if ((ret = isor_read_boot_entry(iso, boots[i], nodes ? nodes[i] : NULL,
+                                        &iso->boots[i], err)))
             goto out;
     }
 out:
@@ -442,7 +442,7 @@ out:
 /* Whether a no-emulation boot image carries a boot info table that matches this image
  * (mkisofs -boot-info-table): at offset 8, u32 LE PVD block (16), the image's own block, its
  * length, and the 32-bit sum of the LE words from offset 64 to the end. */
-static bool iso_has_boot_info_table(struct esximg_iso *iso, const struct esximg_iso_boot *b)
+static bool isor_has_boot_info_table(struct esximg_iso *iso, const struct esximg_iso_boot *b)
 {
     const struct esximg_iso_entry *e = b->path ? esximg_iso_find(iso, b->path) : NULL;
     if (!e || e->type != ESXIMG_ISO_FILE || e->size < 64 || e->size > ESX_MAX_BOOT_INFO_BYTES)
@@ -463,14 +463,14 @@ static bool iso_has_boot_info_table(struct esximg_iso *iso, const struct esximg_
     return ok;
 }
 
-static void iso_check_boot_info_tables(struct esximg_iso *iso)
+static void isor_check_boot_info_tables(struct esximg_iso *iso)
 {
     for (size_t i = 0; i < iso->n_boots; i++)
         if (iso->boots[i].emulation == ESXIMG_ISO_NO_EMUL)
-            iso->boots[i].boot_info_table |= iso_has_boot_info_table(iso, &iso->boots[i]);
+            iso->boots[i].boot_info_table |= isor_has_boot_info_table(iso, &iso->boots[i]);
 }
 
-static int iso_cmp_paths(const void *a, const void *b, void *arg)
+static int isor_cmp_paths(const void *a, const void *b, void *arg)
 {
     const struct esximg_iso_entry *e = arg;
     const char *pa = e[*(const size_t *)a].path, *pb = e[*(const size_t *)b].path;
@@ -483,7 +483,7 @@ static int iso_cmp_paths(const void *a, const void *b, void *arg)
     return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
-static int iso_index(struct esximg_iso *iso, struct esximg_err *err)
+static int isor_index(struct esximg_iso *iso, struct esximg_err *err)
 {
     if (iso->n_entries == 0)
         return 0;
@@ -492,20 +492,20 @@ static int iso_index(struct esximg_iso *iso, struct esximg_err *err)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
     for (size_t i = 0; i < iso->n_entries; i++)
         idx[i] = i;
-    qsort_r(idx, iso->n_entries, sizeof *idx, iso_cmp_paths, iso->entries);
+    qsort_r(idx, iso->n_entries, sizeof *idx, isor_cmp_paths, iso->entries);
     iso->state->by_name = idx;
     return 0;
 }
 
-static int iso_read_ids(struct esximg_iso *iso)
+static int isor_read_ids(struct esximg_iso *iso)
 {
     IsoImage *image = iso->state->image;
-    iso->volume_id = iso_ident(iso_image_get_volume_id(image));
-    iso->system_id = iso_ident(iso_image_get_system_id(image));
-    iso->application_id = iso_ident(iso_image_get_application_id(image));
-    iso->publisher_id = iso_ident(iso_image_get_publisher_id(image));
-    iso->data_preparer_id = iso_ident(iso_image_get_data_preparer_id(image));
-    iso->volset_id = iso_ident(iso_image_get_volset_id(image));
+    iso->volume_id = isor_ident(iso_image_get_volume_id(image));
+    iso->system_id = isor_ident(iso_image_get_system_id(image));
+    iso->application_id = isor_ident(iso_image_get_application_id(image));
+    iso->publisher_id = isor_ident(iso_image_get_publisher_id(image));
+    iso->data_preparer_id = isor_ident(iso_image_get_data_preparer_id(image));
+    iso->volset_id = isor_ident(iso_image_get_volset_id(image));
     if (!iso->volume_id || !iso->system_id || !iso->application_id || !iso->publisher_id ||
         !iso->data_preparer_id || !iso->volset_id)
         return ESXIMG_ENOMEM;
@@ -514,7 +514,7 @@ static int iso_read_ids(struct esximg_iso *iso)
 
 /* The boot catalog's block, from the El Torito boot record among the volume descriptors;
  * false when there is none (or the descriptors do not read: libisofs says why). */
-static bool iso_bootcat_lba(IsoDataSource *ds, uint8_t *b, uint32_t *out)
+static bool isor_bootcat_lba(IsoDataSource *ds, uint8_t *b, uint32_t *out)
 {
     for (uint32_t lba = 16; lba < 16 + ESX_MAX_ISO_VOLUME_DESCRIPTORS; lba++) {
         if (src_read_block(ds, lba, b) != 1 || memcmp(b + 1, "CD001", 5) || b[0] == 255)
@@ -532,14 +532,14 @@ static bool iso_bootcat_lba(IsoDataSource *ds, uint8_t *b, uint32_t *out)
  * libisofs sees it.  The catalog's first block is walked as El Torito lays it out: validation
  * entry, default entry, then section headers (0x90, last 0x91) each followed by its entries
  * and their extensions (0x44). */
-static int iso_check_bootcat(IsoDataSource *ds, struct esximg_err *err)
+static int isor_check_bootcat(IsoDataSource *ds, struct esximg_err *err)
 {
     uint8_t *b = malloc(ESXIMG_ISO_BLOCK);
     uint32_t cat = 0;
     int rc = 0;
     if (!b)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    if (!iso_bootcat_lba(ds, b, &cat) || src_read_block(ds, cat, b) != 1)
+    if (!isor_bootcat_lba(ds, b, &cat) || src_read_block(ds, cat, b) != 1)
         goto out;
     uint32_t bad = esx_le32(b + 32 + 8) == cat ? 1 : 0;
     for (size_t off = 64, entry = 2; !bad && off + 32 <= ESXIMG_ISO_BLOCK;) {
@@ -567,30 +567,30 @@ out:
     return rc;
 }
 
-static int iso_import(struct esximg_iso *iso, struct esximg_err *err)
+static int isor_import(struct esximg_iso *iso, struct esximg_err *err)
 {
     struct esximg_iso_state *st = iso->state;
     IsoReadOpts *ropts = NULL;
     IsoReadImageFeatures *features = NULL;
-    int rc = iso_check_bootcat(st->ds, err);
+    int rc = isor_check_bootcat(st->ds, err);
     if (rc)
         return rc;
     rc = iso_read_opts_new(&ropts, 0);
     if (rc < 0)
-        return iso_fail(err, NULL, rc, "cannot set up the ISO reader");
+        return isor_fail(err, NULL, rc, "cannot set up the ISO reader");
     iso_read_opts_set_no_md5(ropts, 1);
     iso_read_opts_set_no_aaip(ropts, 1);
     iso_read_opts_set_ecma119_map(ropts, 1);    /* strip ";1", keep the case */
     int ret = 0;
     rc = iso_image_new("esximg", &st->image);
     if (rc < 0) {
-        ret = iso_fail(err, NULL, rc, "cannot set up the ISO reader");
+        ret = isor_fail(err, NULL, rc, "cannot set up the ISO reader");
         goto out;
     }
     st->src->failed = false;
     rc = iso_image_import(st->image, st->ds, ropts, &features);
     if (rc < 0) {
-        ret = iso_fail(err, st->src, rc, "cannot load the ISO 9660 image");
+        ret = isor_fail(err, st->src, rc, "cannot load the ISO 9660 image");
         goto out;
     }
     iso->rockridge = features && iso_read_image_features_rr_loaded(features) == 1;
@@ -611,8 +611,8 @@ out:
  * Joliet trees are walked here first, on the raw records, and any directory extent met twice
  * is refused.  Anything else malformed is left for libisofs to report. */
 
-struct iso_scan {
-    struct iso_src *src;
+struct isor_scan {
+    struct isor_src *src;
     uint64_t last_record;       /* byte offset of the highest directory record met */
     char last_record_dir[ESX_MAX_PATH_BYTES];
     uint32_t *seen;             /* open addressing, lba + 1, 0 = empty */
@@ -623,7 +623,7 @@ struct iso_scan {
 };
 
 /* Adds lba to the set of directory extents; false when it was there already. */
-static int scan_seen_add(struct iso_scan *sc, uint32_t lba, bool *fresh, struct esximg_err *err)
+static int scan_seen_add(struct isor_scan *sc, uint32_t lba, bool *fresh, struct esximg_err *err)
 {
     if (sc->seen_n * 2 >= sc->seen_cap) {
         size_t cap = sc->seen_cap ? sc->seen_cap * 2 : 256;
@@ -655,11 +655,11 @@ static int scan_seen_add(struct iso_scan *sc, uint32_t lba, bool *fresh, struct 
     return 0;
 }
 
-static int scan_dir(struct iso_scan *sc, uint32_t lba, uint32_t size, size_t plen,
+static int scan_dir(struct isor_scan *sc, uint32_t lba, uint32_t size, size_t plen,
                     unsigned depth, bool joliet, struct esximg_err *err);
 
 /* One directory record of a listing: descends into directories. */
-static int scan_record(struct iso_scan *sc, const uint8_t *r, size_t plen, unsigned depth,
+static int scan_record(struct isor_scan *sc, const uint8_t *r, size_t plen, unsigned depth,
                        bool joliet, struct esximg_err *err)
 {
     size_t nlen = r[32];
@@ -705,7 +705,7 @@ static int scan_record(struct iso_scan *sc, const uint8_t *r, size_t plen, unsig
     return scan_dir(sc, esx_le32(r + 2), esx_le32(r + 10), n, depth + 1, joliet, err);
 }
 
-static int scan_dir(struct iso_scan *sc, uint32_t lba, uint32_t size, size_t plen,
+static int scan_dir(struct isor_scan *sc, uint32_t lba, uint32_t size, size_t plen,
                     unsigned depth, bool joliet, struct esximg_err *err)
 {
     uint8_t block[ESXIMG_ISO_BLOCK];
@@ -742,10 +742,10 @@ static int scan_dir(struct iso_scan *sc, uint32_t lba, uint32_t size, size_t ple
 }
 
 /* Walks the directory tree of every primary and supplementary volume descriptor. */
-static int iso_scan_loops(struct iso_src *src, uint64_t max_entries, unsigned max_depth,
-                          struct esximg_iso *iso, struct esximg_err *err)
+static int isor_scan_loops(struct isor_src *src, uint64_t max_entries, unsigned max_depth,
+                           struct esximg_iso *iso, struct esximg_err *err)
 {
-    struct iso_scan *sc = calloc(1, sizeof *sc);
+    struct isor_scan *sc = calloc(1, sizeof *sc);
     if (!sc)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
     sc->src = src;
@@ -786,7 +786,7 @@ static int iso_scan_loops(struct iso_src *src, uint64_t max_entries, unsigned ma
 /* The run of volume descriptors ESXi's UEFI driver reads (esx-boot uefi/iso9660): from block
  * 16 until the terminator or an identifier that does not start "CD"; its last primary one
  * is the volume it mounts.  Differing means another root directory or volume size. */
-static void iso_read_pvds(struct iso_src *src, struct esximg_iso *iso)
+static void isor_read_pvds(struct isor_src *src, struct esximg_iso *iso)
 {
     uint8_t vd[ESXIMG_ISO_BLOCK], first[ESXIMG_ISO_BLOCK];
     IsoDataSource ds = { .data = src };
@@ -808,7 +808,7 @@ static void iso_read_pvds(struct iso_src *src, struct esximg_iso *iso)
     src->failed = false;
 }
 
-static int iso_check_size(const struct esximg_iso *iso, struct esximg_err *err)
+static int isor_check_size(const struct esximg_iso *iso, struct esximg_err *err)
 {
     uint64_t claimed = (uint64_t)iso->volume_blocks * ESXIMG_ISO_BLOCK;
     if (claimed > iso->image_bytes)
@@ -820,10 +820,10 @@ static int iso_check_size(const struct esximg_iso *iso, struct esximg_err *err)
 }
 
 /* Loads the image from src (taken) into a new model. */
-static int iso_load(struct iso_src *src, const struct esximg_iso_ropts *opts,
-                    struct esximg_iso **out, struct esximg_err *err)
+static int isor_load(struct isor_src *src, const struct esximg_iso_ropts *opts,
+                     struct esximg_iso **out, struct esximg_err *err)
 {
-    int rc = iso_lib_ready(err);
+    int rc = isor_lib_ready(err);
     struct esximg_iso *iso = NULL;
     if (rc) {
         if (src->fd >= 0)
@@ -848,15 +848,15 @@ static int iso_load(struct iso_src *src, const struct esximg_iso_ropts *opts,
     iso->image_bytes = src->len;
     uint64_t max_entries = opts && opts->max_entries ? opts->max_entries : ESX_MAX_ISO_ENTRIES;
     unsigned max_depth = opts && opts->max_depth ? opts->max_depth : ESX_MAX_ISO_DEPTH;
-    iso_read_pvds(src, iso);
-    if ((rc = iso_scan_loops(src, max_entries, max_depth, iso, err)) ||
-        (rc = iso_import(iso, err)))
+    isor_read_pvds(src, iso);
+    if ((rc = isor_scan_loops(src, max_entries, max_depth, iso, err)) ||
+        (rc = isor_import(iso, err)))
         goto out;
-    if ((rc = iso_read_ids(iso))) {
+    if ((rc = isor_read_ids(iso))) {
         rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
         goto out;
     }
-    struct iso_walk w = {
+    struct isor_walk w = {
         .iso = iso, .st = st,
         .max_entries = max_entries,
         .max_depth = max_depth,
@@ -865,10 +865,10 @@ static int iso_load(struct iso_src *src, const struct esximg_iso_ropts *opts,
         goto out;
     if (!iso->rockridge && !iso->joliet)
         iso->iso_level = w.multi_extent ? 3 : w.long_names ? 2 : 1;
-    if ((rc = iso_read_boot(iso, err)) || (rc = iso_index(iso, err)) ||
-        (rc = iso_check_size(iso, err)))
+    if ((rc = isor_read_boot(iso, err)) || (rc = isor_index(iso, err)) ||
+        (rc = isor_check_size(iso, err)))
         goto out;
-    iso_check_boot_info_tables(iso);
+    isor_check_boot_info_tables(iso);
     *out = iso;
     iso = NULL;
 out:
@@ -881,7 +881,7 @@ out:
 int esximg_iso_open(const char *path, const struct esximg_iso_ropts *opts,
                     struct esximg_iso **out, struct esximg_err *err)
 {
-    struct iso_src *src = calloc(1, sizeof *src);
+    struct isor_src *src = calloc(1, sizeof *src);
     if (!src) {
         int rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
         esximg_err_file(err, path);
@@ -906,7 +906,7 @@ int esximg_iso_open(const char *path, const struct esximg_iso_ropts *opts,
         return rc;
     }
     src->len = (uint64_t)st.st_size;
-    int rc = iso_load(src, opts, out, err);
+    int rc = isor_load(src, opts, out, err);
     if (rc)
         esximg_err_file(err, path);
     return rc;
@@ -917,14 +917,14 @@ int esximg_iso_open_memory(const void *data, size_t len, const struct esximg_iso
 {
     if (!data && len)
         return esximg_err_set(err, ESXIMG_EINVAL, "no image bytes");
-    struct iso_src *src = calloc(1, sizeof *src);
+    struct isor_src *src = calloc(1, sizeof *src);
     if (!src)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
     static const uint8_t empty[1];
     src->fd = -1;
     src->mem = data ? data : empty;
     src->len = len;
-    return iso_load(src, opts, out, err);
+    return isor_load(src, opts, out, err);
 }
 
 void esximg_iso_close(struct esximg_iso *iso)
@@ -1018,7 +1018,7 @@ int esximg_iso_reader_open(struct esximg_iso *iso, const char *path,
         free(r);
         char what[ESX_MAX_PATH_BYTES + 32];
         snprintf(what, sizeof what, "cannot open file '%s'", e->path);
-        return iso_fail(err, iso->state->src, rc, what);
+        return isor_fail(err, iso->state->src, rc, what);
     }
     r->iso = iso;
     r->entry = e;
@@ -1046,7 +1046,7 @@ int esximg_iso_reader_read(struct esximg_iso_reader *r, void *buf, size_t n, siz
     char what[ESX_MAX_PATH_BYTES + 32];
     if (rc < 0) {
         snprintf(what, sizeof what, "cannot read file '%s'", e->path);
-        return iso_fail(err, r->iso->state->src, rc, what);
+        return isor_fail(err, r->iso->state->src, rc, what);
     }
     if (rc == 0)
         return esximg_err_set(err, ESXIMG_EFORMAT, "file '%s' ends after %" PRIu64 " of %"

@@ -1,6 +1,7 @@
 /* vibauthor.c: building unsigned VIBs (descriptor defaults and checks, payload trees from
  * folders or memory, vmtar or GNU tar payloads), VIB Author stage folders, the
- * ESXi-Customizer OEM driver .tgz, and the files of map-only VIBs. */
+ * ESXi-Customizer OEM driver .tgz, the files of map-only VIBs, and what an OEM .tgz or a
+ * map-only VIB is called and holds by default (one rule for every command that builds one). */
 #include <archive.h>
 #include <archive_entry.h>
 #include <ctype.h>
@@ -1598,4 +1599,95 @@ int esximg_vibauthor_ids_text(const struct esximg_vibauthor_pci_id *ids, size_t 
     }
     *out = esx_buf_take(&b, out_len);
     return *out ? 0 : va_nomem(err);
+}
+
+/* ================================================================ driver VIB defaults */
+
+/* The one rule for the VIBs built from an OEM .tgz (`vib from-oem`, `edit --add`) and for
+ * map-only VIBs: what they are called and what they hold unless the caller says otherwise. */
+
+void esximg_vibauthor_payload_name(const char *vib_name,
+                                   char out[ESXIMG_VIBAUTHOR_PAYLOAD_NAME_WARN + 1])
+{
+    size_t n = strnlen(vib_name, ESXIMG_VIBAUTHOR_PAYLOAD_NAME_WARN);
+    memcpy(out, vib_name, n);
+    out[n] = '\0';
+}
+
+/* A descriptor with VIB Author's defaults, then version 1.0-1, vendor custom, maintenance
+ * mode, the name and a summary that doubles as description, and optionally the driver tags. */
+static int va_driver_descriptor(const char *name, const char *summary, bool driver_tags,
+                                struct esximg_descriptor **out, struct esximg_err *err)
+{
+    static const char *const tags[] = { "driver", "module" };
+    const struct esximg_vibauthor_fields f = {
+        .name = name, .version = "1.0-1", .vendor = "custom", .summary = summary,
+        .description = summary, .maintenance_mode = ESXIMG_VIBAUTHOR_YES,
+        .tags = driver_tags ? tags : NULL, .tag_count = driver_tags ? 2 : 0,
+    };
+    struct esximg_descriptor *d = NULL;
+    int rc = esximg_vibauthor_descriptor_new(&d, err);
+    if (!rc)
+        rc = esximg_vibauthor_apply(d, &f, err);
+    if (rc) {
+        esximg_descriptor_free(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+int esximg_vibauthor_oem_descriptor(const struct esximg_vibauthor_oem *oem,
+                                    struct esximg_descriptor **out, struct esximg_err *err)
+{
+    char name[64], summary[128];
+    snprintf(name, sizeof name, "%s", oem->module);
+    size_t nl = strlen(name);
+    if (nl > 2 && strcmp(name + nl - 2, ".o") == 0)
+        name[nl - 2] = '\0';   /* vmklinux modules of 4.x carried ".o" */
+    snprintf(summary, sizeof summary, "%s driver", name);
+    return va_driver_descriptor(name, summary, true, out, err);
+}
+
+void esximg_vibauthor_oem_payload(const struct esximg_vibauthor_oem *oem, const char *vib_name,
+                                  struct esximg_vibauthor_oem_payload *out)
+{
+    size_t count = oem->file_count < 3 ? oem->file_count : 3;
+    esximg_vibauthor_payload_name(vib_name, out->name);
+    for (size_t i = 0; i < count; i++)
+        out->entries[i] = (struct esximg_vibauthor_entry){
+            .path = oem->files[i].path, .kind = ESXIMG_VIBAUTHOR_FILE, .mode = 0644,
+            .data = oem->files[i].data, .len = oem->files[i].len,
+        };
+    out->payload = (struct esximg_vibauthor_payload){
+        .name = out->name, .type = "vgz", .entries = out->entries, .entry_count = count,
+    };
+}
+
+int esximg_vibauthor_map_descriptor(const char *driver, struct esximg_descriptor **out,
+                                    struct esximg_err *err)
+{
+    char name[80], summary[160];
+    snprintf(name, sizeof name, "%s-map", driver);
+    snprintf(summary, sizeof summary, "Maps more PCI devices to the %s driver", driver);
+    return va_driver_descriptor(name, summary, false, out, err);
+}
+
+void esximg_vibauthor_map_payload(const char *vib_name, const char *map, size_t map_len,
+                                  const char *ids, size_t ids_len,
+                                  struct esximg_vibauthor_map_payload *out)
+{
+    esximg_vibauthor_payload_name(vib_name, out->name);
+    snprintf(out->map_path, sizeof out->map_path, "etc/vmware/default.map.d/%s.map", vib_name);
+    snprintf(out->ids_path, sizeof out->ids_path, "usr/share/hwdata/default.pciids.d/%s.ids",
+             vib_name);
+    out->entries[0] = (struct esximg_vibauthor_entry){
+        .path = out->map_path, .data = map, .len = map_len,
+    };
+    out->entries[1] = (struct esximg_vibauthor_entry){
+        .path = out->ids_path, .data = ids, .len = ids_len,
+    };
+    out->payload = (struct esximg_vibauthor_payload){
+        .name = out->name, .type = "vgz", .entries = out->entries, .entry_count = 2,
+    };
 }

@@ -143,7 +143,7 @@ static int vmtar_parse_args(int argc, char **argv, struct vmtar_args *a)
 
 /* ------------------------------------------------------------------------------- reading */
 
-static int vmtar_load(const char *path, struct esximg_vmtar **v)
+static int vmtar_read_file(const char *path, struct esximg_vmtar **v)
 {
     struct esximg_err err = {0};
     uint8_t *data = NULL;
@@ -291,7 +291,7 @@ static int vmtar_list(const struct vmtar_args *a)
     if (a->argc != 1)
         return cli_usage(stderr, vmtar_usage, CLI_EXIT_USAGE);
     struct esximg_vmtar *v = NULL;
-    int rc = vmtar_load(a->argv[0], &v);
+    int rc = vmtar_read_file(a->argv[0], &v);
     if (rc)
         return rc;
     if (a->json)

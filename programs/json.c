@@ -169,7 +169,6 @@ void json_null(struct json *j)
 
 void json_kv_string(struct json *j, const char *key, const char *s) { json_key(j, key); json_string(j, s); }
 void json_kv_uint(struct json *j, const char *key, uint64_t v) { json_key(j, key); json_uint(j, v); }
-void json_kv_int(struct json *j, const char *key, int64_t v) { json_key(j, key); json_int(j, v); }
 void json_kv_bool(struct json *j, const char *key, bool v) { json_key(j, key); json_bool(j, v); }
 
 void json_kv_strings(struct json *j, const char *key, char *const *items, size_t count)

@@ -34,7 +34,6 @@ void json_null(struct json *j);
 /* shorthands: key + value */
 void json_kv_string(struct json *j, const char *key, const char *s);
 void json_kv_uint(struct json *j, const char *key, uint64_t v);
-void json_kv_int(struct json *j, const char *key, int64_t v);
 void json_kv_bool(struct json *j, const char *key, bool v);
 /* key + an array of strings */
 void json_kv_strings(struct json *j, const char *key, char *const *items, size_t count);

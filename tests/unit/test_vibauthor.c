@@ -517,6 +517,70 @@ static void vibauthor_reads_oem_tgz(void **state)
     esximg_vibauthor_oem_free(o);
 }
 
+/* The OEM rule: name from the module (4.x ".o" dropped), the driver defaults, an 8-character
+ * payload holding the archive's files as found. */
+static void vibauthor_gives_oem_defaults(void **state)
+{
+    (void)state;
+    const struct oem_member m[] = {
+        { "usr/lib/vmware/vmkmod/e1000e_longname.o", 'f', "\177ELFmodule" }, OEM_MAP,
+    };
+    struct esximg_vibauthor_oem *o = NULL;
+    struct esximg_err err = { 0 };
+    assert_int_equal(oem_try(m, 2, &o, &err), 0);
+    struct esximg_descriptor *d = NULL;
+    assert_int_equal(esximg_vibauthor_oem_descriptor(o, &d, &err), 0);
+    assert_string_equal(d->name, "e1000e_longname");
+    assert_string_equal(d->version, "1.0-1");
+    assert_string_equal(d->vendor, "custom");
+    assert_string_equal(d->summary, "e1000e_longname driver");
+    assert_string_equal(d->description, "e1000e_longname driver");
+    assert_true(d->maintenance_mode);
+    assert_int_equal(d->tag_count, 2);
+    assert_string_equal(d->tags[0], "driver");
+    assert_string_equal(d->tags[1], "module");
+    assert_null(d->release_date);
+    struct esximg_vibauthor_oem_payload p;
+    esximg_vibauthor_oem_payload(o, d->name, &p);
+    assert_string_equal(p.payload.name, "e1000e_l");
+    assert_string_equal(p.payload.type, "vgz");
+    assert_int_equal(p.payload.entry_count, 2);
+    assert_ptr_equal(p.payload.entries, p.entries);
+    assert_string_equal(p.entries[0].path, "usr/lib/vmware/vmkmod/e1000e_longname.o");
+    assert_string_equal(p.entries[1].path, "etc/vmware/driver.map.d/r8168.map");
+    assert_int_equal(p.entries[0].mode, 0644);
+    assert_memory_equal(p.entries[0].data, "\177ELFmodule", 10);
+    esximg_vibauthor_oem_payload(o, "r8", &p);
+    assert_string_equal(p.payload.name, "r8");
+    esximg_descriptor_free(d);
+    esximg_vibauthor_oem_free(o);
+}
+
+/* The map-only rule: "<driver>-map", no tags, the map and ids under default.*.d/. */
+static void vibauthor_gives_map_only_defaults(void **state)
+{
+    (void)state;
+    struct esximg_descriptor *d = NULL;
+    struct esximg_err err = { 0 };
+    assert_int_equal(esximg_vibauthor_map_descriptor("ne1000", &d, &err), 0);
+    assert_string_equal(d->name, "ne1000-map");
+    assert_string_equal(d->version, "1.0-1");
+    assert_string_equal(d->vendor, "custom");
+    assert_string_equal(d->summary, "Maps more PCI devices to the ne1000 driver");
+    assert_true(d->maintenance_mode);
+    assert_int_equal(d->tag_count, 0);
+    struct esximg_vibauthor_map_payload p;
+    esximg_vibauthor_map_payload(d->name, "map", 3, "ids!", 4, &p);
+    assert_string_equal(p.payload.name, "ne1000-m");
+    assert_string_equal(p.payload.type, "vgz");
+    assert_int_equal(p.payload.entry_count, 2);
+    assert_string_equal(p.entries[0].path, "etc/vmware/default.map.d/ne1000-map.map");
+    assert_string_equal(p.entries[1].path, "usr/share/hwdata/default.pciids.d/ne1000-map.ids");
+    assert_int_equal(p.entries[1].len, 4);
+    assert_memory_equal(p.entries[1].data, "ids!", 4);
+    esximg_descriptor_free(d);
+}
+
 static void vibauthor_refuses_hostile_oem_tgz(void **state)
 {
     (void)state;
@@ -638,6 +702,8 @@ int main(void)
         cmocka_unit_test(vibauthor_parses_constraints),
         cmocka_unit_test(vibauthor_reads_stage_folder),
         cmocka_unit_test(vibauthor_reads_oem_tgz),
+        cmocka_unit_test(vibauthor_gives_oem_defaults),
+        cmocka_unit_test(vibauthor_gives_map_only_defaults),
         cmocka_unit_test(vibauthor_refuses_hostile_oem_tgz),
         cmocka_unit_test(vibauthor_writes_map_and_ids),
     };

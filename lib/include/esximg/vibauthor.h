@@ -13,7 +13,8 @@
  * dialect.  The same inputs give the same bytes.
  *
  * Also here: the VIB Author stage folder (descriptor.xml + payloads/<name>/...), the
- * ESXi-Customizer "OEM" driver .tgz, and the driver map / PCI id files of a map-only VIB. */
+ * ESXi-Customizer "OEM" driver .tgz, the driver map / PCI id files of a map-only VIB, and the
+ * defaults (names, version, vendor, tags, install paths) of both kinds of driver VIB. */
 #ifndef ESXIMG_VIBAUTHOR_H
 #define ESXIMG_VIBAUTHOR_H
 
@@ -215,6 +216,53 @@ int esximg_vibauthor_ids_text(const struct esximg_vibauthor_pci_id *ids, size_t 
                               const struct esximg_vibauthor_pci_name *names,
                               size_t name_count, char **out, size_t *out_len,
                               struct esximg_err *err);
+
+/* ---------------------------------------------------------------- driver VIB defaults */
+
+/* The payload name of a driver VIB: its name cut to 8 characters, the part that names the
+ * boot module file. */
+void esximg_vibauthor_payload_name(const char *vib_name,
+                                   char out[ESXIMG_VIBAUTHOR_PAYLOAD_NAME_WARN + 1]);
+
+/* What an OEM .tgz becomes unless told otherwise (`vib from-oem` and `edit --add` alike): a
+ * descriptor as esximg_vibauthor_descriptor_new gives, named after the module (a final ".o",
+ * of 4.x vmklinux modules, dropped; at most 63 bytes kept), version 1.0-1, vendor custom,
+ * summary and description "<name> driver", tags driver and module, maintenance mode on.  No
+ * release date: the caller sets one. */
+int esximg_vibauthor_oem_descriptor(const struct esximg_vibauthor_oem *oem,
+                                    struct esximg_descriptor **out, struct esximg_err *err);
+
+/* The one vgz payload of an OEM VIB, named by esximg_vibauthor_payload_name(vib_name), holding
+ * the archive's files as they were found there, mode 0644.  `payload` points into the struct
+ * itself and into `oem`: use it in place while `oem` lives. */
+struct esximg_vibauthor_oem_payload {
+    char name[ESXIMG_VIBAUTHOR_PAYLOAD_NAME_WARN + 1];
+    struct esximg_vibauthor_entry entries[3];
+    struct esximg_vibauthor_payload payload;
+};
+void esximg_vibauthor_oem_payload(const struct esximg_vibauthor_oem *oem, const char *vib_name,
+                                  struct esximg_vibauthor_oem_payload *out);
+
+/* The defaults of a map-only VIB: name "<driver>-map", version 1.0-1, vendor custom, summary
+ * and description "Maps more PCI devices to the <driver> driver", maintenance mode on, no
+ * tags.  The driver name is checked by esximg_vibauthor_map_text, not here. */
+int esximg_vibauthor_map_descriptor(const char *driver, struct esximg_descriptor **out,
+                                    struct esximg_err *err);
+
+/* The one vgz payload of a map-only VIB: the map text installed as
+ * etc/vmware/default.map.d/<vib_name>.map and the .ids text as
+ * usr/share/hwdata/default.pciids.d/<vib_name>.ids (paths cut at 159 bytes), named by
+ * esximg_vibauthor_payload_name(vib_name).  `payload` points into the struct itself and into
+ * the texts: use it in place while they live. */
+struct esximg_vibauthor_map_payload {
+    char name[ESXIMG_VIBAUTHOR_PAYLOAD_NAME_WARN + 1];
+    char map_path[160], ids_path[160];
+    struct esximg_vibauthor_entry entries[2];
+    struct esximg_vibauthor_payload payload;
+};
+void esximg_vibauthor_map_payload(const char *vib_name, const char *map, size_t map_len,
+                                  const char *ids, size_t ids_len,
+                                  struct esximg_vibauthor_map_payload *out);
 
 #ifdef __cplusplus
 }

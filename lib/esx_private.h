@@ -59,7 +59,7 @@ char *esx_path_join(const char *dir, const char *name);
 /* last component of a path (borrowed) */
 const char *esx_path_base(const char *path);
 
-/* ---- file.c: whole-file reading and safe writing ---- */
+/* ---- io.c: whole-file reading and safe writing ---- */
 /* Read a whole file of at most `max` bytes. Sets err->file on failure. */
 int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
                   struct esximg_err *err);

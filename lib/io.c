@@ -1,4 +1,5 @@
-/* file.c: whole-file reads, and outputs written through a temporary file and a rename. */
+/* io.c: the I/O primitives behind esximg/io.h: whole-file reads, and outputs written through a
+ * temporary file and a rename. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>

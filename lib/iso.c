@@ -84,19 +84,13 @@ static int src_read_block(IsoDataSource *ds, uint32_t lba, uint8_t *buffer)
         memcpy(buffer, src->mem + off, ESXIMG_ISO_BLOCK);
         return 1;
     }
-    size_t done = 0;
-    while (done < ESXIMG_ISO_BLOCK) {
-        ssize_t got = pread(src->fd, buffer + done, ESXIMG_ISO_BLOCK - done,
-                            (off_t)(off + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            src->failed = true;
-            src->failed_lba = lba;
-            src->failed_errno = got < 0 ? errno : 0;
-            return (int)ISO_DATA_SOURCE_MISHAP;
-        }
-        done += (size_t)got;
+    size_t got = 0;
+    int e = esx_pread_full(src->fd, buffer, ESXIMG_ISO_BLOCK, off, &got);
+    if (e || got < ESXIMG_ISO_BLOCK) {
+        src->failed = true;
+        src->failed_lba = lba;
+        src->failed_errno = e;
+        return (int)ISO_DATA_SOURCE_MISHAP;
     }
     return 1;
 }

@@ -1,6 +1,11 @@
 /* test_helpers.c: the shared helpers of lib/ (checked arithmetic, buffers, paths, gzip). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "esx_private.h"
 #include "esximg/io.h"
@@ -157,6 +162,74 @@ static void helpers_outfile_leaves_nothing_on_abort(void **state)
     free(dir);
 }
 
+/* A pipe fed in pieces by a child: each read() returns a piece, the loop gathers them all. */
+static void helpers_read_full_gathers_short_reads(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        const struct timespec pause = {0, 20 * 1000 * 1000};
+        static const char pieces[] = "abc";
+        close(fds[0]);
+        for (int i = 0; i < 3; i++) {
+            if (write(fds[1], pieces + i, 1) != 1)
+                _exit(1);
+            nanosleep(&pause, NULL);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[16] = {0};
+    size_t got = 99;
+    assert_int_equal(esx_read_full(fds[0], buf, sizeof buf, &got), 0);
+    assert_int_equal(got, 3);                /* all three pieces, then the end of the pipe */
+    assert_memory_equal(buf, "abc", 3);
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void helpers_pread_pwrite_full_at_offsets(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *path = esx_path_join(dir, "io.bin");
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(esx_write_full(fd, "0123456789", 10), 0);
+    assert_int_equal(esx_pwrite_full(fd, "xy", 2, 4), 0);
+    char buf[8];
+    size_t got = 0;
+    assert_int_equal(esx_pread_full(fd, buf, 4, 3, &got), 0);
+    assert_int_equal(got, 4);
+    assert_memory_equal(buf, "3xy6", 4);
+    /* past the end: a short count, not an error */
+    assert_int_equal(esx_pread_full(fd, buf, sizeof buf, 7, &got), 0);
+    assert_int_equal(got, 3);
+    assert_memory_equal(buf, "789", 3);
+    assert_int_equal(esx_pread_full(fd, buf, sizeof buf, 100, &got), 0);
+    assert_int_equal(got, 0);
+    /* the errno of the failing call comes back */
+    int ro = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(ro >= 0);
+    assert_int_equal(esx_pwrite_full(ro, "z", 1, 0), EBADF);
+    assert_int_equal(esx_write_full(ro, "z", 1), EBADF);
+    close(ro);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(esx_pread_full(fds[0], buf, 1, 0, &got), ESPIPE);
+    close(fds[0]);
+    close(fds[1]);
+    close(fd);
+    tu_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +241,8 @@ int main(void)
         cmocka_unit_test(helpers_gunzip_refuses_a_bomb),
         cmocka_unit_test(helpers_digest_known_values),
         cmocka_unit_test(helpers_outfile_leaves_nothing_on_abort),
+        cmocka_unit_test(helpers_read_full_gathers_short_reads),
+        cmocka_unit_test(helpers_pread_pwrite_full_at_offsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

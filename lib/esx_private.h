@@ -79,6 +79,26 @@ int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
 int esx_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
                           struct esximg_err *err);
 
+/* ---- isosrc.c: the block source libisofs reads an ISO image through (iso.c, isowrite.c) ---- */
+struct iso_data_source;         /* libisofs' IsoDataSource */
+struct esx_isosrc {
+    int fd;                     /* -1 for a memory source */
+    bool owns_fd;               /* closed when the source is freed */
+    const uint8_t *mem;
+    uint64_t len;
+    bool failed;                /* the last failed read, for error messages */
+    uint32_t failed_lba;
+    int failed_errno;           /* 0: the block lies past the end */
+};
+/* Block `lba` (ESXIMG_ISO_BLOCK bytes) into `block`; false records why on src. */
+bool esx_isosrc_read(struct esx_isosrc *src, uint32_t lba, uint8_t *block);
+/* Wraps src (taken: freed even on failure) into a libisofs data source whose data is src;
+ * libisofs frees src with the source. */
+int esx_isosrc_wrap(struct esx_isosrc *src, struct iso_data_source **out,
+                    struct esximg_err *err);
+/* Closes the descriptor the source owns and frees it. NULL does nothing. */
+void esx_isosrc_free(struct esx_isosrc *src);
+
 /* ---- gz.c: gzip over zlib ---- */
 /* Decompress one gzip member held whole in memory. Refuses trailing bytes after the member
  * unless `allow_trailing`; caps output at `max_out` (ELIMIT) and the ratio at

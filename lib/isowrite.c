@@ -470,49 +470,20 @@ static IsoStreamIface iw_stream_class = {
 
 /* ---- importing the input for writing ---- */
 
-static int iw_src_open(IsoDataSource *ds)
-{
-    (void)ds;
-    return 1;
-}
-
-static int iw_src_close(IsoDataSource *ds)
-{
-    (void)ds;
-    return 1;
-}
-
-static int iw_src_read_block(IsoDataSource *ds, uint32_t lba, uint8_t *buffer)
-{
-    const struct iw_ctx *x = ds->data;
-    uint64_t off = (uint64_t)lba * IW_BLOCK;
-    if (off > x->in_size || x->in_size - off < IW_BLOCK)
-        return (int)ISO_DATA_SOURCE_MISHAP;
-    size_t got = 0;
-    if (esx_pread_full(x->in_fd, buffer, IW_BLOCK, off, &got) != 0 || got < IW_BLOCK)
-        return (int)ISO_DATA_SOURCE_MISHAP;
-    return 1;
-}
-
-static void iw_src_free(IsoDataSource *ds)
-{
-    (void)ds;                   /* the descriptor belongs to the iw_ctx */
-}
-
 static int iw_import(struct iw_ctx *x, struct esximg_err *err)
 {
-    IsoDataSource *ds = calloc(1, sizeof *ds);
+    IsoDataSource *ds = NULL;
     IsoReadOpts *ropts = NULL;
     IsoReadImageFeatures *features = NULL;
-    if (!ds)
+    /* the descriptor stays the iw_ctx's: it is copied from after the import */
+    struct esx_isosrc *src = calloc(1, sizeof *src);
+    if (!src)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    ds->refcount = 1;
-    ds->open = iw_src_open;
-    ds->close = iw_src_close;
-    ds->read_block = iw_src_read_block;
-    ds->free_data = iw_src_free;
-    ds->data = x;
-    int ret = 0;
+    src->fd = x->in_fd;
+    src->len = x->in_size;
+    int ret = esx_isosrc_wrap(src, &ds, err);
+    if (ret)
+        return ret;
     int rc = iso_read_opts_new(&ropts, 0);
     if (rc < 0) {
         ret = iw_fail_iso(err, rc, "cannot set up the ISO reader");

@@ -9,8 +9,10 @@
 #define ESX_MAX_FILE_BYTES        ((uint64_t)2 << 30)   /* 2 GiB */
 /* Decompressed bytes of one gzip member kept in memory. */
 #define ESX_MAX_GUNZIP_BYTES      ((uint64_t)1 << 30)   /* 1 GiB */
-/* Decompressed / compressed ratio above which a gzip member is a bomb (checked past 16 MiB of output). */
+/* Decompressed / compressed ratio above which a gzip member is a bomb, checked only once the
+ * output passes ESX_GUNZIP_RATIO_FLOOR (small members of zeros legitimately go past it). */
 #define ESX_MAX_GUNZIP_RATIO      256u
+#define ESX_GUNZIP_RATIO_FLOOR    ((uint64_t)16 << 20)  /* 16 MiB */
 /* Entries in one vmtar or tar archive. */
 #define ESX_MAX_ARCHIVE_ENTRIES   100000u
 /* Members in one ar archive (a VIB has descriptor, signature and a few payloads). */
@@ -47,6 +49,9 @@
 /* ISOLINUX.BIN read for its version banner, and the isolinux.bin beside an MBR template
  * (about 40 KiB in syslinux 6). */
 #define ESX_MAX_HYBRID_LOADER_BYTES ((uint64_t)1 << 20) /* 1 MiB */
+/* The latest mtime a tar or vmtar header holds: 11 octal digits, 8^11 - 1 (in 2242). A later
+ * time asked for is ESXIMG_EINVAL, not ELIMIT: it is a bad option, not a large input. */
+#define ESX_TAR_MTIME_MAX         ((int64_t)077777777777)
 /* A kickstart file (ESXi's own default ks.cfg is half a KiB; scripted installs a few KiB). */
 #define ESX_MAX_KS_BYTES          ((uint64_t)1 << 20)   /* 1 MiB */
 

@@ -26,7 +26,6 @@
 
 #define EDIT_MAX_BOOTCFG    ((uint64_t)1 << 20)
 #define EDIT_MAX_KS         ((uint64_t)1 << 20)
-#define EDIT_TIME_MAX       ((int64_t)077777777777)     /* 8^11-1: a tar header's mtime */
 #define EDIT_DIFF_CELLS     ((size_t)1 << 22)           /* LCS table cells for a diff */
 
 /* ---------------------------------------------------------------- models */
@@ -584,14 +583,14 @@ static int edit_build_oem(struct edit_ctx *c, struct edit_vib *v, struct esximg_
 static void edit_latest(const char *s, int64_t *latest)
 {
     int64_t t;
-    if (s && esximg_edit_parse_time(s, &t, NULL) == 0 && t > *latest && t <= EDIT_TIME_MAX)
+    if (s && esximg_edit_parse_time(s, &t, NULL) == 0 && t > *latest && t <= ESX_TAR_MTIME_MAX)
         *latest = t;
 }
 
 static int edit_pick_mtime(struct edit_ctx *c, struct esximg_err *err)
 {
     if (c->o->has_mtime) {
-        if (c->o->mtime < 0 || c->o->mtime > EDIT_TIME_MAX)
+        if (c->o->mtime < 0 || c->o->mtime > ESX_TAR_MTIME_MAX)
             return esximg_err_set(err, ESXIMG_EINVAL, "edit time %" PRId64 " is out of range",
                                   c->o->mtime);
         c->mtime = c->o->mtime;

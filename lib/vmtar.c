@@ -720,7 +720,7 @@ static int vmtar_stream_read(struct vmtar_stream *s, uint8_t *buf, size_t n, siz
                               "bytes", (unsigned long long)s->max_bytes);
     /* a bomb: far more output than any real payload gives for its input (as esx_gunzip) */
     uint64_t ratio_cap;
-    if (s->gzipped && s->produced > (16u << 20) &&
+    if (s->gzipped && s->produced > ESX_GUNZIP_RATIO_FLOOR &&
         (esx_mul_u64((uint64_t)s->z.total_in, ESX_MAX_GUNZIP_RATIO, &ratio_cap) ||
          s->produced > ratio_cap))
         return esximg_err_set(err, ESXIMG_ELIMIT, "gzip data inflates more than %u times its "

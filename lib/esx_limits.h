@@ -23,6 +23,11 @@
 #define ESX_MAX_XML_BYTES         ((uint64_t)16 << 20)  /* 16 MiB */
 /* One text line in BOOT.CFG, a map or an ids file. */
 #define ESX_MAX_LINE_BYTES        65536u
+/* BOOT.CFG read from an image (VMware's are about 2 KiB). */
+#define ESX_MAX_BOOTCFG_BYTES     ((uint64_t)1 << 20)   /* 1 MiB */
+/* Bytes inflated from one driver payload while its map and ids files are looked for: driver
+ * payloads are a few MiB at most. */
+#define ESX_MAX_DRIVER_PAYLOAD_BYTES ((uint64_t)256 << 20) /* 256 MiB */
 /* A text configuration file (BOOT.CFG, map, ids). */
 #define ESX_MAX_TEXT_BYTES        ((uint64_t)16 << 20)  /* 16 MiB */
 /* Lines of one text file (BOOT.CFG, map, ids, lspci output); the full pci.ids has ~40000. */
@@ -44,6 +49,8 @@
 #define ESX_MAX_ZIP_ENTRIES       65536u
 /* Bytes inflated from one bundle, nested zips and metadata included (VIBs are kept in memory). */
 #define ESX_MAX_DEPOT_BYTES       ((uint64_t)4 << 30)   /* 4 GiB */
+/* Members of one OEM driver .tgz: three files and the folders leading to them. */
+#define ESX_MAX_OEM_ENTRIES       64u
 /* One file of an OEM driver .tgz (module, map, ids): drivers are a few MiB. */
 #define ESX_MAX_OEM_FILE_BYTES    ((uint64_t)64 << 20)  /* 64 MiB */
 /* ISOLINUX.BIN read for its version banner, and the isolinux.bin beside an MBR template

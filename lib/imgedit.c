@@ -25,7 +25,6 @@
 #include "esximg/vibrel.h"
 
 #define EDIT_MAX_BOOTCFG    ((uint64_t)1 << 20)
-#define EDIT_MAX_KS         ((uint64_t)1 << 20)
 #define EDIT_DIFF_CELLS     ((size_t)1 << 22)           /* LCS table cells for a diff */
 
 /* ---------------------------------------------------------------- models */
@@ -1720,7 +1719,7 @@ static int edit_boot_options(struct edit_ctx *c, struct esximg_err *err)
     if (!rc && o->ks_path) {
         uint8_t *ks;
         size_t len;
-        rc = esximg_file_read(o->ks_path, EDIT_MAX_KS, &ks, &len, err);
+        rc = esximg_file_read(o->ks_path, ESX_MAX_KS_BYTES, &ks, &len, err);
         if (!rc && (rc = edit_check_ks(c, ks, len, err)))
             free(ks);
         const struct esximg_iso_entry *e = rc ? NULL : esximg_iso_find(c->img->iso, "/KS.CFG");

@@ -20,7 +20,6 @@
 
 #define VA_ALIGNMENT 4096u                   /* vmtar contents, as 6.7+ VMware payloads */
 #define VA_DRIVER_NAME_MAX 64u
-#define VA_OEM_MAX_ENTRIES 64u               /* three files and the folders leading to them */
 
 /* ================================================================ small helpers */
 
@@ -1327,9 +1326,9 @@ static int va_oem_walk(struct esximg_vibauthor_oem *o, const void *data, size_t 
                                 : "");
             goto out;
         }
-        if (entries >= VA_OEM_MAX_ENTRIES) {
+        if (entries >= ESX_MAX_OEM_ENTRIES) {
             rc = esximg_err_set(err, ESXIMG_ELIMIT, "more than %u members",
-                                VA_OEM_MAX_ENTRIES);
+                                ESX_MAX_OEM_ENTRIES);
             goto out;
         }
         if ((rc = va_oem_entry(o, a, e, budget, err)))

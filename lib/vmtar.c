@@ -2193,12 +2193,13 @@ static bool vmtar_want_none(void *ctx, const struct esximg_vmtar_entry *e)
 static int vmtar_fd_measure(int fd, uint64_t *len, struct esximg_err *err)
 {
     uint8_t magic[3];
+    size_t magic_len = 0;
     struct stat st;
     int rc = 0;
     if (fstat(fd, &st) != 0)
         return esximg_err_sys(err, errno, "cannot stat");
-    if (pread(fd, magic, sizeof magic, 0) == (ssize_t)sizeof magic &&
-        esx_is_gzip(magic, sizeof magic)) {
+    if (esx_pread_full(fd, magic, sizeof magic, 0, &magic_len) == 0 &&
+        magic_len == sizeof magic && esx_is_gzip(magic, sizeof magic)) {
         struct esximg_vmtar_source src = {.read = vmtar_fd_read, .ctx = &fd};
         struct esximg_vmtar_scan_opts so = {.want = vmtar_want_none};
         struct vmtar_scan_hooks hooks = {.to_end = true, .length = len};

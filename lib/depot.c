@@ -26,8 +26,6 @@
 #include "esximg/vibauthor.h"
 
 /* Warnings kept on the model; past this one more says how many were dropped. */
-/* A zip may inflate to 256 times its size (ESX_MAX_GUNZIP_RATIO), checked past this. */
-#define DEPOT_RATIO_FLOOR    ((uint64_t)16 << 20)
 #define DEPOT_CHUNK          65536u
 
 enum depot_member {
@@ -139,7 +137,7 @@ static uint64_t depot_ratio_budget(size_t len)
     uint64_t budget;
     if (esx_mul_u64((uint64_t)len, ESX_MAX_GUNZIP_RATIO, &budget))
         return UINT64_MAX;
-    return budget < DEPOT_RATIO_FLOOR ? DEPOT_RATIO_FLOOR : budget;
+    return budget < ESX_GUNZIP_RATIO_FLOOR ? ESX_GUNZIP_RATIO_FLOOR : budget;
 }
 
 /* ---------------------------------------------------------------- zip access */

@@ -59,10 +59,41 @@ char *esx_path_join(const char *dir, const char *name);
 /* last component of a path (borrowed) */
 const char *esx_path_base(const char *path);
 
-/* ---- file.c: whole-file reading and safe writing ---- */
+/* ---- io.c: whole-file reading and safe writing, and the read and write loops ---- */
+/* Every read and write of a descriptor goes through these four: they retry after EINTR and
+ * after a short transfer, so callers only see "all of it", "the end of the file" or an error.
+ * They return 0 or the errno of the call that failed; the callers word the message. */
+/* Up to n bytes at off: *got < n only at the end of the file. */
+int esx_pread_full(int fd, void *buf, size_t n, uint64_t off, size_t *got);
+/* Up to n bytes from the file position: *got < n only at the end of the file. */
+int esx_read_full(int fd, void *buf, size_t n, size_t *got);
+/* All n bytes at off; a write that makes no progress is ENOSPC. */
+int esx_pwrite_full(int fd, const void *buf, size_t n, uint64_t off);
+/* All n bytes at the file position; a write that makes no progress is ENOSPC. */
+int esx_write_full(int fd, const void *buf, size_t n);
 /* Read a whole file of at most `max` bytes. Sets err->file on failure. */
 int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
                   struct esximg_err *err);
+
+/* ---- isosrc.c: the block source libisofs reads an ISO image through (iso.c, isowrite.c) ---- */
+struct iso_data_source;         /* libisofs' IsoDataSource */
+struct esx_isosrc {
+    int fd;                     /* -1 for a memory source */
+    bool owns_fd;               /* closed when the source is freed */
+    const uint8_t *mem;
+    uint64_t len;
+    bool failed;                /* the last failed read, for error messages */
+    uint32_t failed_lba;
+    int failed_errno;           /* 0: the block lies past the end */
+};
+/* Block `lba` (ESXIMG_ISO_BLOCK bytes) into `block`; false records why on src. */
+bool esx_isosrc_read(struct esx_isosrc *src, uint32_t lba, uint8_t *block);
+/* Wraps src (taken: freed even on failure) into a libisofs data source whose data is src;
+ * libisofs frees src with the source. */
+int esx_isosrc_wrap(struct esx_isosrc *src, struct iso_data_source **out,
+                    struct esximg_err *err);
+/* Closes the descriptor the source owns and frees it. NULL does nothing. */
+void esx_isosrc_free(struct esx_isosrc *src);
 
 /* ---- gz.c: gzip over zlib ---- */
 /* Decompress one gzip member held whole in memory. Refuses trailing bytes after the member

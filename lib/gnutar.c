@@ -10,8 +10,6 @@
 
 #include "esx_private.h"
 
-#define GNUTAR_MTIME_MAX 077777777777LL   /* 11 octal digits */
-
 static la_ssize_t gnutar_write_cb(struct archive *a, void *client, const void *buf, size_t n)
 {
     (void)a;
@@ -75,7 +73,7 @@ static int gnutar_member(struct archive *a, struct archive_entry *e,
 int esx_gnutar_write(const struct esx_tar_member *members, size_t count, int64_t mtime,
                      struct esx_buf *out, struct esximg_err *err)
 {
-    if (mtime < 0 || mtime > GNUTAR_MTIME_MAX)
+    if (mtime < 0 || mtime > ESX_TAR_MTIME_MAX)
         return esximg_err_set(err, ESXIMG_EINVAL, "mtime %lld does not fit a tar header",
                               (long long)mtime);
     struct archive *a = archive_write_new();

@@ -112,7 +112,7 @@ int esx_gunzip(const uint8_t *in, size_t in_len, uint64_t max_out, bool allow_tr
         }
         /* a bomb: far more output than any real payload gives for its input */
         uint64_t ratio_cap;
-        if (b.len + got > (16u << 20) &&
+        if (b.len + got > ESX_GUNZIP_RATIO_FLOOR &&
             (esx_mul_u64((uint64_t)s->z.total_in, ESX_MAX_GUNZIP_RATIO, &ratio_cap) ||
              b.len + got > ratio_cap)) {
             rc = esximg_err_set(err, ESXIMG_ELIMIT,

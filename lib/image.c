@@ -18,12 +18,6 @@
 #include "esximg/vmtar.h"
 #include "image_private.h"
 
-/* A module, image database or BOOT.CFG read whole into memory may be at most this big; the
- * driver payloads whose maps are read are a few MiB at most. */
-#define IMAGE_MAX_BOOTCFG   ((uint64_t)1 << 20)
-#define IMAGE_MAX_IMGDB     ((uint64_t)256 << 20)
-#define IMAGE_MAX_DRIVER    ((uint64_t)256 << 20)
-
 /* ---------------------------------------------------------------- problems */
 
 /* A problem is a warning without a line; ENOMEM is the only failure (err is set by the
@@ -53,7 +47,7 @@ static int image_read_bootcfg(struct esximg_image *img, const char *iso_path,
     uint8_t *data;
     size_t len;
     struct esximg_err cfg_err = {0};
-    int rc = esximg_iso_read_file(img->iso, iso_path, IMAGE_MAX_BOOTCFG, &data, &len, &cfg_err);
+    int rc = esximg_iso_read_file(img->iso, iso_path, ESX_MAX_BOOTCFG_BYTES, &data, &len, &cfg_err);
     if (!rc) {
         rc = esximg_bootcfg_read(data, len, NULL, out, &cfg_err);
         free(data);
@@ -223,7 +217,7 @@ static int image_load(struct esximg_image *img, struct esximg_err *err)
         uint8_t *data = NULL;
         size_t len = 0;
         struct esximg_err db_err = {0};
-        rc = esximg_iso_read_file(img->iso, img->imgdb_module, IMAGE_MAX_IMGDB, &data, &len,
+        rc = esximg_iso_read_file(img->iso, img->imgdb_module, ESX_MAX_IMGDB_BYTES, &data, &len,
                                   &db_err);
         if (rc && rc != ESXIMG_ELIMIT) {
             if (err)
@@ -814,7 +808,7 @@ static int image_scan_vmtar(struct image_payload_ctx *c, struct image_module_str
 {
     struct esximg_vmtar_source src = {.read = image_stream_read, .ctx = m};
     struct esximg_vmtar_scan_opts o = {.want = image_wants, .take = image_take_entry, .ctx = c,
-                                       .max_bytes = IMAGE_MAX_DRIVER,
+                                       .max_bytes = ESX_MAX_DRIVER_PAYLOAD_BYTES,
                                        .head_only = image_head_only,
                                        .head_bytes = ESXIMG_ELF_HEAD};
     struct esximg_err perr = {0};

@@ -19,7 +19,6 @@
 #include "esximg/modname.h"
 
 #define IMGDB_NAME_MAX 99u                   /* VISOR_PATH_LIMIT, and < 100 for the tar field */
-#define IMGDB_MTIME_MAX 077777777777LL       /* 11 octal digits */
 #define IMGDB_QUOTED_NAME_MAX 50u            /* urllib.quote(name)[:50] */
 
 /* ================================================================ XML helpers */
@@ -1912,7 +1911,7 @@ int esximg_imgdb_write(const struct esximg_imgdb *db, const struct esximg_imgdb_
         opts = &defaults;
     if (!db)
         return esximg_err_set(err, ESXIMG_EINVAL, "no database");
-    if (opts->mtime < 0 || opts->mtime > IMGDB_MTIME_MAX)
+    if (opts->mtime < 0 || opts->mtime > ESX_TAR_MTIME_MAX)
         return esximg_err_set(err, ESXIMG_EINVAL, "mtime %" PRId64 " does not fit a tar header",
                               opts->mtime);
     if (opts->gzip_level < 0 || opts->gzip_level > 9)

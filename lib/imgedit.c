@@ -25,8 +25,6 @@
 #include "esximg/vibrel.h"
 
 #define EDIT_MAX_BOOTCFG    ((uint64_t)1 << 20)
-#define EDIT_MAX_KS         ((uint64_t)1 << 20)
-#define EDIT_TIME_MAX       ((int64_t)077777777777)     /* 8^11-1: a tar header's mtime */
 #define EDIT_DIFF_CELLS     ((size_t)1 << 22)           /* LCS table cells for a diff */
 
 /* ---------------------------------------------------------------- models */
@@ -567,14 +565,14 @@ static int edit_build_oem(struct edit_ctx *c, struct edit_vib *v, struct esximg_
 static void edit_latest(const char *s, int64_t *latest)
 {
     int64_t t;
-    if (s && esximg_edit_parse_time(s, &t, NULL) == 0 && t > *latest && t <= EDIT_TIME_MAX)
+    if (s && esximg_edit_parse_time(s, &t, NULL) == 0 && t > *latest && t <= ESX_TAR_MTIME_MAX)
         *latest = t;
 }
 
 static int edit_pick_mtime(struct edit_ctx *c, struct esximg_err *err)
 {
     if (c->o->has_mtime) {
-        if (c->o->mtime < 0 || c->o->mtime > EDIT_TIME_MAX)
+        if (c->o->mtime < 0 || c->o->mtime > ESX_TAR_MTIME_MAX)
             return esximg_err_set(err, ESXIMG_EINVAL, "edit time %" PRId64 " is out of range",
                                   c->o->mtime);
         c->mtime = c->o->mtime;
@@ -1708,7 +1706,7 @@ static int edit_boot_options(struct edit_ctx *c, struct esximg_err *err)
     if (!rc && o->ks_path) {
         uint8_t *ks;
         size_t len;
-        rc = esximg_file_read(o->ks_path, EDIT_MAX_KS, &ks, &len, err);
+        rc = esximg_file_read(o->ks_path, ESX_MAX_KS_BYTES, &ks, &len, err);
         if (!rc && (rc = edit_check_ks(c, ks, len, err)))
             free(ks);
         const struct esximg_iso_entry *e = rc ? NULL : esximg_iso_find(c->img->iso, "/KS.CFG");

@@ -2,9 +2,9 @@
  *
  * libisofs imports the directory tree and the El Torito catalog; we copy what we need into the
  * plain model of esximg/iso.h and keep the libisofs image only to stream file contents.  Blocks
- * come from our own data source (a file descriptor or a caller's buffer), which records why a
- * read failed so that a truncated image is reported in our words rather than as a generic
- * libisofs failure. */
+ * come from our own data source (isosrc.c: a file descriptor or a caller's buffer), which
+ * records why a read failed so that a truncated image is reported in our words rather than as
+ * a generic libisofs failure. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -47,102 +47,19 @@ static int isor_lib_ready(struct esximg_err *err)
     return 0;
 }
 
-/* ---- the block source ---- */
-
-struct isor_src {
-    int fd;                 /* -1 for a memory source */
-    const uint8_t *mem;
-    uint64_t len;
-    bool failed;            /* the last failed read_block, for error messages */
-    uint32_t failed_lba;
-    int failed_errno;       /* 0: the block lies past the end */
-};
-
-static int src_open(IsoDataSource *ds)
-{
-    (void)ds;
-    return 1;
-}
-
-static int src_close(IsoDataSource *ds)
-{
-    (void)ds;
-    return 1;
-}
-
-static int src_read_block(IsoDataSource *ds, uint32_t lba, uint8_t *buffer)
-{
-    struct isor_src *src = ds->data;
-    uint64_t off = (uint64_t)lba * ESXIMG_ISO_BLOCK;
-    if (off > src->len || src->len - off < ESXIMG_ISO_BLOCK) {
-        src->failed = true;
-        src->failed_lba = lba;
-        src->failed_errno = 0;
-        return (int)ISO_DATA_SOURCE_MISHAP;
-    }
-    if (src->mem) {
-        memcpy(buffer, src->mem + off, ESXIMG_ISO_BLOCK);
-        return 1;
-    }
-    size_t done = 0;
-    while (done < ESXIMG_ISO_BLOCK) {
-        ssize_t got = pread(src->fd, buffer + done, ESXIMG_ISO_BLOCK - done,
-                            (off_t)(off + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            src->failed = true;
-            src->failed_lba = lba;
-            src->failed_errno = got < 0 ? errno : 0;
-            return (int)ISO_DATA_SOURCE_MISHAP;
-        }
-        done += (size_t)got;
-    }
-    return 1;
-}
-
-static void src_free(IsoDataSource *ds)
-{
-    struct isor_src *src = ds->data;
-    if (src && src->fd >= 0)
-        close(src->fd);
-    free(src);
-}
-
-/* Wraps src (taken: freed even on failure) into a libisofs data source. */
-static int src_wrap(struct isor_src *src, IsoDataSource **out, struct esximg_err *err)
-{
-    IsoDataSource *ds = calloc(1, sizeof *ds);
-    if (!ds) {
-        if (src->fd >= 0)
-            close(src->fd);
-        free(src);
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    }
-    ds->version = 0;
-    ds->refcount = 1;
-    ds->open = src_open;
-    ds->close = src_close;
-    ds->read_block = src_read_block;
-    ds->free_data = src_free;
-    ds->data = src;
-    *out = ds;
-    return 0;
-}
-
 /* ---- private state ---- */
 
 struct esximg_iso_state {
     IsoImage *image;
     IsoDataSource *ds;
-    struct isor_src *src;       /* ds->data, for error messages */
+    struct esx_isosrc *src;     /* ds->data, for error messages */
     IsoNode **nodes;            /* parallel to iso->entries */
     size_t *by_name;            /* entry indexes sorted by path, ASCII case ignored */
 };
 
 /* A libisofs failure in our words, then libisofs' own, with the block that could not be read
  * when our source saw one. */
-static int isor_fail(struct esximg_err *err, const struct isor_src *src, int code,
+static int isor_fail(struct esximg_err *err, const struct esx_isosrc *src, int code,
                      const char *what)
 {
     const char *why = iso_error_to_msg(code);
@@ -517,7 +434,7 @@ static int isor_read_ids(struct esximg_iso *iso)
 static bool isor_bootcat_lba(IsoDataSource *ds, uint8_t *b, uint32_t *out)
 {
     for (uint32_t lba = 16; lba < 16 + ESX_MAX_ISO_VOLUME_DESCRIPTORS; lba++) {
-        if (src_read_block(ds, lba, b) != 1 || memcmp(b + 1, "CD001", 5) || b[0] == 255)
+        if (!esx_isosrc_read(ds->data, lba, b) || memcmp(b + 1, "CD001", 5) || b[0] == 255)
             return false;
         if (b[0] == 0 && !memcmp(b + 7, "EL TORITO SPECIFICATION", 23)) {
             *out = esx_le32(b + 0x47);
@@ -539,7 +456,7 @@ static int isor_check_bootcat(IsoDataSource *ds, struct esximg_err *err)
     int rc = 0;
     if (!b)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    if (!isor_bootcat_lba(ds, b, &cat) || src_read_block(ds, cat, b) != 1)
+    if (!isor_bootcat_lba(ds, b, &cat) || !esx_isosrc_read(ds->data, cat, b))
         goto out;
     uint32_t bad = esx_le32(b + 32 + 8) == cat ? 1 : 0;
     for (size_t off = 64, entry = 2; !bad && off + 32 <= ESXIMG_ISO_BLOCK;) {
@@ -612,7 +529,7 @@ out:
  * is refused.  Anything else malformed is left for libisofs to report. */
 
 struct isor_scan {
-    struct isor_src *src;
+    struct esx_isosrc *src;
     uint64_t last_record;       /* byte offset of the highest directory record met */
     char last_record_dir[ESX_MAX_PATH_BYTES];
     uint32_t *seen;             /* open addressing, lba + 1, 0 = empty */
@@ -709,10 +626,9 @@ static int scan_dir(struct isor_scan *sc, uint32_t lba, uint32_t size, size_t pl
                     unsigned depth, bool joliet, struct esximg_err *err)
 {
     uint8_t block[ESXIMG_ISO_BLOCK];
-    IsoDataSource ds = { .data = sc->src };
     uint32_t blocks = size / ESXIMG_ISO_BLOCK + (size % ESXIMG_ISO_BLOCK != 0);
     for (uint32_t b = 0; b < blocks; b++) {
-        if (lba > UINT32_MAX - b || src_read_block(&ds, lba + b, block) != 1)
+        if (lba > UINT32_MAX - b || !esx_isosrc_read(sc->src, lba + b, block))
             return 0;           /* libisofs says what is wrong */
         size_t pos = 0;
         while (pos + 34 <= sizeof block && block[pos] != 0) {
@@ -742,7 +658,7 @@ static int scan_dir(struct isor_scan *sc, uint32_t lba, uint32_t size, size_t pl
 }
 
 /* Walks the directory tree of every primary and supplementary volume descriptor. */
-static int isor_scan_loops(struct isor_src *src, uint64_t max_entries, unsigned max_depth,
+static int isor_scan_loops(struct esx_isosrc *src, uint64_t max_entries, unsigned max_depth,
                            struct esximg_iso *iso, struct esximg_err *err)
 {
     struct isor_scan *sc = calloc(1, sizeof *sc);
@@ -752,10 +668,9 @@ static int isor_scan_loops(struct isor_src *src, uint64_t max_entries, unsigned 
     sc->max_entries = max_entries;
     sc->max_depth = max_depth;
     uint8_t vd[ESXIMG_ISO_BLOCK];
-    IsoDataSource ds = { .data = src };
     int rc = 0;
     for (uint32_t lba = 16; lba < 16 + 64; lba++) {
-        if (src_read_block(&ds, lba, vd) != 1 || memcmp(vd + 1, "CD001", 5) != 0 ||
+        if (!esx_isosrc_read(src, lba, vd) || memcmp(vd + 1, "CD001", 5) != 0 ||
             vd[0] == 255)
             break;
         if (vd[0] != 1 && vd[0] != 2)
@@ -786,12 +701,11 @@ static int isor_scan_loops(struct isor_src *src, uint64_t max_entries, unsigned 
 /* The run of volume descriptors ESXi's UEFI driver reads (esx-boot uefi/iso9660): from block
  * 16 until the terminator or an identifier that does not start "CD"; its last primary one
  * is the volume it mounts.  Differing means another root directory or volume size. */
-static void isor_read_pvds(struct isor_src *src, struct esximg_iso *iso)
+static void isor_read_pvds(struct esx_isosrc *src, struct esximg_iso *iso)
 {
     uint8_t vd[ESXIMG_ISO_BLOCK], first[ESXIMG_ISO_BLOCK];
-    IsoDataSource ds = { .data = src };
     for (uint32_t lba = 16; lba < 16 + ESX_MAX_ISO_VOLUME_DESCRIPTORS; lba++) {
-        if (src_read_block(&ds, lba, vd) != 1 || memcmp(vd + 1, "CD", 2) != 0 || vd[0] == 255)
+        if (!esx_isosrc_read(src, lba, vd) || memcmp(vd + 1, "CD", 2) != 0 || vd[0] == 255)
             break;
         if (vd[0] != 1)
             continue;
@@ -820,19 +734,17 @@ static int isor_check_size(const struct esximg_iso *iso, struct esximg_err *err)
 }
 
 /* Loads the image from src (taken) into a new model. */
-static int isor_load(struct isor_src *src, const struct esximg_iso_ropts *opts,
+static int isor_load(struct esx_isosrc *src, const struct esximg_iso_ropts *opts,
                      struct esximg_iso **out, struct esximg_err *err)
 {
     int rc = isor_lib_ready(err);
     struct esximg_iso *iso = NULL;
     if (rc) {
-        if (src->fd >= 0)
-            close(src->fd);
-        free(src);
+        esx_isosrc_free(src);
         return rc;
     }
     IsoDataSource *ds = NULL;
-    if ((rc = src_wrap(src, &ds, err)))
+    if ((rc = esx_isosrc_wrap(src, &ds, err)))
         return rc;
     iso = calloc(1, sizeof *iso);
     struct esximg_iso_state *st = calloc(1, sizeof *st);
@@ -881,13 +793,14 @@ out:
 int esximg_iso_open(const char *path, const struct esximg_iso_ropts *opts,
                     struct esximg_iso **out, struct esximg_err *err)
 {
-    struct isor_src *src = calloc(1, sizeof *src);
+    struct esx_isosrc *src = calloc(1, sizeof *src);
     if (!src) {
         int rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
         esximg_err_file(err, path);
         return rc;
     }
     src->fd = open(path, O_RDONLY | O_CLOEXEC);
+    src->owns_fd = true;
     if (src->fd < 0) {
         free(src);
         int rc = esximg_err_sys(err, errno, "cannot open");
@@ -917,7 +830,7 @@ int esximg_iso_open_memory(const void *data, size_t len, const struct esximg_iso
 {
     if (!data && len)
         return esximg_err_set(err, ESXIMG_EINVAL, "no image bytes");
-    struct isor_src *src = calloc(1, sizeof *src);
+    struct esx_isosrc *src = calloc(1, sizeof *src);
     if (!src)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
     static const uint8_t empty[1];

@@ -82,17 +82,11 @@ static int hy_pread(int fd, uint64_t file_bytes, uint64_t off, void *buf, size_t
         return esximg_err_set(err, ESXIMG_EFORMAT, "%s (bytes %" PRIu64 "+%zu) lies past the "
                               "end of the image (%" PRIu64 " bytes)", what, off, n, file_bytes);
     size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return esximg_err_sys(err, errno, "cannot read %s", what);
-        if (r == 0)
-            return esximg_err_set(err, ESXIMG_EIO, "%s: the image ended while it was read",
-                                  what);
-        got += (size_t)r;
-    }
+    int e = esx_pread_full(fd, buf, n, off, &got);
+    if (e)
+        return esximg_err_sys(err, e, "cannot read %s", what);
+    if (got < n)
+        return esximg_err_set(err, ESXIMG_EIO, "%s: the image ended while it was read", what);
     return 0;
 }
 
@@ -605,18 +599,8 @@ static int hy_gpt(const struct hy_facts *f, const struct esximg_hybrid_info *in,
 
 static int hy_pwrite(int fd, const void *buf, size_t n, uint64_t off, struct esximg_err *err)
 {
-    const uint8_t *p = buf;
-    while (n > 0) {
-        ssize_t put = pwrite(fd, p, n, (off_t)off);
-        if (put < 0 && errno == EINTR)
-            continue;
-        if (put <= 0)
-            return esximg_err_sys(err, put < 0 ? errno : ENOSPC, "cannot write the output");
-        p += put;
-        off += (uint64_t)put;
-        n -= (size_t)put;
-    }
-    return 0;
+    int e = esx_pwrite_full(fd, buf, n, off);
+    return e ? esximg_err_sys(err, e, "cannot write the output") : 0;
 }
 
 /* A GPT left in the system area by an earlier run would describe another size: gone. */
@@ -700,13 +684,18 @@ static int hy_copy(int in_fd, int out_fd, uint64_t size,
                 rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
                 break;
             }
-            n = pread(in_fd, buf, want < HY_RW_CHUNK ? want : HY_RW_CHUNK, in_off);
-            if (n > 0 && (rc = hy_pwrite(out_fd, buf, (size_t)n, (uint64_t)out_off, err)))
+            size_t got = 0;
+            int e = esx_pread_full(in_fd, buf, want < HY_RW_CHUNK ? want : HY_RW_CHUNK,
+                                   (uint64_t)in_off, &got);
+            if (e) {
+                rc = esximg_err_sys(err, e, "cannot copy the image");
                 break;
-            if (n > 0) {
-                in_off += n;
-                out_off += n;
             }
+            if (got > 0 && (rc = hy_pwrite(out_fd, buf, got, (uint64_t)out_off, err)))
+                break;
+            n = (ssize_t)got;
+            in_off += n;
+            out_off += n;
         }
         if (n < 0 && errno == EINTR)
             continue;

@@ -403,16 +403,14 @@ static int iws_read(IsoStream *s, void *buf, size_t count)
         ct->pos += n;
         return (int)n;
     }
-    ssize_t got;
-    do
-        got = pread(ct->fd, buf, n, (off_t)ct->pos);
-    while (got < 0 && errno == EINTR);
-    if (got <= 0) {
+    size_t got = 0;
+    int e = esx_pread_full(ct->fd, buf, n, ct->pos, &got);
+    if (e || got == 0) {
         if (!ct->read_errno)
-            ct->read_errno = got < 0 ? errno : -1;
+            ct->read_errno = e ? e : -1;
         return (int)ISO_FILE_READ_ERROR;
     }
-    ct->pos += (uint64_t)got;
+    ct->pos += got;
     return (int)got;
 }
 
@@ -472,54 +470,20 @@ static IsoStreamIface iw_stream_class = {
 
 /* ---- importing the input for writing ---- */
 
-static int iw_src_open(IsoDataSource *ds)
-{
-    (void)ds;
-    return 1;
-}
-
-static int iw_src_close(IsoDataSource *ds)
-{
-    (void)ds;
-    return 1;
-}
-
-static int iw_src_read_block(IsoDataSource *ds, uint32_t lba, uint8_t *buffer)
-{
-    const struct iw_ctx *x = ds->data;
-    uint64_t off = (uint64_t)lba * IW_BLOCK;
-    if (off > x->in_size || x->in_size - off < IW_BLOCK)
-        return (int)ISO_DATA_SOURCE_MISHAP;
-    for (size_t done = 0; done < IW_BLOCK; ) {
-        ssize_t got = pread(x->in_fd, buffer + done, IW_BLOCK - done, (off_t)(off + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return (int)ISO_DATA_SOURCE_MISHAP;
-        done += (size_t)got;
-    }
-    return 1;
-}
-
-static void iw_src_free(IsoDataSource *ds)
-{
-    (void)ds;                   /* the descriptor belongs to the iw_ctx */
-}
-
 static int iw_import(struct iw_ctx *x, struct esximg_err *err)
 {
-    IsoDataSource *ds = calloc(1, sizeof *ds);
+    IsoDataSource *ds = NULL;
     IsoReadOpts *ropts = NULL;
     IsoReadImageFeatures *features = NULL;
-    if (!ds)
+    /* the descriptor stays the iw_ctx's: it is copied from after the import */
+    struct esx_isosrc *src = calloc(1, sizeof *src);
+    if (!src)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    ds->refcount = 1;
-    ds->open = iw_src_open;
-    ds->close = iw_src_close;
-    ds->read_block = iw_src_read_block;
-    ds->free_data = iw_src_free;
-    ds->data = x;
-    int ret = 0;
+    src->fd = x->in_fd;
+    src->len = x->in_size;
+    int ret = esx_isosrc_wrap(src, &ds, err);
+    if (ret)
+        return ret;
     int rc = iso_read_opts_new(&ropts, 0);
     if (rc < 0) {
         ret = iw_fail_iso(err, rc, "cannot set up the ISO reader");
@@ -780,37 +744,12 @@ static void iw_progress(struct iw_ctx *x, uint64_t add)
 static int iw_pwrite(struct iw_ctx *x, const void *buf, size_t n, uint64_t off,
                      struct esximg_err *err)
 {
-    const uint8_t *p = buf;
-    while (n > 0) {
-        ssize_t put = pwrite(x->out_fd, p, n, (off_t)off);
-        if (put < 0 && errno == EINTR)
-            continue;
-        if (put <= 0) {
-            int rc = esximg_err_sys(err, put < 0 ? errno : ENOSPC, "cannot write the output");
-            esximg_err_file(err, x->out_path);
-            return rc;
-        }
-        p += put;
-        off += (uint64_t)put;
-        n -= (size_t)put;
+    int e = esx_pwrite_full(x->out_fd, buf, n, off);
+    if (e) {
+        int rc = esximg_err_sys(err, e, "cannot write the output");
+        esximg_err_file(err, x->out_path);
+        return rc;
     }
-    return 0;
-}
-
-static int iw_pread(int fd, void *buf, size_t n, uint64_t off, size_t *got_out)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return errno;
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    *got_out = got;
     return 0;
 }
 
@@ -861,7 +800,7 @@ static int iw_copy_input(struct iw_ctx *x, struct esximg_err *err)
         if (want > IW_RW_CHUNK)
             want = IW_RW_CHUNK;
         size_t got = 0;
-        int e = iw_pread(x->in_fd, buf, want, (uint64_t)in_off, &got);
+        int e = esx_pread_full(x->in_fd, buf, want, (uint64_t)in_off, &got);
         if (e) {
             rc = esximg_err_sys(err, e, "cannot read");
             esximg_err_file(err, x->in_path);
@@ -992,7 +931,7 @@ static int iw_patch_dates(struct iw_ctx *x, uint8_t *block, uint64_t lba,
     uint8_t buf[IW_BLOCK];
     if (!block) {
         size_t got = 0;
-        int e = iw_pread(x->out_fd, buf, IW_BLOCK, lba * IW_BLOCK, &got);
+        int e = esx_pread_full(x->out_fd, buf, IW_BLOCK, lba * IW_BLOCK, &got);
         if (e || got != IW_BLOCK) {
             int rc = esximg_err_sys(err, e ? e : EIO, "cannot read the output back");
             esximg_err_file(err, x->out_path);
@@ -1226,7 +1165,7 @@ static int iw_open_input(struct iw_ctx *x, struct esximg_err *err)
     x->ms_block = x->o.full_rewrite ? 0 : (uint32_t)blocks;
     uint8_t pvd[IW_BLOCK];
     size_t got = 0;
-    int e = iw_pread(x->in_fd, pvd, IW_BLOCK, (uint64_t)IW_VD_BLOCK * IW_BLOCK, &got);
+    int e = esx_pread_full(x->in_fd, pvd, IW_BLOCK, (uint64_t)IW_VD_BLOCK * IW_BLOCK, &got);
     if (e || got != IW_BLOCK || pvd[0] != 1 || memcmp(pvd + 1, "CD001", 5) != 0) {
         rc = esximg_err_set(err, ESXIMG_EFORMAT, "block 16 holds no primary volume descriptor");
         esximg_err_file(err, x->in_path);

@@ -563,7 +563,7 @@ static uint64_t vib_inflate_cap(size_t stored)
     if (esx_mul_u64((uint64_t)stored, ESX_MAX_GUNZIP_RATIO, &cap) || cap > ESX_MAX_FILE_BYTES *
         (uint64_t)ESX_MAX_GUNZIP_RATIO)
         cap = ESX_MAX_FILE_BYTES * (uint64_t)ESX_MAX_GUNZIP_RATIO;
-    return cap < (16u << 20) ? (16u << 20) : cap;
+    return cap < ESX_GUNZIP_RATIO_FLOOR ? ESX_GUNZIP_RATIO_FLOOR : cap;
 }
 
 static int vib_digests_new(struct esx_digest *d[2], struct esximg_err *err)

@@ -19,10 +19,8 @@
 #include "esximg/vibauthor.h"
 #include "esximg/vmtar.h"
 
-#define VA_MTIME_MAX 077777777777LL          /* 11 octal digits of a tar header */
 #define VA_ALIGNMENT 4096u                   /* vmtar contents, as 6.7+ VMware payloads */
 #define VA_DRIVER_NAME_MAX 64u
-#define VA_OEM_MAX_ENTRIES 64u               /* three files and the folders leading to them */
 
 /* ================================================================ small helpers */
 
@@ -984,7 +982,7 @@ int esximg_vibauthor_build(struct esximg_descriptor *d,
         o = &defaults;
     if (!d || (payload_count && !payloads))
         return esximg_err_set(err, ESXIMG_EINVAL, "no descriptor or payloads");
-    if (o->mtime < 0 || o->mtime > VA_MTIME_MAX)
+    if (o->mtime < 0 || o->mtime > ESX_TAR_MTIME_MAX)
         return esximg_err_set(err, ESXIMG_EINVAL, "mtime %" PRId64 " does not fit a tar "
                               "header", o->mtime);
     if (o->gzip_level < 0 || o->gzip_level > 9)
@@ -1309,8 +1307,8 @@ static int va_oem_walk(struct esximg_vibauthor_oem *o, const void *data, size_t 
     uint64_t budget;
     if (esx_mul_u64(len, ESX_MAX_GUNZIP_RATIO, &budget))
         budget = UINT64_MAX;
-    else if (budget < ((uint64_t)16 << 20))
-        budget = (uint64_t)16 << 20;
+    else if (budget < ESX_GUNZIP_RATIO_FLOOR)
+        budget = ESX_GUNZIP_RATIO_FLOOR;
     if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
         archive_read_support_format_tar(a) != ARCHIVE_OK ||
         archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
@@ -1329,9 +1327,9 @@ static int va_oem_walk(struct esximg_vibauthor_oem *o, const void *data, size_t 
                                 : "");
             goto out;
         }
-        if (entries >= VA_OEM_MAX_ENTRIES) {
+        if (entries >= ESX_MAX_OEM_ENTRIES) {
             rc = esximg_err_set(err, ESXIMG_ELIMIT, "more than %u members",
-                                VA_OEM_MAX_ENTRIES);
+                                ESX_MAX_OEM_ENTRIES);
             goto out;
         }
         if ((rc = va_oem_entry(o, a, e, budget, err)))

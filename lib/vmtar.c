@@ -720,7 +720,7 @@ static int vmtar_stream_read(struct vmtar_stream *s, uint8_t *buf, size_t n, siz
                               "bytes", (unsigned long long)s->max_bytes);
     /* a bomb: far more output than any real payload gives for its input (as esx_gunzip) */
     uint64_t ratio_cap;
-    if (s->gzipped && s->produced > (16u << 20) &&
+    if (s->gzipped && s->produced > ESX_GUNZIP_RATIO_FLOOR &&
         (esx_mul_u64((uint64_t)s->z.total_in, ESX_MAX_GUNZIP_RATIO, &ratio_cap) ||
          s->produced > ratio_cap))
         return esximg_err_set(err, ESXIMG_ELIMIT, "gzip data inflates more than %u times its "
@@ -1237,11 +1237,10 @@ static int vmtar_sink_source(struct vmtar_sink *s, const struct esximg_vmtar_ent
     for (uint64_t left = e->size; !rc;) {
         /* one byte past the size too: a file that grew is refused */
         size_t want = left > VMTAR_CHUNK ? VMTAR_CHUNK : (size_t)left + (left < VMTAR_CHUNK);
-        ssize_t got = read(fd, s->in, want);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            rc = esximg_err_sys(err, errno, "entry '%s': cannot read", e->name);
+        size_t got = 0;
+        int read_errno = esx_read_full(fd, s->in, want, &got);
+        if (read_errno) {
+            rc = esximg_err_sys(err, read_errno, "entry '%s': cannot read", e->name);
             esximg_err_file(err, e->source);
         } else if ((uint64_t)got > left || (got == 0 && left > 0)) {
             rc = vmtar_source_changed(e, err);
@@ -1833,21 +1832,6 @@ static int vmtar_open_dirs(const struct vmtar_xctx *x, const char *entry, char *
     return 0;
 }
 
-static int vmtar_write_all(int fd, const uint8_t *p, uint64_t n)
-{
-    while (n > 0) {
-        size_t chunk = n > (1u << 30) ? (1u << 30) : (size_t)n;
-        ssize_t got = write(fd, p, chunk);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return -1;
-        p += got;
-        n -= (uint64_t)got;
-    }
-    return 0;
-}
-
 /* An existing non-directory at the leaf is replaced; a directory is an error. */
 static int vmtar_clear_leaf(int dirfd, const char *leaf, const char *entry,
                             struct esximg_err *err)
@@ -1873,8 +1857,9 @@ static int vmtar_file_create(const struct esximg_vmtar_entry *e, int dirfd, cons
 static int vmtar_file_write(const struct esximg_vmtar_entry *e, int fd, const uint8_t *p,
                             uint64_t n, struct esximg_err *err)
 {
-    if (vmtar_write_all(fd, p, n) != 0)
-        return esximg_err_sys(err, errno, "entry '%s': cannot write", e->name);
+    int e_write = n > SIZE_MAX ? EFBIG : esx_write_full(fd, p, (size_t)n);
+    if (e_write)
+        return esximg_err_sys(err, e_write, "entry '%s': cannot write", e->name);
     return 0;
 }
 
@@ -2174,14 +2159,8 @@ static int vmtar_xs_piece(void *ctx, const struct esximg_vmtar_entry *e, const u
 static int vmtar_fd_read(void *ctx, void *buf, size_t n, size_t *got, struct esximg_err *err)
 {
     const int *fd = ctx;
-    ssize_t r;
-    do
-        r = read(*fd, buf, n);
-    while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return esximg_err_sys(err, errno, "cannot read");
-    *got = (size_t)r;
-    return 0;
+    int e = esx_read_full(*fd, buf, n, got);
+    return e ? esximg_err_sys(err, e, "cannot read") : 0;
 }
 
 /* The whole archive in memory, for contents out of the headers' order. */
@@ -2214,12 +2193,13 @@ static bool vmtar_want_none(void *ctx, const struct esximg_vmtar_entry *e)
 static int vmtar_fd_measure(int fd, uint64_t *len, struct esximg_err *err)
 {
     uint8_t magic[3];
+    size_t magic_len = 0;
     struct stat st;
     int rc = 0;
     if (fstat(fd, &st) != 0)
         return esximg_err_sys(err, errno, "cannot stat");
-    if (pread(fd, magic, sizeof magic, 0) == (ssize_t)sizeof magic &&
-        esx_is_gzip(magic, sizeof magic)) {
+    if (esx_pread_full(fd, magic, sizeof magic, 0, &magic_len) == 0 &&
+        magic_len == sizeof magic && esx_is_gzip(magic, sizeof magic)) {
         struct esximg_vmtar_source src = {.read = vmtar_fd_read, .ctx = &fd};
         struct esximg_vmtar_scan_opts so = {.want = vmtar_want_none};
         struct vmtar_scan_hooks hooks = {.to_end = true, .length = len};

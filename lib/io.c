@@ -1,4 +1,5 @@
-/* file.c: whole-file reads, and outputs written through a temporary file and a rename. */
+/* io.c: the I/O primitives behind esximg/io.h: whole-file reads, and outputs written through a
+ * temporary file and a rename. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -10,6 +11,74 @@
 
 #include "esx_private.h"
 #include "esximg/io.h"
+
+/* One call moves at most this much: read and write may refuse counts above SSIZE_MAX, and Linux
+ * moves at most about 2 GiB at once anyway. */
+#define IO_CALL_MAX ((size_t)1 << 30)
+
+/* off < 0: at the file position. */
+static int io_read_loop(int fd, uint8_t *buf, size_t n, int64_t off, size_t *got)
+{
+    size_t done = 0;
+    while (done < n) {
+        size_t want = n - done < IO_CALL_MAX ? n - done : IO_CALL_MAX;
+        ssize_t r = off < 0 ? read(fd, buf + done, want) :
+                    pread(fd, buf + done, want, (off_t)((uint64_t)off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            *got = done;
+            return errno;
+        }
+        if (r == 0)
+            break;
+        done += (size_t)r;
+    }
+    *got = done;
+    return 0;
+}
+
+static int io_write_loop(int fd, const uint8_t *buf, size_t n, int64_t off)
+{
+    size_t done = 0;
+    while (done < n) {
+        size_t want = n - done < IO_CALL_MAX ? n - done : IO_CALL_MAX;
+        ssize_t put = off < 0 ? write(fd, buf + done, want) :
+                      pwrite(fd, buf + done, want, (off_t)((uint64_t)off + done));
+        if (put < 0 && errno == EINTR)
+            continue;
+        if (put < 0)
+            return errno;
+        if (put == 0)
+            return ENOSPC;
+        done += (size_t)put;
+    }
+    return 0;
+}
+
+int esx_pread_full(int fd, void *buf, size_t n, uint64_t off, size_t *got)
+{
+    if (off > INT64_MAX)
+        return EINVAL;
+    return io_read_loop(fd, buf, n, (int64_t)off, got);
+}
+
+int esx_read_full(int fd, void *buf, size_t n, size_t *got)
+{
+    return io_read_loop(fd, buf, n, -1, got);
+}
+
+int esx_pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
+{
+    if (off > INT64_MAX)
+        return EINVAL;
+    return io_write_loop(fd, buf, n, (int64_t)off);
+}
+
+int esx_write_full(int fd, const void *buf, size_t n)
+{
+    return io_write_loop(fd, buf, n, -1);
+}
 
 int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
                   struct esximg_err *err)
@@ -57,16 +126,15 @@ int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
             bytes = grown;
             cap = grown_cap;
         }
-        ssize_t got = read(fd, bytes + used, cap - used);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = esximg_err_sys(err, errno, "cannot read");
+        size_t want = cap - used, got = 0;
+        int e = esx_read_full(fd, bytes + used, want, &got);
+        if (e) {
+            rc = esximg_err_sys(err, e, "cannot read");
             goto out;
         }
-        if (got == 0)
+        used += got;
+        if (got < want)
             break;
-        used += (size_t)got;
     }
     if (used > max) {
         rc = esximg_err_set(err, ESXIMG_ELIMIT, "file is larger than %llu bytes",
@@ -145,18 +213,11 @@ int esximg_outfile_fd(const struct esximg_outfile *of)
 int esximg_outfile_write(struct esximg_outfile *of, const void *data, size_t len,
                          struct esximg_err *err)
 {
-    const uint8_t *p = data;
-    while (len > 0) {
-        ssize_t put = write(of->fd, p, len);
-        if (put < 0) {
-            if (errno == EINTR)
-                continue;
-            int rc = esximg_err_sys(err, errno, "cannot write");
-            esximg_err_file(err, of->target);
-            return rc;
-        }
-        p += put;
-        len -= (size_t)put;
+    int e = esx_write_full(of->fd, data, len);
+    if (e) {
+        int rc = esximg_err_sys(err, e, "cannot write");
+        esximg_err_file(err, of->target);
+        return rc;
     }
     return 0;
 }

@@ -24,7 +24,6 @@
 #include "esximg/vibauthor.h"
 #include "esximg/vibrel.h"
 
-#define EDIT_MAX_BOOTCFG    ((uint64_t)1 << 20)
 #define EDIT_DIFF_CELLS     ((size_t)1 << 22)           /* LCS table cells for a diff */
 
 /* ---------------------------------------------------------------- models */
@@ -613,7 +612,7 @@ static int edit_bootcfg_why(struct esximg_image *img, struct esximg_err *err)
     uint8_t *data = NULL;
     size_t len = 0;
     struct esximg_bootcfg *cfg = NULL;
-    int rc = esximg_iso_read_file(img->iso, "/BOOT.CFG", EDIT_MAX_BOOTCFG, &data, &len, err);
+    int rc = esximg_iso_read_file(img->iso, "/BOOT.CFG", ESX_MAX_BOOTCFG_BYTES, &data, &len, err);
     if (!rc)
         rc = esximg_bootcfg_read(data, len, NULL, &cfg, err);
     free(data);

@@ -61,5 +61,8 @@
 #define ESX_TAR_MTIME_MAX         ((int64_t)077777777777)
 /* A kickstart file (ESXi's own default ks.cfg is half a KiB; scripted installs a few KiB). */
 #define ESX_MAX_KS_BYTES          ((uint64_t)1 << 20)   /* 1 MiB */
+/* Cells of the table of a line diff (lines before + 1) x (lines after + 1), 16 MiB of
+ * uint32_t; a larger diff lists every line removed and added. */
+#define ESX_MAX_DIFF_CELLS        ((size_t)1 << 22)
 
 #endif

@@ -154,6 +154,17 @@ int esx_warn(struct esximg_warnings *w, size_t line, struct esximg_err *err, con
     __attribute__((format(printf, 4, 5)));
 void esx_warnings_free(struct esximg_warnings *w);
 
+/* ---- textdiff.c: the lines two texts differ by ---- */
+/* Called for each line removed (sign '-') or added ('+'), in order; `text` is not
+ * NUL-terminated and excludes the '\n'. A non-zero return stops the diff and is returned. */
+typedef int (*esx_text_diff_line_fn)(void *ctx, char sign, const char *text, size_t len,
+                                     struct esximg_err *err);
+/* The lines of `before` and `after` that a longest common subsequence of their lines leaves
+ * out; past ESX_MAX_DIFF_CELLS (rows x columns) every line of `before` is removed and every
+ * line of `after` added. ENOMEM or what `line` returns. */
+int esx_text_diff(const char *before, size_t blen, const char *after, size_t alen,
+                  esx_text_diff_line_fn line, void *ctx, struct esximg_err *err);
+
 /* ---- digest.c: hashes over libcrypto, hex-encoded lower case ---- */
 /* sigcheck.c: a sig.pkcs7 of only white space means "unsigned". */
 bool esx_sig_is_empty(const void *sig, size_t len);

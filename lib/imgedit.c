@@ -24,8 +24,6 @@
 #include "esximg/vibauthor.h"
 #include "esximg/vibrel.h"
 
-#define EDIT_DIFF_CELLS     ((size_t)1 << 22)           /* LCS table cells for a diff */
-
 /* ---------------------------------------------------------------- models */
 
 /* A bundle's component (bulletin), copied from the depot model. */
@@ -142,73 +140,6 @@ static bool edit_has_suffix_ci(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
-
-/* ---------------------------------------------------------------- times */
-
-static bool edit_digits(const char *s, size_t n, int *value)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *value = v;
-    return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static int64_t edit_days(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static bool edit_parse_zone(const char *z, int64_t *offset)
-{
-    *offset = 0;
-    if (!*z || ((z[0] == 'Z' || z[0] == 'z') && !z[1]))
-        return true;
-    int hh, mm;
-    if ((z[0] != '+' && z[0] != '-') || strlen(z) != 6 || z[3] != ':' ||
-        !edit_digits(z + 1, 2, &hh) || !edit_digits(z + 4, 2, &mm) || hh > 23 || mm > 59)
-        return false;
-    *offset = (z[0] == '-' ? -1 : 1) * (int64_t)(hh * 3600 + mm * 60);
-    return true;
-}
-
-int esximg_edit_parse_time(const char *s, int64_t *out, struct esximg_err *err)
-{
-    int y, mo, d, h, mi, sec;
-    size_t n = s ? strnlen(s, 64) : 0;
-    bool ok = n >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ') &&
-              s[13] == ':' && s[16] == ':' && edit_digits(s, 4, &y) &&
-              edit_digits(s + 5, 2, &mo) && edit_digits(s + 8, 2, &d) &&
-              edit_digits(s + 11, 2, &h) && edit_digits(s + 14, 2, &mi) &&
-              edit_digits(s + 17, 2, &sec) && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 &&
-              h <= 23 && mi <= 59 && sec <= 60;
-    const char *z = ok ? s + 19 : NULL;
-    if (ok && *z == '.') {
-        z++;
-        if (*z < '0' || *z > '9')
-            ok = false;
-        while (*z >= '0' && *z <= '9')
-            z++;
-    }
-    int64_t offset = 0;
-    if (ok)
-        ok = edit_parse_zone(z, &offset);
-    int64_t t = ok ? edit_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset : -1;
-    if (!ok || t < 0)
-        return esximg_err_set(err, ESXIMG_EINVAL, "time '%.40s' is not an ISO-8601 date after "
-                              "1970", s ? s : "");
-    *out = t;
-    return 0;
 }
 
 /* ---------------------------------------------------------------- changes */
@@ -1725,90 +1656,11 @@ static int edit_boot_options(struct edit_ctx *c, struct esximg_err *err)
 
 /* ---------------------------------------------------------------- BOOT.CFG diff */
 
-struct edit_text_lines {
-    size_t count;
-    const char **p;
-    size_t *len;
-};
-
-static int edit_split(const char *s, size_t n, struct edit_text_lines *t, struct esximg_err *err)
+/* One removed ("-") or added ("+") line of a BOOT.CFG diff, in the plan's lines. */
+static int edit_diff_line(void *ctx, char sign, const char *text, size_t len,
+                          struct esximg_err *err)
 {
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++)
-        count += s[i] == '\n';
-    count += n && s[n - 1] != '\n';
-    t->p = esx_malloc_array(count + 1, sizeof *t->p);
-    t->len = esx_malloc_array(count + 1, sizeof *t->len);
-    if (!t->p || !t->len)
-        return edit_nomem(err);
-    t->count = 0;
-    for (size_t i = 0; i < n;) {
-        const char *nl = memchr(s + i, '\n', n - i);
-        size_t l = nl ? (size_t)(nl - (s + i)) : n - i;
-        t->p[t->count] = s + i;
-        t->len[t->count++] = l;
-        i += l + 1;
-    }
-    return 0;
-}
-
-static bool edit_same_line(const struct edit_text_lines *a, size_t i,
-                           const struct edit_text_lines *b, size_t j)
-{
-    return a->len[i] == b->len[j] && memcmp(a->p[i], b->p[j], a->len[i]) == 0;
-}
-
-/* Lines removed ("-") and added ("+"), by a longest common subsequence. */
-static int edit_diff_lines(struct edit_ctx *c, const struct edit_text_lines *a,
-                           const struct edit_text_lines *b, struct esximg_err *err)
-{
-    size_t rows = a->count + 1, cols = b->count + 1, cells;
-    uint32_t *t = NULL;
-    if (!esx_mul_size(rows, cols, &cells) && cells <= EDIT_DIFF_CELLS)
-        t = esx_malloc_array(cells, sizeof *t);
-    if (t) {
-        for (size_t i = a->count; i-- > 0;)
-            for (size_t j = b->count; j-- > 0;)
-                t[i * cols + j] = edit_same_line(a, i, b, j)
-                                      ? t[(i + 1) * cols + j + 1] + 1
-                                      : (t[(i + 1) * cols + j] > t[i * cols + j + 1]
-                                             ? t[(i + 1) * cols + j] : t[i * cols + j + 1]);
-    }
-    size_t i = 0, j = 0;
-    int rc = 0;
-    while (!rc && (i < a->count || j < b->count)) {
-        if (t && i < a->count && j < b->count && edit_same_line(a, i, b, j)) {
-            i++;
-            j++;
-        } else if (i < a->count && (j == b->count || !t ||
-                                    t[(i + 1) * cols + j] >= t[i * cols + j + 1])) {
-            rc = edit_line(c, err, "  -%.*s", (int)a->len[i], a->p[i]);
-            i++;
-        } else {
-            rc = edit_line(c, err, "  +%.*s", (int)b->len[j], b->p[j]);
-            j++;
-        }
-    }
-    free(t);
-    return rc;
-}
-
-static int edit_diff(struct edit_ctx *c, const char *path, const char *before, size_t blen,
-                     const char *after, size_t alen, struct esximg_err *err)
-{
-    struct edit_text_lines a = {0}, b = {0};
-    int rc = edit_split(before, blen, &a, err);
-    if (!rc)
-        rc = edit_split(after, alen, &b, err);
-    if (!rc)
-        rc = edit_line(c, err, "change %s:", path);
-    if (!rc)
-        rc = edit_diff_lines(c, &a, &b, err);
-    free(a.p);
-    free(a.len);
-    free(b.p);
-    free(b.len);
-    return rc;
+    return edit_line(ctx, err, "  %c%.*s", sign, (int)len, text);
 }
 
 static bool edit_same(const char *a, size_t alen, const char *b, size_t blen)
@@ -1840,9 +1692,9 @@ static int edit_write_cfgs(struct edit_ctx *c, struct esximg_err *err)
         if (i == 1 && edit_same(c->cfg_before[0], c->cfg_before_len[0], c->cfg_before[1],
                                 c->cfg_before_len[1]) && edit_same(first, first_len, data, len))
             rc = edit_line(c, err, "change %s: the same lines", c->cfg_path[i]);
-        else
-            rc = edit_diff(c, c->cfg_path[i], c->cfg_before[i], c->cfg_before_len[i], data,
-                           len, err);
+        else if (!(rc = edit_line(c, err, "change %s:", c->cfg_path[i])))
+            rc = esx_text_diff(c->cfg_before[i], c->cfg_before_len[i], data, len,
+                               edit_diff_line, c, err);
         if (i == 0) {
             first = data;
             first_len = len;

@@ -2042,12 +2042,11 @@ static void edit_ctx_clear(struct edit_ctx *c)
     esx_warnings_free(&c->deferred);
 }
 
-int esximg_edit_plan(struct esximg_image *img, const char *in_path,
-                     const struct esximg_edit_opts *o, struct esximg_edit_plan **out,
-                     struct esximg_err *err)
+int esximg_edit_plan(struct esximg_image *img, const struct esximg_edit_opts *o,
+                     struct esximg_edit_plan **out, struct esximg_err *err)
 {
-    if (!img || !in_path || !o || !out)
-        return esximg_err_set(err, ESXIMG_EINVAL, "no image, input path or options");
+    if (!img || !img->path || !o || !out)
+        return esximg_err_set(err, ESXIMG_EINVAL, "no image, image path or options");
     struct esximg_edit_plan *p = calloc(1, sizeof *p);
     struct esximg_edit_state *st = p ? calloc(1, sizeof *st) : NULL;
     if (!st) {
@@ -2059,7 +2058,7 @@ int esximg_edit_plan(struct esximg_image *img, const char *in_path,
     st->progress_arg = o->progress_arg;
     st->hybrid = o->hybrid;
     struct edit_ctx c = {.img = img, .o = o, .plan = p, .st = st};
-    int rc = (st->in_path = esx_strdup(in_path)) ? 0 : edit_nomem(err);
+    int rc = (st->in_path = esx_strdup(img->path)) ? 0 : edit_nomem(err);
     if (!rc)
         rc = edit_run(&c, err);
     p->mtime = c.mtime;

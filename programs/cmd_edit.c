@@ -234,7 +234,7 @@ int cmd_edit(int argc, char **argv)
     cli_note_image(a.input, img);
     if ((rc = cli_need_esxi(img, a.input)))
         goto out;
-    if (esximg_edit_plan(img, a.input, &a.o, &plan, &err)) {
+    if (esximg_edit_plan(img, &a.o, &plan, &err)) {
         esximg_err_file(&err, a.input);
         rc = edit_fail(&a, img, &err);
         goto out;

@@ -151,7 +151,7 @@ static struct esximg_edit_plan *plan_ok(const char *iso, const struct esximg_edi
     struct esximg_image *img = open_image(iso);
     struct esximg_err err = {0};
     struct esximg_edit_plan *p = NULL;
-    if (esximg_edit_plan(img, iso, o, &p, &err))
+    if (esximg_edit_plan(img, o, &p, &err))
         fail_msg("plan: %s: %s", err.file, err.msg);
     esximg_image_free(img);
     return p;
@@ -162,7 +162,7 @@ static int plan_fails(const char *iso, const struct esximg_edit_opts *o, struct 
 {
     struct esximg_image *img = open_image(iso);
     struct esximg_edit_plan *p = NULL;
-    int rc = esximg_edit_plan(img, iso, o, &p, err);
+    int rc = esximg_edit_plan(img, o, &p, err);
     esximg_image_free(img);
     assert_null(p);
     return rc;
@@ -983,11 +983,11 @@ static void edit_failure_leaves_nothing(void **state)
     struct esximg_imgdb *saved = img->db;
     img->db = NULL;
     struct esximg_edit_plan *q = NULL;
-    assert_int_equal(esximg_edit_plan(img, fx->iso70, &o, &q, &e2), ESXIMG_EFORMAT);
+    assert_int_equal(esximg_edit_plan(img, &o, &q, &e2), ESXIMG_EFORMAT);
     assert_null(q);
     img->db = saved;
     esximg_image_free(img);
-    assert_int_equal(esximg_edit_plan(NULL, fx->iso70, &o, &q, &e2), ESXIMG_EINVAL);
+    assert_int_equal(esximg_edit_plan(NULL, &o, &q, &e2), ESXIMG_EINVAL);
 }
 
 int main(void)

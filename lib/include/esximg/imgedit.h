@@ -109,11 +109,11 @@ struct esximg_edit_plan {
     struct esximg_edit_state *state;
 };
 
-/* Plans the edit of `img`, opened from `in_path` (which the write reads again).  img is only
- * read; the plan keeps no pointer into it.  err->file names the package that failed. */
-int esximg_edit_plan(struct esximg_image *img, const char *in_path,
-                     const struct esximg_edit_opts *o, struct esximg_edit_plan **out,
-                     struct esximg_err *err);
+/* Plans the edit of `img`, as esximg_image_open() opened it: the write reads the ISO again
+ * from img->path.  img is only read; the plan keeps no pointer into it.  err->file names the
+ * package that failed. */
+int esximg_edit_plan(struct esximg_image *img, const struct esximg_edit_opts *o,
+                     struct esximg_edit_plan **out, struct esximg_err *err);
 
 /* Writes the planned image to out_path (temporary file and rename: nothing is left on
  * failure; the input is never opened for writing).  EINVAL when the plan has problems. */

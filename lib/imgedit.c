@@ -59,9 +59,6 @@ struct esximg_edit_state {
     uint8_t **owned;                    /* owned content of each change, or NULL */
     size_t vib_count;
     struct edit_vib *vibs;              /* module changes borrow their payload bytes */
-    void (*progress)(uint64_t done, uint64_t total, void *arg);
-    void *progress_arg;
-    const struct esximg_hybrid *hybrid;
 };
 
 struct edit_ctx {
@@ -2054,9 +2051,6 @@ int esximg_edit_plan(struct esximg_image *img, const struct esximg_edit_opts *o,
         return edit_nomem(err);
     }
     p->state = st;
-    st->progress = o->progress;
-    st->progress_arg = o->progress_arg;
-    st->hybrid = o->hybrid;
     struct edit_ctx c = {.img = img, .o = o, .plan = p, .st = st};
     int rc = (st->in_path = esx_strdup(img->path)) ? 0 : edit_nomem(err);
     if (!rc)
@@ -2072,7 +2066,7 @@ int esximg_edit_plan(struct esximg_image *img, const struct esximg_edit_opts *o,
 }
 
 int esximg_edit_write(const struct esximg_edit_plan *p, const char *out_path,
-                      struct esximg_err *err)
+                      const struct esximg_edit_wopts *wo, struct esximg_err *err)
 {
     if (!p || !p->state || !out_path)
         return esximg_err_set(err, ESXIMG_EINVAL, "no plan or output");
@@ -2082,11 +2076,14 @@ int esximg_edit_write(const struct esximg_edit_plan *p, const char *out_path,
                               p->problems.count + p->problems.dropped == 1 ? "" : "s",
                               p->problems.count ? p->problems.items[0].msg : "?");
     const struct esximg_edit_state *st = p->state;
-    const struct esximg_iso_wopts wo = {
-        .mtime = p->mtime, .progress = st->progress, .progress_arg = st->progress_arg,
-        .hybrid = st->hybrid,
+    const struct esximg_edit_wopts none = {0};
+    if (!wo)
+        wo = &none;
+    const struct esximg_iso_wopts iwo = {
+        .mtime = p->mtime, .progress = wo->progress, .progress_arg = wo->progress_arg,
+        .hybrid = wo->hybrid,
     };
-    return esximg_iso_write(st->in_path, st->changes, st->count, &wo, out_path, err);
+    return esximg_iso_write(st->in_path, st->changes, st->count, &iwo, out_path, err);
 }
 
 void esximg_edit_plan_free(struct esximg_edit_plan *p)

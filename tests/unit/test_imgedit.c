@@ -184,7 +184,21 @@ static bool has_warning(const struct esximg_warnings *w, const char *text)
     return false;
 }
 
-/* Plans, writes out/<name> and opens it; the image must have no problem. */
+struct write_progress {
+    size_t calls;
+    uint64_t done, total;
+};
+
+static void on_write_progress(uint64_t done, uint64_t total, void *arg)
+{
+    struct write_progress *pr = arg;
+    pr->calls++;
+    pr->done = done;
+    pr->total = total;
+}
+
+/* Plans, writes out/<name> (its progress must reach the end) and opens it; the image must
+ * have no problem. */
 static struct esximg_image *edit_ok(const struct fixture *fx, const char *iso,
                                     const struct esximg_edit_opts *o, const char *name,
                                     struct esximg_edit_plan **plan_out)
@@ -193,8 +207,13 @@ static struct esximg_image *edit_ok(const struct fixture *fx, const char *iso,
     assert_int_equal(p->problems.count, 0);
     char *out = tu_path_join(fx->out, name);
     struct esximg_err err = {0};
-    if (esximg_edit_write(p, out, &err))
+    struct write_progress pr = {0};
+    const struct esximg_edit_wopts wo = {.progress = on_write_progress, .progress_arg = &pr};
+    if (esximg_edit_write(p, out, &wo, &err))
         fail_msg("write: %s: %s", err.file, err.msg);
+    assert_true(pr.calls > 0);
+    assert_true(pr.total > 0);
+    assert_true(pr.done == pr.total);
     struct esximg_image *img = open_image(out);
     for (size_t i = 0; i < img->problems.count; i++)
         print_error("problem: %s\n", img->problems.items[i].msg);
@@ -617,7 +636,7 @@ static void edit_checks_relationships(void **state)
     assert_true(has_warning(&p->problems, "nvme"));
     char *out = tu_path_join(fx->out, "refused.iso");
     struct esximg_err err = {0};
-    assert_int_equal(esximg_edit_write(p, out, &err), ESXIMG_EINVAL);
+    assert_int_equal(esximg_edit_write(p, out, NULL, &err), ESXIMG_EINVAL);
     assert_non_null(strstr(err.msg, "2 problems"));
     assert_int_equal(access(out, F_OK), -1);
     esximg_edit_plan_free(p);
@@ -748,7 +767,7 @@ static void edit_changes_boot_options(void **state)
     assert_true(has_warning(&p->problems, ":3: 'network': --device=vusb0 is a USB NIC"));
     assert_true(has_warning(&p->problems, ": no rootpw"));
     assert_true(has_warning(&p->problems, "give --force-ks"));
-    assert_int_equal(esximg_edit_write(p, "/nonexistent/x.iso", &err), ESXIMG_EINVAL);
+    assert_int_equal(esximg_edit_write(p, "/nonexistent/x.iso", NULL, &err), ESXIMG_EINVAL);
     esximg_edit_plan_free(p);
     o6.force_ks = true;
     p = plan_ok(fx->iso70, &o6);
@@ -844,7 +863,7 @@ static void edit_is_deterministic_and_keeps_the_input(void **state)
     /* the output may not be the input, and an out-of-range time is refused */
     p = plan_ok(fx->iso70, &o);
     struct esximg_err err = {0};
-    assert_int_not_equal(esximg_edit_write(p, fx->iso70, &err), 0);
+    assert_int_not_equal(esximg_edit_write(p, fx->iso70, NULL, &err), 0);
     sha256_file(fx->iso70, after);
     assert_string_equal(before, after);
     esximg_edit_plan_free(p);
@@ -968,7 +987,7 @@ static void edit_failure_leaves_nothing(void **state)
     struct esximg_edit_plan *p = plan_ok(fx->iso70, &o);
     char *out = tu_path_join(fx->dir, "missing-folder/out.iso");
     struct esximg_err err = {0};
-    assert_int_not_equal(esximg_edit_write(p, out, &err), 0);
+    assert_int_not_equal(esximg_edit_write(p, out, NULL, &err), 0);
     assert_int_equal(access(out, F_OK), -1);
     esximg_edit_plan_free(p);
     free(out);

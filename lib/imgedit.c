@@ -52,7 +52,7 @@ struct edit_vib {
 };
 
 struct esximg_edit_state {
-    char *in_path;
+    const struct esximg_image *img;     /* borrowed: the write reads its path and its ISO */
     size_t count, cap;
     struct esximg_iso_change *changes;
     char **paths;                       /* owned iso_path of each change */
@@ -2020,7 +2020,6 @@ static void edit_state_free(struct esximg_edit_state *st)
     for (size_t i = 0; i < st->vib_count; i++)
         edit_vib_clear(&st->vibs[i]);
     free(st->vibs);
-    free(st->in_path);
     free(st);
 }
 
@@ -2051,10 +2050,9 @@ int esximg_edit_plan(struct esximg_image *img, const struct esximg_edit_opts *o,
         return edit_nomem(err);
     }
     p->state = st;
+    st->img = img;
     struct edit_ctx c = {.img = img, .o = o, .plan = p, .st = st};
-    int rc = (st->in_path = esx_strdup(img->path)) ? 0 : edit_nomem(err);
-    if (!rc)
-        rc = edit_run(&c, err);
+    int rc = edit_run(&c, err);
     p->mtime = c.mtime;
     edit_ctx_clear(&c);
     if (rc) {
@@ -2081,9 +2079,9 @@ int esximg_edit_write(const struct esximg_edit_plan *p, const char *out_path,
         wo = &none;
     const struct esximg_iso_wopts iwo = {
         .mtime = p->mtime, .progress = wo->progress, .progress_arg = wo->progress_arg,
-        .hybrid = wo->hybrid,
+        .hybrid = wo->hybrid, .input = st->img->iso,
     };
-    return esximg_iso_write(st->in_path, st->changes, st->count, &iwo, out_path, err);
+    return esximg_iso_write(st->img->path, st->changes, st->count, &iwo, out_path, err);
 }
 
 void esximg_edit_plan_free(struct esximg_edit_plan *p)

@@ -113,9 +113,9 @@ struct esximg_edit_plan {
     struct esximg_edit_state *state;
 };
 
-/* Plans the edit of `img`, as esximg_image_open() opened it: the write reads the ISO again
- * from img->path.  img is only read; the plan keeps no pointer into it.  err->file names the
- * package that failed. */
+/* Plans the edit of `img`, as esximg_image_open() opened it.  img is only read, and must
+ * outlive the plan: the write copies the ISO at img->path and reuses img->iso rather than
+ * parse it again.  err->file names the package that failed. */
 int esximg_edit_plan(struct esximg_image *img, const struct esximg_edit_opts *o,
                      struct esximg_edit_plan **out, struct esximg_err *err);
 

@@ -250,7 +250,10 @@ int esximg_image_open(const char *path, const struct esximg_image_opts *o,
     struct esximg_image *img = calloc(1, sizeof *img);
     if (!img)
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    int rc = esximg_iso_open(path, NULL, &img->iso, err);
+    int rc = (img->path = esx_strdup(path)) ? 0
+             : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    if (!rc)
+        rc = esximg_iso_open(path, NULL, &img->iso, err);
     if (!rc)
         rc = image_load(img, err);
     if (!rc)
@@ -278,6 +281,7 @@ void esximg_image_free(struct esximg_image *img)
     esximg_bootcfg_free(img->bootcfg);
     esximg_bootcfg_free(img->efi_bootcfg);
     esximg_iso_close(img->iso);
+    free(img->path);
     free(img->imgdb_module);
     free(img->version);
     free(img->build);

@@ -50,16 +50,13 @@ struct edit_vib {
 };
 
 struct esximg_edit_state {
-    char *in_path;
+    const struct esximg_image *img;     /* borrowed: the write reads its path and its ISO */
     size_t count, cap;
     struct esximg_iso_change *changes;
     char **paths;                       /* owned iso_path of each change */
     uint8_t **owned;                    /* owned content of each change, or NULL */
     size_t vib_count;
     struct edit_vib *vibs;              /* module changes borrow their payload bytes */
-    void (*progress)(uint64_t done, uint64_t total, void *arg);
-    void *progress_arg;
-    const struct esximg_hybrid *hybrid;
 };
 
 struct edit_ctx {
@@ -1875,7 +1872,6 @@ static void edit_state_free(struct esximg_edit_state *st)
     for (size_t i = 0; i < st->vib_count; i++)
         edit_vib_clear(&st->vibs[i]);
     free(st->vibs);
-    free(st->in_path);
     free(st);
 }
 
@@ -1894,12 +1890,11 @@ static void edit_ctx_clear(struct edit_ctx *c)
     esx_warnings_free(&c->deferred);
 }
 
-int esximg_edit_plan(struct esximg_image *img, const char *in_path,
-                     const struct esximg_edit_opts *o, struct esximg_edit_plan **out,
-                     struct esximg_err *err)
+int esximg_edit_plan(struct esximg_image *img, const struct esximg_edit_opts *o,
+                     struct esximg_edit_plan **out, struct esximg_err *err)
 {
-    if (!img || !in_path || !o || !out)
-        return esximg_err_set(err, ESXIMG_EINVAL, "no image, input path or options");
+    if (!img || !img->path || !o || !out)
+        return esximg_err_set(err, ESXIMG_EINVAL, "no image, image path or options");
     struct esximg_edit_plan *p = calloc(1, sizeof *p);
     struct esximg_edit_state *st = p ? calloc(1, sizeof *st) : NULL;
     if (!st) {
@@ -1907,13 +1902,9 @@ int esximg_edit_plan(struct esximg_image *img, const char *in_path,
         return edit_nomem(err);
     }
     p->state = st;
-    st->progress = o->progress;
-    st->progress_arg = o->progress_arg;
-    st->hybrid = o->hybrid;
+    st->img = img;
     struct edit_ctx c = {.img = img, .o = o, .plan = p, .st = st};
-    int rc = (st->in_path = esx_strdup(in_path)) ? 0 : edit_nomem(err);
-    if (!rc)
-        rc = edit_run(&c, err);
+    int rc = edit_run(&c, err);
     p->mtime = c.mtime;
     edit_ctx_clear(&c);
     if (rc) {
@@ -1925,7 +1916,7 @@ int esximg_edit_plan(struct esximg_image *img, const char *in_path,
 }
 
 int esximg_edit_write(const struct esximg_edit_plan *p, const char *out_path,
-                      struct esximg_err *err)
+                      const struct esximg_edit_wopts *wo, struct esximg_err *err)
 {
     if (!p || !p->state || !out_path)
         return esximg_err_set(err, ESXIMG_EINVAL, "no plan or output");
@@ -1935,11 +1926,14 @@ int esximg_edit_write(const struct esximg_edit_plan *p, const char *out_path,
                               p->problems.count + p->problems.dropped == 1 ? "" : "s",
                               p->problems.count ? p->problems.items[0].msg : "?");
     const struct esximg_edit_state *st = p->state;
-    const struct esximg_iso_wopts wo = {
-        .mtime = p->mtime, .progress = st->progress, .progress_arg = st->progress_arg,
-        .hybrid = st->hybrid,
+    const struct esximg_edit_wopts none = {0};
+    if (!wo)
+        wo = &none;
+    const struct esximg_iso_wopts iwo = {
+        .mtime = p->mtime, .progress = wo->progress, .progress_arg = wo->progress_arg,
+        .hybrid = wo->hybrid, .input = st->img->iso,
     };
-    return esximg_iso_write(st->in_path, st->changes, st->count, &wo, out_path, err);
+    return esximg_iso_write(st->img->path, st->changes, st->count, &iwo, out_path, err);
 }
 
 void esximg_edit_plan_free(struct esximg_edit_plan *p)

@@ -66,7 +66,8 @@ struct iw_ctx {
     struct esximg_iso_wopts o;
     const char *in_path;
     const char *out_path;
-    struct esximg_iso *in;      /* the input, as iso.c reads it */
+    const struct esximg_iso *in; /* the input, as iso.c reads it: opts' or in_owned */
+    struct esximg_iso *in_owned; /* the input when the caller gave none */
     int in_fd;
     uint64_t in_size;
     uint32_t ms_block;          /* first block of the new session; 0 for a full rewrite */
@@ -1140,9 +1141,13 @@ static int iw_verify(const struct iw_ctx *x, struct esximg_err *err)
 
 static int iw_open_input(struct iw_ctx *x, struct esximg_err *err)
 {
-    int rc = esximg_iso_open(x->in_path, NULL, &x->in, err);
-    if (rc)
+    int rc = 0;
+    if (x->o.input)
+        x->in = x->o.input;
+    else if ((rc = esximg_iso_open(x->in_path, NULL, &x->in_owned, err)))
         return rc;
+    else
+        x->in = x->in_owned;
     x->in_fd = open(x->in_path, O_RDONLY | O_CLOEXEC);
     struct stat st, ost;
     if (x->in_fd < 0 || fstat(x->in_fd, &st) != 0) {
@@ -1188,7 +1193,7 @@ static void iw_ctx_free(struct iw_ctx *x)
     esximg_outfile_abort(x->of);
     if (x->in_fd >= 0)
         close(x->in_fd);
-    esximg_iso_close(x->in);
+    esximg_iso_close(x->in_owned);
     free(x->head);
 }
 

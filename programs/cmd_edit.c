@@ -208,8 +208,7 @@ int cmd_edit(int argc, char **argv)
         return rc;
     }
     struct cli_progress progress = {0};
-    a.o.progress = edit_progress;
-    a.o.progress_arg = &progress;
+    struct esximg_edit_wopts wo = {.progress = edit_progress, .progress_arg = &progress};
     struct esximg_err err = {0};
     struct esximg_image *img = NULL;
     struct esximg_edit_plan *plan = NULL;
@@ -220,7 +219,7 @@ int cmd_edit(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
-    a.o.hybrid = hybrid;
+    wo.hybrid = hybrid;
     if (hybrid) {
         struct esximg_hybrid_info hinfo;
         esximg_hybrid_describe(hybrid, &hinfo);
@@ -234,7 +233,7 @@ int cmd_edit(int argc, char **argv)
     cli_note_image(a.input, img);
     if ((rc = cli_need_esxi(img, a.input)))
         goto out;
-    if (esximg_edit_plan(img, a.input, &a.o, &plan, &err)) {
+    if (esximg_edit_plan(img, &a.o, &plan, &err)) {
         esximg_err_file(&err, a.input);
         rc = edit_fail(&a, img, &err);
         goto out;
@@ -255,7 +254,7 @@ int cmd_edit(int argc, char **argv)
         rc = CLI_EXIT_OK;
         goto out;
     }
-    rc = esximg_edit_write(plan, a.output, &err);
+    rc = esximg_edit_write(plan, a.output, &wo, &err);
     cli_progress_end(&progress);
     if (rc) {
         rc = cli_fail(&err);

@@ -145,15 +145,38 @@ static struct esximg_image *open_image(const char *path)
     return img;
 }
 
+/* The images of the plans alive, which must outlive them: plan_free() frees both. */
+static struct planned {
+    struct esximg_edit_plan *plan;
+    struct esximg_image *img;
+} planned[8];
+
+static void plan_free(struct esximg_edit_plan *p)
+{
+    for (size_t i = 0; p && i < sizeof planned / sizeof *planned; i++)
+        if (planned[i].plan == p) {
+            esximg_edit_plan_free(p);
+            esximg_image_free(planned[i].img);
+            planned[i] = (struct planned){0};
+            return;
+        }
+    fail_msg("plan %p was not made by plan_ok", (void *)p);
+}
+
 /* Plans the edit; fails the test on an error. */
 static struct esximg_edit_plan *plan_ok(const char *iso, const struct esximg_edit_opts *o)
 {
+    size_t slot = 0;
+    while (slot < sizeof planned / sizeof *planned && planned[slot].plan)
+        slot++;
+    if (slot == sizeof planned / sizeof *planned)
+        fail_msg("more than %zu plans alive", slot);
     struct esximg_image *img = open_image(iso);
     struct esximg_err err = {0};
     struct esximg_edit_plan *p = NULL;
-    if (esximg_edit_plan(img, iso, o, &p, &err))
+    if (esximg_edit_plan(img, o, &p, &err))
         fail_msg("plan: %s: %s", err.file, err.msg);
-    esximg_image_free(img);
+    planned[slot] = (struct planned){.plan = p, .img = img};
     return p;
 }
 
@@ -162,7 +185,7 @@ static int plan_fails(const char *iso, const struct esximg_edit_opts *o, struct 
 {
     struct esximg_image *img = open_image(iso);
     struct esximg_edit_plan *p = NULL;
-    int rc = esximg_edit_plan(img, iso, o, &p, err);
+    int rc = esximg_edit_plan(img, o, &p, err);
     esximg_image_free(img);
     assert_null(p);
     return rc;
@@ -184,7 +207,21 @@ static bool has_warning(const struct esximg_warnings *w, const char *text)
     return false;
 }
 
-/* Plans, writes out/<name> and opens it; the image must have no problem. */
+struct write_progress {
+    size_t calls;
+    uint64_t done, total;
+};
+
+static void on_write_progress(uint64_t done, uint64_t total, void *arg)
+{
+    struct write_progress *pr = arg;
+    pr->calls++;
+    pr->done = done;
+    pr->total = total;
+}
+
+/* Plans, writes out/<name> (its progress must reach the end) and opens it; the image must
+ * have no problem. */
 static struct esximg_image *edit_ok(const struct fixture *fx, const char *iso,
                                     const struct esximg_edit_opts *o, const char *name,
                                     struct esximg_edit_plan **plan_out)
@@ -193,8 +230,13 @@ static struct esximg_image *edit_ok(const struct fixture *fx, const char *iso,
     assert_int_equal(p->problems.count, 0);
     char *out = tu_path_join(fx->out, name);
     struct esximg_err err = {0};
-    if (esximg_edit_write(p, out, &err))
+    struct write_progress pr = {0};
+    const struct esximg_edit_wopts wo = {.progress = on_write_progress, .progress_arg = &pr};
+    if (esximg_edit_write(p, out, &wo, &err))
         fail_msg("write: %s: %s", err.file, err.msg);
+    assert_true(pr.calls > 0);
+    assert_true(pr.total > 0);
+    assert_true(pr.done == pr.total);
     struct esximg_image *img = open_image(out);
     for (size_t i = 0; i < img->problems.count; i++)
         print_error("problem: %s\n", img->problems.items[i].msg);
@@ -203,7 +245,7 @@ static struct esximg_image *edit_ok(const struct fixture *fx, const char *iso,
     if (plan_out)
         *plan_out = p;
     else
-        esximg_edit_plan_free(p);
+        plan_free(p);
     return img;
 }
 
@@ -388,7 +430,7 @@ static void edit_adds_a_vib_on_70(void **state)
     esximg_vib_free(pv);
     free(bytes);
     esximg_image_free(img);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     free(vib);
 }
 
@@ -481,7 +523,7 @@ static void edit_replaces_by_name(void **state)
     assert_string_equal(img->db->profile->acceptance_level, "partner");
     free(old_xml);
     esximg_image_free(img);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     free(vib);
 }
 
@@ -512,7 +554,7 @@ static void edit_removes(void **state)
     assert_int_equal(img->db->bulletin_count, 4);
     assert_int_equal(img->vib_count, 4);
     esximg_image_free(img);
-    esximg_edit_plan_free(p);
+    plan_free(p);
 
     struct esximg_err err = {0};
     const char *base[] = {"esx-base"};
@@ -572,7 +614,7 @@ static void edit_trims_shared_bulletins(void **state)
     assert_string_equal(bul->vib_ids[0], "custom_bootbank_pair-b_1.0-1");
     esximg_bulletin_free(bul);
     esximg_image_free(img);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     /* --select takes one VIB out of the bundle */
     const char *sel[] = {"pair-b"};
     const struct esximg_edit_opts os = {.adds = adds, .add_count = 1, .selects = sel,
@@ -582,7 +624,7 @@ static void edit_trims_shared_bulletins(void **state)
     assert_int_equal(p->vibs_added, 1);
     assert_true(has_line(p, "add VIB custom_bootbank_pair-b_1.0-1"));
     assert_false(has_line(p, "pair-a"));
-    esximg_edit_plan_free(p);
+    plan_free(p);
     const char *nosel[] = {"pair-c"};
     const struct esximg_edit_opts on = {.adds = adds, .add_count = 1, .selects = nosel,
                                         .select_count = 1};
@@ -617,15 +659,15 @@ static void edit_checks_relationships(void **state)
     assert_true(has_warning(&p->problems, "nvme"));
     char *out = tu_path_join(fx->out, "refused.iso");
     struct esximg_err err = {0};
-    assert_int_equal(esximg_edit_write(p, out, &err), ESXIMG_EINVAL);
+    assert_int_equal(esximg_edit_write(p, out, NULL, &err), ESXIMG_EINVAL);
     assert_non_null(strstr(err.msg, "2 problems"));
     assert_int_equal(access(out, F_OK), -1);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     /* --no-deps lets it through */
     o.no_deps = true;
     p = plan_ok(fx->iso70, &o);
     assert_int_equal(p->problems.count, 0);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     /* removing what an added VIB needs is caught too; replaces removes the old VIB */
     const char *addr[] = {vr};
     const struct esximg_edit_opts orp = {.adds = addr, .add_count = 1, .has_mtime = true,
@@ -636,7 +678,7 @@ static void edit_checks_relationships(void **state)
     assert_null(esximg_iso_find(img->iso, "/ATLANTIC.V00"));
     assert_non_null(esximg_image_find_vib(img, "atl-new"));
     esximg_image_free(img);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     free(out);
     free(vd);
     free(vc);
@@ -655,20 +697,20 @@ static void edit_sets_acceptance(void **state)
     assert_int_equal(p->problems.count, 1);
     assert_true(has_warning(&p->problems, "custom_bootbank_commy_1.0-1"));
     assert_true(has_warning(&p->problems, "partner"));
-    esximg_edit_plan_free(p);
+    plan_free(p);
     /* an explicit level above a VIB's is refused */
     o.strict = false;
     o.acceptance = "partner";
     p = plan_ok(fx->iso70, &o);
     assert_int_equal(p->problems.count, 1);
     assert_true(has_warning(&p->problems, "below the acceptance level partner"));
-    esximg_edit_plan_free(p);
+    plan_free(p);
     o.acceptance = "certified";
     o.add_count = 0;
     p = plan_ok(fx->iso70, &o);     /* every VIB of the image is certified */
     assert_int_equal(p->problems.count, 0);
     assert_true(has_line(p, "profile acceptance: partner -> certified"));
-    esximg_edit_plan_free(p);
+    plan_free(p);
     o.acceptance = "bogus";
     struct esximg_err err = {0};
     assert_int_equal(plan_fails(fx->iso70, &o, &err), ESXIMG_EINVAL);
@@ -681,7 +723,7 @@ static void edit_sets_acceptance(void **state)
     assert_string_equal(img->db->profile->acceptance_level, "community");
     assert_false(has_warning(&p->warnings, "goes down"));
     esximg_image_free(img);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     free(vib);
 }
 
@@ -724,7 +766,7 @@ static void edit_changes_boot_options(void **state)
     assert_string_equal(img->db->profile_file, file);
     free(file);
     esximg_image_free(img);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     /* ks twice, an empty option and a bad key are refused */
     struct esximg_err err = {0};
     const char *ksopt[] = {"ks=usb"};
@@ -748,13 +790,13 @@ static void edit_changes_boot_options(void **state)
     assert_true(has_warning(&p->problems, ":3: 'network': --device=vusb0 is a USB NIC"));
     assert_true(has_warning(&p->problems, ": no rootpw"));
     assert_true(has_warning(&p->problems, "give --force-ks"));
-    assert_int_equal(esximg_edit_write(p, "/nonexistent/x.iso", &err), ESXIMG_EINVAL);
-    esximg_edit_plan_free(p);
+    assert_int_equal(esximg_edit_write(p, "/nonexistent/x.iso", NULL, &err), ESXIMG_EINVAL);
+    plan_free(p);
     o6.force_ks = true;
     p = plan_ok(fx->iso70, &o6);
     assert_int_equal(p->problems.count, 0);
     assert_true(has_warning(&p->warnings, ":3: 'network': --device=vusb0 is a USB NIC"));
-    esximg_edit_plan_free(p);
+    plan_free(p);
     free(ks);
 }
 
@@ -777,13 +819,13 @@ static void edit_adds_oem_tgz(void **state)
     /* on 7.0 a vmklinux driver never loads: refused, and only a warning with no_deps */
     struct esximg_edit_plan *p = plan_ok(fx->iso70, &o);
     assert_true(has_warning(&p->problems, "'custom_bootbank_e1000x_1.0-1' is a vmklinux driver"));
-    esximg_edit_plan_free(p);
+    plan_free(p);
     struct esximg_edit_opts forced = o;
     forced.no_deps = true;
     p = plan_ok(fx->iso70, &forced);
     assert_int_equal(p->problems.count, 0);
     assert_true(has_warning(&p->warnings, "'custom_bootbank_e1000x_1.0-1' is a vmklinux driver"));
-    esximg_edit_plan_free(p);
+    plan_free(p);
     /* on 6.7 it goes in, with no vmklinux warning */
     struct esximg_image *img = edit_ok(fx, fx->iso67, &o, "oem.iso", &p);
     assert_false(has_warning(&p->warnings, "vmklinux"));
@@ -794,7 +836,7 @@ static void edit_adds_oem_tgz(void **state)
     assert_int_equal(v->acceptance, ESXIMG_ACCEPT_COMMUNITY);
     assert_non_null(esximg_iso_find(img->iso, "/E1000X.V00"));
     esximg_image_free(img);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     /* a folder of packages */
     char *folder = tu_path_join(fx->dir, "pkgs");
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s' '%s/' && echo x >'%s/readme.txt'",
@@ -804,7 +846,7 @@ static void edit_adds_oem_tgz(void **state)
     const struct esximg_edit_opts of = {.adds = fadds, .add_count = 1};
     p = plan_ok(fx->iso67, &of);
     assert_int_equal(p->vibs_added, 1);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     free(folder);
     free(tgz);
     free(tree);
@@ -836,18 +878,18 @@ static void edit_is_deterministic_and_keeps_the_input(void **state)
     const struct esximg_edit_opts od = {.adds = adds, .add_count = 1};
     struct esximg_edit_plan *p = plan_ok(fx->iso70, &od);
     assert_int_equal(p->mtime, 1609556645);     /* the VIB's 2021-01-02T03:04:05 */
-    esximg_edit_plan_free(p);
+    plan_free(p);
     const struct esximg_edit_opts onone = {.title = "x"};
     p = plan_ok(fx->iso70, &onone);
     assert_int_equal(p->mtime, EPOCH);          /* the profile's modifiedtime */
-    esximg_edit_plan_free(p);
+    plan_free(p);
     /* the output may not be the input, and an out-of-range time is refused */
     p = plan_ok(fx->iso70, &o);
     struct esximg_err err = {0};
-    assert_int_not_equal(esximg_edit_write(p, fx->iso70, &err), 0);
+    assert_int_not_equal(esximg_edit_write(p, fx->iso70, NULL, &err), 0);
     sha256_file(fx->iso70, after);
     assert_string_equal(before, after);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     const struct esximg_edit_opts obad = {.has_mtime = true, .mtime = -1};
     assert_int_equal(plan_fails(fx->iso70, &obad, &err), ESXIMG_EINVAL);
     /* adding the same VIB again to the edited image replaces it, with a warning */
@@ -859,7 +901,7 @@ static void edit_is_deterministic_and_keeps_the_input(void **state)
     assert_string_equal(esximg_image_find_vib(img, "detvib")->entry->payloads[0].file,
                         "detvib.v01");
     esximg_image_free(img);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     free(o1);
     free(o2);
     free(vib);
@@ -945,7 +987,7 @@ static void edit_refuses_bad_packages(void **state)
     struct esximg_edit_plan *p = plan_ok(fx->iso70, &osame);
     assert_int_equal(p->vibs_added, 1);
     assert_true(has_warning(&p->warnings, "given twice"));
-    esximg_edit_plan_free(p);
+    plan_free(p);
     assert_int_equal(count_dir(fx->out), before);
     (void)tadds[2];
     free(t1);
@@ -968,26 +1010,26 @@ static void edit_failure_leaves_nothing(void **state)
     struct esximg_edit_plan *p = plan_ok(fx->iso70, &o);
     char *out = tu_path_join(fx->dir, "missing-folder/out.iso");
     struct esximg_err err = {0};
-    assert_int_not_equal(esximg_edit_write(p, out, &err), 0);
+    assert_int_not_equal(esximg_edit_write(p, out, NULL, &err), 0);
     assert_int_equal(access(out, F_OK), -1);
-    esximg_edit_plan_free(p);
+    plan_free(p);
     free(out);
     p = plan_ok(fx->iso70_differ, &o);
     assert_true(has_warning(&p->warnings, "differ on the input"));
     assert_true(has_line(p, "change /EFI/BOOT/BOOT.CFG:"));
     assert_false(has_line(p, "the same lines"));
-    esximg_edit_plan_free(p);
+    plan_free(p);
     /* a not-ESXi ISO (no database) is refused */
     struct esximg_err e2 = {0};
     struct esximg_image *img = open_image(fx->iso70);
     struct esximg_imgdb *saved = img->db;
     img->db = NULL;
     struct esximg_edit_plan *q = NULL;
-    assert_int_equal(esximg_edit_plan(img, fx->iso70, &o, &q, &e2), ESXIMG_EFORMAT);
+    assert_int_equal(esximg_edit_plan(img, &o, &q, &e2), ESXIMG_EFORMAT);
     assert_null(q);
     img->db = saved;
     esximg_image_free(img);
-    assert_int_equal(esximg_edit_plan(NULL, fx->iso70, &o, &q, &e2), ESXIMG_EINVAL);
+    assert_int_equal(esximg_edit_plan(NULL, &o, &q, &e2), ESXIMG_EINVAL);
 }
 
 int main(void)

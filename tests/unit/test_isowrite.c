@@ -360,6 +360,44 @@ static void isowrite_grows_the_image(void **state)
     free(out);
 }
 
+/* An input the caller already parsed gives the same bytes as one read by the write; one
+ * parsed from another file is refused, since its size is not the input's. */
+static void isowrite_reuses_parsed_input(void **state)
+{
+    struct fixture *fx = tu_need_fixture(state);
+    struct esximg_iso_change c[4];
+    size_t n = std_changes(fx, c);
+    char *read = tu_path_join(fx->outdir, "read.iso");
+    char *reused = tu_path_join(fx->outdir, "reused.iso");
+    struct esximg_iso_wopts o = {.mtime = EPOCH};
+    write_ok(fx->in, c, n, &o, read);
+    struct esximg_err err = {0};
+    struct esximg_iso *in = NULL;
+    assert_int_equal(esximg_iso_open(fx->in, NULL, &in, &err), 0);
+    o.input = in;
+    write_ok(fx->in, c, n, &o, reused);
+    uint8_t *a = NULL, *b = NULL;
+    size_t la = 0, lb = 0;
+    tu_read_file(read, &a, &la);
+    tu_read_file(reused, &b, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    esximg_iso_close(in);
+    struct esximg_iso *other = NULL;
+    assert_int_equal(esximg_iso_open(read, NULL, &other, &err), 0);
+    o.input = other;
+    char *refused = tu_path_join(fx->outdir, "refused.iso");
+    assert_int_equal(esximg_iso_write(fx->in, c, n, &o, refused, &err), ESXIMG_EIO);
+    assert_non_null(strstr(err.msg, "input changed"));
+    assert_int_equal(access(refused, F_OK), -1);
+    esximg_iso_close(other);
+    free(a);
+    free(b);
+    free(read);
+    free(reused);
+    free(refused);
+}
+
 static void isowrite_is_deterministic(void **state)
 {
     struct fixture *fx = tu_need_fixture(state);
@@ -849,6 +887,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(isowrite_grows_the_image),
         cmocka_unit_test(isowrite_is_deterministic),
+        cmocka_unit_test(isowrite_reuses_parsed_input),
         cmocka_unit_test(isowrite_keeps_volume_dates_when_asked),
         cmocka_unit_test(isowrite_full_rewrite_is_compact_and_boots),
         cmocka_unit_test(isowrite_edits_an_edited_image),

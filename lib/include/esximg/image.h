@@ -43,6 +43,7 @@ struct esximg_image_vib {
 };
 
 struct esximg_image {
+    char *path;                              /* the file it was opened from (a copy) */
     struct esximg_iso *iso;
     struct esximg_bootcfg *bootcfg;          /* /BOOT.CFG (BIOS); NULL when absent */
     struct esximg_bootcfg *efi_bootcfg;      /* /EFI/BOOT/BOOT.CFG (UEFI); NULL when absent */

@@ -87,10 +87,14 @@ struct esximg_edit_opts {
      * same inputs give the same output. */
     bool has_mtime;
     int64_t mtime;
+};
+
+/* How the planned image is written: nothing here changes what the plan decided. */
+struct esximg_edit_wopts {
     /* Called while the ISO is written (see esximg_iso_wopts). */
     void (*progress)(uint64_t done, uint64_t total, void *arg);
     void *progress_arg;
-    /* Make the written image hybrid (esximg/isohybrid.h); borrowed until the write. */
+    /* Make the written image hybrid (esximg/isohybrid.h); borrowed for the call. */
     const struct esximg_hybrid *hybrid;
 };
 
@@ -109,16 +113,17 @@ struct esximg_edit_plan {
     struct esximg_edit_state *state;
 };
 
-/* Plans the edit of `img`, opened from `in_path` (which the write reads again).  img is only
- * read; the plan keeps no pointer into it.  err->file names the package that failed. */
-int esximg_edit_plan(struct esximg_image *img, const char *in_path,
-                     const struct esximg_edit_opts *o, struct esximg_edit_plan **out,
-                     struct esximg_err *err);
+/* Plans the edit of `img`, as esximg_image_open() opened it.  img is only read, and must
+ * outlive the plan: the write copies the ISO at img->path and reuses img->iso rather than
+ * parse it again.  err->file names the package that failed. */
+int esximg_edit_plan(struct esximg_image *img, const struct esximg_edit_opts *o,
+                     struct esximg_edit_plan **out, struct esximg_err *err);
 
 /* Writes the planned image to out_path (temporary file and rename: nothing is left on
- * failure; the input is never opened for writing).  EINVAL when the plan has problems. */
+ * failure; the input is never opened for writing).  wo may be NULL: no progress, not hybrid.
+ * EINVAL when the plan has problems. */
 int esximg_edit_write(const struct esximg_edit_plan *p, const char *out_path,
-                      struct esximg_err *err);
+                      const struct esximg_edit_wopts *wo, struct esximg_err *err);
 
 void esximg_edit_plan_free(struct esximg_edit_plan *p);
 

@@ -43,6 +43,7 @@ extern "C" {
 #endif
 
 struct esximg_hybrid;           /* esximg/isohybrid.h */
+struct esximg_iso;              /* esximg/iso.h */
 
 enum esximg_iso_change_kind {
     ESXIMG_ISO_ADD = 1,     /* a new file; its parent directories are created when missing */
@@ -88,6 +89,9 @@ struct esximg_iso_wopts {
     /* When set, the checked output is made hybrid before it is committed (MBR, GPT and
      * padding: esximg/isohybrid.h); borrowed for the call. */
     const struct esximg_hybrid *hybrid;
+    /* The input as esximg_iso_open() read it from in_path (borrowed for the call), so that it
+     * is not parsed again; NULL: it is read here.  Its size must still be that of in_path. */
+    const struct esximg_iso *input;
 };
 
 /* Writes `in_path` with the `n` changes applied to `out_path` (see above).  opts may be NULL:

@@ -166,6 +166,11 @@ int esx_text_diff(const char *before, size_t blen, const char *after, size_t ale
                   esx_text_diff_line_fn line, void *ctx, struct esximg_err *err);
 
 /* ---- digest.c: hashes over libcrypto, hex-encoded lower case ---- */
+/* sigcheck.c: a sig.pkcs7 (PEM, VMware's form, else DER) as OpenSSL's PKCS7, or NULL. */
+struct pkcs7_st *esx_pkcs7_parse(const void *sig, size_t len);
+/* "what: <OpenSSL's first queued reason>", malloc'd (NULL when out of memory); the queue is
+ * emptied. */
+char *esx_ssl_error(const char *what);
 /* sigcheck.c: a sig.pkcs7 of only white space means "unsigned". */
 bool esx_sig_is_empty(const void *sig, size_t len);
 /* Whether the detached PKCS#7 signature sig signs exactly `content` (the signer's certificate

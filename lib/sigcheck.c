@@ -23,13 +23,15 @@ bool esx_sig_is_empty(const void *sig, size_t len)
     return true;
 }
 
-/* PEM first (VMware's form), then DER. */
-static PKCS7 *sigcheck_parse(const void *sig, size_t len)
+struct pkcs7_st *esx_pkcs7_parse(const void *sig, size_t len)
 {
+    if (len > INT_MAX)
+        return NULL;
     BIO *bio = BIO_new_mem_buf(sig, (int)len);
     PKCS7 *p7 = bio ? PEM_read_bio_PKCS7(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
     if (!p7) {
+        /* not PEM: try DER */
         ERR_clear_error();
         bio = BIO_new_mem_buf(sig, (int)len);
         p7 = bio ? d2i_PKCS7_bio(bio, NULL) : NULL;
@@ -38,14 +40,19 @@ static PKCS7 *sigcheck_parse(const void *sig, size_t len)
     return p7;
 }
 
+char *esx_ssl_error(const char *what)
+{
+    char buf[400];
+    unsigned long e = ERR_get_error();
+    const char *reason = e ? ERR_reason_error_string(e) : NULL;
+    snprintf(buf, sizeof buf, "%s%s%s", what, reason ? ": " : "", reason ? reason : "");
+    ERR_clear_error();
+    return esx_strdup(buf);
+}
+
 static int sigcheck_why(char **why, const char *what, struct esximg_err *err)
 {
-    unsigned long e = ERR_peek_last_error();
-    const char *reason = e ? ERR_reason_error_string(e) : NULL;
-    char line[300];
-    snprintf(line, sizeof line, "%s%s%s", what, reason ? ": " : "", reason ? reason : "");
-    ERR_clear_error();
-    if (!(*why = esx_strdup(line)))
+    if (!(*why = esx_ssl_error(what)))
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
     return 0;
 }
@@ -57,7 +64,7 @@ int esx_sig_signs(const void *sig, size_t sig_len, const void *content, size_t l
     if (sig_len > ESX_MAX_XML_BYTES || len > INT_MAX)
         return sigcheck_why(why, "the signature or the signed text is too large", err);
     ERR_clear_error();
-    PKCS7 *p7 = sigcheck_parse(sig, sig_len);
+    PKCS7 *p7 = esx_pkcs7_parse(sig, sig_len);
     if (!p7 || !PKCS7_type_is_signed(p7)) {
         PKCS7_free(p7);
         return sigcheck_why(why, "not a PKCS#7 signature", err);

@@ -911,36 +911,6 @@ static int vib_verify_unexpected(struct vib_vctx *c, const struct esximg_vib *v,
     return rc;
 }
 
-/* OpenSSL's queued errors as one line, then the queue emptied */
-static char *vib_ssl_error(const char *what)
-{
-    char buf[400];
-    unsigned long e = ERR_get_error();
-    const char *reason = e ? ERR_reason_error_string(e) : NULL;
-    snprintf(buf, sizeof buf, "%s%s%s", what, reason ? ": " : "", reason ? reason : "");
-    ERR_clear_error();
-    return esx_strdup(buf);
-}
-
-static PKCS7 *vib_sig_parse(const uint8_t *sig, size_t len)
-{
-    if (len > INT_MAX)
-        return NULL;
-    BIO *bio = BIO_new_mem_buf(sig, (int)len);
-    if (!bio)
-        return NULL;
-    PKCS7 *p7 = PEM_read_bio_PKCS7(bio, NULL, NULL, NULL);
-    if (!p7) {
-        /* not PEM: try DER */
-        ERR_clear_error();
-        BIO_free(bio);
-        bio = BIO_new_mem_buf(sig, (int)len);
-        p7 = bio ? d2i_PKCS7_bio(bio, NULL) : NULL;
-    }
-    BIO_free(bio);
-    return p7;
-}
-
 static char *vib_name_line(X509_NAME *name)
 {
     BIO *bio = BIO_new(BIO_s_mem());
@@ -988,7 +958,7 @@ static int vib_sig_check(struct esximg_vib_verify_result *r, const struct esximg
     if (PKCS7_verify(p7, NULL, store, content, NULL, PKCS7_BINARY) == 1) {
         r->signature_ok = true;
     } else {
-        r->signature_error = vib_ssl_error("signature does not verify");
+        r->signature_error = esx_ssl_error("signature does not verify");
         if (!r->signature_error)
             rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
     }
@@ -1016,9 +986,9 @@ static int vib_verify_sig(struct esximg_vib_verify_result *r, const struct esxim
     int rc = 0;
     STACK_OF(X509) *signers = NULL;
     ERR_clear_error();
-    PKCS7 *p7 = vib_sig_parse(v->sig, v->sig_len);
+    PKCS7 *p7 = esx_pkcs7_parse(v->sig, v->sig_len);
     if (!p7 || !PKCS7_type_is_signed(p7)) {
-        r->signature_error = vib_ssl_error("sig.pkcs7 is not a PKCS#7 signature");
+        r->signature_error = esx_ssl_error("sig.pkcs7 is not a PKCS#7 signature");
         if (!r->signature_error)
             rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
         goto out;

@@ -135,6 +135,8 @@ int esx_text_check(const void *data, size_t len, uint64_t max_bytes, const char 
  * line->number to 0 before the first call. */
 bool esx_text_next(const char *data, size_t len, size_t *pos, struct esx_line *line);
 /* True for ' ', '\t', '\r', '\v', '\f' (never '\n' nor bytes >= 0x80). */
+/* An ASCII letter or digit, whatever the locale. */
+bool esx_is_alnum(char c);
 bool esx_is_blank(char c);
 /* Moves *p and shrinks *n to drop blanks at both ends. */
 void esx_trim(const char **p, size_t *n);

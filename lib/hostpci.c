@@ -262,8 +262,7 @@ static bool hostpci_key(const char *s, size_t n, enum hostpci_field *field, cons
     size_t key_len = (size_t)(colon - s);
     for (size_t i = 0; i < key_len; i++) {
         char k = s[i];
-        if (!(k >= 'A' && k <= 'Z') && !(k >= 'a' && k <= 'z') && !(k >= '0' && k <= '9') &&
-            k != ' ' && k != '(' && k != ')' && k != '-' && k != '/')
+        if (!esx_is_alnum(k) && k != ' ' && k != '(' && k != ')' && k != '-' && k != '/')
             return false;
     }
     if (key_len + 1 < n && !esx_is_blank(colon[1]))

@@ -275,8 +275,7 @@ static bool ks_is_hostname(const char *s)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.'))
+        if (!esx_is_alnum(c) && c != '-' && c != '.')
             return false;
     }
     return true;
@@ -289,8 +288,7 @@ static bool ks_is_module_name(const char *s, size_t n)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
+        if (!esx_is_alnum(c) && c != '_' && c != '-')
             return false;
     }
     return true;
@@ -298,8 +296,7 @@ static bool ks_is_module_name(const char *s, size_t n)
 
 static bool ks_is_crypt_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '/';
+    return esx_is_alnum(c) || c == '.' || c == '/';
 }
 
 bool esximg_ks_is_crypt_hash(const char *s)

@@ -54,8 +54,7 @@ int esximg_modname_url_quote(const void *s, size_t len, char **out, struct esxim
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = p[i];
-        bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == '-';
+        bool safe = esx_is_alnum((char)c) || c == '_' || c == '.' || c == '-';
         if (safe) {
             q[n++] = (char)c;
         } else {

@@ -51,6 +51,11 @@ bool esx_text_next(const char *data, size_t len, size_t *pos, struct esx_line *l
     return true;
 }
 
+bool esx_is_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 bool esx_is_blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';

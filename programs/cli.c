@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "esximg/image.h"
+#include "esximg/io.h"
 
 bool cli_quiet;
 bool cli_verbose;
@@ -279,6 +280,18 @@ int cli_run_verb(const struct cli_verb *verbs, int argc, char **argv, const char
         }
     fprintf(stderr, "esximg: %s: unknown verb '%s'\n", cli_command, argv[1]);
     return cli_usage(stderr, usage, CLI_EXIT_USAGE);
+}
+
+int cli_read_input(const char *path, uint8_t **data, size_t *len, const char **shown)
+{
+    struct esximg_err err = {0};
+    bool is_stdin = strcmp(path, "-") == 0;
+    *shown = is_stdin ? "standard input" : path;
+    if (esximg_file_read(is_stdin ? "/dev/stdin" : path, 0, data, len, &err) == 0)
+        return 0;
+    if (is_stdin)
+        snprintf(err.file, sizeof err.file, "%s", *shown);
+    return cli_fail(&err);
 }
 
 int cli_list_add(struct cli_list *l, const char *s)

@@ -79,6 +79,10 @@ struct cli_verb {
  * name. */
 int cli_run_verb(const struct cli_verb *verbs, int argc, char **argv, const char *usage);
 
+/* Reads a whole input file, or standard input for "-"; *shown is how messages name it
+ * ("standard input" for "-", else path). Prints why it failed; CLI exit status. */
+int cli_read_input(const char *path, uint8_t **data, size_t *len, const char **shown);
+
 /* A repeatable option's values, borrowed from argv. */
 struct cli_list {
     const char **items;

@@ -117,11 +117,10 @@ static int hcl_check(struct hcl_run *run, const char *file, bool json)
 int cmd_hcl(int argc, char **argv)
 {
     struct hcl_run run = {0};
-    char **hosts = calloc((size_t)argc + 1, sizeof *hosts);
-    size_t host_count = 0;
+    struct cli_list hosts = {0};
     const char *modules = NULL;
     bool json = false;
-    int rc = hosts ? CLI_EXIT_OK : cli_error(CLI_EXIT_FAIL, "out of memory");
+    int rc = CLI_EXIT_OK;
     for (int c; !rc && (c = cli_getopt(argc, argv, "H:l:p:d:m:jqvh", hcl_opts)) != -1;) {
         if (c == 'h') {
             rc = cli_usage(stdout, hcl_usage, CLI_EXIT_OK);
@@ -129,7 +128,8 @@ int cmd_hcl(int argc, char **argv)
         } else if (c == 'j') {
             json = true;
         } else if (c == 'l' || c == 'H') {
-            hosts[host_count++] = optarg;
+            if (cli_list_add(&hosts, optarg))
+                rc = cli_error(CLI_EXIT_FAIL, "out of memory");
         } else if (c == 'd') {
             rc = hostcheck_add_disabled(&run, optarg);
         } else if (c == 'm') {
@@ -154,15 +154,15 @@ int cmd_hcl(int argc, char **argv)
     }
     if (rc)
         goto out;
-    if (argc - optind != 1 || (host_count == 0 && run.count == 0)) {
+    if (argc - optind != 1 || (hosts.count == 0 && run.count == 0)) {
         rc = cli_usage(stderr, hcl_usage, CLI_EXIT_USAGE);
         goto out;
     }
-    if ((rc = hostcheck_read_inputs(&run, hosts, host_count, modules)) != 0)
+    if ((rc = hostcheck_read_inputs(&run, &hosts, modules)) != 0)
         goto out;
     rc = hcl_check(&run, argv[optind], json);
 out:
-    free(hosts);
+    cli_list_free(&hosts);
     hostcheck_free(&run);
     return rc;
 }

@@ -86,14 +86,9 @@ static int upgrade_read_vibs(struct upgrade_run *run, const char *path)
     struct esximg_err err = {0};
     uint8_t *data;
     size_t len;
-    bool is_stdin = strcmp(path, "-") == 0;
-    run->vibs_file = is_stdin ? "standard input" : path;
-    int rc = esximg_file_read(is_stdin ? "/dev/stdin" : path, 0, &data, &len, &err);
-    if (rc) {
-        if (is_stdin)
-            snprintf(err.file, sizeof err.file, "standard input");
-        return cli_fail(&err);
-    }
+    int rc = cli_read_input(path, &data, &len, &run->vibs_file);
+    if (rc)
+        return rc;
     rc = esximg_hostvibs_read(data, len, &run->host, &err);
     free(data);
     if (rc) {
@@ -387,11 +382,10 @@ int cmd_upgrade_check(int argc, char **argv)
 {
     struct upgrade_run run = {0};
     const char *vibs = NULL, *modules = NULL;
-    char **hosts = calloc((size_t)argc + 1, sizeof *hosts);
-    size_t host_count = 0;
+    struct cli_list hosts = {0};
     bool json = false;
     bool help = false;
-    int rc = hosts ? CLI_EXIT_OK : cli_error(CLI_EXIT_FAIL, "out of memory");
+    int rc = CLI_EXIT_OK;
     for (int c; !rc && !help &&
                 (c = cli_getopt(argc, argv, "V:H:d:m:jqvh", upgrade_opts)) != -1;) {
         if (c == 'h')
@@ -401,7 +395,7 @@ int cmd_upgrade_check(int argc, char **argv)
         else if (c == 'V')
             vibs = optarg;
         else if (c == 'H')
-            hosts[host_count++] = optarg;
+            rc = cli_list_add(&hosts, optarg) ? cli_error(CLI_EXIT_FAIL, "out of memory") : 0;
         else if (c == 'd')
             rc = hostcheck_add_disabled(&run.devices, optarg);
         else if (c == 'm')
@@ -412,18 +406,18 @@ int cmd_upgrade_check(int argc, char **argv)
     if (help)
         rc = cli_usage(stdout, upgrade_usage, CLI_EXIT_OK);
     else if (!rc && (argc - optind != 1 || !vibs ||
-                (!host_count && (modules || run.devices.disabled_count))))
+                (!hosts.count && (modules || run.devices.disabled.count))))
         rc = cli_usage(stderr, upgrade_usage, CLI_EXIT_USAGE);
     if (!rc && !help) {
         run.file = argv[optind];
-        run.with_devices = host_count > 0;
+        run.with_devices = hosts.count > 0;
         rc = upgrade_read_vibs(&run, vibs);
     }
     if (!rc && !help && run.with_devices)
-        rc = hostcheck_read_inputs(&run.devices, hosts, host_count, modules);
+        rc = hostcheck_read_inputs(&run.devices, &hosts, modules);
     if (!rc && !help)
         rc = upgrade_check(&run, json);
-    free(hosts);
+    cli_list_free(&hosts);
     free(run.verdict);
     hostcheck_free(&run.devices);   /* before the image its verdicts point into */
     esximg_upgrade_report_free(run.report);

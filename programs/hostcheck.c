@@ -104,24 +104,13 @@ static int hcl_keep_warning(struct hcl_run *run, const char *file, size_t line,
     return 0;
 }
 
-static int hcl_read_bytes(const char *path, uint8_t **data, size_t *len)
-{
-    struct esximg_err err = {0};
-    bool is_stdin = strcmp(path, "-") == 0;
-    if (esximg_file_read(is_stdin ? "/dev/stdin" : path, 0, data, len, &err) == 0)
-        return 0;
-    if (is_stdin)
-        snprintf(err.file, sizeof err.file, "standard input");
-    return cli_fail(&err);
-}
-
 static int hcl_read_host(struct hcl_run *run, const char *path)
 {
     struct esximg_err err = {0};
-    const char *shown = strcmp(path, "-") ? path : "standard input";
+    const char *shown;
     uint8_t *data;
     size_t len;
-    int rc = hcl_read_bytes(path, &data, &len);
+    int rc = cli_read_input(path, &data, &len, &shown);
     if (rc)
         return rc;
     struct esximg_hostpci *h = NULL;
@@ -148,10 +137,10 @@ static int hcl_read_host(struct hcl_run *run, const char *path)
 static int hcl_read_modules(struct hcl_run *run, const char *path)
 {
     struct esximg_err err = {0};
-    const char *shown = strcmp(path, "-") ? path : "standard input";
+    const char *shown;
     uint8_t *data;
     size_t len;
-    int rc = hcl_read_bytes(path, &data, &len);
+    int rc = cli_read_input(path, &data, &len, &shown);
     if (rc)
         return rc;
     rc = esximg_modlist_read(data, len, &run->modules, &err);
@@ -167,11 +156,7 @@ static int hcl_read_modules(struct hcl_run *run, const char *path)
         const struct esximg_module_state *m = &run->modules->modules[i];
         if (m->enabled)
             continue;
-        const char **grown = realloc(run->disabled, (run->disabled_count + 1) * sizeof *grown);
-        if (!grown)
-            return cli_error(CLI_EXIT_FAIL, "out of memory");
-        run->disabled = grown;
-        run->disabled[run->disabled_count++] = m->name;
+        rc = hostcheck_add_disabled(run, m->name);
     }
     return rc;
 }
@@ -344,8 +329,8 @@ static const char *hcl_why_not_name(enum esximg_hcl_noload why)
 
 void hostcheck_print_text(const struct hcl_run *run)
 {
-    for (size_t i = 0; i < run->disabled_count; i++)
-        printf("disabled on the host: %s\n", run->disabled[i]);
+    for (size_t i = 0; i < run->disabled.count; i++)
+        printf("disabled on the host: %s\n", run->disabled.items[i]);
     if (run->has_now)
         printf("%-13s %-26s %-8s %-22s %-22s %-16s %s\n", "SLOT", "ID", "KIND", "NOW", "IMAGE",
                "VERDICT", "NAME");
@@ -404,8 +389,8 @@ void hostcheck_print_json(const struct hcl_run *run, struct json *jp)
     json_kv_bool(&j, "machine_from_kernel", run->drivers->machine_from_kernel);
     json_key(&j, "disabled");
     json_array_begin(&j);
-    for (size_t i = 0; i < run->disabled_count; i++)
-        json_string(&j, run->disabled[i]);
+    for (size_t i = 0; i < run->disabled.count; i++)
+        json_string(&j, run->disabled.items[i]);
     json_array_end(&j);
     json_key(&j, "devices");
     json_array_begin(&j);
@@ -510,8 +495,8 @@ int hostcheck_judge(struct hcl_run *run, const char *file, const struct esximg_i
         cli_warn("%s", run->warnings[i]);
     for (size_t i = 0; i < run->count; i++) {
         struct hcl_device *d = &run->devices[i];
-        if (esximg_image_device_verdict(img, run->drivers, &d->host, run->disabled,
-                                        run->disabled_count, &d->verdict, &err))
+        if (esximg_image_device_verdict(img, run->drivers, &d->host, run->disabled.items,
+                                        run->disabled.count, &d->verdict, &err))
             return cli_fail(&err);
         /* the printers read d->result: it takes over the claims (winner and now_claim still
          * point into them) */
@@ -538,7 +523,7 @@ void hostcheck_free(struct hcl_run *run)
     for (size_t i = 0; i < run->warning_count; i++)
         free(run->warnings[i]);
     free(run->warnings);
-    free(run->disabled);
+    cli_list_free(&run->disabled);
     esximg_modlist_free(run->modules);
     esximg_hostpci_free(run->host);
     esximg_image_drivers_free(run->drivers);
@@ -547,20 +532,14 @@ void hostcheck_free(struct hcl_run *run)
 
 int hostcheck_add_disabled(struct hcl_run *run, const char *module)
 {
-    const char **grown = realloc(run->disabled, (run->disabled_count + 1) * sizeof *grown);
-    if (!grown)
-        return cli_error(CLI_EXIT_FAIL, "out of memory");
-    run->disabled = grown;
-    run->disabled[run->disabled_count++] = module;
-    return 0;
+    return cli_list_add(&run->disabled, module) ? cli_error(CLI_EXIT_FAIL, "out of memory") : 0;
 }
 
-int hostcheck_read_inputs(struct hcl_run *run, char **hosts, size_t host_count,
-                          const char *modules)
+int hostcheck_read_inputs(struct hcl_run *run, const struct cli_list *hosts, const char *modules)
 {
     int rc = 0;
-    for (size_t i = 0; i < host_count && !rc; i++)
-        rc = hcl_read_host(run, hosts[i]);
+    for (size_t i = 0; i < hosts->count && !rc; i++)
+        rc = hcl_read_host(run, hosts->items[i]);
     if (!rc && run->host)
         rc = hcl_take_host(run);
     if (!rc && modules)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cli.h"
 #include "esximg/esximg.h"
 #include "json.h"
 
@@ -24,8 +25,7 @@ struct hcl_run {
     struct esximg_image_drivers *drivers;
     struct esximg_hostpci *host;        /* every --host file, merged */
     struct esximg_modlist *modules;     /* --host-modules */
-    size_t disabled_count;
-    const char **disabled;              /* --disable, then the host's disabled modules */
+    struct cli_list disabled;           /* --disable, then the host's disabled modules */
     size_t warning_count;
     char **warnings;                    /* "FILE: line N: why" of the host files */
     bool has_now;                       /* some device's driver now is known */
@@ -44,8 +44,7 @@ int hostcheck_add_device(struct hcl_run *run, const char *slot, const char *name
 int hostcheck_add_disabled(struct hcl_run *run, const char *module);
 /* Reads the host files (merged by slot) and the host's `esxcli system module list`
  * (modules may be NULL), in that order; messages printed, CLI exit status. */
-int hostcheck_read_inputs(struct hcl_run *run, char **hosts, size_t host_count,
-                          const char *modules);
+int hostcheck_read_inputs(struct hcl_run *run, const struct cli_list *hosts, const char *modules);
 /* Judges every device against the image (borrowed), and counts them; prints the warnings
  * unless quiet_warnings (JSON carries them). CLI exit status. */
 int hostcheck_judge(struct hcl_run *run, const char *file, const struct esximg_image *img,

@@ -622,6 +622,18 @@ static int scan_record(struct isor_scan *sc, const uint8_t *r, size_t plen, unsi
     return scan_dir(sc, esx_le32(r + 2), esx_le32(r + 10), n, depth + 1, joliet, err);
 }
 
+/* How many bytes of a directory libisofs reads: the size its own "." record gives (its first
+ * record), not the size in its parent's record.  Walking only the parent's size would leave
+ * blocks unchecked whose records libisofs still follows: records there pointing twice at one
+ * directory, level after level, make the imported tree grow exponentially. */
+static uint32_t scan_dir_size(const uint8_t *first_block, uint32_t parent_size)
+{
+    if (first_block[0] < 34 || first_block[32] != 1 || first_block[33] != 0)
+        return parent_size;
+    uint32_t own = esx_le32(first_block + 10);
+    return own > parent_size ? own : parent_size;
+}
+
 static int scan_dir(struct isor_scan *sc, uint32_t lba, uint32_t size, size_t plen,
                     unsigned depth, bool joliet, struct esximg_err *err)
 {
@@ -630,6 +642,10 @@ static int scan_dir(struct isor_scan *sc, uint32_t lba, uint32_t size, size_t pl
     for (uint32_t b = 0; b < blocks; b++) {
         if (lba > UINT32_MAX - b || !esx_isosrc_read(sc->src, lba + b, block))
             return 0;           /* libisofs says what is wrong */
+        if (b == 0) {
+            uint32_t own = scan_dir_size(block, size);
+            blocks = own / ESXIMG_ISO_BLOCK + (own % ESXIMG_ISO_BLOCK != 0);
+        }
         size_t pos = 0;
         while (pos + 34 <= sizeof block && block[pos] != 0) {
             size_t len = block[pos];

@@ -702,6 +702,32 @@ def iso_build(files, loop=None, bad=None):
                         'end': total * 2048}
 
 
+def iso_dag(levels):
+    """Folders D0 .. Dn under the root, each Dk naming Dk+1 twice (A and B) in a second block
+    that only its own '.' record counts (its parent's record says one block): a reader that
+    follows the '.' size (libisofs does) meets 2^n folders unless it refuses the shared ones."""
+    img, _ = iso_build({})
+    img = bytearray(img)
+    base = len(img) // 2048
+    dirs = [base + 2 * k for k in range(levels + 1)]
+    img += bytes(2 * 2048 * (levels + 1))
+    root_lba = 20
+    pvd = 16 * 2048
+    img[pvd + 80:pvd + 88] = both32(len(img) // 2048)
+    root = dirrec(b'\0', root_lba, 2048, True) + dirrec(b'\1', root_lba, 2048, True) + \
+        dirrec(b'D0', dirs[0], 2048, True)
+    img[root_lba * 2048:(root_lba + 1) * 2048] = root.ljust(2048, b'\0')
+    for k, lba in enumerate(dirs):
+        last = k == levels
+        head = dirrec(b'\0', lba, 2048 if last else 4096, True) + dirrec(b'\1', root_lba, 2048,
+                                                                         True)
+        img[lba * 2048:lba * 2048 + len(head)] = head
+        if not last:
+            hidden = dirrec(b'A', dirs[k + 1], 2048, True) + dirrec(b'B', dirs[k + 1], 2048, True)
+            img[(lba + 1) * 2048:(lba + 1) * 2048 + len(hidden)] = hidden
+    return bytes(img)
+
+
 BOOTCFG = (b'bootstate=0\ntitle=Loading ESXi installer\ntimeout=5\nprefix=\n'
            b'kernel=/b.b00\nkernelopt=runweasel cdromBoot\nmodules=/jumpstrt.gz --- /s.v00\n'
            b'build=7.0.2-0.0.17630552\nupdated=0\n')
@@ -723,6 +749,10 @@ def gen_iso(d):
         r"iso-dir-loop-self\.iso: .*(loop|deep|depth|cycle)")
     io_('iso-dir-loop-root', iso_build(files, loop='root')[0],
         r"iso-dir-loop-root\.iso: .*(loop|deep|depth|cycle)")
+    # libisofs reads a folder as far as its own '.' record says: the shared folders there are
+    # refused at once, where reading them took minutes (2^24 folders, fewer levels than the depth limit)
+    io_('iso-dir-dag-hidden', iso_dag(24),
+        r"iso-dir-dag-hidden\.iso: .*a directory already seen")
     # info is the checker: an unreadable BOOT.CFG is one of the problems it reports (exit 3)
     big = b'kernelopt=' + b'a' * (1 << 20) + b'\n'
     io_('iso-bootcfg-huge', iso_build({'BOOT.CFG;1': BOOTCFG + big})[0],

@@ -12,6 +12,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${ESXIMG_FUZZ_SECONDS:-30}
+# An input that runs longer than this is a hang: reported as a crash, and the run stays short
+# (libFuzzer's own default waits 20 minutes).
+fuzz_timeout=${ESXIMG_FUZZ_TIMEOUT:-25}
 
 # The generator of a build folder cannot change once configured: keep the one a folder was made
 # with (the README's first command makes build/ with CMake's default), else prefer Ninja.
@@ -48,7 +51,8 @@ fuzz_one() {
     local dict=()
     [ -f "fuzz/dict/$parser.dict" ] && dict=(-dict="fuzz/dict/$parser.dict")
     LSAN_OPTIONS=suppressions=$top/fuzz/lsan.supp "build-asan/fuzz/fuzz_${parser}_libfuzzer" \
-        -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
+        -max_total_time="$fuzz_seconds" -timeout="$fuzz_timeout" -rss_limit_mb=2048 \
+        -print_final_stats=1 "${dict[@]}" \
         -artifact_prefix="build-asan/fuzz-$parser-" "$work" >"build-asan/fuzz-$parser.log" 2>&1 ||
         true
     rm -rf "$work"
@@ -79,6 +83,9 @@ fuzz_all() {
             "build-asan/fuzz-$parser.log" || true
         if ls build-asan/fuzz-"$parser"-* >/dev/null 2>&1; then
             echo "fuzz $parser found a crash: build-asan/fuzz-$parser-*"
+            # where it crashed or hung, for a log that is all one gets of a CI run
+            grep -E '^ *#[0-9]+ 0x|ERROR|SUMMARY|^artifact_prefix|Test unit written' \
+                "build-asan/fuzz-$parser.log" | head -60 || true
             crashed=1
         fi
     done

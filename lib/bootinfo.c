@@ -22,9 +22,10 @@
 /* Each form is what a build of the boot image leaves at offset 8, before an ISO writer.
  * The two syslinux forms come from the same isolinux.asm table (bi_pvd dd 16, bi_file dd 0,
  * bi_length, bi_csum and ten reserved words all dd 0xdeadbeef, in syslinux 3.8x to 6.04):
- * syslinux's Makefile runs core/checksumiso.pl on isolinux.bin, which writes the file's length
- * and checksum over bi_length and bi_csum; Debian's syslinux 6.04 isolinux.bin (38912 bytes)
- * holds exactly that.  An isolinux.bin assembled without that step keeps the source's words. */
+ * syslinux's Makefile runs checksumiso.pl on isolinux.bin (already in the 3.0x Makefile, and
+ * in 6.x core/), which writes the file's length and checksum over bi_length and bi_csum;
+ * Debian's syslinux 6.04 isolinux.bin (38912 bytes) holds exactly that.  An isolinux.bin
+ * assembled without that step keeps the source's words. */
 static const struct esximg_bootinfo_form bootinfo_known_forms[] = {
     {
         .name = "syslinux-checksumiso",

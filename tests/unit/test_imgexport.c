@@ -450,6 +450,13 @@ static void export_refuses_an_unrecoverable_bios_image(void **state)
     assert_int_equal(esximg_export_vib(&c.f.img, &c.f.vib, &out, &len, &err), ESXIMG_ENOTFOUND);
     assert_non_null(strstr(err.msg, "has 6144 bytes, the descriptor says 6148"));
     bios_case_clear(&c);
+    /* a copy too short for a table: the reason says so */
+    bios_case_init(&c, asm_form, 40, original, false, 0);
+    memset(&err, 0, sizeof err);
+    assert_int_equal(esximg_export_vib(&c.f.img, &c.f.vib, &out, &len, &err), ESXIMG_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "cannot be recovered from '/ISOLINUX.BIN': boot image of "
+                                    "40 bytes is shorter"));
+    bios_case_clear(&c);
     free(asm_form);
     free(other);
     free(original);

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "esx_private.h"
+#include "esximg/bootinfo.h"
 #include "esximg/depot.h"
 #include "esximg/imgexport.h"
 
@@ -73,6 +75,130 @@ static void export_members_free(struct esximg_vib_wmember *m, uint8_t **bufs, si
     free(m);
 }
 
+#define EXPORT_BOOT_ISO_BIOS "boot_iso_bios"
+
+static bool export_is_boot_iso_bios(const struct esximg_payload *p)
+{
+    return p->type && !strcmp(p->type, EXPORT_BOOT_ISO_BIOS);
+}
+
+/* The ISO file a payload comes from: the one the profile maps it to; for the BIOS boot image
+ * (boot_iso_bios, isolinux.bin), whose profile name (e.g. isolinux.b00) is no ISO file, the
+ * image of the El Torito no-emulation entry for x86 BIOS (esxi-formats.md 5.3). */
+static const struct esximg_iso_entry *export_payload_entry(const struct esximg_image *img,
+                                                           const struct esximg_image_vib *v,
+                                                           const struct esximg_payload *p)
+{
+    const struct esximg_iso_entry *e = esximg_image_payload_entry(img, v, p->name);
+    if (e || !export_is_boot_iso_bios(p) || !img->iso)
+        return e;
+    for (size_t i = 0; i < img->iso->n_boots; i++) {
+        const struct esximg_iso_boot *b = &img->iso->boots[i];
+        if (b->platform_id == 0 && b->emulation == ESXIMG_ISO_NO_EMUL && b->path)
+            return esximg_iso_find(img->iso, b->path);
+    }
+    return NULL;
+}
+
+/* The plain sha-256 a descriptor gives a payload, or NULL. */
+static const char *export_payload_sha256(const struct esximg_payload *p)
+{
+    for (size_t i = 0; i < p->checksum_count; i++)
+        if (p->checksums[i].type && !strcmp(p->checksums[i].type, "sha-256") &&
+            !p->checksums[i].verify_process && p->checksums[i].value)
+            return p->checksums[i].value;
+    return NULL;
+}
+
+static int export_sha256_is(const uint8_t *data, size_t len, const char *want, bool *same,
+                            struct esximg_err *err)
+{
+    char hex[65];
+    int rc = esx_digest_hex(ESX_SHA256, data, len, hex, err);
+    if (!rc)
+        *same = !strcasecmp(hex, want);
+    return rc;
+}
+
+/* Puts into `copy` the first known form (esximg_bootinfo_forms) whose bytes have the
+ * sha-256 `want`; *found says whether one had.  A form the image is too short or too long
+ * for is a reason, in `why`. */
+static int export_try_forms(const uint8_t *on_iso, uint8_t *copy, size_t len, const char *want,
+                            bool *found, char *why, size_t why_len, struct esximg_err *err)
+{
+    size_t n = 0;
+    const struct esximg_bootinfo_form *forms = esximg_bootinfo_forms(&n);
+    *found = false;
+    for (size_t i = 0; i < n && !*found; i++) {
+        struct esximg_err form_err = {0};
+        memcpy(copy, on_iso, len);
+        if (esximg_bootinfo_unpatch(copy, len, &forms[i], &form_err)) {
+            snprintf(why, why_len, "%s", form_err.msg);
+            return 0;
+        }
+        int rc = export_sha256_is(copy, len, want, found, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The names of the known forms, for a message: "syslinux-checksumiso, syslinux-asm". */
+static void export_form_names(char *out, size_t out_len)
+{
+    size_t n = 0, used = 0;
+    const struct esximg_bootinfo_form *forms = esximg_bootinfo_forms(&n);
+    out[0] = '\0';
+    for (size_t i = 0; i < n && used < out_len; i++) {
+        int w = snprintf(out + used, out_len - used, "%s%s", i ? ", " : "", forms[i].name);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* The BIOS boot image as its VIB holds it.  An ISO written with -boot-info-table rewrites
+ * its bytes 8-63 (esxi-formats.md 5.1), so the image's copy is taken as it is when its
+ * sha-256 is the descriptor's, else each known build form of those bytes is tried.  None
+ * matching: ENOTFOUND, naming the file and why, so that the VIB is left out rather than given
+ * with a payload esxcli would refuse. */
+static int export_recover_boot_image(const struct esximg_image_vib *v,
+                                     const struct esximg_payload *p, const char *iso_path,
+                                     uint8_t *bytes, size_t len, struct esximg_err *err)
+{
+    const char *want = export_payload_sha256(p);
+    if (!want)
+        return 0;           /* nothing to choose by: export_check judges what it can */
+    if (p->has_size && p->size != len)
+        return esximg_err_set(err, ESXIMG_ENOTFOUND, "VIB '%s': payload '%s' (%s) cannot be "
+                              "recovered from '%s': the image's copy has %zu bytes, the "
+                              "descriptor says %llu", v->vib_id, p->name, p->type, iso_path,
+                              len, (unsigned long long)p->size);
+    bool same = false;
+    int rc = export_sha256_is(bytes, len, want, &same, err);
+    if (rc || same)
+        return rc;
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    char why[512] = "";
+    rc = export_try_forms(bytes, copy, len, want, &same, why, sizeof why, err);
+    if (!rc && same)
+        memcpy(bytes, copy, len);
+    free(copy);
+    if (rc || same)
+        return rc;
+    if (!why[0]) {
+        char names[256];
+        export_form_names(names, sizeof names);
+        snprintf(why, sizeof why, "%s, and no known original form of its boot info table "
+                 "(%s) has the descriptor's sha-256",
+                 esximg_bootinfo_matches(bytes, len) ? "the image's copy holds a boot info "
+                 "table" : "the image's copy differs from it and holds no boot info table",
+                 names);
+    }
+    return esximg_err_set(err, ESXIMG_ENOTFOUND, "VIB '%s': payload '%s' (%s) cannot be "
+                          "recovered from '%s': %s", v->vib_id, p->name, p->type, iso_path, why);
+}
+
 /* The ISO bytes of every payload, in descriptor order. */
 static int export_payloads(struct esximg_image *img, const struct esximg_image_vib *v,
                            struct esximg_vib_wmember *m, uint8_t **bufs,
@@ -81,7 +207,7 @@ static int export_payloads(struct esximg_image *img, const struct esximg_image_v
     const struct esximg_descriptor *d = v->desc;
     for (size_t i = 0; i < d->payload_count; i++) {
         const struct esximg_payload *p = &d->payloads[i];
-        const struct esximg_iso_entry *e = esximg_image_payload_entry(img, v, p->name);
+        const struct esximg_iso_entry *e = export_payload_entry(img, v, p);
         if (!e && esx_payload_is_module(p->type))
             return esximg_err_set(err, ESXIMG_EFORMAT,
                                   "VIB '%s': boot module payload '%s' is not on the image",
@@ -93,6 +219,8 @@ static int export_payloads(struct esximg_image *img, const struct esximg_image_v
         size_t len = 0;
         int rc = esximg_iso_read_file(img->iso, e->path, ESX_MAX_DEPOT_BYTES, &bufs[i], &len,
                                       err);
+        if (!rc && export_is_boot_iso_bios(p))
+            rc = export_recover_boot_image(v, p, e->path, bufs[i], len, err);
         if (rc)
             return rc;
         m[i] = (struct esximg_vib_wmember){.name = p->name, .data = bufs[i], .len = len};

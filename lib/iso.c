@@ -19,6 +19,7 @@
 
 #include <libisofs/libisofs.h>
 
+#include "esximg/bootinfo.h"
 #include "esximg/iso.h"
 #include "esx_private.h"
 
@@ -357,8 +358,8 @@ out:
 }
 
 /* Whether a no-emulation boot image carries a boot info table that matches this image
- * (mkisofs -boot-info-table): at offset 8, u32 LE PVD block (16), the image's own block, its
- * length, and the 32-bit sum of the LE words from offset 64 to the end. */
+ * (mkisofs -boot-info-table, esximg/bootinfo.h): PVD block 16, the image's own block, its
+ * length and checksum. */
 static bool isor_has_boot_info_table(struct esximg_iso *iso, const struct esximg_iso_boot *b)
 {
     const struct esximg_iso_entry *e = b->path ? esximg_iso_find(iso, b->path) : NULL;
@@ -368,14 +369,9 @@ static bool isor_has_boot_info_table(struct esximg_iso *iso, const struct esximg
     size_t len = 0;
     if (esximg_iso_read_file(iso, e->path, ESX_MAX_BOOT_INFO_BYTES, &data, &len, NULL) != 0)
         return false;
-    uint32_t sum = 0;
-    for (size_t off = 64; off < len; off += 4) {
-        uint8_t word[4] = {0};
-        memcpy(word, data + off, len - off < 4 ? len - off : 4);
-        sum += esx_le32(word);
-    }
-    bool ok = esx_le32(data + 8) == 16 && esx_le32(data + 12) == e->lba &&
-              esx_le32(data + 16) == len && esx_le32(data + 20) == sum;
+    struct esximg_bootinfo t;
+    bool ok = esximg_bootinfo_matches(data, len) && !esximg_bootinfo_read(data, len, &t, NULL) &&
+              t.pvd_block == ESXIMG_BOOTINFO_PVD_BLOCK && t.image_block == e->lba;
     free(data);
     return ok;
 }

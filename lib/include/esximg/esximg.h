@@ -3,6 +3,7 @@
 #define ESXIMG_ESXIMG_H
 
 #include "esximg/bootcfg.h"
+#include "esximg/bootinfo.h"
 #include "esximg/depot.h"
 #include "esximg/drivermap.h"
 #include "esximg/elf.h"

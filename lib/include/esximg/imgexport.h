@@ -5,7 +5,7 @@
  * Each VIB is rebuilt from what the image holds: the descriptor is the database's
  * vibs/<file>.xml bytes verbatim, sig.pkcs7 the database's vibs/<file>.xml.sig bytes (empty
  * when there is none), and the payloads the ISO files the profile maps them to, in descriptor
- * order.  Every rebuilt VIB is read back and verified (sizes and checksums). */
+ * order (the BIOS boot image with its boot info table undone, see esximg_export_vib).  Every rebuilt VIB is read back and verified (sizes and checksums). */
 #ifndef ESXIMG_IMGEXPORT_H
 #define ESXIMG_IMGEXPORT_H
 
@@ -24,7 +24,12 @@ extern "C" {
  * descriptor, not in the profile, or a payload of a non-module type (boot_loader_efi, upgrade,
  * ...) the profile maps to no file on the ISO; the caller may skip it.  EFORMAT when a
  * boot-module payload (vgz, tgz, installer_vgz, vzstd, boot) has no file (a broken image) or
- * when the rebuilt VIB does not verify (a size or checksum differs from its descriptor). */
+ * when the rebuilt VIB does not verify (a size or checksum differs from its descriptor).
+ * A boot_iso_bios payload (isolinux.bin) the profile maps to no ISO file comes from the El
+ * Torito BIOS no-emulation image; when the ISO's copy does not have the descriptor's
+ * sha-256 (a boot info table was written into it), each known original form of its bytes
+ * 8-63 is tried (esximg_bootinfo_forms) and the one with that sha-256 kept; none: ENOTFOUND,
+ * "payload '...' (boot_iso_bios) cannot be recovered from '<ISO path>': <why>". */
 int esximg_export_vib(struct esximg_image *img, const struct esximg_image_vib *v,
                       uint8_t **out, size_t *out_len, struct esximg_err *err);
 

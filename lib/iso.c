@@ -577,8 +577,6 @@ static int scan_record(struct isor_scan *sc, const uint8_t *r, size_t plen, unsi
 {
     size_t nlen = r[32];
     const uint8_t *name = r + 33;
-    if (nlen == 1 && (name[0] == 0 || name[0] == 1))
-        return 0;
     /* libisofs leaks the node of a record whose name is empty once ";1" and a final '.' are
      * cut; the walk after it would refuse the name anyway */
     size_t shown = nlen;
@@ -635,6 +633,7 @@ static int scan_dir(struct isor_scan *sc, uint32_t lba, uint32_t size, size_t pl
 {
     uint8_t block[ESXIMG_ISO_BLOCK];
     uint32_t blocks = size / ESXIMG_ISO_BLOCK + (size % ESXIMG_ISO_BLOCK != 0);
+    unsigned records = 0;
     for (uint32_t b = 0; b < blocks; b++) {
         if (lba > UINT32_MAX - b || !esx_isosrc_read(sc->src, lba + b, block))
             return 0;           /* libisofs says what is wrong */
@@ -660,9 +659,13 @@ static int scan_dir(struct isor_scan *sc, uint32_t lba, uint32_t size, size_t pl
                 snprintf(sc->last_record_dir, sizeof sc->last_record_dir, "%s",
                          plen ? sc->path : "/");
             }
-            int rc = scan_record(sc, block + pos, plen, depth, joliet, err);
+            /* libisofs skips the first two records of a folder, whatever they are named, and
+             * takes every later one as an entry: a "." or ".." further on is a folder to it */
+            int rc = b == 0 && records < 2 ? 0 :
+                     scan_record(sc, block + pos, plen, depth, joliet, err);
             if (rc)
                 return rc;
+            records++;
             pos += len;
         }
     }

@@ -17,6 +17,7 @@
 #include "esximg/io.h"
 #include "esximg/iso.h"
 #include "esximg/isohybrid.h"
+#include "esximg/isocreate.h"
 #include "esximg/isowrite.h"
 #include "esximg/kickstart.h"
 #include "esximg/lspci.h"

@@ -10,6 +10,7 @@
 #include "esximg/hostpci.h"
 #include "esximg/hostvibs.h"
 #include "esximg/image.h"
+#include "esximg/imgbuild.h"
 #include "esximg/imgdb.h"
 #include "esximg/imgdiff.h"
 #include "esximg/imgedit.h"

@@ -99,13 +99,14 @@ struct build_args {
     int64_t mtime;
 };
 
-/* The depots read, and the VIBs taken from them. */
+/* The depots spooled to a work folder beside the output, and the VIBs taken from them. */
 struct build_input {
-    struct esximg_depot **depots;
+    char *work;                             /* the folder, removed at the end */
+    struct esximg_depot_spool **depots;
     size_t n_depots;
-    const struct esximg_depot_vib **vibs;   /* the selection, borrowed from the depots */
+    const struct esximg_spool_vib **vibs;   /* the selection, borrowed from the depots */
     size_t n_vibs;
-    const struct esximg_depot **vib_depot;  /* the depot of each */
+    const struct esximg_depot_spool **vib_depot;    /* the depot of each */
     char *profile_name;
 };
 
@@ -120,7 +121,10 @@ static void build_args_free(struct build_args *a)
 static void build_input_free(struct build_input *in)
 {
     for (size_t i = 0; i < in->n_depots; i++)
-        esximg_depot_free(in->depots[i]);
+        esximg_depot_spool_free(in->depots[i]);
+    if (in->work && rmdir(in->work) != 0)
+        cli_warn("%s: cannot remove the work folder: %s", in->work, strerror(errno));
+    free(in->work);
     free(in->depots);
     free(in->vibs);
     free(in->vib_depot);
@@ -133,6 +137,10 @@ static int build_check_args(const struct build_args *a)
         return cli_error(CLI_EXIT_USAGE, "build: -o OUT is required (a file or folder)");
     if (!a->depots.count)
         return cli_error(CLI_EXIT_USAGE, "build: give at least one --depot ZIP");
+    for (size_t i = 0; i < a->depots.count; i++)
+        if (!strcmp(a->depots.items[i], "-"))
+            return cli_error(CLI_EXIT_USAGE, "build: a depot is read as a file, not from "
+                             "standard input");
     if (!!a->profile == !!a->base_image)
         return cli_error(CLI_EXIT_USAGE, "build: give --profile NAME or --base-image VERSION");
     if (a->addon && !a->base_image)
@@ -191,36 +199,49 @@ static int build_parse(int argc, char **argv, struct build_args *a)
     return build_check_args(a);
 }
 
+/* A work folder beside the output (the same file system, so that the spooled VIBs and a
+ * temporary image cost no copy across devices). */
+static int build_make_work(const char *output, struct build_input *in)
+{
+    if (asprintf(&in->work, "%s.build-XXXXXX", output) < 0) {
+        in->work = NULL;
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    }
+    if (!mkdtemp(in->work)) {
+        int rc = cli_error(CLI_EXIT_FAIL, "%s: cannot make a work folder beside it: %s",
+                           output, strerror(errno));
+        free(in->work);
+        in->work = NULL;
+        return rc;
+    }
+    return 0;
+}
+
+/* Each depot spooled: its VIBs as files of the work folder, their payloads read from there
+ * only while the image is written, so that memory does not grow with the depots. */
 static int build_read_depots(const struct build_args *a, struct build_input *in)
 {
+    int rc = build_make_work(a->output, in);
+    if (rc)
+        return rc;
     if (!(in->depots = calloc(a->depots.count, sizeof *in->depots)))
         return cli_error(CLI_EXIT_FAIL, "out of memory");
     for (size_t i = 0; i < a->depots.count; i++) {
-        uint8_t *data = NULL;
-        size_t len = 0;
-        const char *shown = NULL;
-        int rc = cli_read_input(a->depots.items[i], &data, &len, &shown);
-        if (rc)
-            return rc;
+        const char *path = a->depots.items[i];
         struct esximg_err err = {0};
-        rc = esximg_depot_read(data, len, NULL, &in->depots[i], &err);
-        free(data);
-        if (rc) {
-            esximg_err_file(&err, shown);
+        if (esximg_depot_spool(path, in->work, NULL, &in->depots[i], &err))
             return cli_fail(&err);
-        }
         in->n_depots++;
-        cli_warn_all(shown, &in->depots[i]->warnings);
-        cli_note_read(shown, "%s depot, %zu VIBs, %zu components",
-                      esximg_depot_kind_name(in->depots[i]->kind), in->depots[i]->vib_count,
+        cli_warn_all(path, &in->depots[i]->warnings);
+        cli_note_read(path, "%zu VIBs, %zu components", in->depots[i]->vib_count,
                       in->depots[i]->component_count);
     }
     return 0;
 }
 
 /* Puts v in the selection, in place of a VIB of the same name. */
-static void build_take(struct build_input *in, const struct esximg_depot *d,
-                       const struct esximg_depot_vib *v)
+static void build_take(struct build_input *in, const struct esximg_depot_spool *d,
+                       const struct esximg_spool_vib *v)
 {
     for (size_t i = 0; i < in->n_vibs; i++)
         if (!strcmp(in->vibs[i]->vib->desc->name, v->vib->desc->name)) {
@@ -232,19 +253,19 @@ static void build_take(struct build_input *in, const struct esximg_depot *d,
     in->vib_depot[in->n_vibs++] = d;
 }
 
-static const struct esximg_depot_component *build_find_component(const struct build_input *in,
-                                                                 const char *spec,
-                                                                 const struct esximg_depot **d)
+static const struct esximg_bulletin *build_find_component(const struct build_input *in,
+                                                       const char *spec,
+                                                       const struct esximg_depot_spool **d)
 {
     const char *colon = strchr(spec, ':');
     size_t name_len = colon ? (size_t)(colon - spec) : strlen(spec);
-    const struct esximg_depot_component *found = NULL;
+    const struct esximg_bulletin *found = NULL;
     for (size_t i = 0; i < in->n_depots; i++)
         for (size_t k = 0; k < in->depots[i]->component_count; k++) {
-            const struct esximg_depot_component *c = &in->depots[i]->components[k];
-            const char *name = c->name ? c->name : c->id;
+            const struct esximg_bulletin *c = in->depots[i]->components[k].bulletin;
+            const char *name = c->component_name ? c->component_name : c->id;
             if (!name || strlen(name) != name_len || strncmp(name, spec, name_len) ||
-                (colon && (!c->version || strcmp(c->version, colon + 1))))
+                (colon && (!c->component_version || strcmp(c->component_version, colon + 1))))
                 continue;
             found = c;      /* the last one given wins, as for VIBs */
             *d = in->depots[i];
@@ -252,15 +273,24 @@ static const struct esximg_depot_component *build_find_component(const struct bu
     return found;
 }
 
+static const struct esximg_spool_vib *build_find_vib(const struct esximg_depot_spool *d,
+                                                     const char *vib_id)
+{
+    for (size_t i = 0; i < d->vib_count; i++)
+        if (!strcmp(d->vibs[i].vib_id, vib_id))
+            return &d->vibs[i];
+    return NULL;
+}
+
 static int build_take_component(struct build_input *in, const char *spec)
 {
-    const struct esximg_depot *d = NULL;
-    const struct esximg_depot_component *c = build_find_component(in, spec, &d);
+    const struct esximg_depot_spool *d = NULL;
+    const struct esximg_bulletin *c = build_find_component(in, spec, &d);
     if (!c)
         return cli_error(CLI_EXIT_FAIL, "build: no depot holds the component '%s' ('esximg "
-                         "depot ls --json' lists them)", spec);
-    for (size_t j = 0; j < c->vib_id_count; j++) {
-        const struct esximg_depot_vib *v = esximg_depot_find(d, c->vib_ids[j]);
+                         "depot ls' lists them)", spec);
+    for (size_t j = 0; j < c->vib_count; j++) {
+        const struct esximg_spool_vib *v = build_find_vib(d, c->vib_ids[j]);
         if (!v)
             return cli_error(CLI_EXIT_FAIL, "build: component '%s' names the VIB '%s', which "
                              "its depot lacks", spec, c->vib_ids[j]);
@@ -325,7 +355,8 @@ static void build_plan_free(struct build_plan *p)
     free(p->comps);
 }
 
-/* Each payload from the VIB's bytes, where the depot holds them. */
+/* Each payload read from the spooled VIB, at its member's offset, while the image is
+ * written. */
 static int build_contents(const struct build_input *in, struct build_plan *p)
 {
     size_t total = 0;
@@ -343,14 +374,15 @@ static int build_contents(const struct build_input *in, struct build_plan *p)
             const uint8_t *data = esximg_vib_member_data(v, v->desc->payloads[j].name, &len);
             if (!data)
                 return cli_error(CLI_EXIT_FAIL, "build: %s: payload '%s' has no member",
-                                 in->vibs[i]->path, v->desc->payloads[j].name);
-            p->contents[at + j] = (struct esximg_content){.kind = ESXIMG_CONTENT_MEMORY,
-                                                          .data = data, .len = len};
+                                 in->vibs[i]->member, v->desc->payloads[j].name);
+            p->contents[at + j] = (struct esximg_content){
+                .kind = ESXIMG_CONTENT_RANGE, .path = in->vibs[i]->file,
+                .offset = (uint64_t)(data - in->vibs[i]->bytes), .size = len};
         }
         p->vibs[i] = (struct esximg_imgbuild_vib){
             .descriptor = v->descriptor_bytes, .descriptor_len = v->descriptor_len,
             .sig = v->sig, .sig_len = v->sig_len, .payloads = p->contents + at,
-            .payload_count = v->desc->payload_count, .source = in->vibs[i]->path};
+            .payload_count = v->desc->payload_count, .source = in->vibs[i]->member};
         at += v->desc->payload_count;
     }
     return 0;
@@ -366,10 +398,8 @@ static int build_components(const struct build_input *in, struct build_plan *p)
         return cli_error(CLI_EXIT_FAIL, "out of memory");
     for (size_t i = 0; i < in->n_depots; i++)
         for (size_t k = 0; k < in->depots[i]->component_count; k++) {
-            const struct esximg_depot_component *c = &in->depots[i]->components[k];
-            if (c->xml)
-                p->comps[p->n_comps++] = (struct esximg_imgbuild_component){c->xml,
-                                                                           c->xml_len};
+            const struct esximg_spool_component *c = &in->depots[i]->components[k];
+            p->comps[p->n_comps++] = (struct esximg_imgbuild_component){c->xml, c->len};
         }
     return 0;
 }
@@ -401,20 +431,6 @@ static void build_progress(uint64_t done, uint64_t total, void *arg)
     cli_progress_update(bar, done);
 }
 
-/* A temporary file name beside `out`, for the image an edit step or --hybrid works on. */
-static char *build_temp_beside(const char *out)
-{
-    char *path = NULL;
-    if (asprintf(&path, "%s.build-XXXXXX", out) < 0)
-        return NULL;
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        free(path);
-        return NULL;
-    }
-    close(fd);
-    return path;
-}
 
 /* --add and --ks: the built image edited as `esximg edit` does, with its checks. */
 static int build_edit(const struct build_args *a, const char *built,
@@ -453,17 +469,17 @@ out:
     return rc;
 }
 
-static int build_write_iso(const struct build_args *a, const struct build_plan *p)
+static int build_write_iso(const struct build_args *a, const struct build_input *in,
+                           const struct build_plan *p)
 {
     struct cli_progress bar = {0};
     struct esximg_imgbuild_wopts wo = {.mtime = a->mtime, .progress = build_progress,
                                        .progress_arg = &bar};
     struct esximg_err err = {0};
     bool second_step = a->adds.count || a->ks || a->hybrid;
-    char *temp = second_step ? build_temp_beside(a->output) : NULL;
-    if (second_step && !temp)
-        return cli_error(CLI_EXIT_FAIL, "%s: cannot make a temporary file beside it: %s",
-                         a->output, strerror(errno));
+    char *temp = NULL;
+    if (second_step && asprintf(&temp, "%s/built.iso", in->work) < 0)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
     int rc = esximg_imgbuild_write(p->b, &wo, temp ? temp : a->output, &err);
     cli_progress_end(&bar);
     if (rc) {
@@ -479,8 +495,8 @@ static int build_write_iso(const struct build_args *a, const struct build_plan *
             rc = cli_fail(&err);
         esximg_hybrid_free(hybrid);
     }
-    if (temp)
-        unlink(temp);
+    if (temp && unlink(temp) != 0 && errno != ENOENT)
+        cli_warn("%s: cannot remove: %s", temp, strerror(errno));
     free(temp);
     return rc;
 }
@@ -578,7 +594,7 @@ int cmd_build(int argc, char **argv)
     if (!p.b->bios_boot)
         cli_warn("no VIB has a boot_iso_bios payload (isolinux.bin): the image has no El "
                  "Torito entry and boots neither from a CD with BIOS nor with UEFI");
-    rc = a.format == BUILD_PXE ? build_write_pxe(&a, &p) : build_write_iso(&a, &p);
+    rc = a.format == BUILD_PXE ? build_write_pxe(&a, &p) : build_write_iso(&a, &in, &p);
     if (!rc)
         build_report(&a, &in, &p);
 out:

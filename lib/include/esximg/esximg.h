@@ -4,6 +4,7 @@
 
 #include "esximg/bootcfg.h"
 #include "esximg/depot.h"
+#include "esximg/depotspool.h"
 #include "esximg/drivermap.h"
 #include "esximg/elf.h"
 #include "esximg/err.h"

@@ -1,8 +1,9 @@
 #!/bin/sh
-# bench/all.sh [BUILD_DIR]: runs every bench (edit, inspect, hcl, isowrite, vmtar, build) at a small size
-# and prints one summary table: each bench's own goal line, and its full output kept in
-# BENCH_DIR/<name>.txt.  Sizes: EDIT_SIZES / ISO_SIZES (MiB of the padded images, default
-# "100"), INSPECT_SIZES (default "100"), HCL_PAD_MIB (default 100), VMTAR_MIB (default 200), BUILD_SIZES (default "100").  Exit 1 when a bench failed.
+# bench/all.sh [BUILD_DIR]: runs every bench (edit, inspect, hcl, isowrite, vmtar, build) at a
+# small size and prints one summary table: each bench's own goal line, and its full output kept
+# in BENCH_DIR/<name>.txt.  Sizes: EDIT_SIZES / ISO_SIZES (MiB of the padded images, default
+# "100"), INSPECT_SIZES (default "100"), HCL_PAD_MIB (default 100), VMTAR_MIB (default 200),
+# BUILD_SIZES (default "100").  Exit 1 when a bench failed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$(dirname "$here")/build}

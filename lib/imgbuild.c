@@ -1023,12 +1023,12 @@ void esximg_imgbuild_free(struct esximg_imgbuild *b)
     struct esximg_imgbuild_state *s = b->state;
     if (s) {
         for (size_t i = 0; s->vibs && i < s->n; i++) {
-            esximg_descriptor_free(s->vibs[i].d);
-            free(s->vibs[i].vib_id);
             for (size_t j = 0; s->vibs[i].files && s->vibs[i].d &&
                                j < s->vibs[i].d->payload_count; j++)
                 free(s->vibs[i].files[j]);
             free(s->vibs[i].files);
+            esximg_descriptor_free(s->vibs[i].d);
+            free(s->vibs[i].vib_id);
             free(s->vibs[i].xml_file);
         }
         free(s->vibs);

@@ -411,11 +411,11 @@ static int spool_nested(struct spool_ctx *x, struct spool_zip *top, struct archi
     char *prefix = spool_member_path(top, name);
     if (!prefix)
         return spool_nomem(err);
-    if (top->depth + 1 >= ESX_MAX_ZIP_DEPTH) {
-        esx_warn(&x->s->warnings, 0, NULL, "member '%s': a zip nested deeper than %u levels, "
-                 "skipped", prefix, ESX_MAX_ZIP_DEPTH);
+    if (top->depth + 1 > ESX_MAX_ZIP_DEPTH) {
+        int rc = esximg_err_set(err, ESXIMG_ELIMIT, "member '%s': a zip nested deeper than "
+                                "%u levels", prefix, ESX_MAX_ZIP_DEPTH);
         free(prefix);
-        return 0;
+        return rc;
     }
     char *path = NULL;
     uint64_t len = 0;

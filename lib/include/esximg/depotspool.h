@@ -8,7 +8,7 @@
  * touched, and the payloads stay on disk for a writer to read by offset (esximg/isocreate.h
  * ESXIMG_CONTENT_RANGE).  The metadata zips' `bulletins/<id>.xml` are read as components.
  * A bundle zip nested in the bundle (6.5 Fling downloads) is spooled to the folder too and
- * read the same way, ESX_MAX_ZIP_DEPTH levels deep.
+ * read the same way, ESX_MAX_ZIP_DEPTH levels deep (deeper is ELIMIT).
  *
  * The limits of esximg_depot_read apply: members, the inflated bytes of the bundle and the
  * ratio of each zip.  The same VIB id twice is kept once when the bytes are the same (a

@@ -114,6 +114,37 @@ expect_ok "$ESXIMG" build -o b.iso --depot loaders.zip --depot base.zip --profil
 [ ! -s out ] || fail "-q printed: $(cat out)"
 cmp a.iso b.iso || fail "two builds differ"
 
+step "--json says what was built; --hybrid adds the MBR a USB stick boots from"
+expect_ok "$ESXIMG" build -o h.iso --depot base.zip --depot loaders.zip --profile "$P" \
+    --hybrid --json
+python3 - <<'PY' || fail "json: $(cat out)"
+import json
+j = json.load(open('out'))
+assert j['format'] == 'iso' and j['output'] == 'h.iso', j
+assert j['profile'] == 'ESXi-7.0.2-17630552-built' and j['version'] == '7.0.2-0.0.17630552', j
+assert len(j['vibs']) == 7 and j['modules'][0] == '/b.b00', j
+assert j['modules'][-2:] == ['/imgdb.tgz', '/imgpayld.tgz'], j['modules']
+assert j['kernelopt'] == 'cdromBoot runweasel', j['kernelopt']
+PY
+[ "$(od -An -tx1 -j510 -N2 h.iso | tr -d ' ')" = 55aa ] || fail "h.iso has no MBR signature"
+[ "$(od -An -tx1 -j510 -N2 a.iso | tr -d ' ')" != 55aa ] || fail "a.iso is hybrid"
+expect_ok "$ESXIMG" info --json h.iso
+python3 -c "import json,sys; i=json.load(open('out')); sys.exit(1 if i['problems'] else 0)" ||
+    fail "problems: $(cat out)"
+
+step "a VIB of a later depot replaces the one of the same name"
+mkdir -p nic/payloads/ne1000/etc
+printf 'newer\n' >nic/payloads/ne1000/etc/ne1000.conf
+expect_ok "$ESXIMG" vib create -o ne1000.vib --payload ne1000=nic/payloads/ne1000 \
+    --name ne1000 --version 9.9-1 --vendor VMW --acceptance partner
+expect_ok "$ESXIMG" depot create -o nic.zip ne1000.vib
+expect_ok "$ESXIMG" build -o nic.iso --depot base.zip --depot loaders.zip --depot nic.zip \
+    --profile "$P"
+expect_ok "$ESXIMG" ls nic.iso
+expect_grep '^ne1000 +9\.9-1 ' out
+[ "$(grep -c '^ne1000 ' out)" -eq 1 ] || fail "two ne1000: $(cat out)"
+expect_exit 2 "$ESXIMG" build -o no.iso --depot - --profile "$P"
+
 step "boot options and a kickstart"
 printf 'vmaccepteula\ninstall --firstdisk --overwritevmfs\nrootpw Secret-123\nreboot\n' >ks.cfg
 expect_ok "$ESXIMG" build -o k.iso --depot base.zip --depot loaders.zip --profile "$P" \

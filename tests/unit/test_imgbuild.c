@@ -14,6 +14,7 @@
 #include "esximg/imgdb.h"
 #include "esximg/io.h"
 #include "esximg/iso.h"
+#include "esximg/modname.h"
 #include "testutil.h"
 
 #define EPOCH 1600000000
@@ -320,6 +321,34 @@ static void imgbuild_writes_the_database(void **state)
     esximg_imgbuild_free(b);
 }
 
+/* A 6.x image: the 6.x kernel options, vibs/ names by the Python 2 hash, no bulletins. */
+static void imgbuild_lays_out_a_6x_image(void **state)
+{
+    struct fixture *fx = *state;
+    esx_base.version = "6.7.0-0.0.8169922";
+    make_vib(&esx_base, 1);
+    fx->in[1] = input_of(&esx_base);
+    struct esximg_imgbuild *b = plan(fx);
+    assert_int_equal(b->major, 6);
+    assert_non_null(strstr(b->bootcfg, "\nkernelopt=runweasel autoPartition=TRUE "
+                                       "ks=cdrom:/KS.CFG\n"));
+    assert_non_null(strstr(b->bootcfg, "\nbuild=6.7.0-0.0.8169922\n"));
+    const struct esximg_isoc_file *f = file_of(b, "/IMGDB.TGZ");
+    struct esximg_imgdb *db = NULL;
+    assert_int_equal(esximg_imgdb_read(f->content.data, f->content.len, &db, NULL), 0);
+    assert_int_equal(db->bulletin_count, 0);
+    char *want = NULL;
+    assert_int_equal(esximg_modname_vib_xml("esx-base", "VMware_bootbank_esx-base_"
+                                            "6.7.0-0.0.8169922", &want, NULL), 0);
+    assert_non_null(esximg_imgdb_find_vib_xml(db, want));
+    free(want);
+    esximg_imgdb_free(db);
+    esximg_imgbuild_free(b);
+    esx_base.version = "7.0.2-0.0.17630552";
+    make_vib(&esx_base, 1);
+    fx->in[1] = input_of(&esx_base);
+}
+
 static void expect_plan_fails(struct fixture *fx, const char *words1, const char *words2)
 {
     struct esximg_imgbuild *b = NULL;
@@ -440,6 +469,7 @@ int main(void)
         cmocka_unit_test(imgbuild_places_every_payload_type),
         cmocka_unit_test(imgbuild_orders_boot_cfg),
         cmocka_unit_test(imgbuild_writes_the_database),
+        cmocka_unit_test(imgbuild_lays_out_a_6x_image),
         cmocka_unit_test(imgbuild_refuses_bad_payload_names),
         cmocka_unit_test(imgbuild_writes_an_image_info_accepts),
         cmocka_unit_test(imgbuild_writes_a_pxe_folder),

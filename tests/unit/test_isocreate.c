@@ -169,15 +169,39 @@ static void expect_file(struct esximg_iso *iso, const char *path, const void *wa
     free(data);
 }
 
+struct progress {
+    uint64_t done, total;
+    unsigned calls;
+    bool backwards;
+};
+
+static void on_progress(uint64_t done, uint64_t total, void *arg)
+{
+    struct progress *p = arg;
+    p->backwards = p->backwards || done < p->done || done > total;
+    p->done = done;
+    p->total = total;
+    p->calls++;
+}
+
 static void isocreate_writes_every_kind_of_content(void **state)
 {
     struct fixture *fx = *state;
     struct esximg_isoc_file f[N_FILES];
     make_files(fx, f);
     struct esximg_isoc_opts o = boot_opts();
+    struct progress pr = {0};
+    o.progress = on_progress;
+    o.progress_arg = &pr;
     char *out = tu_path_join(fx->dir, "a.iso");
     struct esximg_err err = {0};
     assert_int_equal(esximg_iso_create(f, N_FILES, &o, out, &err), 0);
+    struct stat st;
+    assert_int_equal(stat(out, &st), 0);
+    assert_true(pr.calls >= 1);
+    assert_false(pr.backwards);
+    assert_int_equal(pr.done, (uint64_t)st.st_size);
+    assert_int_equal(pr.total, (uint64_t)st.st_size);
     assert_true(fx->stream.opens >= 1);
     assert_int_equal(fx->stream.opens, fx->stream.closes);
 

@@ -557,6 +557,17 @@ static bool ib_one_line(const char *s)
     return !strpbrk(s, "\r\n");
 }
 
+/* The installer's options as VMware's ISOs of that release have them (esxi-formats.md §4.3):
+ * 8.0 "runweasel cdromBoot", 6.7 to 7.0 "cdromBoot runweasel", before 6.7 "runweasel". */
+static const char *ib_stock_kernelopt(const struct esximg_imgbuild *b)
+{
+    if (b->major >= 8)
+        return "runweasel cdromBoot";
+    if (b->major == 7 || !b->major || (b->major == 6 && b->state->minor >= 7))
+        return "cdromBoot runweasel";
+    return "runweasel";
+}
+
 /* The stock text, then the caller's kernel options applied with bootcfg.c. */
 static int ib_bootcfg_text(const struct esximg_imgbuild *b, struct esx_buf *t,
                            struct esximg_err *err)
@@ -566,8 +577,7 @@ static int ib_bootcfg_text(const struct esximg_imgbuild *b, struct esx_buf *t,
     if (!ib_one_line(title))
         return esximg_err_set(err, ESXIMG_EINVAL, "the title holds a line break");
     int rc = esx_buf_printf(t, err, "bootstate=0\ntitle=%s\ntimeout=5\nprefix=\nkernel=%s\n"
-                            "kernelopt=%s\nmodules=", title, b->modules[0],
-                            b->major >= 7 || !b->major ? "cdromBoot runweasel" : "runweasel");
+                            "kernelopt=%s\nmodules=", title, b->modules[0], ib_stock_kernelopt(b));
     for (size_t i = 1; !rc && i < b->module_count; i++)
         rc = esx_buf_printf(t, err, "%s%s", i > 1 ? " --- " : "", b->modules[i]);
     if (!rc && b->version)

@@ -64,7 +64,8 @@ struct esximg_imgbuild_opts {
     const char *description;    /* NULL: none */
     const char *acceptance;     /* NULL: the lowest level of the VIBs */
     /* kernel options, each "KEY=VALUE" or "KEY" (added or replaced) or "-KEY" (removed),
-     * applied in order after the stock "cdromBoot runweasel" (6.x: "runweasel") */
+     * applied in order to the stock ones: "cdromBoot runweasel" (6.7, 7.0), "runweasel
+     * cdromBoot" (8.0), "runweasel" (before 6.7) */
     const char *const *kernelopts;
     size_t kernelopt_count;
     const char *title;          /* BOOT.CFG title=; NULL: "Loading ESXi installer" */

@@ -208,6 +208,63 @@ static void built_boot_cfg_loads_every_module_in_order(void **state)
     unload(&s);
 }
 
+/* The real 7.0 GA esx-base alone: its 7.0 loader payloads in their places (fatBootSector only
+ * in IMGPAYLD.TGZ), the 7.0 database (bulletins, 64-bit vibs/ names). */
+static void built_70_esx_base_places_its_loaders(void **state)
+{
+    (void)state;
+    char *path = tu_sample_path("eturra__learnpythonin2hours/samples/esximg/vibs/"
+                                "esx-base-699708918229420497.xml");
+    uint8_t *xml = NULL;
+    size_t len = 0;
+    tu_read_file(path, &xml, &len);
+    struct esximg_descriptor *d = NULL;
+    assert_int_equal(esximg_descriptor_read(xml, len, &d, NULL), 0);
+    struct zeros z = {0};
+    struct esximg_content *c = calloc(d->payload_count, sizeof *c);
+    assert_non_null(c);
+    for (size_t j = 0; j < d->payload_count; j++)
+        c[j] = (struct esximg_content){.kind = ESXIMG_CONTENT_STREAM,
+                                       .size = d->payloads[j].size, .ops = &zero_ops, .arg = &z};
+    const struct esximg_imgbuild_vib in = {xml, len, NULL, 0, c, d->payload_count, path};
+    const struct esximg_imgbuild_opts o = {.profile_name = "ESXi-7.0.0-15843807-base",
+                                           .mtime = 1586000000};
+    struct esximg_imgbuild *b = NULL;
+    struct esximg_err err = {0};
+    if (esximg_imgbuild_plan(&in, 1, NULL, 0, &o, &b, &err))
+        fail_msg("plan: %s", err.msg);
+    static const char *const want[] = {"/ISOLINUX.BIN", "/MBOOT.C32", "/MENU.C32",
+                                       "/SAFEBOOT.C32", "/LDLINUX.SYS", "/EFIBOOT.IMG",
+                                       "/EFI/BOOT/BOOTX64.EFI", "/EFI/BOOT/SAFEBOOT.EFI",
+                                       "/UPGRADE/GPTMBR.BIN", "/UPGRADE/PREP.PY", "/README",
+                                       "/OSL.TXT", "/B.B00", "/TPM.V00", "/BTLDR.V00"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!file_of(b, want[i]))
+            fail_msg("'%s' is not planned", want[i]);
+    for (size_t i = 0; i < b->file_count; i++)
+        assert_null(strstr(b->files[i].iso_path, "FATBOOT"));
+    assert_int_equal(b->major, 7);
+    /* its six boot payloads, then the boot-order 100 vgz ones as esxi-formats.md §4.4 says */
+    static const char *const order[] = {"/b.b00", "/jumpstrt.gz", "/useropts.gz",
+                                        "/features.gz", "/k.b00", "/procfs.b00", "/vmx.v00",
+                                        "/vim.v00", "/tpm.v00", "/sb.v00", "/s.v00",
+                                        "/btldr.v00", "/imgdb.tgz", "/imgpayld.tgz"};
+    assert_int_equal(b->module_count, sizeof order / sizeof *order);
+    for (size_t i = 0; i < b->module_count; i++)
+        assert_string_equal(b->modules[i], order[i]);
+    const struct esximg_isoc_file *f = file_of(b, "/IMGDB.TGZ");
+    struct esximg_imgdb *db = NULL;
+    assert_int_equal(esximg_imgdb_read(f->content.data, f->content.len, &db, NULL), 0);
+    assert_int_equal(db->bulletin_count, 1);
+    assert_non_null(strstr(db->bulletins[0].path, "esx-base_7.0.0-1.0.15843807.xml"));
+    esximg_imgdb_free(db);
+    esximg_imgbuild_free(b);
+    esximg_descriptor_free(d);
+    free(c);
+    free(xml);
+    free(path);
+}
+
 int main(void)
 {
     if (!tu_samples_dir())
@@ -215,6 +272,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(built_profile_maps_as_vmware),
         cmocka_unit_test(built_boot_cfg_loads_every_module_in_order),
+        cmocka_unit_test(built_70_esx_base_places_its_loaders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

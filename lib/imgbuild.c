@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "esximg/bootcfg.h"
@@ -1109,6 +1110,15 @@ struct ib_pxe {
     const struct esximg_imgbuild_wopts *o;
 };
 
+/* Every file and the folder dated o->mtime, so that two builds give the same folder. */
+static int ib_set_time(const char *path, int64_t mtime, struct esximg_err *err)
+{
+    const struct timespec t[2] = {{.tv_sec = (time_t)mtime}, {.tv_sec = (time_t)mtime}};
+    if (utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW) != 0)
+        return esximg_err_sys(err, errno, "cannot set the date of '%s'", path);
+    return 0;
+}
+
 static int ib_pxe_write(struct ib_pxe *x, const char *name, const struct esximg_content *c,
                         struct esximg_err *err)
 {
@@ -1139,6 +1149,8 @@ static int ib_pxe_write(struct ib_pxe *x, const char *name, const struct esximg_
         rc = esximg_outfile_commit(of, err);
         of = NULL;
     }
+    if (!rc)
+        rc = ib_set_time(path, x->o->mtime, err);
     esximg_outfile_abort(of);
     free(buf);
     if (!rc && !(x->written[x->n_written] = esx_strdup(name)))
@@ -1257,6 +1269,8 @@ int esximg_imgbuild_write_pxe(const struct esximg_imgbuild *b,
         rc = ib_pxe_files(b, &x, prefix, err);
     if (!rc && chmod(x.tmp, 0755) != 0)
         rc = esximg_err_sys(err, errno, "cannot set the folder's mode");
+    if (!rc)
+        rc = ib_set_time(x.tmp, o->mtime, err);
     if (!rc && rename(x.tmp, out_dir) != 0)
         rc = esximg_err_sys(err, errno, "cannot rename the folder into place");
     for (size_t i = 0; i < x.n_written; i++) {

@@ -206,5 +206,12 @@ expect_grep '^modules=jumpstrt.gz --- useropts.gz --- k.b00' pxe/boot.cfg
 expect_exit 1 "$ESXIMG" build -o pxe --format pxe --depot base.zip --depot loaders.zip \
     --profile "$P"
 expect_grep 'exists already' err
+expect_ok "$ESXIMG" build -o pxe2 --format pxe --depot loaders.zip --depot base.zip \
+    --profile "$P" --pxe-prefix esxi70
+diff -r pxe pxe2 >/dev/null || fail "two PXE folders differ"
+(cd pxe && find . -printf '%P %T@ %s\n' | sort) >pxe.lst
+(cd pxe2 && find . -printf '%P %T@ %s\n' | sort) >pxe2.lst
+expect_same_file pxe.lst pxe2.lst
+expect_grep '^boot.cfg 1700000000(\.0+)? ' pxe.lst
 
 done_testing

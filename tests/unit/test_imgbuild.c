@@ -455,6 +455,11 @@ static void imgbuild_writes_a_pxe_folder(void **state)
     assert_non_null(strstr((char *)cfg, "\nkernel=b.b00\n"));
     assert_non_null(strstr((char *)cfg, "\nmodules=jumpstrt.gz --- k.b00 --- "));
     assert_non_null(strstr((char *)cfg, " ks=http://h/esxi/ks.cfg"));
+    struct stat st;
+    assert_int_equal(stat(cfg_path, &st), 0);
+    assert_int_equal(st.st_mtime, EPOCH);
+    assert_int_equal(stat(out, &st), 0);
+    assert_int_equal(st.st_mtime, EPOCH);
     free(cfg);
     free(cfg_path);
     /* an existing folder is refused and left alone */

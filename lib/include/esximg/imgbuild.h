@@ -121,7 +121,7 @@ int esximg_imgbuild_write(const struct esximg_imgbuild *b, const struct esximg_i
  * loader file at the top with a lower-case name, the UEFI loader also as mboot.efi, and
  * boot.cfg with prefix=<pxe_prefix> and module paths without their leading '/'.  The folder
  * is made beside out_dir under a temporary name and renamed to it when complete; out_dir must
- * not exist. */
+ * not exist.  Every file and the folder are dated o->mtime. */
 int esximg_imgbuild_write_pxe(const struct esximg_imgbuild *b,
                               const struct esximg_imgbuild_wopts *o, const char *out_dir,
                               struct esximg_err *err);

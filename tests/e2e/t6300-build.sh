@@ -143,6 +143,13 @@ expect_ok "$ESXIMG" build -o nic.iso --depot base.zip --depot loaders.zip --depo
 expect_ok "$ESXIMG" ls nic.iso
 expect_grep '^ne1000 +9\.9-1 ' out
 [ "$(grep -c '^ne1000 ' out)" -eq 1 ] || fail "two ne1000: $(cat out)"
+# --component takes the named component's VIBs over those of the same names
+expect_ok "$ESXIMG" build -o comp.iso --depot base.zip --depot loaders.zip --depot nic.zip \
+    --profile "$P" --component ne1000:0.8.3-4vmw.702.0.0.17630552
+expect_ok "$ESXIMG" ls comp.iso
+expect_grep '^ne1000 +0\.8\.3-4vmw' out
+expect_exit 1 "$ESXIMG" build -o no.iso --depot base.zip --profile "$P" \
+    --component ne1000:1.0
 expect_exit 2 "$ESXIMG" build -o no.iso --depot - --profile "$P"
 
 step "boot options and a kickstart"

@@ -10,6 +10,7 @@
 #include "esximg/io.h"
 #include "esximg/iso.h"
 #include "esximg/isocreate.h"
+#include "esximg/isohybrid.h"
 #include "testutil.h"
 
 #define EPOCH 1600000000
@@ -372,6 +373,54 @@ static void isocreate_keeps_the_directory_limit(void **state)
     expect_refused(fx, f, N_FILES, &o, ESXIMG_ELIMIT, "32 bits");
 }
 
+/* With a real ISOLINUX.BIN, the hybrid option makes the checked image boot from a disk too:
+ * an MBR in the system area, the image padded to whole MiB. */
+static void isocreate_makes_a_hybrid_image(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const isolinux[] = {"/usr/lib/ISOLINUX/isolinux.bin",
+                                           "/usr/share/syslinux/isolinux.bin"};
+    uint8_t *bin = NULL;
+    size_t bin_len = 0;
+    for (size_t i = 0; !bin && i < sizeof isolinux / sizeof *isolinux; i++)
+        if (esximg_file_read(isolinux[i], 1 << 20, &bin, &bin_len, NULL) != 0)
+            bin = NULL;
+    if (!bin)
+        skip();     /* syslinux's isolinux is not installed */
+    struct esximg_isoc_file f[N_FILES];
+    make_files(fx, f);
+    f[1].content.data = bin;
+    f[1].content.len = bin_len;
+    struct esximg_isoc_opts o = boot_opts();
+    char *plain = tu_path_join(fx->dir, "plain.iso"), *hyb = tu_path_join(fx->dir, "hyb.iso");
+    struct esximg_err err = {0};
+    assert_int_equal(esximg_iso_create(f, N_FILES, &o, plain, &err), 0);
+    struct esximg_hybrid *h = NULL;
+    if (esximg_hybrid_prepare(plain, NULL, &h, &err))
+        fail_msg("prepare: %s", err.msg);
+    make_files(fx, f);
+    f[1].content.data = bin;
+    f[1].content.len = bin_len;
+    o.hybrid = h;
+    assert_int_equal(esximg_iso_create(f, N_FILES, &o, hyb, &err), 0);
+    esximg_hybrid_free(h);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    tu_read_file(hyb, &data, &len);
+    assert_int_equal(data[510], 0x55);
+    assert_int_equal(data[511], 0xAA);
+    assert_int_equal(len % (1u << 20), 0);
+    free(data);
+    struct esximg_iso *iso = NULL;
+    assert_int_equal(esximg_iso_open(hyb, NULL, &iso, NULL), 0);
+    assert_int_equal(iso->n_boots, 2);
+    assert_true(iso->boots[0].boot_info_table);
+    esximg_iso_close(iso);
+    free(bin);
+    free(plain);
+    free(hyb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +430,7 @@ int main(void)
         cmocka_unit_test(isocreate_refuses_bad_names),
         cmocka_unit_test(isocreate_leaves_nothing_when_a_stream_fails),
         cmocka_unit_test(isocreate_keeps_the_directory_limit),
+        cmocka_unit_test(isocreate_makes_a_hybrid_image),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

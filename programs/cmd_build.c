@@ -578,6 +578,11 @@ int cmd_build(int argc, char **argv)
     if (a.format != BUILD_PXE && (rc = cli_check_output(a.output, a.format == BUILD_ISO ?
                                                         "custom.iso" : "bundle.zip")))
         goto out;
+    if (a.format == BUILD_PXE && access(a.output, F_OK) == 0) {
+        rc = cli_error(CLI_EXIT_FAIL, "%s: it exists already: a PXE folder is made anew",
+                       a.output);
+        goto out;
+    }
     if ((rc = build_read_depots(&a, &in)) || (rc = build_select(&a, &in)))
         goto out;
     if (a.format == BUILD_BUNDLE) {

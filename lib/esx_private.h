@@ -75,6 +75,9 @@ int esx_write_full(int fd, const void *buf, size_t n);
 int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
                   struct esximg_err *err);
 
+/* ---- iso.c: libisofs set up once per process (iso.c, isocreate.c); 0 or an error ---- */
+int esx_iso_lib_ready(struct esximg_err *err);
+
 /* ---- isosrc.c: the block source libisofs reads an ISO image through (iso.c, isowrite.c) ---- */
 struct iso_data_source;         /* libisofs' IsoDataSource */
 struct esx_isosrc {

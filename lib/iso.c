@@ -38,7 +38,7 @@ static void isor_init_once(void)
         iso_set_msgs_severities(never, never, tag);    /* never print, never queue */
 }
 
-static int isor_lib_ready(struct esximg_err *err)
+int esx_iso_lib_ready(struct esximg_err *err)
 {
     if (pthread_once(&isor_once, isor_init_once) != 0)
         return esximg_err_set(err, ESXIMG_EIO, "cannot initialise libisofs");
@@ -752,7 +752,7 @@ static int isor_check_size(const struct esximg_iso *iso, struct esximg_err *err)
 static int isor_load(struct esx_isosrc *src, const struct esximg_iso_ropts *opts,
                      struct esximg_iso **out, struct esximg_err *err)
 {
-    int rc = isor_lib_ready(err);
+    int rc = esx_iso_lib_ready(err);
     struct esximg_iso *iso = NULL;
     if (rc) {
         esx_isosrc_free(src);

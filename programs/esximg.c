@@ -13,6 +13,7 @@ struct cmd_entry {
 
 /* sorted by name */
 static const struct cmd_entry commands[] = {
+    {"build", cmd_build, "build an installer ISO, bundle or PXE folder from depots"},
     {"depot", cmd_depot, "list and extract offline bundles (depot zips)"},
     {"diff", cmd_diff, "compare two images or bundles by VIB and boot options"},
     {"edit", cmd_edit, "add, remove or replace VIBs and boot options, and write a new image"},

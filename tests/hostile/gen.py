@@ -432,6 +432,10 @@ def zip_build(members, cd_off_delta=0, cd_size=None, count=None):
     return body + cd + eocd, len(body), len(body) + len(cd)
 
 
+# `esximg build` spools a depot's VIBs into a work folder beside its output (inside the target)
+BUILD = 'build -o @OUT@ --depot @IN@ --profile hostile -q'
+
+
 def gen_zip(d):
     vib = make_vib()
     good, cd_at, eocd_at = zip_build([{'name': b'vib20/hostile/TEST_bootbank_hostile_1.0-1.vib',
@@ -470,13 +474,13 @@ def gen_zip(d):
     body, crc = deflate_bomb(BOMB)
     zp('zip-bomb', one(b'vib20/bomb/bomb.vib', data=body, method=8, crc=crc, usize=BOMB),
        r"zip-bomb\.zip: .*(bomb|ratio|limit|too big|size)",
-       readers + ['edit @BASE@ -o @OUT@ --add @IN@ -q'])
+       readers + ['edit @BASE@ -o @OUT@ --add @IN@ -q', BUILD])
     # nested bundles past ESX_MAX_ZIP_DEPTH
     inner = good
     for _ in range(4):
         inner = zip_build([{'name': b'nested.zip', 'data': inner}])[0]
     zp('zip-nested-deep', inner, r"zip-nested-deep\.zip: .*(nest|deep|depth)",
-       readers + ['edit @BASE@ -o @OUT@ --add @IN@ -q'])
+       readers + ['edit @BASE@ -o @OUT@ --add @IN@ -q', BUILD])
     # metadata with entity expansion / external entity
     laughs = LAUGHS.replace('DOCTYPE vib', 'DOCTYPE vendorList').encode() + \
         b'<vendorList><vendor><name>&j;</name></vendor></vendorList>'

@@ -1,0 +1,67 @@
+#!/bin/sh
+# bench/build.sh [BUILD_DIR] [SIZES_MIB...]: time `esximg build` against a plain copy.
+#
+# A depot is made of an ESXi-like 7.0 image padded to 100, 400 and 800 MiB (tests/gen/
+# mkesxiso.py --pad-mib N: its PAD.V00 module belongs to a VIB of its own) with `esximg
+# export`; then, each the best of 3 runs of /usr/bin/time -f '%e %M %U %S':
+#   cp+sync   cp IMAGE OUT && sync OUT: the floor, the payload bytes (the padded image holds
+#             them all, plus a few blocks of directories) copied to the disk
+#   build     esximg build -o OUT --depot DEPOT --profile NAME (the depot read and inflated,
+#             the image laid out, written, read back and checked, fsync'd and renamed)
+# printed as seconds, ratio to cp+sync, CPU seconds (user + system) and peak RSS.  Goal: peak
+# RSS < 64 MiB for the 400 MiB image; the last line says whether it was met (the time ratio
+# is printed for information).  Not a pass/fail test (exit 0 even when the goal is missed, 1
+# when a method fails, 2 when a tool is missing).
+# Environment: BENCH_DIR (work directory, default $TMPDIR/esximg-bench; images are reused).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build=${1:-$root/build}
+[ $# -gt 0 ] && shift
+sizes=${*:-100 400 800}
+work=${BENCH_DIR:-${TMPDIR:-/tmp}/esximg-bench}
+mkdir -p "$work"
+esximg=$build/esximg
+[ -x "$esximg" ] || { echo "bench: build esximg first ($esximg missing)" >&2; exit 2; }
+"$esximg" build --help >/dev/null 2>&1 || { echo "bench: $esximg has no build command" >&2; exit 2; }
+[ -x /usr/bin/time ] || {
+    echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
+
+# best of 3 by elapsed time: prints "seconds peak_kib user system"
+best3() {
+    best=""
+    for _ in 1 2 3; do
+        rm -f "$work/out.iso"
+        /usr/bin/time -f '%e %M %U %S' -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt" ||
+            { cat "$work/err.txt" >&2; echo "bench: failed: $*" >&2; exit 1; }
+        line=$(tail -1 "$work/time.txt")
+        if [ -z "$best" ] ||
+            awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
+            best=$line
+        fi
+    done
+    echo "$best"
+}
+
+met=yes
+printf '%-6s %-9s %8s %8s %8s %9s\n' "image" "method" "seconds" "ratio" "cpu s" "peak RSS"
+for mib in $sizes; do
+    iso=$work/p$mib.iso
+    depot=$work/p$mib-depot.zip
+    [ -s "$iso" ] || SOURCE_DATE_EPOCH=1600000000 python3 "$root/tests/gen/mkesxiso.py" \
+        --version 7.0 --pad-mib "$mib" -o "$iso" >/dev/null
+    [ -s "$depot" ] || "$esximg" export "$iso" -o "$depot" -q
+    out=$work/out.iso
+    cp_r=$(best3 sh -c "cp '$iso' '$out' && sync '$out'")
+    bu_r=$(best3 "$esximg" build -o "$out" --depot "$depot" --profile ESXi-bench -q)
+    base=${cp_r%% *}
+    for m in cp+sync build; do
+        case $m in cp+sync) r=$cp_r ;; build) r=$bu_r ;; esac
+        echo "$r" | awk -v img="${mib}M" -v m="$m" -v b="$base" '{
+            printf "%-6s %-9s %8.2f %7.2fx %8.2f %5.1f MiB\n", img, m, $1,
+                (b > 0 ? $1 / b : 0), $3 + $4, $2 / 1024 }'
+    done
+    [ "$mib" != 400 ] || echo "$bu_r" | awk '{ exit !($2 < 65536) }' || met=no
+done
+echo "goal (build of the 400 MiB image: peak RSS < 64 MiB): $met"

@@ -1,0 +1,840 @@
+/* isocreate.c: a new installer ISO from a list of files, over libisofs.
+ *
+ * A fresh libisofs image (iso_image_new) gets one node per file whose stream reads the
+ * caller's content (memory, a byte range of a file, or the caller's callbacks) while
+ * libisofs' writer thread asks for it, so no content is held here.  The image is plain ISO
+ * 9660 level 1, as VMware's writer makes it (esxi-formats.md §5.1); the boot info table of
+ * the BIOS image is patched by libisofs (el_torito_set_isolinux_options bit 0).  The written
+ * output is read back through iso.c and checked before it is committed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LIBISOFS_WITHOUT_LIBBURN 1
+#include <libisofs/libisofs.h>
+
+#include "esximg/io.h"
+#include "esximg/iso.h"
+#include "esximg/isocreate.h"
+#include "esximg/isohybrid.h"
+#include "esx_private.h"
+
+#define IC_BLOCK ESXIMG_ISO_BLOCK
+#define IC_DRAIN_CHUNK ((size_t)256 << 10)  /* bytes taken from libisofs at a time */
+#define IC_FS_ID 0x65736963u                /* get_id() of our content streams */
+#define IC_MAX_FILE 0xFFFFFFFFull           /* one extent */
+#define IC_BIOS_LOAD_SECTORS 4              /* VMware's writer and mkisofs -boot-load-size 4 */
+#define IC_MAX_LOAD_SECTORS 0xFFFFu
+#define IC_MAX_VOLUME_ID 32u
+#define IC_MAX_SYSTEM_ID 32u
+#define IC_MAX_APPLICATION_ID 128u
+
+struct ic_content {             /* one file; read by libisofs' writer thread */
+    const struct esximg_isoc_file *f;
+    int fd;                     /* RANGE */
+    uint64_t size;
+    uint64_t pos;
+    ino_t ino;                  /* unique: libisofs writes files of equal ids once */
+    bool opened;                /* STREAM: the caller's open succeeded and close is due */
+    bool failed;
+    struct esximg_err err;      /* the first failure, for the calling thread to report */
+};
+
+struct ic_ctx {
+    struct esximg_isoc_opts o;
+    const char *out_path;
+    const struct esximg_isoc_file *files;
+    size_t n;
+    struct ic_content *ct;
+    size_t n_dirs;
+    IsoImage *image;
+    struct esximg_outfile *of;
+    int out_fd;
+    uint64_t out_size;
+    uint64_t done;
+};
+
+static int ic_fail_iso(struct esximg_err *err, int code, const char *what)
+{
+    const char *why = iso_error_to_msg(code);
+    if (code == (int)ISO_OUT_OF_MEM)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "%s: out of memory", what);
+    return esximg_err_set(err, ESXIMG_EFORMAT, "%s: %s", what, why ? why : "libisofs error");
+}
+
+/* ---- the files, checked ---- */
+
+static bool ic_is_dchar(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* ISO 9660 level 1: a file is 1-8 d-characters, optionally '.' and 0-3 more; a directory
+ * 1-8 d-characters. */
+static bool ic_level1_name(const char *name, size_t len, bool dir)
+{
+    size_t base = 0, ext = 0;
+    bool dot = false;
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] == '.' && !dot && !dir) {
+            dot = true;
+            continue;
+        }
+        if (!ic_is_dchar(name[i]))
+            return false;
+        if (dot)
+            ext++;
+        else
+            base++;
+    }
+    return base >= 1 && base <= 8 && ext <= 3;
+}
+
+static int ic_check_path(const char *path, struct esximg_err *err)
+{
+    if (!path)
+        return esximg_err_set(err, ESXIMG_EINVAL, "a file has no path");
+    size_t len = strnlen(path, ESX_MAX_PATH_BYTES);
+    if (len >= ESX_MAX_PATH_BYTES)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "path longer than %u bytes",
+                              ESX_MAX_PATH_BYTES);
+    if (path[0] != '/')
+        return esximg_err_set(err, ESXIMG_EINVAL, "path '%s' is not absolute", path);
+    unsigned depth = 0;
+    for (const char *p = path + 1;; ) {
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (++depth > ESX_MAX_ISO_DEPTH)
+            return esximg_err_set(err, ESXIMG_ELIMIT, "path '%s' is nested deeper than %u",
+                                  path, ESX_MAX_ISO_DEPTH);
+        if (!ic_level1_name(p, n, end != NULL))
+            return esximg_err_set(err, ESXIMG_EINVAL, "name '%.*s' of '%s' is not an ISO 9660 "
+                                  "level 1 name (upper-case 8.3 d-characters)", (int)n, p, path);
+        if (!end)
+            return 0;
+        p = end + 1;
+    }
+}
+
+static int ic_check_id(const char *id, size_t max, const char *what, struct esximg_err *err)
+{
+    if (!id)
+        return 0;
+    size_t len = strnlen(id, max + 1);
+    if (len > max)
+        return esximg_err_set(err, ESXIMG_EINVAL, "%s '%.40s' is longer than %zu characters",
+                              what, id, max);
+    for (size_t i = 0; i < len; i++)
+        if (id[i] < 0x20 || id[i] > 0x7e)
+            return esximg_err_set(err, ESXIMG_EINVAL, "%s holds a character that is not "
+                                  "printable ASCII", what);
+    return 0;
+}
+
+static int ic_open_content(struct ic_content *ct, size_t index, struct esximg_err *err)
+{
+    const struct esximg_content *c = &ct->f->content;
+    ct->ino = (ino_t)index + 1;
+    switch (c->kind) {
+    case ESXIMG_CONTENT_MEMORY:
+        if (!c->data && c->len)
+            return esximg_err_set(err, ESXIMG_EINVAL, "'%s' has no content", ct->f->iso_path);
+        ct->size = c->len;
+        break;
+    case ESXIMG_CONTENT_RANGE: {
+        struct stat st;
+        int rc = 0;
+        if (!c->path)
+            return esximg_err_set(err, ESXIMG_EINVAL, "'%s' has no content file",
+                                  ct->f->iso_path);
+        ct->fd = open(c->path, O_RDONLY | O_CLOEXEC);
+        if (ct->fd < 0 || fstat(ct->fd, &st) != 0)
+            rc = esximg_err_sys(err, errno, "cannot open the content of '%s'", ct->f->iso_path);
+        else if (!S_ISREG(st.st_mode))
+            rc = esximg_err_set(err, ESXIMG_EINVAL, "content of '%s' is not a regular file",
+                                ct->f->iso_path);
+        else if (c->offset > (uint64_t)st.st_size || c->size > (uint64_t)st.st_size - c->offset)
+            rc = esximg_err_set(err, ESXIMG_EINVAL, "content of '%s' (%" PRIu64 " bytes at %"
+                                PRIu64 ") lies beyond the end of the file", ct->f->iso_path,
+                                c->size, c->offset);
+        if (rc) {
+            esximg_err_file(err, c->path);
+            return rc;
+        }
+        ct->size = c->size;
+        break;
+    }
+    case ESXIMG_CONTENT_STREAM:
+        if (!c->ops || !c->ops->open || !c->ops->read)
+            return esximg_err_set(err, ESXIMG_EINVAL, "'%s' has no stream callbacks",
+                                  ct->f->iso_path);
+        ct->size = c->size;
+        break;
+    default:
+        return esximg_err_set(err, ESXIMG_EINVAL, "'%s' has an unknown kind of content %d",
+                              ct->f->iso_path, (int)c->kind);
+    }
+    if (ct->size > IC_MAX_FILE)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "'%s' is %" PRIu64 " bytes: a file of 4 GiB "
+                              "or more needs two extents, and ESXi's UEFI loader reads "
+                              "single-extent files only", ct->f->iso_path, ct->size);
+    return 0;
+}
+
+static int ic_cmp_files(const void *a, const void *b)
+{
+    const struct esximg_isoc_file *fa = *(const struct esximg_isoc_file *const *)a;
+    const struct esximg_isoc_file *fb = *(const struct esximg_isoc_file *const *)b;
+    return strcmp(fa->iso_path, fb->iso_path);
+}
+
+/* Two files of one path, or a file that is also the parent directory of another. */
+static int ic_check_clashes(const struct ic_ctx *x, struct esximg_err *err)
+{
+    if (x->n < 2)
+        return 0;
+    const struct esximg_isoc_file **sorted = esx_malloc_array(x->n, sizeof *sorted);
+    if (!sorted)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < x->n; i++)
+        sorted[i] = &x->files[i];
+    qsort(sorted, x->n, sizeof *sorted, ic_cmp_files);
+    int rc = 0;
+    for (size_t i = 1; i < x->n && !rc; i++) {
+        const char *a = sorted[i - 1]->iso_path, *b = sorted[i]->iso_path;
+        size_t la = strlen(a);
+        if (strcmp(a, b) == 0)
+            rc = esximg_err_set(err, ESXIMG_EINVAL, "'%s' is given twice", a);
+        else if (strncmp(a, b, la) == 0 && b[la] == '/')
+            rc = esximg_err_set(err, ESXIMG_EINVAL, "'%s' is a file and the directory of '%s'",
+                                a, b);
+    }
+    free(sorted);
+    return rc;
+}
+
+static bool ic_has_file(const struct ic_ctx *x, const char *path)
+{
+    for (size_t i = 0; i < x->n; i++)
+        if (strcmp(x->files[i].iso_path, path) == 0)
+            return true;
+    return false;
+}
+
+static int ic_check_boot(const struct ic_ctx *x, struct esximg_err *err)
+{
+    const struct esximg_isoc_opts *o = &x->o;
+    int rc;
+    if ((rc = ic_check_id(o->volume_id, IC_MAX_VOLUME_ID, "volume id", err)) ||
+        (rc = ic_check_id(o->system_id, IC_MAX_SYSTEM_ID, "system id", err)) ||
+        (rc = ic_check_id(o->application_id, IC_MAX_APPLICATION_ID, "application id", err)))
+        return rc;
+    if ((o->bios_boot || o->efi_boot) && !o->boot_catalog)
+        return esximg_err_set(err, ESXIMG_EINVAL, "boot images without a boot catalog");
+    if (o->boot_catalog && !o->bios_boot)
+        return esximg_err_set(err, ESXIMG_EINVAL, "a boot catalog needs a BIOS boot image");
+    if (o->bios_boot && !ic_has_file(x, o->bios_boot))
+        return esximg_err_set(err, ESXIMG_ENOTFOUND, "BIOS boot image '%s' is not one of the "
+                              "files", o->bios_boot);
+    if (o->efi_boot && !ic_has_file(x, o->efi_boot))
+        return esximg_err_set(err, ESXIMG_ENOTFOUND, "UEFI boot image '%s' is not one of the "
+                              "files", o->efi_boot);
+    if (o->boot_catalog) {
+        if ((rc = ic_check_path(o->boot_catalog, err)))
+            return rc;
+        if (ic_has_file(x, o->boot_catalog))
+            return esximg_err_set(err, ESXIMG_EINVAL, "boot catalog '%s' is also one of the "
+                                  "files", o->boot_catalog);
+    }
+    return 0;
+}
+
+static int ic_check_files(struct ic_ctx *x, struct esximg_err *err)
+{
+    if (x->n > ESX_MAX_ISO_ENTRIES)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "more than %u files", ESX_MAX_ISO_ENTRIES);
+    if (x->n && !(x->ct = calloc(x->n, sizeof *x->ct)))
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < x->n; i++) {
+        x->ct[i].fd = -1;
+        x->ct[i].f = &x->files[i];
+    }
+    for (size_t i = 0; i < x->n; i++) {
+        int rc = ic_check_path(x->files[i].iso_path, err);
+        if (!rc)
+            rc = ic_open_content(&x->ct[i], i, err);
+        if (rc)
+            return rc;
+    }
+    int rc = ic_check_clashes(x, err);
+    return rc ? rc : ic_check_boot(x, err);
+}
+
+/* ---- content streams for libisofs ---- */
+
+static void ic_stream_fail(struct ic_content *ct, const struct esximg_err *e, int sys_errno,
+                           const char *why)
+{
+    if (ct->failed)
+        return;
+    ct->failed = true;
+    if (e) {
+        ct->err = *e;
+        return;
+    }
+    if (sys_errno)
+        esximg_err_sys(&ct->err, sys_errno, "cannot read the content of '%s'", ct->f->iso_path);
+    else
+        esximg_err_set(&ct->err, ESXIMG_EIO, "content of '%s' %s", ct->f->iso_path, why);
+    if (ct->f->content.kind == ESXIMG_CONTENT_RANGE)
+        esximg_err_file(&ct->err, ct->f->content.path);
+}
+
+static void ic_stream_close_caller(struct ic_content *ct)
+{
+    if (ct->opened && ct->f->content.ops->close)
+        ct->f->content.ops->close(ct->f->content.arg);
+    ct->opened = false;
+}
+
+static int ics_open(IsoStream *s)
+{
+    struct ic_content *ct = s->data;
+    ct->pos = 0;
+    if (ct->f->content.kind != ESXIMG_CONTENT_STREAM)
+        return 1;
+    ic_stream_close_caller(ct);
+    struct esximg_err e = {0};
+    if (ct->f->content.ops->open(ct->f->content.arg, &e)) {
+        ic_stream_fail(ct, &e, 0, NULL);
+        return (int)ISO_FILE_ERROR;
+    }
+    ct->opened = true;
+    return 1;
+}
+
+static int ics_close(IsoStream *s)
+{
+    struct ic_content *ct = s->data;
+    if (ct->f->content.kind == ESXIMG_CONTENT_STREAM)
+        ic_stream_close_caller(ct);
+    return 1;
+}
+
+static off_t ics_get_size(IsoStream *s)
+{
+    const struct ic_content *ct = s->data;
+    return (off_t)ct->size;
+}
+
+static int ics_read_stream(struct ic_content *ct, void *buf, size_t n)
+{
+    struct esximg_err e = {0};
+    size_t got = 0;
+    if (!ct->opened) {
+        ic_stream_fail(ct, NULL, 0, "was read before it was opened");
+        return (int)ISO_FILE_READ_ERROR;
+    }
+    if (ct->f->content.ops->read(ct->f->content.arg, buf, n, &got, &e)) {
+        ic_stream_fail(ct, &e, 0, NULL);
+        return (int)ISO_FILE_READ_ERROR;
+    }
+    if (got == 0 || got > n) {
+        ic_stream_fail(ct, NULL, 0, got ? "came back longer than asked" :
+                       "ended before its announced size");
+        return (int)ISO_FILE_READ_ERROR;
+    }
+    return (int)got;
+}
+
+/* Called by libisofs' writer thread.  libisofs fills a failed file with zeros and goes on, so
+ * the failure is recorded for the calling thread to report. */
+static int ics_read(IsoStream *s, void *buf, size_t count)
+{
+    struct ic_content *ct = s->data;
+    if (ct->pos >= ct->size)
+        return 0;
+    uint64_t left = ct->size - ct->pos;
+    size_t n = count < left ? count : (size_t)left;
+    if (n > INT_MAX)
+        n = INT_MAX;
+    int got = 0;
+    const struct esximg_content *c = &ct->f->content;
+    if (c->kind == ESXIMG_CONTENT_MEMORY) {
+        memcpy(buf, (const uint8_t *)c->data + ct->pos, n);
+        got = (int)n;
+    } else if (c->kind == ESXIMG_CONTENT_RANGE) {
+        size_t done = 0;
+        int e = esx_pread_full(ct->fd, buf, n, c->offset + ct->pos, &done);
+        if (e || done == 0) {
+            ic_stream_fail(ct, NULL, e, "shrank while it was written");
+            return (int)ISO_FILE_READ_ERROR;
+        }
+        got = (int)done;
+    } else if ((got = ics_read_stream(ct, buf, n)) < 0) {
+        return got;
+    }
+    ct->pos += (uint64_t)got;
+    return got;
+}
+
+static int ics_is_repeatable(IsoStream *s)
+{
+    (void)s;
+    return 1;
+}
+
+static void ics_get_id(IsoStream *s, unsigned int *fs_id, dev_t *dev_id, ino_t *ino_id)
+{
+    const struct ic_content *ct = s->data;
+    *fs_id = IC_FS_ID;
+    *dev_id = 0;
+    *ino_id = ct->ino;
+}
+
+static void ics_free(IsoStream *s)
+{
+    (void)s;                    /* the content belongs to the ic_ctx */
+}
+
+static int ics_update_size(IsoStream *s)
+{
+    (void)s;
+    return 1;
+}
+
+static IsoStream *ics_get_input_stream(IsoStream *s, int flag)
+{
+    (void)s;
+    (void)flag;
+    return NULL;
+}
+
+static int ics_cmp_ino(IsoStream *a, IsoStream *b)
+{
+    ino_t ia = ((const struct ic_content *)a->data)->ino;
+    ino_t ib = ((const struct ic_content *)b->data)->ino;
+    return ia < ib ? -1 : ia > ib;
+}
+
+static IsoStreamIface ic_stream_class = {
+    .version = 3,
+    .type = {'u', 's', 'e', 'r'},
+    .open = ics_open,
+    .close = ics_close,
+    .get_size = ics_get_size,
+    .read = ics_read,
+    .is_repeatable = ics_is_repeatable,
+    .get_id = ics_get_id,
+    .free = ics_free,
+    .update_size = ics_update_size,
+    .get_input_stream = ics_get_input_stream,
+    .cmp_ino = ics_cmp_ino,
+};
+
+/* ---- the libisofs tree ---- */
+
+static void ic_set_attrs(const struct ic_ctx *x, IsoNode *node, mode_t mode)
+{
+    time_t t = (time_t)x->o.mtime;
+    iso_node_set_permissions(node, mode);
+    iso_node_set_uid(node, 0);
+    iso_node_set_gid(node, 0);
+    iso_node_set_atime(node, t);
+    iso_node_set_mtime(node, t);
+    iso_node_set_ctime(node, t);
+}
+
+/* The directory `path` names up to its last '/', made with its parents when missing. */
+static int ic_parent(struct ic_ctx *x, const char *path, IsoDir **parent, struct esximg_err *err)
+{
+    IsoDir *dir = iso_image_get_root(x->image);
+    char name[ESX_MAX_PATH_BYTES];
+    for (const char *p = path + 1;; ) {
+        const char *end = strchr(p, '/');
+        if (!end)
+            break;
+        size_t n = (size_t)(end - p);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        IsoNode *child = NULL;
+        if (iso_dir_get_node(dir, name, &child) == 1) {
+            if (iso_node_get_type(child) != LIBISO_DIR)
+                return esximg_err_set(err, ESXIMG_EINVAL, "'%.*s' is not a directory",
+                                      (int)(end - path), path);
+        } else {
+            IsoDir *made = NULL;
+            int rc = iso_image_add_new_dir(x->image, dir, name, &made);
+            if (rc < 0)
+                return ic_fail_iso(err, rc, "cannot add a directory");
+            ic_set_attrs(x, (IsoNode *)made, S_IFDIR | 0755);
+            x->n_dirs++;
+            child = (IsoNode *)made;
+        }
+        dir = (IsoDir *)child;
+        p = end + 1;
+    }
+    *parent = dir;
+    return 0;
+}
+
+static int ic_add_file(struct ic_ctx *x, struct ic_content *ct, struct esximg_err *err)
+{
+    IsoDir *dir = NULL;
+    int rc = ic_parent(x, ct->f->iso_path, &dir, err);
+    if (rc)
+        return rc;
+    IsoStream *stream = calloc(1, sizeof *stream);
+    if (!stream)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    stream->class = &ic_stream_class;
+    stream->refcount = 1;
+    stream->data = ct;
+    IsoFile *file = NULL;
+    rc = iso_image_add_new_file(x->image, dir, esx_path_base(ct->f->iso_path), stream, &file);
+    if (rc < 0) {
+        iso_stream_unref(stream);
+        return ic_fail_iso(err, rc, "cannot add a file");
+    }
+    ic_set_attrs(x, (IsoNode *)file, S_IFREG | 0444);
+    return 0;
+}
+
+static int ic_boot_setup(struct ic_ctx *x, struct esximg_err *err)
+{
+    if (!x->o.bios_boot)
+        return 0;
+    ElToritoBootImage *bios = NULL, *efi = NULL;
+    int rc = iso_image_set_boot_image(x->image, x->o.bios_boot, ELTORITO_NO_EMUL,
+                                      x->o.boot_catalog, &bios);
+    if (rc < 0)
+        return ic_fail_iso(err, rc, "cannot set the BIOS boot image");
+    el_torito_set_load_size(bios, IC_BIOS_LOAD_SECTORS);
+    /* bit 0: patch the boot info table (ISOLINUX.BIN, esxi-formats.md §5.1) */
+    if ((rc = el_torito_set_isolinux_options(bios, 1, 0)) < 0)
+        return ic_fail_iso(err, rc, "cannot set the El Torito options");
+    IsoNode *catalog = NULL;
+    if (iso_image_path_to_node(x->image, x->o.boot_catalog, &catalog) == 1 && catalog)
+        ic_set_attrs(x, catalog, S_IFREG | 0444);
+    if (!x->o.efi_boot)
+        return 0;
+    if ((rc = iso_image_add_boot_image(x->image, x->o.efi_boot, ELTORITO_NO_EMUL, 0, &efi)) < 0)
+        return ic_fail_iso(err, rc, "cannot add the UEFI boot image");
+    el_torito_set_boot_platform_id(efi, 0xEF);
+    /* the whole image, as mkisofs and xorriso -e count it; firmware reads the FAT by its BPB */
+    for (size_t i = 0; i < x->n; i++)
+        if (strcmp(x->files[i].iso_path, x->o.efi_boot) == 0) {
+            uint64_t sectors = (x->ct[i].size + 511) / 512;
+            el_torito_set_load_size(efi, (int)(sectors > IC_MAX_LOAD_SECTORS ?
+                                               IC_MAX_LOAD_SECTORS : sectors ? sectors : 1));
+        }
+    if ((rc = el_torito_set_isolinux_options(efi, 0, 0)) < 0)
+        return ic_fail_iso(err, rc, "cannot set the El Torito options");
+    return 0;
+}
+
+static int ic_build_tree(struct ic_ctx *x, struct esximg_err *err)
+{
+    int rc = iso_image_new(x->o.volume_id ? x->o.volume_id : "", &x->image);
+    if (rc < 0)
+        return ic_fail_iso(err, rc, "cannot start an ISO image");
+    iso_image_set_application_id(x->image, x->o.application_id ? x->o.application_id : "");
+    iso_image_set_system_id(x->image, x->o.system_id ? x->o.system_id : "");
+    iso_image_set_publisher_id(x->image, "");
+    iso_image_set_data_preparer_id(x->image, "");
+    ic_set_attrs(x, (IsoNode *)iso_image_get_root(x->image), S_IFDIR | 0755);
+    for (size_t i = 0; i < x->n; i++)
+        if ((rc = ic_add_file(x, &x->ct[i], err))) {
+            esximg_err_prefix(err, "'%s': ", x->files[i].iso_path);
+            return rc;
+        }
+    return ic_boot_setup(x, err);
+}
+
+/* ---- writing ---- */
+
+static int ic_wopts(const struct ic_ctx *x, IsoWriteOpts **out, struct esximg_err *err)
+{
+    IsoWriteOpts *w = NULL;
+    int rc = iso_write_opts_new(&w, 0);
+    if (rc < 0)
+        return ic_fail_iso(err, rc, "cannot set up the ISO writer");
+    time_t t = (time_t)x->o.mtime;
+    char no_uuid[1] = "";
+    if ((rc = iso_write_opts_set_iso_level(w, 1)) < 0 ||
+        (rc = iso_write_opts_set_rockridge(w, 0)) < 0 ||
+        (rc = iso_write_opts_set_joliet(w, 0)) < 0 ||
+        (rc = iso_write_opts_set_iso1999(w, 0)) < 0 ||
+        /* the volume id as given: VMware's hold '-' and '.' ("ESXI-7.0U3G-...") */
+        (rc = iso_write_opts_set_relaxed_vol_atts(w, 1)) < 0 ||
+        (rc = iso_write_opts_set_aaip(w, 0)) < 0 ||
+        (rc = iso_write_opts_set_hardlinks(w, 0)) < 0 ||
+        (rc = iso_write_opts_set_record_md5(w, 0, 0)) < 0 ||
+        (rc = iso_write_opts_set_sort_files(w, 0)) < 0 ||
+        (rc = iso_write_opts_set_dir_rec_mtime(w, 1)) < 0 ||
+        (rc = iso_write_opts_set_replace_timestamps(w, 0)) < 0 ||
+        (rc = iso_write_opts_set_always_gmt(w, 1)) < 0 ||
+        (rc = iso_write_opts_set_pvd_times(w, t, t, 0, 0, no_uuid)) < 0) {
+        iso_write_opts_free(w);
+        return ic_fail_iso(err, rc, "cannot set up the ISO writer");
+    }
+    *out = w;
+    return 0;
+}
+
+static void ic_burn_free(struct burn_source *bs, bool cancel)
+{
+    if (!bs)
+        return;
+    if (cancel && bs->version >= 1 && bs->cancel)
+        bs->cancel(bs);
+    bs->free_data(bs);  /* waits for libisofs' writer thread */
+    free(bs);
+}
+
+static int ic_pwrite(struct ic_ctx *x, const void *buf, size_t n, uint64_t off,
+                     struct esximg_err *err)
+{
+    int e = esx_pwrite_full(x->out_fd, buf, n, off);
+    if (e) {
+        int rc = esximg_err_sys(err, e, "cannot write the output");
+        esximg_err_file(err, x->out_path);
+        return rc;
+    }
+    return 0;
+}
+
+/* Takes the image from libisofs.  Its ring buffer reports a failed writer thread as an early
+ * end, so the count and the final state are both checked. */
+static int ic_drain(struct ic_ctx *x, struct burn_source *bs, struct esximg_err *err)
+{
+    uint8_t *buf = malloc(IC_DRAIN_CHUNK);
+    if (!buf)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    int rc = 0;
+    while (x->done < x->out_size) {
+        uint64_t left = x->out_size - x->done;
+        int want = left < IC_DRAIN_CHUNK ? (int)left : (int)IC_DRAIN_CHUNK;
+        int got = bs->read_xt(bs, buf, want);
+        if (got != want) {
+            rc = esximg_err_set(err, ESXIMG_EIO, "libisofs stopped after %" PRIu64 " of %"
+                                PRIu64 " bytes", x->done, x->out_size);
+            goto out;
+        }
+        if ((rc = ic_pwrite(x, buf, (size_t)got, x->done, err)))
+            goto out;
+        x->done += (uint64_t)got;
+        if (x->o.progress)
+            x->o.progress(x->done, x->out_size, x->o.progress_arg);
+    }
+    int extra = bs->read_xt(bs, buf, IC_BLOCK);
+    int state = iso_ring_buffer_get_status(bs, NULL, NULL);
+    if (extra != 0 || state != 2)
+        rc = esximg_err_set(err, ESXIMG_EIO, "libisofs failed writing the image (state %d, "
+                            "%d bytes more)", state, extra);
+out:
+    free(buf);
+    return rc;
+}
+
+/* A content that failed while libisofs read it (libisofs wrote zeros in its place). */
+static int ic_check_contents(const struct ic_ctx *x, struct esximg_err *err)
+{
+    for (size_t i = 0; i < x->n; i++)
+        if (x->ct[i].failed) {
+            if (err)
+                *err = x->ct[i].err;
+            return x->ct[i].err.code ? (int)x->ct[i].err.code : ESXIMG_EIO;
+        }
+    return 0;
+}
+
+static int ic_write(struct ic_ctx *x, struct esximg_err *err)
+{
+    IsoWriteOpts *w = NULL;
+    struct burn_source *bs = NULL;
+    int rc = ic_wopts(x, &w, err);
+    if (rc)
+        return rc;
+    int irc = iso_image_create_burn_source(x->image, w, &bs);
+    iso_write_opts_free(w);
+    if (irc < 0) {
+        rc = ic_check_contents(x, err);
+        return rc ? rc : ic_fail_iso(err, irc, "cannot start writing the image");
+    }
+    off_t size = bs->get_size(bs);
+    if (size <= 0 || (uint64_t)size % IC_BLOCK) {
+        rc = esximg_err_set(err, ESXIMG_EFORMAT, "libisofs announced an image of %lld bytes",
+                            (long long)size);
+        goto out;
+    }
+    x->out_size = (uint64_t)size;
+    if ((rc = ic_drain(x, bs, err)))
+        goto out;
+    ic_burn_free(bs, false);
+    bs = NULL;
+    rc = ic_check_contents(x, err);
+out:
+    ic_burn_free(bs, true);
+    if (rc && ic_check_contents(x, NULL))
+        rc = ic_check_contents(x, err);     /* the root cause, rather than libisofs' stop */
+    return rc;
+}
+
+/* ---- checking the result ---- */
+
+static const char *ic_id_or_empty(const char *id)
+{
+    return id ? id : "";
+}
+
+static int ic_verify_ids(const struct ic_ctx *x, const struct esximg_iso *out,
+                         struct esximg_err *err)
+{
+    if (strcmp(out->volume_id, ic_id_or_empty(x->o.volume_id)) != 0 ||
+        strcmp(out->application_id, ic_id_or_empty(x->o.application_id)) != 0 ||
+        strcmp(out->system_id, ic_id_or_empty(x->o.system_id)) != 0)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "its ids ('%s', '%s', '%s') are not those "
+                              "asked", out->volume_id, out->application_id, out->system_id);
+    if (out->rockridge || out->joliet || out->iso1999 || (x->n && out->iso_level != 1))
+        return esximg_err_set(err, ESXIMG_EFORMAT, "it is not plain ISO 9660 level 1");
+    if ((uint64_t)out->volume_blocks * IC_BLOCK != x->out_size)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "it claims %" PRIu32 " blocks but holds %"
+                              PRIu64 " bytes", out->volume_blocks, x->out_size);
+    return 0;
+}
+
+static int ic_verify_boots(const struct ic_ctx *x, const struct esximg_iso *out,
+                           struct esximg_err *err)
+{
+    size_t want = x->o.bios_boot ? 1u + (x->o.efi_boot != NULL) : 0u;
+    if (out->n_boots != want || out->eltorito != (want > 0))
+        return esximg_err_set(err, ESXIMG_EFORMAT, "it has %zu El Torito entries, %zu expected",
+                              out->n_boots, want);
+    if (!want)
+        return 0;
+    const struct esximg_iso_boot *b = &out->boots[0];
+    if (b->platform_id != 0 || b->emulation != ESXIMG_ISO_NO_EMUL || !b->path ||
+        strcmp(b->path, x->o.bios_boot) != 0 || !b->boot_info_table ||
+        b->load_size != IC_BIOS_LOAD_SECTORS)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "its BIOS El Torito entry is not '%s', no "
+                              "emulation, %d sectors, with a boot info table", x->o.bios_boot,
+                              IC_BIOS_LOAD_SECTORS);
+    if (!out->bootcat_path || strcmp(out->bootcat_path, x->o.boot_catalog) != 0)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "its boot catalog is not '%s'",
+                              x->o.boot_catalog);
+    if (want == 2 && (out->boots[1].platform_id != 0xEF || !out->boots[1].path ||
+                      strcmp(out->boots[1].path, x->o.efi_boot) != 0 ||
+                      out->boots[1].emulation != ESXIMG_ISO_NO_EMUL))
+        return esximg_err_set(err, ESXIMG_EFORMAT, "its UEFI El Torito entry is not '%s', "
+                              "platform 0xEF, no emulation", x->o.efi_boot);
+    return 0;
+}
+
+static int ic_verify_entries(const struct ic_ctx *x, const struct esximg_iso *out,
+                             struct esximg_err *err)
+{
+    size_t want = x->n + x->n_dirs + (x->o.boot_catalog ? 1u : 0u);
+    if (out->n_entries != want)
+        return esximg_err_set(err, ESXIMG_EFORMAT, "it has %zu entries, %zu expected",
+                              out->n_entries, want);
+    uint64_t limit = x->o.max_dir_record_offset ? x->o.max_dir_record_offset
+                                                : ESXIMG_ISO_MAX_DIR_RECORD_OFFSET;
+    if (out->last_dir_record >= limit)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "directory '%s' has a record at byte %" PRIu64
+                              ", at or beyond byte %" PRIu64 ": ESXi's UEFI loader keeps "
+                              "directory record offsets in 32 bits", out->last_dir_record_dir,
+                              out->last_dir_record, limit);
+    for (size_t i = 0; i < x->n; i++) {
+        const struct esximg_iso_entry *e = esximg_iso_find(out, x->files[i].iso_path);
+        if (!e || strcmp(e->path, x->files[i].iso_path) != 0 || e->type != ESXIMG_ISO_FILE ||
+            e->size != x->ct[i].size || e->extents > 1)
+            return esximg_err_set(err, ESXIMG_EFORMAT, "'%s' is %s", x->files[i].iso_path,
+                                  e ? "recorded differently" : "missing");
+    }
+    return 0;
+}
+
+static int ic_verify(const struct ic_ctx *x, struct esximg_err *err)
+{
+    void *map = mmap(NULL, (size_t)x->out_size, PROT_READ, MAP_SHARED, x->out_fd, 0);
+    if (map == MAP_FAILED) {
+        int rc = esximg_err_sys(err, errno, "cannot map the output to check it");
+        esximg_err_file(err, x->out_path);
+        return rc;
+    }
+    struct esximg_iso *out = NULL;
+    struct esximg_err e = {0};
+    int rc = esximg_iso_open_memory(map, (size_t)x->out_size, NULL, &out, &e);
+    if (rc)
+        rc = esximg_err_set(err, (enum esximg_code)rc, "it does not read back: %s", e.msg);
+    else if (!(rc = ic_verify_ids(x, out, err)) && !(rc = ic_verify_boots(x, out, err)))
+        rc = ic_verify_entries(x, out, err);
+    if (rc) {
+        esximg_err_prefix(err, "written image failed its check: ");
+        esximg_err_file(err, x->out_path);
+    }
+    esximg_iso_close(out);
+    munmap(map, (size_t)x->out_size);
+    return rc;
+}
+
+/* ---- the entry point ---- */
+
+static void ic_ctx_free(struct ic_ctx *x)
+{
+    if (x->image)
+        iso_image_unref(x->image);  /* before the contents its streams point at */
+    for (size_t i = 0; x->ct && i < x->n; i++) {
+        if (x->ct[i].fd >= 0)
+            close(x->ct[i].fd);
+        if (x->ct[i].f->content.kind == ESXIMG_CONTENT_STREAM)
+            ic_stream_close_caller(&x->ct[i]);
+    }
+    free(x->ct);
+    esximg_outfile_abort(x->of);
+}
+
+int esximg_iso_create(const struct esximg_isoc_file *files, size_t n,
+                      const struct esximg_isoc_opts *opts, const char *out_path,
+                      struct esximg_err *err)
+{
+    struct esximg_err e = {0};
+    struct ic_ctx x = {.out_path = out_path, .files = files, .n = n, .out_fd = -1};
+    if (opts)
+        x.o = *opts;
+    int rc = 0;
+    if (!out_path || (n && !files)) {
+        rc = esximg_err_set(&e, ESXIMG_EINVAL, "no output or no files");
+        goto out;
+    }
+    if ((rc = esx_iso_lib_ready(&e)) || (rc = ic_check_files(&x, &e)) ||
+        (rc = ic_build_tree(&x, &e)))
+        goto out;
+    if ((rc = esximg_outfile_open(out_path, x.o.mode ? x.o.mode : 0644, &x.of, &e)))
+        goto out;
+    x.out_fd = esximg_outfile_fd(x.of);
+    if ((rc = ic_write(&x, &e)) || (rc = ic_verify(&x, &e)))
+        goto out;
+    if (x.o.hybrid && (rc = esximg_hybrid_apply(x.o.hybrid, x.out_fd, NULL, &e))) {
+        esximg_err_file(&e, out_path);
+        goto out;
+    }
+    rc = esximg_outfile_commit(x.of, &e);
+    x.of = NULL;
+out:
+    if (rc && e.file[0] == '\0' && out_path)
+        esximg_err_file(&e, out_path);
+    ic_ctx_free(&x);
+    if (rc && err)
+        *err = e;
+    return rc;
+}

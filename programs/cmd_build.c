@@ -1,0 +1,611 @@
+/* cmd_build.c: `esximg build -o OUT --depot ZIP ...`, an installer ISO, an offline bundle or a
+ * PXE folder made from VMware depots (lib/imgbuild.c lays the image out; docs/build.md says
+ * what it does). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "esximg/esximg.h"
+#include "json.h"
+
+static const char build_usage[] =
+    "usage: esximg build -o OUT --depot ZIP... (--profile NAME | --base-image VERSION\n"
+    "                    [--addon NAME[:VERSION]]) [--component NAME[:VERSION]]...\n"
+    "                    [--add PKG]... [--kernelopt OPT]... [--title TEXT] [--ks FILE]\n"
+    "                    [--hybrid] [--format iso|bundle|pxe] [--pxe-prefix PREFIX] [--json]\n"
+    "                    [-q] [-v]\n"
+    "\n"
+    "Builds an ESXi installer from offline bundles (depot zips), as VMware's Image Builder\n"
+    "does: the VIBs selected from the depots become an ISO that boots with BIOS and UEFI\n"
+    "(modules named and ordered as VMware's, BOOT.CFG, ISOLINUX.CFG, the image database), or\n"
+    "an offline bundle of those VIBs, or a folder to boot them over PXE. Dates come from\n"
+    "SOURCE_DATE_EPOCH (else 1980-01-01): the same inputs give the same bytes.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output OUT         the ISO or bundle to write, or the PXE folder to make (it\n"
+    "                           must not exist); written under a temporary name, renamed\n"
+    "  -d, --depot ZIP          an offline bundle to take VIBs from (repeatable); a VIB of a\n"
+    "                           later depot replaces one of the same name of an earlier one\n"
+    "      --profile NAME       the image profile to build; also the image's name\n"
+    "      --base-image VERSION the ESXi base image to build (its esx-base version, e.g.\n"
+    "                           7.0.2-0.0.17630552); the image is named ESXi-VERSION-custom\n"
+    "      --addon NAME[:VERSION]  a vendor add-on to apply on the base image\n"
+    "  -c, --component NAME[:VERSION]  also take this component of the depots (repeatable);\n"
+    "                           its VIBs replace those of the same names\n"
+    "  -a, --add PKG            add a .vib, bundle, component .zip or OEM .tgz as `esximg\n"
+    "                           edit --add` does, with its checks (repeatable; ISO only)\n"
+    "  -k, --kernelopt OPT      KEY=VALUE adds or replaces a kernel option, -KEY removes one\n"
+    "                           (repeatable)\n"
+    "      --title TEXT         the boot menu title (BOOT.CFG title=)\n"
+    "      --ks FILE            put FILE on the image as /KS.CFG and boot with\n"
+    "                           ks=cdrom:/KS.CFG, checked as `esximg edit --ks` checks it\n"
+    "      --hybrid             also make the ISO boot when written raw to a USB stick\n"
+    "      --format FORMAT      iso (the default), bundle or pxe\n"
+    "      --pxe-prefix PREFIX  pxe: boot.cfg prefix= (default: the folder's name)\n"
+    "      --json               print what was built as JSON\n"
+    "  -q, --quiet              print nothing but errors\n"
+    "  -v, --verbose            also say what is read and written\n"
+    "  -h, --help               print this help\n"
+    "\n"
+    "Exits 1, writing nothing, when a depot cannot be read, the selection is not in the\n"
+    "depots or the image would not hold together.\n";
+
+enum {
+    BUILD_OPT_PROFILE = 256,
+    BUILD_OPT_BASE_IMAGE,
+    BUILD_OPT_ADDON,
+    BUILD_OPT_TITLE,
+    BUILD_OPT_KS,
+    BUILD_OPT_HYBRID,
+    BUILD_OPT_FORMAT,
+    BUILD_OPT_PXE_PREFIX,
+    BUILD_OPT_JSON,
+};
+
+static const struct option build_opts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"depot", required_argument, NULL, 'd'},
+    {"profile", required_argument, NULL, BUILD_OPT_PROFILE},
+    {"base-image", required_argument, NULL, BUILD_OPT_BASE_IMAGE},
+    {"addon", required_argument, NULL, BUILD_OPT_ADDON},
+    {"component", required_argument, NULL, 'c'},
+    {"add", required_argument, NULL, 'a'},
+    {"kernelopt", required_argument, NULL, 'k'},
+    {"title", required_argument, NULL, BUILD_OPT_TITLE},
+    {"ks", required_argument, NULL, BUILD_OPT_KS},
+    {"hybrid", no_argument, NULL, BUILD_OPT_HYBRID},
+    {"format", required_argument, NULL, BUILD_OPT_FORMAT},
+    {"pxe-prefix", required_argument, NULL, BUILD_OPT_PXE_PREFIX},
+    {"json", no_argument, NULL, BUILD_OPT_JSON},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+enum build_format { BUILD_ISO = 0, BUILD_BUNDLE, BUILD_PXE };
+
+struct build_args {
+    const char *output;
+    struct cli_list depots, components, adds, kernelopts;
+    const char *profile, *base_image, *addon, *title, *ks, *pxe_prefix;
+    bool hybrid, json;
+    enum build_format format;
+    int64_t mtime;
+};
+
+/* The depots spooled to a work folder beside the output, and the VIBs taken from them. */
+struct build_input {
+    char *work;                             /* the folder, removed at the end */
+    struct esximg_depot_spool **depots;
+    size_t n_depots;
+    const struct esximg_spool_vib **vibs;   /* the selection, borrowed from the depots */
+    size_t n_vibs;
+    const struct esximg_depot_spool **vib_depot;    /* the depot of each */
+    char *profile_name;
+};
+
+static void build_args_free(struct build_args *a)
+{
+    cli_list_free(&a->depots);
+    cli_list_free(&a->components);
+    cli_list_free(&a->adds);
+    cli_list_free(&a->kernelopts);
+}
+
+static void build_input_free(struct build_input *in)
+{
+    for (size_t i = 0; i < in->n_depots; i++)
+        esximg_depot_spool_free(in->depots[i]);
+    if (in->work && rmdir(in->work) != 0)
+        cli_warn("%s: cannot remove the work folder: %s", in->work, strerror(errno));
+    free(in->work);
+    free(in->depots);
+    free(in->vibs);
+    free(in->vib_depot);
+    free(in->profile_name);
+}
+
+static int build_check_args(const struct build_args *a)
+{
+    if (!a->output || !strcmp(a->output, "-"))
+        return cli_error(CLI_EXIT_USAGE, "build: -o OUT is required (a file or folder)");
+    if (!a->depots.count)
+        return cli_error(CLI_EXIT_USAGE, "build: give at least one --depot ZIP");
+    for (size_t i = 0; i < a->depots.count; i++)
+        if (!strcmp(a->depots.items[i], "-"))
+            return cli_error(CLI_EXIT_USAGE, "build: a depot is read as a file, not from "
+                             "standard input");
+    if (!!a->profile == !!a->base_image)
+        return cli_error(CLI_EXIT_USAGE, "build: give --profile NAME or --base-image VERSION");
+    if (a->addon && !a->base_image)
+        return cli_error(CLI_EXIT_USAGE, "build: --addon needs --base-image");
+    if (a->format != BUILD_ISO && (a->adds.count || a->hybrid))
+        return cli_error(CLI_EXIT_USAGE, "build: --add and --hybrid make ISOs only");
+    if (a->format == BUILD_BUNDLE && (a->ks || a->kernelopts.count || a->title))
+        return cli_error(CLI_EXIT_USAGE, "build: a bundle has no boot options (--ks, "
+                         "--kernelopt, --title)");
+    if (a->pxe_prefix && a->format != BUILD_PXE)
+        return cli_error(CLI_EXIT_USAGE, "build: --pxe-prefix needs --format pxe");
+    return -1;
+}
+
+/* Returns -1 when the command should go on, else the exit code. */
+static int build_parse(int argc, char **argv, struct build_args *a)
+{
+    memset(a, 0, sizeof *a);
+    optind = 1;
+    int rc = 0;
+    for (int c; !rc && (c = cli_getopt(argc, argv, "o:d:c:a:k:qvh", build_opts)) != -1;) {
+        switch (c) {
+        case 'h': return cli_usage(stdout, build_usage, CLI_EXIT_OK);
+        case 'o': a->output = optarg; break;
+        case 'd': rc = cli_list_add(&a->depots, optarg); break;
+        case 'c': rc = cli_list_add(&a->components, optarg); break;
+        case 'a': rc = cli_list_add(&a->adds, optarg); break;
+        case 'k': rc = cli_list_add(&a->kernelopts, optarg); break;
+        case BUILD_OPT_PROFILE: a->profile = optarg; break;
+        case BUILD_OPT_BASE_IMAGE: a->base_image = optarg; break;
+        case BUILD_OPT_ADDON: a->addon = optarg; break;
+        case BUILD_OPT_TITLE: a->title = optarg; break;
+        case BUILD_OPT_KS: a->ks = optarg; break;
+        case BUILD_OPT_HYBRID: a->hybrid = true; break;
+        case BUILD_OPT_PXE_PREFIX: a->pxe_prefix = optarg; break;
+        case BUILD_OPT_JSON: a->json = true; break;
+        case BUILD_OPT_FORMAT:
+            if (!strcmp(optarg, "iso"))
+                a->format = BUILD_ISO;
+            else if (!strcmp(optarg, "bundle"))
+                a->format = BUILD_BUNDLE;
+            else if (!strcmp(optarg, "pxe"))
+                a->format = BUILD_PXE;
+            else
+                return cli_error(CLI_EXIT_USAGE, "build: format '%s' is not iso, bundle or "
+                                 "pxe", optarg);
+            break;
+        default: return cli_usage(stderr, build_usage, CLI_EXIT_USAGE);
+        }
+    }
+    if (rc)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    if (optind != argc)
+        return cli_usage(stderr, build_usage, CLI_EXIT_USAGE);
+    a->mtime = cli_source_date(315532800);  /* 1980-01-01, the first DOS date */
+    return build_check_args(a);
+}
+
+/* A work folder beside the output (the same file system, so that the spooled VIBs and a
+ * temporary image cost no copy across devices). */
+static int build_make_work(const char *output, struct build_input *in)
+{
+    if (asprintf(&in->work, "%s.build-XXXXXX", output) < 0) {
+        in->work = NULL;
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    }
+    if (!mkdtemp(in->work)) {
+        int rc = cli_error(CLI_EXIT_FAIL, "%s: cannot make a work folder beside it: %s",
+                           output, strerror(errno));
+        free(in->work);
+        in->work = NULL;
+        return rc;
+    }
+    return 0;
+}
+
+/* Each depot spooled: its VIBs as files of the work folder, their payloads read from there
+ * only while the image is written, so that memory does not grow with the depots. */
+static int build_read_depots(const struct build_args *a, struct build_input *in)
+{
+    int rc = build_make_work(a->output, in);
+    if (rc)
+        return rc;
+    if (!(in->depots = calloc(a->depots.count, sizeof *in->depots)))
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; i < a->depots.count; i++) {
+        const char *path = a->depots.items[i];
+        struct esximg_err err = {0};
+        if (esximg_depot_spool(path, in->work, NULL, &in->depots[i], &err))
+            return cli_fail(&err);
+        in->n_depots++;
+        cli_warn_all(path, &in->depots[i]->warnings);
+        cli_note_read(path, "%zu VIBs, %zu components", in->depots[i]->vib_count,
+                      in->depots[i]->component_count);
+    }
+    return 0;
+}
+
+/* Puts v in the selection, in place of a VIB of the same name. */
+static void build_take(struct build_input *in, const struct esximg_depot_spool *d,
+                       const struct esximg_spool_vib *v)
+{
+    for (size_t i = 0; i < in->n_vibs; i++)
+        if (!strcmp(in->vibs[i]->vib->desc->name, v->vib->desc->name)) {
+            in->vibs[i] = v;
+            in->vib_depot[i] = d;
+            return;
+        }
+    in->vibs[in->n_vibs] = v;
+    in->vib_depot[in->n_vibs++] = d;
+}
+
+static const struct esximg_bulletin *build_find_component(const struct build_input *in,
+                                                       const char *spec,
+                                                       const struct esximg_depot_spool **d)
+{
+    const char *colon = strchr(spec, ':');
+    size_t name_len = colon ? (size_t)(colon - spec) : strlen(spec);
+    const struct esximg_bulletin *found = NULL;
+    for (size_t i = 0; i < in->n_depots; i++)
+        for (size_t k = 0; k < in->depots[i]->component_count; k++) {
+            const struct esximg_bulletin *c = in->depots[i]->components[k].bulletin;
+            const char *name = c->component_name ? c->component_name : c->id;
+            if (!name || strlen(name) != name_len || strncmp(name, spec, name_len) ||
+                (colon && (!c->component_version || strcmp(c->component_version, colon + 1))))
+                continue;
+            found = c;      /* the last one given wins, as for VIBs */
+            *d = in->depots[i];
+        }
+    return found;
+}
+
+static const struct esximg_spool_vib *build_find_vib(const struct esximg_depot_spool *d,
+                                                     const char *vib_id)
+{
+    for (size_t i = 0; i < d->vib_count; i++)
+        if (!strcmp(d->vibs[i].vib_id, vib_id))
+            return &d->vibs[i];
+    return NULL;
+}
+
+static int build_take_component(struct build_input *in, const char *spec)
+{
+    const struct esximg_depot_spool *d = NULL;
+    const struct esximg_bulletin *c = build_find_component(in, spec, &d);
+    if (!c)
+        return cli_error(CLI_EXIT_FAIL, "build: no depot holds the component '%s' ('esximg "
+                         "depot ls' lists them)", spec);
+    for (size_t j = 0; j < c->vib_count; j++) {
+        const struct esximg_spool_vib *v = build_find_vib(d, c->vib_ids[j]);
+        if (!v)
+            return cli_error(CLI_EXIT_FAIL, "build: component '%s' names the VIB '%s', which "
+                             "its depot lacks", spec, c->vib_ids[j]);
+        build_take(in, d, v);
+    }
+    return 0;
+}
+
+/* The selection of VIBs.  The depot reader does not read image profiles, base images or
+ * add-ons yet (its resolver will replace this function): every VIB of the depots is taken,
+ * later depots replacing VIBs of the same name, then the --component ones; --base-image is
+ * checked against esx-base's version; --profile names the image. */
+static int build_select(const struct build_args *a, struct build_input *in)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < in->n_depots; i++)
+        total += in->depots[i]->vib_count;
+    in->vibs = calloc(total + 1, sizeof *in->vibs);
+    in->vib_depot = calloc(total + 1, sizeof *in->vib_depot);
+    if (!in->vibs || !in->vib_depot)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    if (a->addon)
+        return cli_error(CLI_EXIT_FAIL, "build: --addon '%s': add-ons are not read from depots "
+                         "yet; take its components with --component", a->addon);
+    for (size_t i = 0; i < in->n_depots; i++)
+        for (size_t k = 0; k < in->depots[i]->vib_count; k++)
+            build_take(in, in->depots[i], &in->depots[i]->vibs[k]);
+    for (size_t i = 0; i < a->components.count; i++) {
+        int rc = build_take_component(in, a->components.items[i]);
+        if (rc)
+            return rc;
+    }
+    const char *base = NULL;
+    for (size_t i = 0; i < in->n_vibs; i++)
+        if (!strcmp(in->vibs[i]->vib->desc->name, "esx-base"))
+            base = in->vibs[i]->vib->desc->version;
+    if (a->base_image && (!base || strcmp(base, a->base_image)))
+        return cli_error(CLI_EXIT_FAIL, "build: the depots hold no base image '%s' (esx-base "
+                         "is %s)", a->base_image, base ? base : "missing");
+    if (a->profile)
+        in->profile_name = strdup(a->profile);
+    else if (asprintf(&in->profile_name, "ESXi-%s-custom", a->base_image) < 0)
+        in->profile_name = NULL;
+    return in->profile_name ? 0 : cli_error(CLI_EXIT_FAIL, "out of memory");
+}
+
+/* ---- the ISO and PXE layouts ---- */
+
+struct build_plan {
+    struct esximg_imgbuild_vib *vibs;
+    struct esximg_content *contents;
+    struct esximg_imgbuild_component *comps;
+    size_t n_comps;
+    struct esximg_imgbuild *b;
+};
+
+static void build_plan_free(struct build_plan *p)
+{
+    esximg_imgbuild_free(p->b);
+    free(p->vibs);
+    free(p->contents);
+    free(p->comps);
+}
+
+/* Each payload read from the spooled VIB, at its member's offset, while the image is
+ * written. */
+static int build_contents(const struct build_input *in, struct build_plan *p)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < in->n_vibs; i++)
+        total += in->vibs[i]->vib->desc->payload_count;
+    p->vibs = calloc(in->n_vibs + 1, sizeof *p->vibs);
+    p->contents = calloc(total + 1, sizeof *p->contents);
+    if (!p->vibs || !p->contents)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    size_t at = 0;
+    for (size_t i = 0; i < in->n_vibs; i++) {
+        const struct esximg_vib *v = in->vibs[i]->vib;
+        for (size_t j = 0; j < v->desc->payload_count; j++) {
+            size_t len = 0;
+            const uint8_t *data = esximg_vib_member_data(v, v->desc->payloads[j].name, &len);
+            if (!data)
+                return cli_error(CLI_EXIT_FAIL, "build: %s: payload '%s' has no member",
+                                 in->vibs[i]->member, v->desc->payloads[j].name);
+            p->contents[at + j] = (struct esximg_content){
+                .kind = ESXIMG_CONTENT_RANGE, .path = in->vibs[i]->file,
+                .offset = (uint64_t)(data - in->vibs[i]->bytes), .size = len};
+        }
+        p->vibs[i] = (struct esximg_imgbuild_vib){
+            .descriptor = v->descriptor_bytes, .descriptor_len = v->descriptor_len,
+            .sig = v->sig, .sig_len = v->sig_len, .payloads = p->contents + at,
+            .payload_count = v->desc->payload_count, .source = in->vibs[i]->member};
+        at += v->desc->payload_count;
+    }
+    return 0;
+}
+
+/* The bulletins of the depots that hold the selected VIBs. */
+static int build_components(const struct build_input *in, struct build_plan *p)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < in->n_depots; i++)
+        total += in->depots[i]->component_count;
+    if (!(p->comps = calloc(total + 1, sizeof *p->comps)))
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; i < in->n_depots; i++)
+        for (size_t k = 0; k < in->depots[i]->component_count; k++) {
+            const struct esximg_spool_component *c = &in->depots[i]->components[k];
+            p->comps[p->n_comps++] = (struct esximg_imgbuild_component){c->xml, c->len};
+        }
+    return 0;
+}
+
+static int build_plan(const struct build_args *a, const struct build_input *in,
+                      const void *ks, size_t ks_len, struct build_plan *p)
+{
+    int rc = build_contents(in, p);
+    if (!rc)
+        rc = build_components(in, p);
+    if (rc)
+        return rc;
+    const struct esximg_imgbuild_opts o = {
+        .profile_name = in->profile_name, .kernelopts = a->kernelopts.items,
+        .kernelopt_count = a->kernelopts.count, .title = a->title, .ks = ks, .ks_len = ks_len,
+        .mtime = a->mtime,
+    };
+    struct esximg_err err = {0};
+    if (esximg_imgbuild_plan(p->vibs, in->n_vibs, p->comps, p->n_comps, &o, &p->b, &err))
+        return cli_fail(&err);
+    return 0;
+}
+
+static void build_progress(uint64_t done, uint64_t total, void *arg)
+{
+    struct cli_progress *bar = arg;
+    if (!bar->label)
+        cli_progress_start(bar, "writing", total);
+    cli_progress_update(bar, done);
+}
+
+
+/* --add and --ks: the built image edited as `esximg edit` does, with its checks. */
+static int build_edit(const struct build_args *a, const char *built,
+                      const struct esximg_hybrid *hybrid)
+{
+    struct esximg_err err = {0};
+    struct esximg_image *img = NULL;
+    struct esximg_edit_plan *plan = NULL;
+    struct esximg_edit_opts o = {.adds = a->adds.items, .add_count = a->adds.count,
+                                 .ks_path = a->ks, .has_mtime = true, .mtime = a->mtime};
+    struct cli_progress bar = {0};
+    struct esximg_edit_wopts wo = {.progress = build_progress, .progress_arg = &bar,
+                                   .hybrid = hybrid};
+    int rc = CLI_EXIT_OK;
+    if (esximg_image_open(built, NULL, &img, &err) || esximg_edit_plan(img, &o, &plan, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    for (size_t i = 0; i < plan->warnings.count; i++)
+        cli_warn("%s", plan->warnings.items[i].msg);
+    for (size_t i = 0; i < plan->problems.count; i++)
+        cli_error(CLI_EXIT_FAIL, "%s", plan->problems.items[i].msg);
+    if (plan->problems.count || plan->problems.dropped) {
+        rc = cli_error(CLI_EXIT_FAIL, "build: the added packages are refused, nothing written");
+        goto out;
+    }
+    if (cli_verbose)
+        for (size_t i = 0; i < plan->line_count; i++)
+            cli_note("%s", plan->lines[i]);
+    if (esximg_edit_write(plan, a->output, &wo, &err))
+        rc = cli_fail(&err);
+    cli_progress_end(&bar);
+out:
+    esximg_edit_plan_free(plan);
+    esximg_image_free(img);
+    return rc;
+}
+
+static int build_write_iso(const struct build_args *a, const struct build_input *in,
+                           const struct build_plan *p)
+{
+    struct cli_progress bar = {0};
+    struct esximg_imgbuild_wopts wo = {.mtime = a->mtime, .progress = build_progress,
+                                       .progress_arg = &bar};
+    struct esximg_err err = {0};
+    bool second_step = a->adds.count || a->ks || a->hybrid;
+    char *temp = NULL;
+    if (second_step && asprintf(&temp, "%s/built.iso", in->work) < 0)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    int rc = esximg_imgbuild_write(p->b, &wo, temp ? temp : a->output, &err);
+    cli_progress_end(&bar);
+    if (rc) {
+        rc = cli_fail(&err);
+    } else if (temp) {
+        struct esximg_hybrid *hybrid = NULL;
+        struct esximg_hybrid_opts ho = {0};
+        if (a->hybrid && esximg_hybrid_prepare(temp, &ho, &hybrid, &err))
+            rc = cli_fail(&err);
+        else if (a->adds.count || a->ks)
+            rc = build_edit(a, temp, hybrid);
+        else if (esximg_hybrid_write(temp, &ho, a->output, NULL, NULL, NULL, &err))
+            rc = cli_fail(&err);
+        esximg_hybrid_free(hybrid);
+    }
+    if (temp && unlink(temp) != 0 && errno != ENOENT)
+        cli_warn("%s: cannot remove: %s", temp, strerror(errno));
+    free(temp);
+    return rc;
+}
+
+static int build_write_pxe(const struct build_args *a, const struct build_plan *p)
+{
+    const struct esximg_imgbuild_wopts wo = {.mtime = a->mtime, .pxe_prefix = a->pxe_prefix};
+    struct esximg_err err = {0};
+    if (esximg_imgbuild_write_pxe(p->b, &wo, a->output, &err))
+        return cli_fail(&err);
+    return 0;
+}
+
+static int build_write_bundle(const struct build_args *a, const struct build_input *in)
+{
+    struct esximg_depot_input *vibs = calloc(in->n_vibs + 1, sizeof *vibs);
+    if (!vibs)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    for (size_t i = 0; i < in->n_vibs; i++)
+        vibs[i] = (struct esximg_depot_input){in->vibs[i]->bytes, in->vibs[i]->len};
+    struct cli_progress bar = {.label = "compressing"};
+    const struct esximg_depot_wopts o = {.mtime = a->mtime, .progress = cli_progress_cb,
+                                         .progress_arg = &bar, .note = cli_note_cb};
+    uint8_t *zip = NULL;
+    size_t len = 0;
+    struct esximg_err err = {0};
+    int rc = esximg_depot_write(vibs, in->n_vibs, &o, &zip, &len, &err);
+    cli_progress_end(&bar);
+    if (!rc)
+        rc = esximg_file_write(a->output, zip, len, 0644, &err);
+    free(zip);
+    free(vibs);
+    return rc ? cli_fail(&err) : 0;
+}
+
+static const char *const build_format_names[] = {"iso", "bundle", "pxe"};
+
+static void build_report(const struct build_args *a, const struct build_input *in,
+                         const struct build_plan *p)
+{
+    if (a->json) {
+        struct json j;
+        json_init(&j, stdout);
+        json_object_begin(&j);
+        json_kv_string(&j, "output", a->output);
+        json_kv_string(&j, "format", build_format_names[a->format]);
+        json_kv_string(&j, "profile", in->profile_name);
+        json_kv_string(&j, "version", p->b ? p->b->version : NULL);
+        json_key(&j, "vibs");
+        json_array_begin(&j);
+        for (size_t i = 0; i < in->n_vibs; i++)
+            json_string(&j, in->vibs[i]->vib_id);
+        json_array_end(&j);
+        json_kv_uint(&j, "added_packages", a->adds.count);
+        if (p->b) {
+            json_kv_strings(&j, "modules", p->b->modules, p->b->module_count);
+            json_kv_string(&j, "kernelopt", p->b->kernelopt);
+        }
+        json_object_end(&j);
+        json_end(&j);
+        return;
+    }
+    cli_note_wrote(a->output);
+    if (!cli_quiet)
+        printf("wrote %s: %s of %s, %zu VIBs\n", a->output, build_format_names[a->format],
+               in->profile_name, in->n_vibs);
+}
+
+int cmd_build(int argc, char **argv)
+{
+    struct build_args a;
+    struct build_input in = {0};
+    struct build_plan p = {0};
+    uint8_t *ks = NULL;
+    size_t ks_len = 0;
+    int rc = build_parse(argc, argv, &a);
+    if (rc >= 0)
+        goto out;
+    if (a.format != BUILD_PXE && (rc = cli_check_output(a.output, a.format == BUILD_ISO ?
+                                                        "custom.iso" : "bundle.zip")))
+        goto out;
+    if (a.format == BUILD_PXE && access(a.output, F_OK) == 0) {
+        rc = cli_error(CLI_EXIT_FAIL, "%s: it exists already: a PXE folder is made anew",
+                       a.output);
+        goto out;
+    }
+    if ((rc = build_read_depots(&a, &in)) || (rc = build_select(&a, &in)))
+        goto out;
+    if (a.format == BUILD_BUNDLE) {
+        if (!(rc = build_write_bundle(&a, &in)))
+            build_report(&a, &in, &p);
+        goto out;
+    }
+    /* the ISO's kickstart goes through the edit step, which checks it; PXE has none to check
+       against, so it is put in as it is */
+    if (a.ks && a.format == BUILD_PXE && (rc = cli_read_input(a.ks, &ks, &ks_len, NULL)))
+        goto out;
+    if ((rc = build_plan(&a, &in, ks, ks_len, &p)))
+        goto out;
+    if (!p.b->bios_boot)
+        cli_warn("no VIB has a boot_iso_bios payload (isolinux.bin): the image has no El "
+                 "Torito entry and boots neither from a CD with BIOS nor with UEFI");
+    rc = a.format == BUILD_PXE ? build_write_pxe(&a, &p) : build_write_iso(&a, &in, &p);
+    if (!rc)
+        build_report(&a, &in, &p);
+out:
+    free(ks);
+    build_plan_free(&p);
+    build_input_free(&in);
+    build_args_free(&a);
+    return rc;
+}

@@ -1,0 +1,170 @@
+/* test_depotspool.c: a bundle's VIBs spooled to files (lib/depotspool.c): the VIBs and
+ * components of a bundle written by esximg_depot_write, nested bundles, the limits, and the
+ * files gone after the free. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esximg/depot.h"
+#include "esximg/depotspool.h"
+#include "esximg/io.h"
+#include "esximg/vib.h"
+#include "testutil.h"
+
+#define PAYLOAD_SIZE (200u * 1024u)
+
+struct fixture {
+    char *dir;          /* the spool folder */
+    char *zip;          /* a bundle of two VIBs */
+    uint8_t *vib[2];
+    size_t vib_len[2];
+};
+
+static void make_vib(const char *name, unsigned seed, uint8_t **out, size_t *len)
+{
+    char desc[512];
+    snprintf(desc, sizeof desc, "<vib version=\"5.0\"><type>bootbank</type><name>%s</name>"
+             "<version>1.0-1</version><vendor>Test</vendor><summary>%s</summary>"
+             "<release-date>2021-03-09T00:00:00</release-date><acceptance-level>partner"
+             "</acceptance-level><payloads><payload name=\"%s\" type=\"vgz\" size=\"%u\"/>"
+             "</payloads></vib>", name, name, name, PAYLOAD_SIZE);
+    uint8_t *data = malloc(PAYLOAD_SIZE);
+    assert_non_null(data);
+    for (size_t i = 0; i < PAYLOAD_SIZE; i++)
+        data[i] = (uint8_t)(i * 31u + seed + (i >> 9));
+    const struct esximg_vib_wmember m = {name, data, PAYLOAD_SIZE};
+    assert_int_equal(esximg_vib_write(desc, strlen(desc), NULL, 0, &m, 1, out, len, NULL), 0);
+    free(data);
+}
+
+static size_t count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    char *top = tu_mkdtemp();
+    fx->dir = tu_path_join(top, "spool");
+    fx->zip = tu_path_join(top, "bundle.zip");
+    free(top);
+    tu_run("mkdir '%s'", fx->dir);
+    make_vib("alpha", 1, &fx->vib[0], &fx->vib_len[0]);
+    make_vib("beta", 2, &fx->vib[1], &fx->vib_len[1]);
+    const struct esximg_depot_input in[2] = {{fx->vib[0], fx->vib_len[0]},
+                                             {fx->vib[1], fx->vib_len[1]}};
+    const struct esximg_depot_wopts o = {.mtime = 1600000000, .platform_version = "7.0.0"};
+    uint8_t *zip = NULL;
+    size_t len = 0;
+    assert_int_equal(esximg_depot_write(in, 2, &o, &zip, &len, NULL), 0);
+    assert_int_equal(esximg_file_write(fx->zip, zip, len, 0644, NULL), 0);
+    free(zip);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    char *top = strdup(fx->dir);
+    *strrchr(top, '/') = '\0';
+    tu_rmtree(top);
+    free(top);
+    free(fx->dir);
+    free(fx->zip);
+    free(fx->vib[0]);
+    free(fx->vib[1]);
+    free(fx);
+    return 0;
+}
+
+static void spool_reads_vibs_and_components(void **state)
+{
+    struct fixture *fx = *state;
+    struct esximg_depot_spool *s = NULL;
+    struct esximg_err err = {0};
+    if (esximg_depot_spool(fx->zip, fx->dir, NULL, &s, &err))
+        fail_msg("spool: %s", err.msg);
+    assert_int_equal(s->vib_count, 2);
+    assert_int_equal(count_files(fx->dir), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const struct esximg_spool_vib *v = &s->vibs[i];
+        size_t k = strcmp(v->vib->desc->name, "alpha") == 0 ? 0 : 1;
+        assert_int_equal(v->len, fx->vib_len[k]);
+        assert_memory_equal(v->bytes, fx->vib[k], v->len);
+        assert_string_equal(v->vib_id, k ? "Test_bootbank_beta_1.0-1" :
+                                           "Test_bootbank_alpha_1.0-1");
+        assert_non_null(strstr(v->member, "vib20/"));
+        assert_int_equal(strlen(v->sha256), 64);
+    }
+    /* one component per VIB, as esximg_depot_write makes them */
+    assert_int_equal(s->component_count, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_non_null(s->components[i].bulletin);
+        assert_int_equal(s->components[i].bulletin->vib_count, 1);
+        assert_non_null(strstr(s->components[i].member, "metadata.zip/bulletins/"));
+    }
+    assert_int_equal(s->warnings.count, 0);
+    esximg_depot_spool_free(s);
+    assert_int_equal(count_files(fx->dir), 0);
+}
+
+static void spool_walks_a_nested_bundle(void **state)
+{
+    struct fixture *fx = *state;
+    char *outer = tu_path_join(fx->dir, "../outer.zip");
+    char *inner_dir = tu_path_join(fx->dir, "../inner");
+    tu_run("mkdir -p '%s' && cp '%s' '%s/bundle.zip' && cd '%s' && zip -q -0 '%s' bundle.zip",
+           inner_dir, fx->zip, inner_dir, inner_dir, outer);
+    struct esximg_depot_spool *s = NULL;
+    struct esximg_err err = {0};
+    if (esximg_depot_spool(outer, fx->dir, NULL, &s, &err))
+        fail_msg("spool: %s", err.msg);
+    assert_int_equal(s->vib_count, 2);
+    assert_non_null(strstr(s->vibs[0].member, "bundle.zip/vib20/"));
+    assert_int_equal(count_files(fx->dir), 2);     /* the inner zip is gone already */
+    esximg_depot_spool_free(s);
+    assert_int_equal(count_files(fx->dir), 0);
+    free(outer);
+    free(inner_dir);
+}
+
+static void spool_refuses_what_it_cannot_use(void **state)
+{
+    struct fixture *fx = *state;
+    struct esximg_depot_spool *s = NULL;
+    struct esximg_err err = {0};
+    const struct esximg_spool_opts small = {.max_bytes = PAYLOAD_SIZE};
+    assert_int_equal(esximg_depot_spool(fx->zip, fx->dir, &small, &s, &err), ESXIMG_ELIMIT);
+    assert_null(s);
+    assert_string_equal(err.file, fx->zip);
+    assert_int_equal(count_files(fx->dir), 0);
+    char *junk = tu_path_join(fx->dir, "../junk.zip");
+    assert_int_equal(esximg_file_write(junk, "not a zip", 9, 0644, NULL), 0);
+    assert_int_equal(esximg_depot_spool(junk, fx->dir, NULL, &s, &err), ESXIMG_EFORMAT);
+    char *empty = tu_path_join(fx->dir, "../empty.zip");
+    tu_run("cd '%s/..' && printf x >x.txt && zip -q '%s' x.txt", fx->dir, empty);
+    assert_int_equal(esximg_depot_spool(empty, fx->dir, NULL, &s, &err), ESXIMG_ENOTFOUND);
+    assert_int_equal(count_files(fx->dir), 0);
+    free(junk);
+    free(empty);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(spool_reads_vibs_and_components),
+        cmocka_unit_test(spool_walks_a_nested_bundle),
+        cmocka_unit_test(spool_refuses_what_it_cannot_use),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

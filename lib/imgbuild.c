@@ -381,9 +381,41 @@ static const char *ib_place_of(const char *type, const char **fixed)
 }
 
 /* The payloads that belong to disks, not to the ISO: only IMGPAYLD.TGZ holds them. */
+static bool ib_disk_only_named(const char *type, const char *name)
+{
+    return strcmp(type, "boot_com32_bios") == 0 && strcmp(name, "fatBootSector") == 0;
+}
+
 static bool ib_disk_only(const struct esximg_payload *p)
 {
-    return strcmp(p->type, "boot_com32_bios") == 0 && strcmp(p->name, "fatBootSector") == 0;
+    return ib_disk_only_named(p->type, p->name);
+}
+
+int esximg_imgbuild_payload_path(const char *type, const char *name, char **out,
+                                 struct esximg_err *err)
+{
+    *out = NULL;
+    if (!type || !name || esx_payload_is_module(type) || ib_disk_only_named(type, name))
+        return esximg_err_set(err, ESXIMG_ENOTFOUND, "payload '%s' has no place of its own "
+                              "on an installer image", name ? name : "");
+    const char *fixed = NULL;
+    const char *dir = ib_place_of(type, &fixed);
+    if (!dir)
+        return esximg_err_set(err, ESXIMG_ENOTFOUND, "payload '%s' has the type '%s', which "
+                              "has no place in an installer image", name, type);
+    if (fixed) {
+        *out = esx_strdup(fixed);
+        return *out ? 0 : ib_nomem(err);
+    }
+    char *up = ib_upper_83(name);
+    if (!up)
+        return esximg_err_set(err, ESXIMG_EINVAL, "payload '%s' (%s) goes on the ISO under its "
+                              "own name, which is not an 8.3 name", name, type);
+    int rc = asprintf(out, "%s/%s", dir, up) < 0 ? ib_nomem(err) : 0;
+    if (rc)
+        *out = NULL;
+    free(up);
+    return rc;
 }
 
 static int ib_place_payload(struct esximg_imgbuild_state *s, const struct ib_vib *v, size_t j,

@@ -14,6 +14,7 @@
 #include "esx_private.h"
 #include "esximg/bootinfo.h"
 #include "esximg/depot.h"
+#include "esximg/imgbuild.h"
 #include "esximg/imgexport.h"
 
 /* The descriptor a signed VIB was signed over: the database's .orig when there is one (a
@@ -84,14 +85,24 @@ static bool export_is_boot_iso_bios(const struct esximg_payload *p)
 
 /* The ISO file a payload comes from: the one the profile maps it to; for the BIOS boot image
  * (boot_iso_bios, isolinux.bin), whose profile name (e.g. isolinux.b00) is no ISO file, the
- * image of the El Torito no-emulation entry for x86 BIOS (esxi-formats.md 5.3). */
+ * image of the El Torito no-emulation entry for x86 BIOS; for the other loader, upgrade and
+ * text payloads, the file where an installer keeps them (esxi-formats.md 5.3, the placement
+ * esximg build uses). */
 static const struct esximg_iso_entry *export_payload_entry(const struct esximg_image *img,
                                                            const struct esximg_image_vib *v,
                                                            const struct esximg_payload *p)
 {
     const struct esximg_iso_entry *e = esximg_image_payload_entry(img, v, p->name);
-    if (e || !export_is_boot_iso_bios(p) || !img->iso)
+    if (e || !img->iso)
         return e;
+    if (!export_is_boot_iso_bios(p)) {
+        char *path = NULL;
+        if (esximg_imgbuild_payload_path(p->type, p->name, &path, NULL) != 0)
+            return NULL;
+        e = esximg_iso_find(img->iso, path);
+        free(path);
+        return e;
+    }
     for (size_t i = 0; i < img->iso->n_boots; i++) {
         const struct esximg_iso_boot *b = &img->iso->boots[i];
         if (b->platform_id == 0 && b->emulation == ESXIMG_ISO_NO_EMUL && b->path)

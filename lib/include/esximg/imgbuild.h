@@ -126,6 +126,13 @@ int esximg_imgbuild_write_pxe(const struct esximg_imgbuild *b,
                               const struct esximg_imgbuild_wopts *o, const char *out_dir,
                               struct esximg_err *err);
 
+/* Where an installer image keeps a payload that is not a boot module (the placement above):
+ * "/ISOLINUX.BIN", "/EFI/BOOT/BOOTX64.EFI", "/UPGRADE/PRECHECK.PY", ... (malloc'd).
+ * ENOTFOUND for a boot module type, a disk-only payload (fatBootSector) or a type without a
+ * place; EINVAL for a name that is not 8.3. */
+int esximg_imgbuild_payload_path(const char *type, const char *name, char **out,
+                                 struct esximg_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,7 +10,7 @@
 # waits until the serial console shows EXPECTED_TEXT (a fixed string, matched on one line after
 # carriage returns and terminal escape sequences are removed, and also across line breaks, as a
 # console may wrap long lines). The test images made by
-# mkesxiso.py print BOOT.CFG on the serial console: isolinux through cat.c32 (BIOS), GRUB
+# mkesxiso.py print BOOT.CFG on the serial console: isolinux through mboot.c32 (BIOS), GRUB
 # (UEFI). The serial log is kept in LOG when given.
 #
 # Exit: 0 text seen, 1 not seen before the timeout (the log is printed), 2 usage,

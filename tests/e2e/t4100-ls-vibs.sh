@@ -34,7 +34,9 @@ for vid, w in want.items():
     if g['in_profile'] is not True:
         sys.exit('%s: not in the profile' % vid)
     gp = [(p['name'], p['type'], p['size'], p['module'], p['module_size']) for p in g['payloads']]
-    wp = [(p['name'], p['type'], p['size'], p['module'], p['size']) for p in w['payloads']]
+    # a loader payload (isolinux.bin, BOOTx64.EFI, ...) maps to no module file
+    wp = [(p['name'], p['type'], p['size'], p['module'], p['size'] if p['module'] else None)
+          for p in w['payloads']]
     if gp != wp:
         sys.exit('%s: payloads %r, want %r' % (vid, gp, wp))
 print('vibs ok: %d' % len(got))
@@ -61,7 +63,8 @@ for v in 6.7 7.0 8.0; do
 import json, sys
 for v in json.load(open(sys.argv[1]))["vibs"]:
     print("^%s +%s +%s +%s .* %s$" % (v["name"], v["version"].replace(".", "\\."), v["vendor"],
-          v["acceptance"], ",".join(p["module"][1:] for p in v["payloads"]).replace(".", "\\.")))
+          v["acceptance"], ",".join(p["module"][1:] for p in v["payloads"]
+                                    if p["module"]).replace(".", "\\.")))
 ' "m$v.json" >want.re
     while IFS= read -r re; do
         expect_grep "$re" "vibs$v.txt"

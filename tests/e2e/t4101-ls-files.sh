@@ -33,7 +33,9 @@ for line in open(sys.argv[2]):
         continue
     f = re.match(r'^-\S+\s+\d+\s+\d+\s+\d+\s+(\d+) .*\[\s*(\d+) 00\]\s+(\S+);1\s*$', line)
     if f:
-        theirs[cur + f.group(3)] = (int(f.group(1)), int(f.group(2)))
+        # a name without an extension is recorded "NAME.": the dot is a separator, not part
+        # of the name (esximg, like Linux, drops it)
+        theirs[cur + f.group(3).rstrip('.')] = (int(f.group(1)), int(f.group(2)))
 if ours != theirs:
     sys.exit('esximg and isoinfo differ:\n only esximg: %r\n only isoinfo: %r'
              % (sorted(set(ours.items()) - set(theirs.items())),

@@ -52,6 +52,9 @@ for name, data in forms.items():
             content = f.read() if f else None
             if re.match(r'var/db/esximg/vibs/esx-base-.*\.xml$', m.name):
                 assert b'</payloads>' in content
+                # the generator's esx-base carries isolinux.bin already: this form replaces it
+                content = re.sub(rb'<payload name="isolinux\.bin" type="boot_iso_bios".*?'
+                                 rb'</payload>', b'', content, flags=re.S)
                 content = content.replace(b'</payloads>', payload + b'</payloads>', 1)
                 m.size = len(content)
             dst.addfile(m, io.BytesIO(content) if content is not None else None)

@@ -125,9 +125,13 @@ for v in 6.7 7.0 8.0; do
     for f in /ISOLINUX.BIN /ISOLINUX.CFG /BOOT.CAT /BOOT.CFG /MBOOT.C32 /B.B00 /JUMPSTRT.GZ \
              /USEROPTS.GZ /K.B00 /S.V00 /SB.V00 /NE1000.V00 /VMW_AHCI.V00 /NVME.V00 \
              /TOOLS.T00 /IMGDB.TGZ /EFIBOOT.IMG \
-             /EFI/BOOT/BOOTX64.EFI /EFI/BOOT/BOOT.CFG /UPGRADE/METADATA.XML; do
+             /EFI/BOOT/BOOTX64.EFI /EFI/BOOT/BOOT.CFG /UPGRADE/METADATA.XML \
+             /MENU.C32 /LDLINUX.C32 /LIBCOM32.C32 /LIBUTIL.C32 /SAFEBOOT.C32 \
+             /UPGRADE/PRECHECK.PY; do
         expect_grep "^$f;1\$" out
     done
+    # a name without an extension keeps the separator dot in ISO 9660
+    expect_grep '^/README\.;1$' out
     # the vmklinux drivers only on 6.7, as on real images (7.0 removed vmklinux)
     if [ "$v" = 6.7 ]; then
         expect_grep '^/NET_E100.V00;1$' out

@@ -17,7 +17,7 @@ export SOURCE_DATE_EPOCH=1600000000
 TITLE="esximg build boot $$"
 
 step "depots: a generated 7.0 image's VIBs and a VIB of boot loaders"
-expect_ok python3 "$GEN" --version 7.0 -o gen.iso --workdir gen
+expect_ok python3 "$GEN" --version 7.0 --no-loader-payloads -o gen.iso --workdir gen
 expect_ok "$ESXIMG" export gen.iso -o base.zip
 mkdir loaders
 cp gen/tree/ISOLINUX.BIN loaders/isolinux.bin

@@ -1,14 +1,16 @@
 #!/bin/sh
-# boot-check.sh ISO EXPECTED_TEXT bios|uefi|usb-bios|usb-uefi|disk-bios [LOG]
+# boot-check.sh ISO EXPECTED_TEXT bios|uefi|usb-bios|usb-uefi|disk-bios|sercon-bios [LOG]
 #
 # Boots ISO headless in QEMU (TCG unless BOOT_CHECK_ACCEL says otherwise) from the CD drive
 # (bios, uefi), for usb-bios and usb-uefi as a USB stick (usb-storage on an xHCI
 # controller, the raw file as its disk, the only boot device), or for disk-bios as an IDE
-# hard disk (whose geometry SeaBIOS reports for CHS reads); writes go to a snapshot; and
+# hard disk (whose geometry SeaBIOS reports for CHS reads), for sercon-bios from the CD drive
+# with SeaBIOS copying the screen to the serial log (a loader that writes to the screen only,
+# as ESXi's menu.c32 and mboot.c32 do: README.md); writes go to a snapshot; and
 # waits until the serial console shows EXPECTED_TEXT (a fixed string, matched on one line after
 # carriage returns and terminal escape sequences are removed, and also across line breaks, as a
 # console may wrap long lines). The test images made by
-# mkesxiso.py print BOOT.CFG on the serial console: isolinux through cat.c32 (BIOS), GRUB
+# mkesxiso.py print BOOT.CFG on the serial console: isolinux through mboot.c32 (BIOS), GRUB
 # (UEFI). The serial log is kept in LOG when given.
 #
 # Exit: 0 text seen, 1 not seen before the timeout (the log is printed), 2 usage,
@@ -19,8 +21,8 @@
 set -u
 
 case "${3:-}" in
-    bios|uefi|usb-bios|usb-uefi|disk-bios) ;;
-    *) echo "usage: boot-check.sh ISO EXPECTED_TEXT bios|uefi|usb-bios|usb-uefi|disk-bios [LOG]" >&2
+    bios|uefi|usb-bios|usb-uefi|disk-bios|sercon-bios) ;;
+    *) echo "usage: boot-check.sh ISO EXPECTED_TEXT bios|uefi|usb-bios|usb-uefi|disk-bios|sercon-bios [LOG]" >&2
        exit 2 ;;
 esac
 iso=$1
@@ -65,8 +67,16 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 # the CD is attached read-only, the stick as a snapshot: a boot never changes the image
-set -- -machine pc -accel "$accel" -m 256 -display none -monitor none -no-reboot \
-    -serial "file:$raw"
+set -- -machine pc -accel "$accel" -m 256 -display none -monitor none -no-reboot
+if [ "$mode" = sercon-bios ]; then
+    # SeaBIOS's sercon mirrors the int 10h screen output to the I/O port that the fw_cfg
+    # file etc/sercon-port holds (a little-endian integer): 0x2f8 is COM2, the second -serial
+    printf '\370\002' >"$work/sercon-port"
+    set -- "$@" -fw_cfg "name=etc/sercon-port,file=$work/sercon-port" -serial null \
+        -serial "file:$raw"
+else
+    set -- "$@" -serial "file:$raw"
+fi
 case "$mode" in
     usb-*) set -- "$@" -device qemu-xhci,id=xhci \
                -drive "if=none,id=stick,format=raw,file=$iso,snapshot=on" \

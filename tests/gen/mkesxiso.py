@@ -5,6 +5,8 @@ The image is laid out like a real ESXi 6.7 / 7.0 / 8.0 installer ISO (plain ISO 
 BOOT.CFG twice, gzip'd vmtar driver modules, IMGDB.TGZ with descriptors and the image profile,
 two El Torito entries) but holds no VMware code: the kernel and core modules are stubs, and the
 two boot loaders only print BOOT.CFG on the serial console so that a boot test can see it.
+With --depot it also writes the image's VIBs as a full VMware-style depot (esxdepot.py); with
+--patch N it makes a newer patch of the same release.
 
 Python 3 standard library only.  External programs: xorriso, mkfs.vfat + mtools (EFIBOOT.IMG),
 grub-mkimage (the UEFI loader), Debian's isolinux/syslinux modules (the BIOS loader).
@@ -27,6 +29,9 @@ import sys
 import tarfile
 import tempfile
 import urllib.parse
+
+sys.dont_write_bytecode = True     # no __pycache__ beside the sources when esxdepot loads
+import esxdepot  # noqa: E402  (tests/gen/esxdepot.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -71,6 +76,58 @@ VERSIONS = {
 }
 
 SAMPLE_67 = 'ljvblfz__ESXi'
+
+
+def release(version, patch=0):
+    """The release of VERSIONS[version], or (patch > 0) its patch-th patch, as a newer patch
+    of the same release looks: the build number + 1000 * patch, the patch level + 5 * patch
+    (7.0.2-0.0.17630552 -> 7.0.2-0.5.17631552), the native VIBs' suffix and the profile name
+    following."""
+    v = dict(VERSIONS[version], patch=patch)
+    if not patch:
+        return v
+    rel, _, rest = v['base_version'].partition('-')
+    update, level, build = rest.split('.')
+    level, build = int(level) + 5 * patch, int(build) + 1000 * patch
+    v['base_version'] = '%s-%s.%d.%d' % (rel, update, level, build)
+    head = v['vib_suffix'].split('.')[:2]
+    v['vib_suffix'] = '%s.%s.%d.%d' % (head[0], head[1], level, build)
+    v['profile'] = 'ESXi-%s-%d-standard' % (rel, build)
+    if v['build']:
+        v['build'] = v['base_version']
+    return v
+
+
+# Debian's syslinux modules the BIOS loader payloads are made of (esxi-formats.md 5.3; a real
+# esx-base carries ISOLINUX 3.86, which needs none of the .c32 libraries): payload name ->
+# (environment variable overriding the file, file name in the syslinux module folders).
+SYSLINUX_FILES = {
+    'isolinux.bin': ('ISOLINUX_BIN', 'isolinux.bin'),
+    'ldlinux.c32': ('LDLINUX_C32', 'ldlinux.c32'),
+    'libcom32.c32': ('LIBCOM32_C32', 'libcom32.c32'),
+    'libutil.c32': ('LIBUTIL_C32', 'libutil.c32'),
+    'menu.c32': ('MENU_C32', 'menu.c32'),
+    'mboot.c32': ('CAT_C32', 'cat.c32'),
+}
+SYSLINUX_DIRS = ['/usr/lib/ISOLINUX', '/usr/lib/syslinux/modules/bios', '/usr/share/syslinux']
+
+
+def cat_keeps_going(data):
+    """Debian 6.04's cat.c32 stops at the first file it cannot open.  ESXi's ISOLINUX.CFG runs
+    `mboot.c32 -c boot.cfg`, so the stand-in for mboot.c32 must skip '-c' and print boot.cfg:
+    the jump taken when fopen() fails is sent to the loop's next argument instead of to
+    `return 1`.  The bytes are found by pattern (test %eax; jne ok; push (%edi) and, after
+    the read loop, inc %ebp; add $4,%edi); a cat.c32 of another build is left unchanged."""
+    failed = data.find(bytes.fromhex('85c0751cff37ff36'))
+    if failed < 0:
+        return data
+    next_arg = data.find(bytes.fromhex('4583c704'), failed)
+    jump_at = failed + 4
+    offset = next_arg - (jump_at + 2)
+    if next_arg < 0 or data.count(bytes.fromhex('85c0751cff37ff36')) != 1 or offset > 127:
+        return data
+    return data[:jump_at] + bytes([0xeb, offset]) + data[jump_at + 2:]
+
 EM_X86_64 = 62                      # ELF e_machine of x86 ESXi kernel modules
 EM_AARCH64 = 183                    # ... and of ESXi-Arm ones
 
@@ -202,6 +259,10 @@ BREAKS = {
     'sig-other-bytes': 'give %s a vibs/ .xml.orig with a byte more than its .xml.sig signs'
                        % BREAK_VIB,
 }
+# the test vendor add-on of a 7.0+ depot: the components it holds and those it removes
+ADDON_NAME = 'ESXIMGTEST-addon'
+ADDON_COMPONENTS = ['atlantic']
+ADDON_REMOVED = ['nvme']
 MAP_CLASSES = {'oem': 'oem', 'ihv': 'ihv', 'default': 'native', 'driver': 'vmklinux',
                'fallback': 'fallback'}
 
@@ -382,6 +443,23 @@ def gnu_tar(files, mtime):
 
 # ---- payloads and descriptors -------------------------------------------------------------
 
+MODULE_TYPES = ('vgz', 'tgz', 'boot', 'installer_vgz')
+
+
+def loader_iso_path(name, ptype):
+    """Where esxi-formats.md section 5.3 puts a payload that is not a boot module: the loaders
+    at the root (boot_com32_bios, boot_iso_bios, eltorito_image_efi), the UEFI loaders in
+    /EFI/BOOT, the upgrade files in /UPGRADE, the text files at the root, each under its own
+    name upper-cased (README -> /README, as esximg build places it; the names on VMware's own
+    ISOs are [U])."""
+    upper = name.upper()
+    if ptype == 'boot_loader_efi':
+        return '/EFI/BOOT/' + upper
+    if ptype == 'upgrade':
+        return '/UPGRADE/' + upper
+    return '/' + upper
+
+
 class Payload:
     def __init__(self, name, ptype, data=None, vfat=None, boot_order=None, path=None):
         self.name = name
@@ -396,9 +474,22 @@ class Payload:
         if data is not None:
             self.size = len(data)
             self.sha256 = hashlib.sha256(data).hexdigest()
-            plain = gzip.decompress(data)
-            self.sha256_gunzip = hashlib.sha256(plain).hexdigest()
-            self.sha1_gunzip = hashlib.sha1(plain).hexdigest()
+            if self.is_module:
+                plain = gzip.decompress(data)
+                self.sha256_gunzip = hashlib.sha256(plain).hexdigest()
+                self.sha1_gunzip = hashlib.sha1(plain).hexdigest()
+
+    @property
+    def is_module(self):
+        """A boot module (listed in BOOT.CFG, gzip'd); the other types are loader, upgrade
+        and text files the ISO keeps under their own names."""
+        return self.type in MODULE_TYPES
+
+    @property
+    def iso_path(self):
+        if self.is_module:
+            return '/' + self.file.upper()
+        return loader_iso_path(self.name, self.type)
 
     def xml(self):
         attrs = 'name="%s" type="%s"' % (self.name, self.type)
@@ -407,6 +498,10 @@ class Payload:
         if self.vfat:
             attrs += ' vfat-name="%s"' % self.vfat
         attrs += ' size="%d"' % self.size
+        if not self.is_module:
+            # as the real esx-base descriptors: a loader payload has its sha-256 only
+            return ('<payload %s><checksum checksum-type="sha-256">%s</checksum></payload>'
+                    % (attrs, self.sha256))
         return ('<payload %s><checksum checksum-type="sha-256" verify-process="gunzip">%s'
                 '</checksum><checksum checksum-type="sha-256">%s</checksum><checksum '
                 'checksum-type="sha-1" verify-process="gunzip">%s</checksum></payload>'
@@ -505,10 +600,11 @@ def boot_order(vibs):
 class Builder:
     def __init__(self, args):
         self.args = args
-        self.ver = VERSIONS[args.version]
+        self.ver = release(args.version, args.patch)
         self.epoch = int(os.environ.get('SOURCE_DATE_EPOCH', DEFAULT_EPOCH))
         self.samples = args.samples
         self.vibs = []
+        self.depot_info = None
 
     # -- sample access
     def sample(self, rel):
@@ -564,11 +660,56 @@ class Builder:
         vib.driver_files = files
         return vib
 
-    def base_vib(self):
+    def patch_tag(self):
+        """'' for the release, '.patchN' for its N-th patch: salts the stub bytes."""
+        return '.patch%d' % self.ver['patch'] if self.ver['patch'] else ''
+
+    def syslinux_file(self, payload_name):
+        env, name = SYSLINUX_FILES[payload_name]
+        with open(self.find_file(env, [os.path.join(d, name) for d in SYSLINUX_DIRS]),
+                  'rb') as f:
+            data = f.read()
+        return cat_keeps_going(data) if payload_name == 'mboot.c32' else data
+
+    def loader_payloads(self, work):
+        """esx-base's non-module payloads, by the types and names of the real 6.7 and 7.0
+        esx-base descriptors (esxi-formats.md 2.3, 5.3), in their name order as there.  The
+        BIOS loaders are Debian's: isolinux.bin as shipped (the ISO writer patches its bytes
+        8-63), the .c32 libraries Debian's 6.04 menu.c32 needs, and as mboot.c32 a cat.c32
+        that prints BOOT.CFG when run as `mboot.c32 -c boot.cfg`; safeboot.c32 is a stub.
+        The UEFI loader is the GRUB image that prints BOOT.CFG (efi_loader)."""
+        tag = self.patch_tag()
+        version = self.ver['base_version']
+        efi = self.efi_loader(work)
+        loaders = {
+            'BOOTx64.EFI': ('boot_loader_efi', efi),
+            'README': ('text', ('esximg test image %s: not VMware ESXi, no VMware code\n'
+                                % version).encode()),
+            'efiboot.img': ('eltorito_image_efi', self.efiboot_img(work, efi)),
+            'metadata.xml': ('upgrade', ('<metadata><release>%s</release></metadata>\n'
+                                         % self.ver['esxi_release']).encode()
+                             if not tag else ('<metadata><release>%s</release><version>%s'
+                                              '</version></metadata>\n'
+                                              % (self.ver['esxi_release'], version)).encode()),
+            'precheck.py': ('upgrade', ('#!/usr/bin/python\n# esximg test stand-in for the '
+                                        'upgrade precheck of %s\nimport sys\nsys.exit(0)\n'
+                                        % version).encode()),
+            'safeboot.c32': ('boot_com32_bios',
+                             b'esximg test stub for mboot.c32 (not a loader)\n'),
+        }
+        for name in SYSLINUX_FILES:
+            ptype = 'boot_iso_bios' if name == 'isolinux.bin' else 'boot_com32_bios'
+            loaders[name] = (ptype, self.syslinux_file(name))
+        return [Payload(name, ptype, data) for name, (ptype, data) in sorted(loaders.items())]
+
+    def base_vib(self, loaders):
         e = self.epoch
+        tag = self.patch_tag()
+        conf = b'# esximg test image, not VMware code\n'
+        if tag:
+            conf += ('# %s\n' % self.ver['base_version']).encode()
         s_files = {
-            'etc/vmware/esximg-test.conf': (b'# esximg test image, not VMware code\n', 0o644,
-                                             b'0'),
+            'etc/vmware/esximg-test.conf': (conf, 0o644, b'0'),
             # a map without entries: esx-base names a map in its file-list, so its payloads
             # (boot ones too) are looked at by the driver listing, as on a real image
             'etc/vmware/default.map.d/esximg-base.map': (b'# esximg test image: no entries\n',
@@ -580,15 +721,16 @@ class Builder:
             'usr/lib/vmware/esximg-test/sb.dat': (fake_bytes('sb.v00', 5000), 0o644, b'0'),
         }
         payloads = [
-            Payload('b', 'boot', gz(b'esximg test kernel stub\n' + fake_bytes('b.b00', 3000)),
+            Payload('b', 'boot', gz(b'esximg test kernel stub\n' + fake_bytes('b.b00' + tag,
+                                                                              3000)),
                     boot_order=10),
             Payload('jumpstrt', 'boot', gz(b''), vfat='jumpstrt.gz', boot_order=47),
             Payload('useropts', 'boot', gz(b''), vfat='useropts.gz', boot_order=48),
-            Payload('k', 'boot', gz(b'esximg test k stub\n' + fake_bytes('k.b00', 2000)),
+            Payload('k', 'boot', gz(b'esximg test k stub\n' + fake_bytes('k.b00' + tag, 2000)),
                     boot_order=50),
             Payload('s', 'vgz', gz(vmtar_build(s_files, e)), boot_order=100),
             Payload('sb', 'vgz', gz(vmtar_build(sb_files, e)), boot_order=100),
-        ]
+        ] + loaders
         files = sorted(set(s_files) | set(sb_files))
         return Vib('VMware', 'bootbank', 'esx-base', self.ver['base_version'], payloads,
                    summary='ESXi: The VMware ESXi Hypervisor (test stub)', files=files,
@@ -678,13 +820,18 @@ class Builder:
             return '%s-%d.xml' % (vib.name, py2_str_hash(vib.id))
         return '%s-%d.xml' % (vib.name, stable_i64(vib.id))
 
-    def profile_xml(self):
+    def profile_xml(self, module_files=True):
+        """The image profile; module_files: with each payload's local file (the image
+        database's copy), else the vib-ids only (a depot's)."""
         name = self.ver['profile']
         vibs = ''
         for vib in self.vibs:
             if self.args.break_kind == 'no-profile-entry' and vib.name == BREAK_VIB:
                 continue
             if self.args.empty_profile:
+                continue
+            if not module_files:
+                vibs += '<vib><vib-id>%s</vib-id></vib>' % vib.id
                 continue
             pl = ''.join('<payload payload-name="%s">%s</payload>' % (p.name, p.file)
                          for p in vib.payloads)
@@ -699,20 +846,32 @@ class Builder:
                 % (name, hashlib.md5(name.encode()).hexdigest(), t, t,
                    0 if self.args.empty_profile else len(self.vibs), vibs))
 
-    def bulletin_xml(self, vib):
-        comp = '%s_%s' % (vib.name, vib.version)
-        return comp, ('<bulletin><id>%s</id><vendor>VMware</vendor><summary>%s</summary>'
-                      '<severity>general</severity><category>enhancement</category><urgency>'
-                      'important</urgency><releaseType>extension</releaseType><description>%s'
-                      '</description><kbUrl>http://kb.vmware.com/kb/example.html</kbUrl>'
-                      '<contact>support@vmware.com</contact><componentNameSpec name="%s" '
-                      'uiString="%s"/><componentVersionSpec uiString="%s" version="%s"/>'
-                      '<releaseDate>%s</releaseDate><platforms><softwarePlatform locale="" '
-                      'productLineID="embeddedEsx" version="%s"/></platforms><vibList><vibID>'
-                      '%s</vibID></vibList></bulletin>'
-                      % (comp, xml_escape(vib.summary), xml_escape(vib.summary), vib.name,
-                         vib.name, vib.version, vib.version, iso_time(self.epoch),
-                         self.args.version, vib.id))
+    def component_of(self, vib):
+        """The component a VIB is in on 7.0+ (name, version, ui name, ui version): esx-base
+        in "ESXi" at its version, as on real images; every other VIB in one of its own name."""
+        if vib.name == 'esx-base':
+            build = vib.version.rsplit('.', 1)[-1]
+            return ('ESXi', vib.version, 'ESXi', '%s - %s' % (self.ver['esxi_release'], build))
+        return (vib.name, vib.version, vib.summary, vib.version.split('-')[0])
+
+    def components(self, vibs):
+        """The bulletins of the image database and the depot: on 7.0+ one component per VIB
+        (esxi-formats.md 6.2); on 6.7 one bulletin holding every VIB, as a 6.x patch has."""
+        if not self.ver['bulletins']:
+            build = self.ver['base_version'].rsplit('.', 1)[-1]
+            return [esxdepot.Component('ESXi%s-%s' % (self.ver['esxi_release'].replace('.', ''),
+                                                       build), '', '', '', 'VMware',
+                                       'ESXi %s test image' % self.ver['esxi_release'],
+                                       list(vibs), component=False)]
+        out = []
+        for vib in vibs:
+            name, version, ui_name, ui_version = self.component_of(vib)
+            out.append(esxdepot.Component(name, version, ui_name, ui_version, 'VMware',
+                                          vib.summary, [vib]))
+        return out
+
+    def release_date(self):
+        return iso_time(self.epoch)
 
     def sign(self, data):
         """A detached PKCS#7 signature (PEM, as sig.pkcs7) by the test signer in tests/gen:
@@ -745,13 +904,95 @@ class Builder:
                 if broken != 'no-sig-orig':
                     files[db + 'vibs/' + self.vib_xml_name(vib) + '.orig'] = xml
             if self.ver['bulletins']:
-                comp, text = self.bulletin_xml(vib)
-                files[db + 'bulletins/%s.xml' % comp] = text.encode()
+                comp = self.components([vib])[0]
+                files[db + 'bulletins/%s.xml' % comp.id] = comp.bulletin_xml(
+                    self.release_date(), self.ver['esxi_release']).encode()
         name = self.ver['profile']
         pname = urllib.parse.quote(name, safe='')[:50] + str(py2_tuple_hash(
             (name, 'VMware, Inc.')))
         files[db + 'profiles/' + pname] = self.profile_xml().encode()
         return gz(gnu_tar(files, self.epoch))
+
+    # -- the depot
+    def depot_vib(self, vib):
+        """The .vib of a VIB: its descriptor as in IMGDB.TGZ, signed as the image's .sig files
+        are (empty for community VIBs and with --unsigned), the payloads as on the ISO."""
+        xml = vib.descriptor(self.epoch).encode()
+        signed = vib.acceptance != 'community' and not self.args.unsigned
+        return esxdepot.DepotVib(vib, xml, self.sign(xml) if signed else b'')
+
+    def base_image(self):
+        if not self.ver['bulletins']:
+            return None
+        version = self.ver['base_version']
+        build = version.rsplit('.', 1)[-1]
+        return {
+            'releaseID': 'ESXi_' + version, 'releaseType': 'baseImage',
+            'vendor': 'VMware, Inc.',
+            'summary': 'ESXi %s test base image' % self.ver['esxi_release'],
+            'description': 'Base image of the esximg test depot; holds no VMware code.',
+            'docURL': '', 'acceptanceLevel': 'partner',
+            'releaseDate': esxdepot.iso_date(self.epoch, micro=False), 'schemaVersion': '1.0',
+            'versionSpec': {'version': version,
+                            'uiString': '%s - %s' % (self.ver['esxi_release'], build)},
+            'components': {c.name: c.version for c in self.components(self.vibs)},
+            'quickPatchCompatibleVersions': [],
+        }
+
+    def addon(self):
+        """A test vendor add-on: one driver component (atlantic) and one removed (nvme)."""
+        if not self.ver['bulletins']:
+            return None
+        comps = {c.name: c.version for c in self.components(self.vibs)}
+        version = '%s-1' % self.ver['esxi_release']
+        return {
+            'releaseID': '%s_%s' % (ADDON_NAME, version), 'releaseType': 'addon',
+            'nameSpec': {'name': ADDON_NAME, 'uiString': 'esximg test vendor add-on'},
+            'versionSpec': {'version': version, 'uiString': version},
+            'vendor': 'esximg test vendor', 'summary': 'esximg test vendor add-on',
+            'description': 'Adds the atlantic driver and removes nvme (a test add-on).',
+            'docURL': '', 'acceptanceLevel': 'partner',
+            'releaseDate': esxdepot.iso_date(self.epoch, micro=False), 'schemaVersion': '1.0',
+            'components': {name: comps[name] for name in ADDON_COMPONENTS if name in comps},
+            'removedComponents': [n for n in ADDON_REMOVED if n in comps],
+            'supportedBaseImageVersions': [self.ver['esxi_release']],
+        }
+
+    def depot_profile_file(self):
+        return '%s.xml' % self.ver['profile']
+
+    def write_depot(self, out):
+        """Writes the depot zip to out (through out.tmp) and keeps what the manifest says of
+        it."""
+        vibs = [self.depot_vib(v) for v in self.vibs]
+        base, addon = self.base_image(), self.addon()
+        comps = self.components(self.vibs)
+        data = esxdepot.write_depot(
+            vibs, comps, (self.depot_profile_file(), self.profile_xml(False).encode()), base,
+            addon, self.ver['esxi_release'], self.epoch, self.vib_xml_name, self.release_date())
+        with open(out + '.tmp', 'wb') as f:
+            f.write(data)
+        os.replace(out + '.tmp', out)
+        self.depot_info = {
+            'depot': out,
+            'profile': self.ver['profile'],
+            'profile_file': 'profiles/' + self.depot_profile_file(),
+            'base_image': None if base is None else {'release_id': base['releaseID'],
+                                                     'version': base['versionSpec']['version']},
+            'addon': None if addon is None else {
+                'release_id': addon['releaseID'], 'name': addon['nameSpec']['name'],
+                'version': addon['versionSpec']['version'], 'components': addon['components'],
+                'removed_components': addon['removedComponents']},
+            'components': [{'id': c.id, 'name': c.name, 'version': c.version,
+                            'is_component': c.component, 'vibs': [v.id for v in c.vibs]}
+                           for c in comps],
+            'vibs': [{'vib_id': v.vib.id, 'path': v.path, 'size': len(v.bytes),
+                      'sha256': v.sha256, 'signed': bool(v.signature),
+                      'metadata_file': 'vibs/' + self.vib_xml_name(v.vib),
+                      'payloads': [{'name': p.name, 'type': p.type, 'size': p.size,
+                                    'sha256': p.sha256, 'iso_path': p.iso_path}
+                                   for p in v.vib.payloads]} for v in vibs],
+        }
 
     # -- inconsistent images and the manifest
     def vib_named(self, name):
@@ -829,10 +1070,14 @@ class Builder:
         for vib in self.vibs:
             payloads = []
             for p in vib.payloads:
-                module = '/' + p.file.upper()
+                # a loader payload is no module: the ISO keeps it at iso_path (section 5.3)
+                module = p.iso_path if p.is_module else None
                 payloads.append({'name': p.name, 'type': p.type, 'size': p.size,
-                                 'module': module, 'boot_order': p.boot_order})
-                files[module] = p.size
+                                 'sha256': p.sha256, 'module': module,
+                                 'iso_path': p.iso_path, 'profile_file': p.file,
+                                 'boot_order': p.boot_order})
+                if module:
+                    files[module] = p.size
             vibs.append({'vib_id': vib.id, 'name': vib.name, 'version': vib.version,
                          'vendor': vib.vendor, 'type': vib.type, 'acceptance': vib.acceptance
                          if vib.real is None else re.search(
@@ -866,6 +1111,8 @@ class Builder:
             'drivers': self.manifest_drivers(),
             'host': self.manifest_host(),
             'break': brk,
+            'patch': v['patch'],
+            'depot': self.depot_info,
         }
 
     # -- configuration files
@@ -934,7 +1181,8 @@ class Builder:
             with open(path, 'wb') as f:
                 f.write(data)
 
-        base = self.base_vib()
+        loaders = self.loader_payloads(work)
+        base = self.base_vib([] if self.args.no_loader_payloads else loaders)
         drivers = [d for d in DRIVERS if self.with_vmklinux() or not d['vmklinux']]
         drivers += [FOREIGN_DRIVER] if self.args.foreign_driver else []
         self.vibs = [base, self.tools_vib()] + [self.driver_vib(d) for d in drivers]
@@ -947,10 +1195,14 @@ class Builder:
             modules = [p for p in modules if p.type == 'boot']
         for vib in self.vibs:
             for p in vib.payloads:
-                if self.args.empty_profile and p.type != 'boot':
+                if self.args.empty_profile and p.is_module and p.type != 'boot':
                     continue
                 if p.data is not None:
-                    put(p.file.upper(), p.data)
+                    # modules by their 8.3 name, loaders where section 5.3 puts them
+                    put(p.iso_path.lstrip('/'), p.data)
+        if self.args.no_loader_payloads:
+            for p in loaders:
+                put(p.iso_path.lstrip('/'), p.data)
         put('IMGDB.TGZ', self.imgdb())
         e = self.epoch
         extra = {
@@ -966,25 +1218,8 @@ class Builder:
         put('BOOT.CFG', cfg)
         put('EFI/BOOT/BOOT.CFG', cfg)
         self.apply_break(stage, put)
-        put('UPGRADE/METADATA.XML', b'<metadata><release>%s</release></metadata>\n'
-            % self.ver['esxi_release'].encode())
-        put('MBOOT.C32', b'esximg test stub for mboot.c32 (not a loader)\n')
         with open(os.path.join(HERE, 'isolinux.cfg')) as f:
             put('ISOLINUX.CFG', f.read().replace('@PROFILE@', self.ver['profile']).encode())
-        for dst, env, cands in [
-                ('ISOLINUX.BIN', 'ISOLINUX_BIN', ['/usr/lib/ISOLINUX/isolinux.bin',
-                                                  '/usr/share/syslinux/isolinux.bin']),
-                ('LDLINUX.C32', 'LDLINUX_C32', ['/usr/lib/syslinux/modules/bios/ldlinux.c32',
-                                                '/usr/share/syslinux/ldlinux.c32']),
-                ('LIBCOM32.C32', 'LIBCOM32_C32', ['/usr/lib/syslinux/modules/bios/libcom32.c32',
-                                                  '/usr/share/syslinux/libcom32.c32']),
-                ('CAT.C32', 'CAT_C32', ['/usr/lib/syslinux/modules/bios/cat.c32',
-                                        '/usr/share/syslinux/cat.c32'])]:
-            with open(self.find_file(env, cands), 'rb') as f:
-                put(dst, f.read())
-        efi = self.efi_loader(work)
-        put('EFI/BOOT/BOOTX64.EFI', efi)
-        put('EFIBOOT.IMG', self.efiboot_img(work, efi))
 
     def make_iso(self, stage, out):
         for root, dirs, files in os.walk(stage):
@@ -1008,6 +1243,15 @@ def main():
     ap = argparse.ArgumentParser(description='Build an ESXi-like installer ISO for the tests.')
     ap.add_argument('--version', choices=sorted(VERSIONS), default='7.0')
     ap.add_argument('-o', '--output', help='the ISO to write')
+    ap.add_argument('--depot', metavar='OUT.zip',
+                    help="also (or, without -o, only) write the image's VIBs as a full "
+                    'VMware-style depot: .vib files, index.xml, vendor-index.xml, metadata.zip '
+                    'with vmware.xml, vibs/, bulletins/, profiles/ and on 7.0+ baseimages/ and '
+                    'addons/')
+    ap.add_argument('--patch', type=int, default=0, metavar='N',
+                    help='make the N-th patch of the release instead (N >= 1): esx-base and '
+                    'the VMware VIBs with a higher build number, new boot payload bytes, a new '
+                    'profile and base image')
     ap.add_argument('--workdir', help='build here and keep the tree (default: a temporary '
                     'directory, removed)')
     ap.add_argument('--pad-mib', type=int, default=0, metavar='N',
@@ -1037,14 +1281,22 @@ def main():
     ap.add_argument('--foreign-driver', action='store_true',
                     help='add an ESXi-Arm driver VIB (rp1gem: an AArch64 module, a map claiming '
                     '10ec:8168), which no x86 ESXi loads')
+    ap.add_argument('--no-loader-payloads', action='store_true',
+                    help='leave the loader, upgrade and text payloads (isolinux.bin, mboot.c32, '
+                    'BOOTx64.EFI, ...) out of esx-base; the ISO keeps the same files, which no '
+                    'VIB then describes')
     ap.add_argument('--print-host', action='store_true',
                     help='print the test host as `lspci -nv` device lines and exit')
     args = ap.parse_args()
     if args.print_host:
         sys.stdout.write(HOST_LSPCI)
         return 0
-    if not args.output:
-        ap.error('-o/--output is required')
+    if not args.output and not args.depot:
+        ap.error('-o/--output or --depot is required')
+    if args.patch < 0:
+        ap.error('--patch must be >= 0')
+    if args.empty_profile and args.depot:
+        ap.error('--empty-profile goes not with --depot')
     if args.pad_mib < 0:
         ap.error('--pad-mib must be >= 0')
     if args.empty_profile and (args.break_kind or args.manifest):
@@ -1063,9 +1315,12 @@ def main():
         stage = os.path.join(work, 'tree')
         os.makedirs(stage)
         b.stage_files(stage, work)
-        tmp_out = args.output + '.tmp'
-        b.make_iso(stage, tmp_out)
-        os.replace(tmp_out, args.output)
+        if args.output:
+            tmp_out = args.output + '.tmp'
+            b.make_iso(stage, tmp_out)
+            os.replace(tmp_out, args.output)
+        if args.depot:
+            b.write_depot(args.depot)
         if args.manifest:
             with open(args.manifest + '.tmp', 'w') as f:
                 json.dump(b.manifest(args.output), f, indent=1, sort_keys=True)

@@ -240,6 +240,9 @@ static const struct tz_member addon_extra[] = {
 };
 static const struct tf_depot addon_depot = { addon_comps, 3, addon_extra, 2 };
 
+/* e 2.0-1 alone, and an older a. */
+static const struct tc_comp newer_comps[] = { { "e", "2.0-1" }, { "a", "0.9-1" } };
+static const struct tf_depot newer_depot = { newer_comps, 2, NULL, 0 };
 
 static bool has_warning(const struct esximg_warnings *w, const char *needle)
 {
@@ -399,6 +402,240 @@ static void depotmeta_warns_of_a_profile_vib_not_in_the_bundle(void **state)
     esximg_depot_free(d);
 }
 
+/* ---------------------------------------------------------------- resolving */
+
+struct tr_depots {
+    struct esximg_depot *d[3];
+};
+
+static int tr_setup(void **state)
+{
+    struct tr_depots *t = calloc(1, sizeof *t);
+    t->d[0] = tf_read(&base_depot);
+    t->d[1] = tf_read(&addon_depot);
+    t->d[2] = tf_read(&newer_depot);
+    *state = t;
+    return 0;
+}
+
+static int tr_teardown(void **state)
+{
+    struct tr_depots *t = *state;
+    for (size_t i = 0; i < 3; i++)
+        esximg_depot_free(t->d[i]);
+    free(t);
+    return 0;
+}
+
+static struct esximg_depot_resolution *tr_resolve(void **state,
+                                                  const struct esximg_depot_selection *sel)
+{
+    struct tr_depots *t = *state;
+    struct esximg_depot_resolution *r = NULL;
+    struct esximg_err err = {0};
+    if (esximg_depot_resolve(t->d, 3, sel, &r, &err))
+        fail_msg("resolve: %s", err.msg);
+    return r;
+}
+
+static int tr_resolve_rc(void **state, const struct esximg_depot_selection *sel,
+                         struct esximg_err *err)
+{
+    struct tr_depots *t = *state;
+    struct esximg_depot_resolution *r = NULL;
+    int rc = esximg_depot_resolve(t->d, 3, sel, &r, err);
+    assert_null(r);
+    return rc;
+}
+
+/* "C-a=1.0-1,C-b=2.0-1" from the chosen components, to compare in one go. */
+static void tr_assert_components(const struct esximg_depot_resolution *r, const char *want)
+{
+    char got[1024] = "";
+    for (size_t i = 0; i < r->component_count; i++) {
+        const struct esximg_depot_component *k = r->components[i].component;
+        size_t n = strlen(got);
+        snprintf(got + n, sizeof got - n, "%s%s=%s", i ? "," : "", k->name, k->version);
+    }
+    assert_string_equal(got, want);
+}
+
+static void tr_assert_vibs(const struct esximg_depot_resolution *r, const char *want)
+{
+    char got[2048] = "";
+    for (size_t i = 0; i < r->vib_count; i++) {
+        size_t n = strlen(got);
+        snprintf(got + n, sizeof got - n, "%s%s", i ? "," : "", r->vibs[i]->vib_id);
+    }
+    assert_string_equal(got, want);
+}
+
+static void resolve_a_profile_gives_its_vibs_sorted(void **state)
+{
+    const struct esximg_depot_selection sel = { .profile = "ESXi-test-standard" };
+    struct esximg_depot_resolution *r = tr_resolve(state, &sel);
+    tr_assert_vibs(r, "VMW_bootbank_a_1.0-1,VMW_bootbank_b_1.0-1,VMW_bootbank_c_1.0-1");
+    tr_assert_components(r, "C-a=1.0-1,C-b=1.0-1,C-c=1.0-1");
+    assert_string_equal(r->profile_name, "ESXi-test-standard");
+    assert_string_equal(r->profile_vendor, "VMware, Inc.");
+    assert_string_equal(r->profile_description, "the standard image");
+    assert_int_equal(r->acceptance, ESXIMG_ACCEPT_COMMUNITY);
+    assert_null(r->base_image);
+    assert_non_null(r->profile);
+    esximg_depot_resolution_free(r);
+}
+
+static void resolve_names_what_is_missing(void **state)
+{
+    struct esximg_err err = {0};
+    const struct esximg_depot_selection nope = { .profile = "ESXi-none" };
+    assert_int_equal(tr_resolve_rc(state, &nope, &err), ESXIMG_ENOTFOUND);
+    assert_string_equal(err.msg, "image profile 'ESXi-none' is in no depot");
+
+    const struct esximg_depot_selection no_base = { .base_image = "6.7.0" };
+    assert_int_equal(tr_resolve_rc(state, &no_base, &err), ESXIMG_ENOTFOUND);
+    assert_string_equal(err.msg, "base image '6.7.0' is in no depot");
+
+    const struct esximg_depot_pick addon = { "Other-AddOn", NULL };
+    const struct esximg_depot_selection no_addon = { .base_image = "7.0.2-0.0.100",
+                                                     .addon = &addon };
+    assert_int_equal(tr_resolve_rc(state, &no_addon, &err), ESXIMG_ENOTFOUND);
+    assert_string_equal(err.msg, "add-on 'Other-AddOn' is in no depot");
+
+    const struct esximg_depot_pick comp[] = { { "C-z", NULL } };
+    const struct esximg_depot_selection no_comp = { .base_image = "7.0.2-0.0.100",
+                                                    .component_count = 1, .components = comp };
+    assert_int_equal(tr_resolve_rc(state, &no_comp, &err), ESXIMG_ENOTFOUND);
+    assert_string_equal(err.msg, "component 'C-z' is in no depot");
+
+    const struct esximg_depot_pick old[] = { { "C-d", "0.1-1" } };
+    const struct esximg_depot_selection no_version = { .base_image = "7.0.2-0.0.100",
+                                                       .component_count = 1,
+                                                       .components = old };
+    assert_int_equal(tr_resolve_rc(state, &no_version, &err), ESXIMG_ENOTFOUND);
+    assert_string_equal(err.msg, "component 'C-d' version '0.1-1' (component) is in no depot");
+
+    const struct esximg_depot_selection both = { .profile = "x", .base_image = "y" };
+    assert_int_equal(tr_resolve_rc(state, &both, &err), ESXIMG_EINVAL);
+}
+
+static void resolve_a_profile_vib_in_no_depot_is_an_error(void **state)
+{
+    (void)state;
+    const struct tz_member extra[] = { TZ_TEXT("profiles/p", profile_xml) };
+    const struct tf_depot f = { base_comps, 2, extra, 1 };
+    struct esximg_depot *d = tf_read(&f);
+    const struct esximg_depot_selection sel = { .profile = "ESXi-test-standard" };
+    struct esximg_depot_resolution *r = NULL;
+    struct esximg_err err = {0};
+    assert_int_equal(esximg_depot_resolve(&d, 1, &sel, &r, &err), ESXIMG_ENOTFOUND);
+    assert_string_equal(err.msg, "vib 'VMW_bootbank_c_1.0-1' of image profile "
+                                 "'ESXi-test-standard' is in no depot");
+    esximg_depot_free(d);
+}
+
+static void resolve_a_base_image_alone(void **state)
+{
+    const struct esximg_depot_selection sel = { .base_image = "ESXi_7.0.2-0.0.100" };
+    struct esximg_depot_resolution *r = tr_resolve(state, &sel);
+    tr_assert_components(r, "C-a=1.0-1,C-b=1.0-1,C-c=1.0-1");
+    tr_assert_vibs(r, "VMW_bootbank_a_1.0-1,VMW_bootbank_b_1.0-1,VMW_bootbank_c_1.0-1");
+    assert_string_equal(r->profile_name, "ESXi_7.0.2-0.0.100");
+    assert_string_equal(r->profile_vendor, "VMware, Inc.");
+    assert_string_equal(r->profile_description, "the base");
+    assert_null(r->addon);
+    assert_string_equal(r->base_image->version, "7.0.2-0.0.100");
+    esximg_depot_resolution_free(r);
+}
+
+static void resolve_an_addon_replaces_and_removes(void **state)
+{
+    const struct esximg_depot_pick addon = { "Vendor-AddOn", "1.0-1" };
+    const struct esximg_depot_selection sel = { .base_image = "7.0.2-0.0.100",
+                                                .addon = &addon };
+    struct esximg_depot_resolution *r = tr_resolve(state, &sel);
+    tr_assert_components(r, "C-a=1.0-1,C-b=2.0-1,C-d=1.0-1");
+    tr_assert_vibs(r, "VMW_bootbank_a_1.0-1,VMW_bootbank_b_2.0-1,VMW_bootbank_d_1.0-1");
+    assert_string_equal(r->components[1].origin, "add-on");
+    assert_string_equal(r->components[0].origin, "base image");
+    assert_string_equal(r->profile_name, "Vendor-AddOn_1.0-1");
+    assert_string_equal(r->profile_vendor, "Vendor");
+    assert_string_equal(r->profile_description, "vendor image");
+    assert_string_equal(r->addon->version, "1.0-1");
+    esximg_depot_resolution_free(r);
+}
+
+static void resolve_takes_the_newest_addon_and_component(void **state)
+{
+    const struct esximg_depot_pick addon = { "Vendor-AddOn", NULL };
+    const struct esximg_depot_pick comps[] = { { "C-e", NULL } };
+    const struct esximg_depot_selection sel = { .base_image = "7.0.2-0.0.100",
+                                                .addon = &addon, .component_count = 1,
+                                                .components = comps };
+    struct esximg_depot_resolution *r = tr_resolve(state, &sel);
+    assert_string_equal(r->addon->version, "2.0-1");
+    /* the add-on has e 1.0-1, a depot e 2.0-1: the newest */
+    tr_assert_components(r, "C-a=1.0-1,C-b=2.0-1,C-d=1.0-1,C-e=2.0-1");
+    esximg_depot_resolution_free(r);
+
+    /* asked twice, the newer counts; an older one than the base image's is a warning */
+    const struct esximg_depot_pick twice[] = { { "C-e", "2.0-1" }, { "C-e", "1.0-1" },
+                                               { "C-a", "0.9-1" } };
+    const struct esximg_depot_selection sel2 = { .base_image = "7.0.2-0.0.100",
+                                                 .component_count = 3, .components = twice };
+    r = tr_resolve(state, &sel2);
+    tr_assert_components(r, "C-a=1.0-1,C-b=1.0-1,C-c=1.0-1,C-e=2.0-1");
+    assert_true(has_warning(&r->warnings, "component 'C-a' 0.9-1 is older than base image's "
+                                          "1.0-1, which is kept"));
+    esximg_depot_resolution_free(r);
+}
+
+static void resolve_refuses_an_addon_for_another_base(void **state)
+{
+    (void)state;
+    static const char other_base[] =
+        "{\"releaseID\": \"ESXi_8.0.0-1.0.5\", \"releaseType\": \"baseImage\", "
+        "\"schemaVersion\": \"1.0\", \"versionSpec\": {\"version\": \"8.0.0-1.0.5\"}, "
+        "\"components\": {\"C-a\": \"1.0-1\"}}";
+    const struct tz_member extra[] = { TZ_TEXT("baseimages/b.json", other_base) };
+    const struct tf_depot f = { base_comps, 1, extra, 1 };
+    struct tr_depots *t = *state;
+    struct esximg_depot *ds[2] = { tf_read(&f), t->d[1] };
+    const struct esximg_depot_pick addon = { "Vendor-AddOn", "1.0-1" };
+    const struct esximg_depot_selection sel = { .base_image = "8.0.0-1.0.5", .addon = &addon };
+    struct esximg_depot_resolution *r = NULL;
+    struct esximg_err err = {0};
+    assert_int_equal(esximg_depot_resolve(ds, 2, &sel, &r, &err), ESXIMG_EINVAL);
+    assert_string_equal(err.msg, "add-on 'Vendor-AddOn_1.0-1' does not support base image "
+                                 "version '8.0.0-1.0.5'");
+    esximg_depot_free(ds[0]);
+}
+
+static void resolve_refuses_two_different_base_images_of_one_version(void **state)
+{
+    (void)state;
+    static const char changed[] =
+        "{\"releaseID\": \"ESXi_7.0.2-0.0.100\", \"releaseType\": \"baseImage\", "
+        "\"schemaVersion\": \"1.0\", \"versionSpec\": {\"version\": \"7.0.2-0.0.100\"}, "
+        "\"components\": {\"C-a\": \"1.0-1\"}}";
+    const struct tz_member extra[] = { TZ_TEXT("baseimages/other.json", changed) };
+    const struct tf_depot f = { base_comps, 1, extra, 1 };
+    struct tr_depots *t = *state;
+    struct esximg_depot *ds[3] = { t->d[0], tf_read(&f), t->d[0] };
+    const struct esximg_depot_selection sel = { .base_image = "7.0.2-0.0.100" };
+    struct esximg_depot_resolution *r = NULL;
+    struct esximg_err err = {0};
+    /* the same depot twice is one base image */
+    assert_int_equal(esximg_depot_resolve(&ds[2], 1, &sel, &r, &err), 0);
+    esximg_depot_resolution_free(r);
+    r = NULL;
+    assert_int_equal(esximg_depot_resolve(ds, 2, &sel, &r, &err), ESXIMG_EFORMAT);
+    assert_string_equal(err.msg, "base images 'metadata.zip/baseimages/ESXi_7.0.2-0.0.100.json'"
+                                 " and 'metadata.zip/baseimages/other.json' differ for version "
+                                 "'7.0.2-0.0.100'");
+    esximg_depot_free(ds[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest reading[] = {
@@ -407,6 +644,17 @@ int main(void)
         cmocka_unit_test(depotmeta_refuses_two_base_images_of_one_version),
         cmocka_unit_test(depotmeta_refuses_json_nested_too_deep),
         cmocka_unit_test(depotmeta_warns_of_a_profile_vib_not_in_the_bundle),
+        cmocka_unit_test(resolve_a_profile_vib_in_no_depot_is_an_error),
     };
-    return cmocka_run_group_tests_name("reading", reading, NULL, NULL);
+    const struct CMUnitTest resolving[] = {
+        cmocka_unit_test(resolve_a_profile_gives_its_vibs_sorted),
+        cmocka_unit_test(resolve_names_what_is_missing),
+        cmocka_unit_test(resolve_a_base_image_alone),
+        cmocka_unit_test(resolve_an_addon_replaces_and_removes),
+        cmocka_unit_test(resolve_takes_the_newest_addon_and_component),
+        cmocka_unit_test(resolve_refuses_an_addon_for_another_base),
+        cmocka_unit_test(resolve_refuses_two_different_base_images_of_one_version),
+    };
+    int failed = cmocka_run_group_tests_name("reading", reading, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("resolving", resolving, tr_setup, tr_teardown);
 }

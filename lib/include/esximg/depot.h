@@ -210,6 +210,61 @@ int esximg_depot_vib_filename(const struct esximg_depot_vib *v, char **out,
 int esximg_depot_extract(const struct esximg_depot_vib *v, const char *dir, bool overwrite,
                          struct esximg_err *err);
 
+/* ---------------------------------------------------------------- resolving a selection */
+
+/* A component or add-on asked for: NAME, or NAME:VERSION (version NULL: the newest found). */
+struct esximg_depot_pick {
+    const char *name;
+    const char *version;
+};
+
+/* What to build, from several depots read together: either an image profile by name, or a
+ * base image version (its versionSpec version or its releaseID) with an optional add-on and
+ * components. */
+struct esximg_depot_selection {
+    const char *profile;                      /* (a); NULL for (b) */
+    const char *base_image;                   /* (b) */
+    const struct esximg_depot_pick *addon;    /* NULL: none */
+    size_t component_count;
+    const struct esximg_depot_pick *components;
+};
+
+/* A component of the result (borrowed from the depot that holds it). */
+struct esximg_depot_chosen {
+    const struct esximg_depot_component *component;
+    const char *origin;       /* "base image", "add-on", "component" or "profile" */
+};
+
+struct esximg_depot_resolution {
+    size_t vib_count;
+    const struct esximg_depot_vib **vibs;          /* sorted by vib-id, each once */
+    size_t component_count;
+    struct esximg_depot_chosen *components;        /* sorted by name, then id */
+    /* the image profile the built image carries */
+    char *profile_name;
+    char *profile_vendor;     /* creator */
+    char *profile_description;
+    enum esximg_acceptance acceptance;             /* the lowest of the VIBs' */
+    const struct esximg_depot_release *base_image; /* NULL for a profile */
+    const struct esximg_depot_release *addon;      /* NULL without one */
+    const struct esximg_depot_profile *profile;    /* NULL for (b) */
+    struct esximg_warnings warnings;
+};
+
+/* Resolves a selection as vLCM and Image Builder do (docs/depot-format.md, "resolving"):
+ * (a) the profile's vib-ids, each found in one of the depots; (b) the base image's components,
+ * then the add-on's (replacing same-named ones, dropping its removedComponents), then the
+ * asked-for components; where one name has several versions the newest counts (with a
+ * warning when a later layer asked for an older one).  ENOTFOUND names what is missing (a
+ * profile, base image, add-on, component or vib); EFORMAT names two different documents of one
+ * base image or add-on version in two depots; EINVAL an add-on whose
+ * supportedBaseImageVersions does not hold the base image's version, or a bad selection.
+ * The resolution borrows from the depots: free it before them. */
+int esximg_depot_resolve(struct esximg_depot *const *depots, size_t n,
+                         const struct esximg_depot_selection *sel,
+                         struct esximg_depot_resolution **out, struct esximg_err *err);
+void esximg_depot_resolution_free(struct esximg_depot_resolution *r);
+
 /* ---------------------------------------------------------------- writing */
 
 /* One VIB to put in a bundle: its bytes (borrowed). */

@@ -282,13 +282,33 @@ static enum esximg_acceptance resolve_acceptance(const struct esximg_depot_resol
 
 /* ---------------------------------------------------------------- (a) a profile */
 
+/* Two profiles of one name are one when they list the same VIBs in the same order. */
+static bool resolve_same_vibs(const struct esximg_profile *a, const struct esximg_profile *b)
+{
+    if (a->vib_count != b->vib_count)
+        return false;
+    for (size_t i = 0; i < a->vib_count; i++)
+        if (strcmp(a->vibs[i].vib_id, b->vibs[i].vib_id) != 0)
+            return false;
+    return true;
+}
+
 static int resolve_profile(struct resolve_ctx *c, const char *name, struct esximg_err *err)
 {
     const struct esximg_depot_profile *found = NULL;
-    for (size_t d = 0; d < c->depot_count && !found; d++)
-        for (size_t i = 0; i < c->depots[d]->profile_count && !found; i++)
-            if (strcmp(c->depots[d]->profiles[i].profile->name, name) == 0)
-                found = &c->depots[d]->profiles[i];
+    for (size_t d = 0; d < c->depot_count; d++) {
+        for (size_t i = 0; i < c->depots[d]->profile_count; i++) {
+            const struct esximg_depot_profile *p = &c->depots[d]->profiles[i];
+            if (strcmp(p->profile->name, name) != 0)
+                continue;
+            if (!found)
+                found = p;
+            else if (!resolve_same_vibs(found->profile, p->profile))
+                return esximg_err_set(err, ESXIMG_EFORMAT,
+                                      "image profiles '%s' and '%s' of one name '%s' list other "
+                                      "vibs", found->source, p->source, name);
+        }
+    }
     if (!found)
         return esximg_err_set(err, ESXIMG_ENOTFOUND, "image profile '%s' is in no depot", name);
     const struct esximg_profile *p = found->profile;

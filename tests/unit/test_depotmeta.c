@@ -636,6 +636,28 @@ static void resolve_refuses_two_different_base_images_of_one_version(void **stat
     esximg_depot_free(ds[1]);
 }
 
+static void resolve_refuses_two_profiles_of_one_name_that_differ(void **state)
+{
+    static const char other[] =
+        "<imageprofile><name>ESXi-test-standard</name><viblist><vib><vib-id>"
+        "VMW_bootbank_a_1.0-1</vib-id></vib></viblist></imageprofile>";
+    const struct tz_member extra[] = { TZ_TEXT("profiles/other", other) };
+    const struct tf_depot f = { base_comps, 1, extra, 1 };
+    struct tr_depots *t = *state;
+    struct esximg_depot *ds[3] = { t->d[0], t->d[0], tf_read(&f) };
+    const struct esximg_depot_selection sel = { .profile = "ESXi-test-standard" };
+    struct esximg_depot_resolution *r = NULL;
+    struct esximg_err err = {0};
+    assert_int_equal(esximg_depot_resolve(ds, 2, &sel, &r, &err), 0);   /* the same twice */
+    esximg_depot_resolution_free(r);
+    r = NULL;
+    assert_int_equal(esximg_depot_resolve(ds, 3, &sel, &r, &err), ESXIMG_EFORMAT);
+    assert_string_equal(err.msg, "image profiles 'metadata.zip/profiles/ESXi-test-standard' and "
+                                 "'metadata.zip/profiles/other' of one name "
+                                 "'ESXi-test-standard' list other vibs");
+    esximg_depot_free(ds[2]);
+}
+
 int main(void)
 {
     const struct CMUnitTest reading[] = {
@@ -654,6 +676,7 @@ int main(void)
         cmocka_unit_test(resolve_takes_the_newest_addon_and_component),
         cmocka_unit_test(resolve_refuses_an_addon_for_another_base),
         cmocka_unit_test(resolve_refuses_two_different_base_images_of_one_version),
+        cmocka_unit_test(resolve_refuses_two_profiles_of_one_name_that_differ),
     };
     int failed = cmocka_run_group_tests_name("reading", reading, NULL, NULL);
     return failed + cmocka_run_group_tests_name("resolving", resolving, tr_setup, tr_teardown);

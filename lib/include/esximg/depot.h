@@ -257,7 +257,8 @@ struct esximg_depot_resolution {
  * asked-for components; where one name has several versions the newest counts (with a
  * warning when a later layer asked for an older one).  ENOTFOUND names what is missing (a
  * profile, base image, add-on, component or vib); EFORMAT names two different documents of one
- * base image or add-on version in two depots; EINVAL an add-on whose
+ * base image or add-on version in two depots, or two profiles of one name listing other VIBs;
+ * EINVAL an add-on whose
  * supportedBaseImageVersions does not hold the base image's version, or a bad selection.
  * The resolution borrows from the depots: free it before them. */
 int esximg_depot_resolve(struct esximg_depot *const *depots, size_t n,

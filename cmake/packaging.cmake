@@ -19,8 +19,8 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "esximg developers")
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
-# the library dependencies (libarchive13, libxml2, libssl3, zlib1g, libisofs6, libc6) are
-# found by dpkg-shlibdeps from the installed binary and library
+# the library dependencies (libarchive13, libxml2, libssl3, zlib1g, libisofs6, libjansson4,
+# libc6) are found by dpkg-shlibdeps from the installed binary and library
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 # esximg usb and edit --hybrid read the isohybrid MBR template from the isolinux package

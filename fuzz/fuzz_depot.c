@@ -1,5 +1,6 @@
 /* fuzz_depot.c: esximg_depot_read on arbitrary bytes (capped at 1 MiB, with a 64 MiB inflate
- * budget so a bomb costs little), then a walk of every field of the model.
+ * budget so a bomb costs little), then a walk of every field of the model, and for a full
+ * depot a resolution of its first profile, or first base image and add-on.
  *
  * A zip's CRCs stop nearly every mutation of its members, so input that does not start with
  * "PK" is taken as members to zip here (stored, CRCs right): records split by "@@1@", each
@@ -140,6 +141,71 @@ static void fuzz_walk(const struct esximg_depot *d)
         fuzz_touch(d->warnings.items[i].msg);
 }
 
+static void fuzz_walk_release(const struct esximg_depot_release *r)
+{
+    fuzz_touch(r->source);
+    fuzz_touch(r->release_id);
+    fuzz_touch(r->version);           /* required: never NULL on the model */
+    if (!r->version || !r->release_id)
+        abort();
+    fuzz_touch(r->name);
+    fuzz_touch(r->vendor);
+    for (size_t i = 0; i < r->component_count; i++) {
+        fuzz_touch(r->components[i].name);
+        fuzz_touch(r->components[i].version);
+    }
+    for (size_t i = 0; i < r->removed_count; i++)
+        fuzz_touch(r->removed_components[i]);
+    for (size_t i = 0; i < r->supported_count; i++)
+        fuzz_touch(r->supported_base_versions[i]);
+    if (r->json_len)
+        fuzz_sink += (uint8_t)r->json[r->json_len - 1];
+}
+
+/* The full-depot members, then a resolution of what the depot offers: a profile, and a base
+ * image with its first add-on. */
+static void fuzz_walk_full(struct esximg_depot *d)
+{
+    for (size_t i = 0; i < d->profile_count; i++)
+        fuzz_touch(d->profiles[i].profile->name);
+    for (size_t i = 0; i < d->base_image_count; i++)
+        fuzz_walk_release(&d->base_images[i]);
+    for (size_t i = 0; i < d->addon_count; i++)
+        fuzz_walk_release(&d->addons[i]);
+    for (size_t i = 0; i < d->manifest_count; i++)
+        fuzz_walk_release(&d->manifests[i]);
+    for (size_t i = 0; i < d->unknown_count; i++) {
+        fuzz_touch(d->unknowns[i].path);
+        fuzz_touch(d->unknowns[i].reason);
+    }
+    struct esximg_depot *const depots[2] = { d, d };
+    struct esximg_depot_pick addon = {0};
+    struct esximg_depot_selection sel = {0};
+    if (d->profile_count)
+        sel.profile = d->profiles[0].profile->name;
+    else if (d->base_image_count)
+        sel.base_image = d->base_images[0].version;
+    else
+        return;
+    if (sel.base_image && d->addon_count) {
+        addon.name = d->addons[0].name;
+        sel.addon = &addon;
+    }
+    struct esximg_depot_resolution *r = NULL;
+    struct esximg_err err = {0};
+    if (esximg_depot_resolve(depots, 2, &sel, &r, &err) == 0) {
+        for (size_t i = 0; i < r->vib_count; i++)
+            fuzz_touch(r->vibs[i]->vib_id);
+        for (size_t i = 0; i + 1 < r->vib_count; i++)
+            if (strcmp(r->vibs[i]->vib_id, r->vibs[i + 1]->vib_id) >= 0)
+                abort();      /* sorted, each once */
+        fuzz_touch(r->profile_name);
+        esximg_depot_resolution_free(r);
+    } else if (r != NULL || err.msg[0] == '\0') {
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -160,6 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct esximg_err err = {0};
     if (esximg_depot_read(data, size, &o, &d, &err) == 0) {
         fuzz_walk(d);
+        fuzz_walk_full(d);
         esximg_depot_free(d);
     } else if (d != NULL || err.code == 0 || err.msg[0] == '\0') {
         abort();              /* a failure sets the error and leaves the out-param alone */

@@ -17,6 +17,7 @@
 #include <libxml/tree.h>
 #include <zlib.h>
 
+#include "depotmeta_private.h"
 #include "esx_private.h"
 #include "xml_private.h"
 #include "esximg/depot.h"
@@ -557,6 +558,41 @@ static bool depot_fatal(int rc)
     return rc == ESXIMG_ENOMEM || rc == ESXIMG_ELIMIT;
 }
 
+/* A profile, a release unit or a member not understood (depotmeta.c).  One that does not read
+ * is recorded as not understood, with a warning: the VIBs stay usable, and a build that needs
+ * the document refuses it by name. */
+static int depot_full_member(struct depot_rctx *r, struct depot_zip *z, struct archive *a,
+                             struct archive_entry *e, const char *source, const char *name,
+                             struct esximg_err *err)
+{
+    struct esximg_err local = {0};
+    enum esx_depotmeta_member kind = esx_depotmeta_classify(name);
+    int rc = esx_path_check(name, "member", &local);
+    if (!rc && kind == ESX_DEPOTMETA_UNKNOWN) {
+        const char *slash = strchr(name, '/');
+        if (slash)
+            esximg_err_set(&local, ESXIMG_EUNSUPPORTED, "unknown folder '%.*s'",
+                           (int)(slash - name), name);
+        else
+            esximg_err_set(&local, ESXIMG_EUNSUPPORTED, "unknown file");
+        rc = ESXIMG_EUNSUPPORTED;
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (!rc)
+        rc = depot_zip_data(r, z, a, e, name, ESX_MAX_JSON_BYTES, &data, &len, &local);
+    if (!rc)
+        rc = esx_depotmeta_read(r->d, source, name, data, len, &local);
+    free(data);
+    if (rc && depot_fatal(rc))
+        return esximg_err_set(err, local.code, "%s", local.msg);
+    if (rc) {
+        depot_warn(r, "metadata '%s': %s", source, local.msg);
+        return esx_depotmeta_unknown(r->d, source, local.msg, err);
+    }
+    return 0;
+}
+
 static int depot_walk_metadata(struct depot_rctx *r, const struct depot_zip *parent,
                                const char *path, const uint8_t *data, size_t len,
                                struct esximg_err *err)
@@ -575,13 +611,19 @@ static int depot_walk_metadata(struct depot_rctx *r, const struct depot_zip *par
             break;
         bool is_vib = strncmp(name, "vibs/", 5) == 0 && depot_ends_with(name, ".xml");
         bool is_bulletin = strncmp(name, "bulletins/", 10) == 0 && depot_ends_with(name, ".xml");
-        if (!is_vib && !is_bulletin)
+        enum esx_depotmeta_member full = esx_depotmeta_classify(name);
+        if (!is_vib && !is_bulletin && full == ESX_DEPOTMETA_SKIP)
             continue;
         uint8_t *xml = NULL;
         size_t xml_len = 0;
         char *source = depot_join(path, name);
         if (!source)
             rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        if (!rc && !is_vib && !is_bulletin) {
+            rc = depot_full_member(r, &z, a, e, source, name, err);
+            free(source);
+            continue;
+        }
         bool parsing = false;
         if (!rc)
             rc = depot_zip_data(r, &z, a, e, name, ESX_MAX_XML_BYTES, &xml, &xml_len, err);
@@ -876,6 +918,8 @@ static int depot_finish(struct depot_rctx *r, struct esximg_err *err)
                        r->metas[i].vib_id);
     if (!rc)
         rc = depot_link_components(r, err);
+    if (!rc)
+        rc = esx_depotmeta_finish(d, err);
     d->kind = r->saw_vmware_meta ? ESXIMG_DEPOT_VMWARE : ESXIMG_DEPOT_PLAIN;
     if (r->saw_vfront_meta)
         d->kind = ESXIMG_DEPOT_VFRONT;
@@ -945,6 +989,7 @@ void esximg_depot_free(struct esximg_depot *d)
     for (size_t i = 0; i < d->component_count; i++)
         depot_component_clear(&d->components[i]);
     free(d->components);
+    esx_depotmeta_free(d);
     esx_warnings_free(&d->warnings);
     free(d);
 }

@@ -21,6 +21,10 @@
 #define ESX_MAX_IMGDB_BYTES       ((uint64_t)256 << 20) /* 256 MiB */
 /* An XML document (descriptor, profile, bulletin, metadata). */
 #define ESX_MAX_XML_BYTES         ((uint64_t)16 << 20)  /* 16 MiB */
+/* A JSON document of a depot (base image, add-on, manifest: a few KiB), and its nesting (they
+ * are three levels deep). */
+#define ESX_MAX_JSON_BYTES        ((uint64_t)16 << 20)  /* 16 MiB */
+#define ESX_MAX_JSON_DEPTH        16u
 /* One text line in BOOT.CFG, a map or an ids file. */
 #define ESX_MAX_LINE_BYTES        65536u
 /* BOOT.CFG read from an image (VMware's are about 2 KiB). */

@@ -23,6 +23,13 @@
  *   }]
  *   components       [{id, vendor, name, name_ui, version, version_ui, release_date, summary,
  *                      vib_ids: [vib id]}]  (name/version: componentNameSpec/VersionSpec)
+ *   profiles         [{source, name, creator, description, acceptance, vib_ids: [vib id]}]
+ *   base_images, addons, manifests
+ *                    [{source, release_id, release_type, schema_version, name, name_ui,
+ *                      version, version_ui, vendor, summary, description, doc_url, acceptance,
+ *                      release_date, components: [{name, version}], removed_components,
+ *                      supported_base_image_versions}]
+ *   not_understood   [{path, reason}] metadata members esximg does not read
  *   warnings         [text]
  */
 #include <errno.h>
@@ -39,6 +46,7 @@
 
 static const char depot_usage[] =
     "usage: esximg depot ls FILE.zip [--json] [-v]\n"
+    "       esximg depot ls FILE.zip --profiles|--base-images|--addons|--manifests|--components\n"
     "       esximg depot extract FILE.zip [-C DIR] [--select NAME]... [--force]\n"
     "       esximg depot create -o OUT.zip VIB... [--component NAME:VERSION]\n"
     "                           [--vendor-name NAME] [--vendor-code CODE] [--platform VER]\n"
@@ -56,6 +64,14 @@ static const char depot_usage[] =
     "           is listed with ' [broken]' after its path, its problems on stderr.\n"
     "           Exits 3 when a VIB's size or sha-256 disagrees with the bundle's metadata,\n"
     "           or a VIB is broken.\n"
+    "           A full depot's image profiles, base images, add-ons and manifests follow\n"
+    "           the VIBs, a line each starting 'profile', 'base-image', 'addon',\n"
+    "           'manifest', and each metadata member esximg does not read, 'not-understood'\n"
+    "           (docs/depot-format.md). --profiles: NAME ACCEPTANCE VIBS CREATOR;\n"
+    "           --base-images: VERSION RELEASE-ID ACCEPTANCE RELEASE-DATE VENDOR;\n"
+    "           --addons, --manifests: NAME VERSION RELEASE-ID ACCEPTANCE RELEASE-DATE\n"
+    "           VENDOR; --components: NAME VERSION ID VENDOR (one of them at a time, for the\n"
+    "           text listing; --json always prints the whole depot).\n"
     "  extract  writes each VIB as DIR/<vib-id>.vib; nothing is written when a member path is\n"
     "           unsafe (exit 1), a VIB disagrees with the metadata or is broken (exit 3)\n"
     "  create   writes an offline bundle in VMware's layout (index.xml, vendor-index.xml,\n"
@@ -68,6 +84,11 @@ static const char depot_usage[] =
     "  -s, --select NAME    extract only the VIB whose name or vib-id is NAME (repeatable)\n"
     "  -f, --force          overwrite existing files\n"
     "  -j, --json           (ls) print JSON\n"
+    "      --profiles       (ls) list only the image profiles\n"
+    "      --base-images    (ls) list only the base images\n"
+    "      --addons         (ls) list only the add-ons\n"
+    "      --manifests      (ls) list only the hardware support manifests\n"
+    "      --components     (ls) list only the components\n"
     "  -v, --verbose        say what is read and written; (ls) add size, sha-256 and the\n"
     "                       metadata check\n"
     "  -q, --quiet          print nothing but errors and the listing (no progress bar or\n"
@@ -83,7 +104,18 @@ static const char depot_usage[] =
     "                       (default: SOURCE_DATE_EPOCH, else 1980-01-01)\n"
     "  -h, --help           print this help\n";
 
+/* What `depot ls` lists: everything, or one kind (--profiles, ...). */
+enum depot_list {
+    DEPOT_LIST_ALL = 0, DEPOT_LIST_PROFILES = 300, DEPOT_LIST_BASE_IMAGES, DEPOT_LIST_ADDONS,
+    DEPOT_LIST_MANIFESTS, DEPOT_LIST_COMPONENTS,
+};
+
 static const struct option depot_opts[] = {
+    {"profiles", no_argument, NULL, DEPOT_LIST_PROFILES},
+    {"base-images", no_argument, NULL, DEPOT_LIST_BASE_IMAGES},
+    {"addons", no_argument, NULL, DEPOT_LIST_ADDONS},
+    {"manifests", no_argument, NULL, DEPOT_LIST_MANIFESTS},
+    {"components", no_argument, NULL, DEPOT_LIST_COMPONENTS},
     {"directory", required_argument, NULL, 'C'},
     {"select", required_argument, NULL, 's'},
     {"force", no_argument, NULL, 'f'},
@@ -99,6 +131,7 @@ struct depot_args {
     const char *dir;
     bool force;
     bool json;
+    enum depot_list list;
     size_t select_count;
     char **selects;      /* borrowed from argv */
 };
@@ -118,6 +151,8 @@ static int depot_parse(int argc, char **argv, struct depot_args *a)
             a->force = true;
         else if (c == 'j')
             a->json = true;
+        else if (c >= DEPOT_LIST_PROFILES && c <= DEPOT_LIST_COMPONENTS && !a->list)
+            a->list = (enum depot_list)c;
         else
             return cli_usage(stderr, depot_usage, CLI_EXIT_USAGE);
     }
@@ -240,6 +275,73 @@ static void depot_print_text(const struct esximg_depot *d)
     }
 }
 
+static void depot_print_profile(const struct esximg_depot_profile *p, const char *prefix)
+{
+    const struct esximg_profile *prof = p->profile;
+    printf("%s%s %s %zu %s\n", prefix, prof->name, depot_or_dash(prof->acceptance_level),
+           prof->vib_count, depot_or_dash(prof->creator));
+}
+
+static void depot_print_release(const struct esximg_depot_release *r, const char *prefix)
+{
+    fputs(prefix, stdout);
+    if (r->kind == ESXIMG_RELEASE_BASE_IMAGE)
+        printf("%s %s ", r->version, r->release_id);
+    else
+        printf("%s %s %s ", r->name, r->version, r->release_id);
+    printf("%s %s %s\n", depot_or_dash(r->acceptance), depot_or_dash(r->release_date),
+           depot_or_dash(r->vendor));
+}
+
+static void depot_print_releases(const struct esximg_depot_release *list, size_t n,
+                                 const char *prefix)
+{
+    for (size_t i = 0; i < n; i++)
+        depot_print_release(&list[i], prefix);
+}
+
+/* The lines of a full depot after the VIBs; nothing for a driver bundle. */
+static void depot_print_full(const struct esximg_depot *d)
+{
+    for (size_t i = 0; i < d->profile_count; i++)
+        depot_print_profile(&d->profiles[i], "profile ");
+    depot_print_releases(d->base_images, d->base_image_count, "base-image ");
+    depot_print_releases(d->addons, d->addon_count, "addon ");
+    depot_print_releases(d->manifests, d->manifest_count, "manifest ");
+    for (size_t i = 0; i < d->unknown_count; i++)
+        printf("not-understood %s: %s\n", d->unknowns[i].path, d->unknowns[i].reason);
+}
+
+static void depot_print_list(const struct esximg_depot *d, enum depot_list list)
+{
+    switch (list) {
+    case DEPOT_LIST_ALL:
+        depot_print_text(d);
+        depot_print_full(d);
+        break;
+    case DEPOT_LIST_PROFILES:
+        for (size_t i = 0; i < d->profile_count; i++)
+            depot_print_profile(&d->profiles[i], "");
+        break;
+    case DEPOT_LIST_BASE_IMAGES:
+        depot_print_releases(d->base_images, d->base_image_count, "");
+        break;
+    case DEPOT_LIST_ADDONS:
+        depot_print_releases(d->addons, d->addon_count, "");
+        break;
+    case DEPOT_LIST_MANIFESTS:
+        depot_print_releases(d->manifests, d->manifest_count, "");
+        break;
+    case DEPOT_LIST_COMPONENTS:
+        for (size_t i = 0; i < d->component_count; i++) {
+            const struct esximg_depot_component *c = &d->components[i];
+            if (depot_is_named(c))
+                printf("%s %s %s %s\n", c->name, c->version, c->id, depot_or_dash(c->vendor));
+        }
+        break;
+    }
+}
+
 static void depot_json_vib(struct json *j, const struct esximg_depot *d,
                            const struct esximg_depot_vib *v)
 {
@@ -306,6 +408,86 @@ static void depot_json_component(struct json *j, const struct esximg_depot_compo
     json_object_end(j);
 }
 
+static void depot_json_profile(struct json *j, const struct esximg_depot_profile *p)
+{
+    const struct esximg_profile *prof = p->profile;
+    json_object_begin(j);
+    json_kv_string(j, "source", p->source);
+    json_kv_string(j, "name", prof->name);
+    json_kv_string(j, "creator", prof->creator);
+    json_kv_string(j, "description", prof->description);
+    json_kv_string(j, "acceptance", prof->acceptance_level);
+    json_key(j, "vib_ids");
+    json_array_begin(j);
+    for (size_t i = 0; i < prof->vib_count; i++)
+        json_string(j, prof->vibs[i].vib_id);
+    json_array_end(j);
+    json_object_end(j);
+}
+
+static void depot_json_release(struct json *j, const struct esximg_depot_release *r)
+{
+    json_object_begin(j);
+    json_kv_string(j, "source", r->source);
+    json_kv_string(j, "release_id", r->release_id);
+    json_kv_string(j, "release_type", r->release_type);
+    json_kv_string(j, "schema_version", r->schema_version);
+    json_kv_string(j, "name", r->name);
+    json_kv_string(j, "name_ui", r->name_ui);
+    json_kv_string(j, "version", r->version);
+    json_kv_string(j, "version_ui", r->version_ui);
+    json_kv_string(j, "vendor", r->vendor);
+    json_kv_string(j, "summary", r->summary);
+    json_kv_string(j, "description", r->description);
+    json_kv_string(j, "doc_url", r->doc_url);
+    json_kv_string(j, "acceptance", r->acceptance);
+    json_kv_string(j, "release_date", r->release_date);
+    json_key(j, "components");
+    json_array_begin(j);
+    for (size_t i = 0; i < r->component_count; i++) {
+        json_object_begin(j);
+        json_kv_string(j, "name", r->components[i].name);
+        json_kv_string(j, "version", r->components[i].version);
+        json_object_end(j);
+    }
+    json_array_end(j);
+    json_kv_strings(j, "removed_components", r->removed_components, r->removed_count);
+    json_kv_strings(j, "supported_base_image_versions", r->supported_base_versions,
+                    r->supported_count);
+    json_object_end(j);
+}
+
+static void depot_json_releases(struct json *j, const char *key,
+                                const struct esximg_depot_release *list, size_t n)
+{
+    json_key(j, key);
+    json_array_begin(j);
+    for (size_t i = 0; i < n; i++)
+        depot_json_release(j, &list[i]);
+    json_array_end(j);
+}
+
+static void depot_json_full(struct json *j, const struct esximg_depot *d)
+{
+    json_key(j, "profiles");
+    json_array_begin(j);
+    for (size_t i = 0; i < d->profile_count; i++)
+        depot_json_profile(j, &d->profiles[i]);
+    json_array_end(j);
+    depot_json_releases(j, "base_images", d->base_images, d->base_image_count);
+    depot_json_releases(j, "addons", d->addons, d->addon_count);
+    depot_json_releases(j, "manifests", d->manifests, d->manifest_count);
+    json_key(j, "not_understood");
+    json_array_begin(j);
+    for (size_t i = 0; i < d->unknown_count; i++) {
+        json_object_begin(j);
+        json_kv_string(j, "path", d->unknowns[i].path);
+        json_kv_string(j, "reason", d->unknowns[i].reason);
+        json_object_end(j);
+    }
+    json_array_end(j);
+}
+
 static void depot_print_json(const char *file, const struct esximg_depot *d)
 {
     struct json j;
@@ -335,6 +517,7 @@ static void depot_print_json(const char *file, const struct esximg_depot *d)
     for (size_t i = 0; i < d->component_count; i++)
         depot_json_component(&j, &d->components[i]);
     json_array_end(&j);
+    depot_json_full(&j, d);
     json_kv_warnings(&j, "warnings", &d->warnings);
     json_object_end(&j);
     json_end(&j);
@@ -359,7 +542,7 @@ static int depot_ls(int argc, char **argv)
     if (a.json)
         depot_print_json(a.file, d);
     else
-        depot_print_text(d);
+        depot_print_list(d, a.list);
     size_t mismatched = depot_report_mismatches(a.file, d);
     size_t broken = depot_report_broken(a.file, d, NULL);
     code = mismatched || broken ? CLI_EXIT_CHECK : CLI_EXIT_OK;
@@ -460,7 +643,7 @@ static int depot_extract(int argc, char **argv)
     int code = depot_parse(argc, argv, &a);
     if (code >= 0)
         goto out;
-    if (a.json) {
+    if (a.json || a.list) {
         code = cli_usage(stderr, depot_usage, CLI_EXIT_USAGE);
         goto out;
     }

@@ -513,6 +513,40 @@ def gen_zip(d):
     z64 = struct.pack('<HHQQ', 1, 16, (1 << 64) - 1, (1 << 64) - 1)
     zp('zip-zip64-u64', one(b'a.vib', csize=0xffffffff, usize=0xffffffff, extra=z64),
        r"zip-zip64-u64\.zip: ")
+    # full depots: metadata.zip members that describe images (docs/depot-format.md)
+    def full(members):
+        meta = zip_build(members)[0]
+        return zip_build([{'name': b'metadata.zip', 'data': meta},
+                          {'name': b'vib20/hostile/TEST_bootbank_hostile_1.0-1.vib',
+                           'data': vib}])[0]
+    listers = ['depot ls @IN@', 'depot extract @IN@ -C @DST@']
+    base = (b'{"releaseID": "ESXi_7.0.2-0.0.1", "releaseType": "baseImage", '
+            b'"schemaVersion": "1.0", "versionSpec": {"version": "7.0.2-0.0.1"}}')
+    profile = (b'<imageprofile><name>P</name><viblist><vib><vib-id>TEST_bootbank_gone_1.0-1'
+               b'</vib-id></vib></viblist></imageprofile>')
+    # a metadata member whose name climbs out: not understood, never a path
+    zw('zip-meta-traversal', full([{'name': b'profiles/../../evil', 'data': profile}]),
+       r"zip-meta-traversal\.zip: metadata 'metadata\.zip/profiles/\.\./\.\./evil': .*'\.\.'",
+       0)
+    zw('zip-meta-profile-vib-gone', full([{'name': b'profiles/P', 'data': profile}]),
+       r"zip-meta-profile-vib-gone\.zip: profile 'P' lists vib 'TEST_bootbank_gone_1\.0-1', "
+       r"which is not in the bundle", 0)
+    body, crc = deflate_bomb(BOMB)
+    zp('zip-meta-json-bomb', full([{'name': b'baseimages/b.json', 'data': body,
+                                        'method': 8, 'crc': crc, 'usize': BOMB}]),
+       r"zip-meta-json-bomb\.zip: .*(limit|larger|bomb|ratio)", listers)
+    zp('zip-meta-json-size-lie', full([{'name': b'baseimages/b.json', 'data': base,
+                                            'usize': 1 << 31}]),
+       r"zip-meta-json-size-lie\.zip: ", listers)
+    zp('zip-meta-two-base-images',
+       full([{'name': b'baseimages/one.json', 'data': base},
+                 {'name': b'baseimages/two.json', 'data': base}]),
+       r"zip-meta-two-base-images\.zip: base images 'metadata\.zip/baseimages/one\.json' and "
+       r"'metadata\.zip/baseimages/two\.json' have the same version '7\.0\.2-0\.0\.1'", listers)
+    zp('zip-meta-json-deep',
+       full([{'name': b'baseimages/d.json', 'data': b'{"a": ' + b'[' * 40 + b']' * 40 +
+                  b'}'}]),
+       r"zip-meta-json-deep\.zip: json nested deeper than 16 levels", listers)
     # truncated at every zip boundary
     cuts = {'empty': 0, 'mid-local-header': 15, 'after-local-header': 30,
             'mid-data': 30 + 40 + len(vib) // 2, 'at-central': cd_at,

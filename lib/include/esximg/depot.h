@@ -8,6 +8,13 @@
  * only adds a warning, and a VIB whose size or sha-256 disagrees with its metadata is flagged,
  * not refused.
  *
+ * A full depot's metadata zip also holds image profiles (`profiles/`) and, from 7.0 on,
+ * release units in JSON (`baseimages/`, `addons/`, `manifests/`; docs/depot-format.md): they
+ * are read into `profiles`, `base_images`, `addons` and `manifests`.  One that does not read,
+ * and any member esximg does not understand (an unknown folder, releaseType or
+ * schemaVersion), is listed in `unknowns` with a warning, for a caller to refuse; two base
+ * images of one version, or two add-ons of one name and version, are EFORMAT naming both.
+ *
  * A VIB that reads but whose payloads and members disagree (esximg_vib_ropts keep_missing)
  * is kept: its `vib->problems` say what is wrong, for the command to flag it.
  *
@@ -26,6 +33,7 @@
 #include <stdint.h>
 
 #include "esximg/err.h"
+#include "esximg/imgdb.h"
 #include "esximg/vib.h"
 
 #ifdef __cplusplus
@@ -92,6 +100,60 @@ struct esximg_depot_meta_url {
     char *url;
 };
 
+/* An image profile of metadata.zip profiles/<file> (docs/depot-format.md). */
+struct esximg_depot_profile {
+    char *source;             /* "<metadata zip>/profiles/<file>", for messages */
+    struct esximg_profile *profile;
+};
+
+/* What a release unit is: its releaseType. */
+enum esximg_release_kind {
+    ESXIMG_RELEASE_BASE_IMAGE = 0,   /* "baseImage", baseimages/<releaseID>.json */
+    ESXIMG_RELEASE_ADDON,            /* "addon", addons/<releaseID>.json */
+    ESXIMG_RELEASE_MANIFEST,         /* "manifest", manifests/<releaseID>.json */
+};
+
+/* One "components" entry of a release unit: component name and version. */
+struct esximg_release_component {
+    char *name;
+    char *version;
+};
+
+/* A release unit (7.0+): base image, add-on or hardware support manifest, a JSON document of
+ * metadata.zip.  Strings are NULL when absent. */
+struct esximg_depot_release {
+    enum esximg_release_kind kind;
+    char *source;             /* "<metadata zip>/<folder>/<file>", for messages */
+    char *release_id;         /* releaseID */
+    char *release_type;       /* as written */
+    char *schema_version;
+    char *name;               /* nameSpec name (add-on, manifest); NULL for a base image */
+    char *name_ui;
+    char *version;            /* versionSpec version; required */
+    char *version_ui;
+    char *vendor;
+    char *summary;
+    char *description;
+    char *doc_url;
+    char *acceptance;         /* acceptanceLevel as written */
+    char *release_date;
+    size_t component_count;
+    struct esximg_release_component *components;   /* in document order */
+    size_t removed_count;
+    char **removed_components;                     /* removedComponents (add-on) */
+    size_t supported_count;
+    char **supported_base_versions;                /* supportedBaseImageVersions */
+    char *json;               /* the document's bytes (NUL added), for an image database */
+    size_t json_len;
+};
+
+/* A metadata member esximg does not understand, or could not read: callers that build from
+ * the depot refuse it or say so. */
+struct esximg_depot_unknown {
+    char *path;               /* "<metadata zip>/<member>" */
+    char *reason;             /* "unknown folder 'solutions'", "releaseType 'x' unknown", ... */
+};
+
 struct esximg_depot {
     enum esximg_depot_kind kind;
     char *vendor_name;        /* index.xml first <vendor>, NULL when absent */
@@ -102,6 +164,17 @@ struct esximg_depot {
     struct esximg_depot_vib *vibs;                  /* in zip order, nested ones in place */
     size_t component_count;
     struct esximg_depot_component *components;      /* in zip order */
+    /* full depots (docs/depot-format.md): in zip order */
+    size_t profile_count;
+    struct esximg_depot_profile *profiles;
+    size_t base_image_count;
+    struct esximg_depot_release *base_images;
+    size_t addon_count;
+    struct esximg_depot_release *addons;
+    size_t manifest_count;
+    struct esximg_depot_release *manifests;
+    size_t unknown_count;
+    struct esximg_depot_unknown *unknowns;
     struct esximg_warnings warnings;   /* for the command to print (line 0) */
 };
 
@@ -136,6 +209,62 @@ int esximg_depot_vib_filename(const struct esximg_depot_vib *v, char **out,
  * (EUNSAFE) and an existing file unless `overwrite` (EINVAL). */
 int esximg_depot_extract(const struct esximg_depot_vib *v, const char *dir, bool overwrite,
                          struct esximg_err *err);
+
+/* ---------------------------------------------------------------- resolving a selection */
+
+/* A component or add-on asked for: NAME, or NAME:VERSION (version NULL: the newest found). */
+struct esximg_depot_pick {
+    const char *name;
+    const char *version;
+};
+
+/* What to build, from several depots read together: either an image profile by name, or a
+ * base image version (its versionSpec version or its releaseID) with an optional add-on and
+ * components. */
+struct esximg_depot_selection {
+    const char *profile;                      /* (a); NULL for (b) */
+    const char *base_image;                   /* (b) */
+    const struct esximg_depot_pick *addon;    /* NULL: none */
+    size_t component_count;
+    const struct esximg_depot_pick *components;
+};
+
+/* A component of the result (borrowed from the depot that holds it). */
+struct esximg_depot_chosen {
+    const struct esximg_depot_component *component;
+    const char *origin;       /* "base image", "add-on", "component" or "profile" */
+};
+
+struct esximg_depot_resolution {
+    size_t vib_count;
+    const struct esximg_depot_vib **vibs;          /* sorted by vib-id, each once */
+    size_t component_count;
+    struct esximg_depot_chosen *components;        /* sorted by name, then id */
+    /* the image profile the built image carries */
+    char *profile_name;
+    char *profile_vendor;     /* creator */
+    char *profile_description;
+    enum esximg_acceptance acceptance;             /* the lowest of the VIBs' */
+    const struct esximg_depot_release *base_image; /* NULL for a profile */
+    const struct esximg_depot_release *addon;      /* NULL without one */
+    const struct esximg_depot_profile *profile;    /* NULL for (b) */
+    struct esximg_warnings warnings;
+};
+
+/* Resolves a selection as vLCM and Image Builder do (docs/depot-format.md, "resolving"):
+ * (a) the profile's vib-ids, each found in one of the depots; (b) the base image's components,
+ * then the add-on's (replacing same-named ones, dropping its removedComponents), then the
+ * asked-for components; where one name has several versions the newest counts (with a
+ * warning when a later layer asked for an older one).  ENOTFOUND names what is missing (a
+ * profile, base image, add-on, component or vib); EFORMAT names two different documents of one
+ * base image or add-on version in two depots, or two profiles of one name listing other VIBs;
+ * EINVAL an add-on whose
+ * supportedBaseImageVersions does not hold the base image's version, or a bad selection.
+ * The resolution borrows from the depots: free it before them. */
+int esximg_depot_resolve(struct esximg_depot *const *depots, size_t n,
+                         const struct esximg_depot_selection *sel,
+                         struct esximg_depot_resolution **out, struct esximg_err *err);
+void esximg_depot_resolution_free(struct esximg_depot_resolution *r);
 
 /* ---------------------------------------------------------------- writing */
 

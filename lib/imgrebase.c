@@ -269,7 +269,7 @@ static const char *const rebase_action_words[] = {
 static int rebase_describe(struct esximg_rebase_plan *p, struct esximg_err *err)
 {
     const struct esximg_rebase_state *st = p->state;
-    int rc = 0;
+    int rc = rebase_line(p, err, "depot set: %s", p->depot_set);
     for (size_t i = 0; !rc && i < st->choice_count; i++) {
         const struct esximg_rebase_choice *c = &st->choices[i];
         const struct esximg_descriptor *mine = c->image != SIZE_MAX ? st->image_descs[c->image]

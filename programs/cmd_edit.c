@@ -249,7 +249,6 @@ static int edit_rebase(const struct edit_args *a, const struct esximg_image *img
     int rc = CLI_EXIT_OK;
     if (esximg_rebase_plan(img, &ro, &plan, &err))
         return cli_fail(&err);
-    cli_note("depot set: %s", plan->depot_set);
     edit_print_warnings(&plan->warnings);
     if (a->dry_run || cli_verbose)
         for (size_t i = 0; i < plan->line_count; i++)

@@ -74,6 +74,22 @@ step "the same inputs give the same bytes"
 expect_ok "$ESXIMG" edit in.iso --base p1.zip -o again.iso -q
 cmp -s out.iso again.iso || fail "two runs gave different images"
 
+step "a kickstart stays, with its boot option; --profile-name names the image"
+printf '%s\n' vmaccepteula 'install --firstdisk --overwritevmfs' 'rootpw VMware1!' \
+    'network --bootproto=dhcp' >plain.ks
+expect_ok "$ESXIMG" edit in.iso -o ks-in.iso --ks plain.ks
+expect_ok "$ESXIMG" edit ks-in.iso --base p1.zip -o ks-out.iso --profile-name ESXi-7.0.2-p1-ks
+xorriso -osirrox on -indev ks-out.iso -extract /KS.CFG ks-out.cfg >/dev/null 2>&1 ||
+    fail "the rebased image has no /KS.CFG"
+cmp -s plain.ks ks-out.cfg || fail "the kickstart changed"
+xorriso -osirrox on -indev ks-out.iso -extract /BOOT.CFG ks-boot.cfg >/dev/null 2>&1 ||
+    fail "cannot extract BOOT.CFG"
+expect_grep '^kernelopt=cdromBoot runweasel allowLegacyCPU=true ks=cdrom:/KS.CFG$' ks-boot.cfg
+[ "$(grep -c 'ks=' ks-boot.cfg)" -eq 1 ] || fail "ks= is given twice"
+expect_ok "$ESXIMG" info ks-out.iso
+expect_grep '^image profile: +ESXi-7.0.2-p1-ks$' out
+expect_grep '^problems: +none$' out
+
 step "back to the older depot: a downgrade, refused naming the VIB, then allowed"
 expect_exit 1 "$ESXIMG" edit out.iso --base p0.zip -o down.iso
 expect_grep "'esx-base': the image has 7.0.2-0.5.17631552, the depot 7.0.2-0.0.17630552: taking it is a downgrade" err

@@ -347,6 +347,9 @@ static int rebase_kept_vib(struct esximg_rebase_plan *p, const struct esximg_ima
         const struct esximg_iso_entry *e = rebase_is_module(pl->type)
                                                ? esximg_image_payload_entry(img, v, pl->name)
                                                : NULL;
+        if (e && e->extents > 1)
+            return esx_warn(&p->problems, 0, err, "'%s': module %s is stored in %u extents: "
+                            "it cannot be read as one range", v->vib_id, e->path, e->extents);
         if (!e)
             return esx_warn(&p->problems, 0, err, "'%s': payload '%s' (%s) is not a module of "
                             "the image: a VIB the depot does not hold can be kept only with "
@@ -469,7 +472,7 @@ static int rebase_boot_options(struct esximg_rebase_state *st, const struct esxi
         return 0;
     size_t words = 1;
     for (const char *s = opts; *s; s++)
-        words += *s == ' ';
+        words += *s == ' ' || *s == '\t';
     if (!(st->kernelopts = calloc(words, sizeof *st->kernelopts))) {
         free(opts);
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");

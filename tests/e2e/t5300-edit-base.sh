@@ -90,6 +90,32 @@ expect_ok "$ESXIMG" info ks-out.iso
 expect_grep '^image profile: +ESXi-7.0.2-p1-ks$' out
 expect_grep '^problems: +none$' out
 
+step "a depot without image profiles: its newest base image is the set"
+python3 - <<'PY' || fail "cannot make the depot without profiles"
+import io, zipfile
+src = zipfile.ZipFile('p1.zip')
+out = zipfile.ZipFile('p1-noprof.zip', 'w', zipfile.ZIP_DEFLATED)
+for member in src.infolist():
+    data = src.read(member.filename)
+    if member.filename == 'metadata.zip':
+        meta, buf = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+        inner = zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED)
+        for m in meta.infolist():
+            if not m.filename.startswith('profiles/'):
+                inner.writestr(m, meta.read(m.filename))
+        inner.close()
+        data = buf.getvalue()
+    out.writestr(member, data)
+out.close()
+PY
+expect_ok "$ESXIMG" edit in.iso --base p1-noprof.zip -o noprof.iso -n
+expect_grep '^depot set: base image ESXi_7.0.2-0.5.17631552$' out
+expect_grep '^keep +net-r8168 8.045a-1$' out
+expect_ok "$ESXIMG" edit in.iso --base p1-noprof.zip -o noprof.iso
+expect_ok "$ESXIMG" ls --vibs noprof.iso
+expect_grep '^esx-base +7.0.2-0.5.17631552 ' out
+expect_grep '^net-r8168 +8.045a-1 ' out
+
 step "back to the older depot: a downgrade, refused naming the VIB, then allowed"
 expect_exit 1 "$ESXIMG" edit out.iso --base p0.zip -o down.iso
 expect_grep "'esx-base': the image has 7.0.2-0.5.17631552, the depot 7.0.2-0.0.17630552: taking it is a downgrade" err

@@ -36,6 +36,12 @@ static const char edit_usage[] =
     "      --force-ks         put the kickstart on the image despite its problems\n"
     "      --title TEXT       the boot menu title (BOOT.CFG title=)\n"
     "      --profile-name NAME  rename the image profile\n"
+    "      --base DEPOT       move the image to the VMware VIBs of this patch or update\n"
+    "                         depot (repeatable): newer ones replace the image's, new ones\n"
+    "                         are added, VIBs the depot lacks (added drivers) are kept and\n"
+    "                         checked against the new base; only with --profile-name,\n"
+    "                         --no-deps, --allow-downgrade, -n, -q, -v\n"
+    "      --allow-downgrade  with --base: take a depot VIB older than the image's\n"
     "      --hybrid           also make the image boot when written raw to a USB stick\n"
     "                         (isohybrid MBR and GPT, as `esximg usb` writes them)\n"
     "      --mbr-template FILE  with --hybrid: the MBR code of this isohdpfx.bin, not\n"
@@ -60,6 +66,8 @@ enum {
     EDIT_OPT_PROFILE_NAME,
     EDIT_OPT_HYBRID,
     EDIT_OPT_MBR_TEMPLATE,
+    EDIT_OPT_BASE,
+    EDIT_OPT_ALLOW_DOWNGRADE,
 };
 
 static const struct option edit_opts[] = {
@@ -77,6 +85,8 @@ static const struct option edit_opts[] = {
     {"profile-name", required_argument, NULL, EDIT_OPT_PROFILE_NAME},
     {"hybrid", no_argument, NULL, EDIT_OPT_HYBRID},
     {"mbr-template", required_argument, NULL, EDIT_OPT_MBR_TEMPLATE},
+    {"base", required_argument, NULL, EDIT_OPT_BASE},
+    {"allow-downgrade", no_argument, NULL, EDIT_OPT_ALLOW_DOWNGRADE},
     {"dry-run", no_argument, NULL, 'n'},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
@@ -86,8 +96,8 @@ static const struct option edit_opts[] = {
 
 struct edit_args {
     const char *input, *output;
-    struct cli_list adds, selects, removes, kernelopts;
-    bool dry_run;
+    struct cli_list adds, selects, removes, kernelopts, bases;
+    bool dry_run, allow_downgrade;
     struct esximg_edit_opts o;
     bool hybrid;
     struct esximg_hybrid_opts hybrid_opts;
@@ -99,6 +109,28 @@ static void edit_args_free(struct edit_args *a)
     cli_list_free(&a->selects);
     cli_list_free(&a->removes);
     cli_list_free(&a->kernelopts);
+    cli_list_free(&a->bases);
+}
+
+/* --base rebuilds the whole image from the depot (lib/imgrebase.c), where the other edits
+ * change an image in place (lib/imgedit.c): rather than chain the two, the edits that would
+ * need the second pass are refused with --base (run a second `esximg edit` for them). */
+static int edit_check_base_args(const struct edit_args *a)
+{
+    if (a->allow_downgrade && !a->bases.count)
+        return cli_error(CLI_EXIT_USAGE, "edit: --allow-downgrade needs --base DEPOT");
+    if (!a->bases.count)
+        return -1;
+    if (a->adds.count || a->removes.count || a->kernelopts.count || a->o.ks_path ||
+        a->o.title || a->o.acceptance || a->o.strict || a->hybrid)
+        return cli_error(CLI_EXIT_USAGE, "edit: --base takes only --profile-name, --no-deps, "
+                         "--allow-downgrade, --dry-run, -q and -v; make other changes with a "
+                         "second 'esximg edit' of the rebased image");
+    for (size_t i = 0; i < a->bases.count; i++)
+        if (!strcmp(a->bases.items[i], "-"))
+            return cli_error(CLI_EXIT_USAGE, "edit: a depot is read as a file, not from "
+                             "standard input");
+    return -1;
 }
 
 /* Returns -1 when the command should go on, else the exit code. */
@@ -124,6 +156,8 @@ static int edit_parse(int argc, char **argv, struct edit_args *a)
         case EDIT_OPT_PROFILE_NAME: a->o.profile_name = optarg; break;
         case EDIT_OPT_HYBRID: a->hybrid = true; break;
         case EDIT_OPT_MBR_TEMPLATE: a->hybrid_opts.mbr_template = optarg; break;
+        case EDIT_OPT_BASE: rc = cli_list_add(&a->bases, optarg); break;
+        case EDIT_OPT_ALLOW_DOWNGRADE: a->allow_downgrade = true; break;
         case 'n': a->dry_run = true; break;
         default: return cli_usage(stderr, edit_usage, CLI_EXIT_USAGE);
         }
@@ -143,6 +177,8 @@ static int edit_parse(int argc, char **argv, struct edit_args *a)
         return cli_error(CLI_EXIT_USAGE, "edit: --force-ks needs --ks FILE");
     if (a->selects.count && !a->adds.count)
         return cli_error(CLI_EXIT_USAGE, "edit: --select needs a bundle given with --add");
+    if ((rc = edit_check_base_args(a)) >= 0)
+        return rc;
     if (a->o.acceptance && !esximg_acceptance_parse(a->o.acceptance))
         return cli_error(CLI_EXIT_USAGE, "edit: acceptance level '%s' is not certified, "
                          "accepted, partner or community", a->o.acceptance);
@@ -199,6 +235,46 @@ static void edit_print_plan(FILE *to, const struct esximg_edit_plan *p)
         fprintf(to, "%s\n", p->lines[i]);
 }
 
+/* --base: the rebased image (lib/imgrebase.c). */
+static int edit_rebase(const struct edit_args *a, const struct esximg_image *img)
+{
+    int64_t t = cli_source_date(315532800);     /* 1980-01-01, as esximg build dates */
+    const struct esximg_rebase_opts ro = {
+        .depots = a->bases.items, .depot_count = a->bases.count,
+        .allow_downgrade = a->allow_downgrade, .no_deps = a->o.no_deps,
+        .profile_name = a->o.profile_name, .mtime = t};
+    struct esximg_err err = {0};
+    struct esximg_rebase_plan *plan = NULL;
+    struct cli_progress progress = {0};
+    int rc = CLI_EXIT_OK;
+    if (esximg_rebase_plan(img, &ro, &plan, &err))
+        return cli_fail(&err);
+    edit_print_warnings(&plan->warnings);
+    if (a->dry_run || cli_verbose)
+        for (size_t i = 0; i < plan->line_count; i++)
+            fprintf(a->dry_run ? stdout : stderr, "%s\n", plan->lines[i]);
+    for (size_t i = 0; i < plan->problems.count; i++)
+        cli_error(CLI_EXIT_FAIL, "%s: %s", a->input, plan->problems.items[i].msg);
+    if (plan->problems.count || plan->problems.dropped) {
+        rc = cli_error(CLI_EXIT_FAIL, "%s: the move to the new base is refused, nothing %s",
+                       a->input, a->dry_run ? "would be written" : "written");
+    } else if (!a->dry_run) {
+        if (esximg_rebase_write(plan, a->output, edit_progress, &progress, &err))
+            rc = cli_fail(&err);
+        cli_progress_end(&progress);
+        if (!rc) {
+            cli_note_wrote(a->output);
+            if (!cli_quiet)
+                printf("wrote %s: esx-base %s -> %s, %zu VIBs updated, %zu added, %zu "
+                       "kept\n", a->output, plan->old_version ? plan->old_version : "none",
+                       plan->new_version ? plan->new_version : "none", plan->updated,
+                       plan->added, plan->kept);
+        }
+    }
+    esximg_rebase_plan_free(plan);
+    return rc;
+}
+
 int cmd_edit(int argc, char **argv)
 {
     struct edit_args a;
@@ -233,6 +309,10 @@ int cmd_edit(int argc, char **argv)
     cli_note_image(a.input, img);
     if ((rc = cli_need_esxi(img, a.input)))
         goto out;
+    if (a.bases.count) {
+        rc = edit_rebase(&a, img);
+        goto out;
+    }
     if (esximg_edit_plan(img, &a.o, &plan, &err)) {
         esximg_err_file(&err, a.input);
         rc = edit_fail(&a, img, &err);

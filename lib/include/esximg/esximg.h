@@ -16,6 +16,7 @@
 #include "esximg/imgdb.h"
 #include "esximg/imgdiff.h"
 #include "esximg/imgedit.h"
+#include "esximg/imgrebase.h"
 #include "esximg/imgexport.h"
 #include "esximg/io.h"
 #include "esximg/iso.h"

@@ -79,7 +79,8 @@ PY
     step "$v: IMGDB.TGZ: the same descriptors, .orig, .sig and bulletins; the profile's VIBs"
     for i in g b; do
         extract "$i$v.iso" /IMGDB.TGZ "$i.tgz"
-        rm -rf "$i.db" && mkdir "$i.db" && tar xzf "$i.tgz" -C "$i.db" || fail "cannot unpack $i$v.iso IMGDB.TGZ"
+        rm -rf "$i.db" && mkdir "$i.db"
+        tar xzf "$i.tgz" -C "$i.db" || fail "cannot unpack $i$v.iso IMGDB.TGZ"
     done
     diff -r g.db/var/db/esximg/vibs b.db/var/db/esximg/vibs >dbdiff || fail "vibs/: $(cat dbdiff)"
     diff -r g.db/var/db/esximg/bulletins b.db/var/db/esximg/bulletins >dbdiff ||

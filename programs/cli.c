@@ -286,11 +286,12 @@ int cli_read_input(const char *path, uint8_t **data, size_t *len, const char **s
 {
     struct esximg_err err = {0};
     bool is_stdin = strcmp(path, "-") == 0;
-    *shown = is_stdin ? "standard input" : path;
+    if (shown)
+        *shown = is_stdin ? "standard input" : path;
     if (esximg_file_read(is_stdin ? "/dev/stdin" : path, 0, data, len, &err) == 0)
         return 0;
     if (is_stdin)
-        snprintf(err.file, sizeof err.file, "%s", *shown);
+        snprintf(err.file, sizeof err.file, "standard input");
     return cli_fail(&err);
 }
 

@@ -80,7 +80,8 @@ struct cli_verb {
 int cli_run_verb(const struct cli_verb *verbs, int argc, char **argv, const char *usage);
 
 /* Reads a whole input file, or standard input for "-"; *shown is how messages name it
- * ("standard input" for "-", else path). Prints why it failed; CLI exit status. */
+ * ("standard input" for "-", else path; shown may be NULL). Prints why it failed; CLI exit
+ * status. */
 int cli_read_input(const char *path, uint8_t **data, size_t *len, const char **shown);
 
 /* A repeatable option's values, borrowed from argv. */

@@ -360,6 +360,12 @@ static int resolve_layers(struct resolve_ctx *c, const struct esximg_depot_selec
     for (size_t i = 0; !rc && i < sel->component_count; i++) {
         const struct esximg_depot_pick *pick = &sel->components[i];
         const char *version = pick->version;
+        /* checked here: an older version than a lower layer's would only be a warning
+         * below, and one no depot has must not pass as that */
+        if (version && !resolve_component(c, pick->name, version))
+            return esximg_err_set(err, ESXIMG_ENOTFOUND,
+                                  "component '%s' version '%s' is in no depot", pick->name,
+                                  version);
         if (!version) {
             const struct esximg_depot_component *newest = resolve_component(c, pick->name, NULL);
             if (!newest)

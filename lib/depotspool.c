@@ -21,6 +21,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "depotmeta_private.h"
 #include "esximg/depotspool.h"
 #include "esx_private.h"
 
@@ -353,6 +354,54 @@ static bool spool_is_bulletin(const char *name)
            !strchr(name + 10, '/');
 }
 
+/* ---- metadata: the image documents (depotmeta.c) ---- */
+
+static bool spool_fatal(int rc)
+{
+    return rc == ESXIMG_ENOMEM || rc == ESXIMG_ELIMIT;
+}
+
+/* A profiles/, baseimages/, addons/ or manifests/ member, or one not understood, into the
+ * depot model.  As in depot.c, only a limit or out-of-memory stops the bundle; a document that
+ * does not read is a warning and an entry of `unknowns`, for a build that needs it to fail by
+ * its name ("... is in no depot") rather than build something else. */
+static int spool_image_member(struct spool_ctx *x, struct spool_zip *z, struct archive_entry *e,
+                              const char *prefix, const char *name, struct esximg_err *err)
+{
+    struct esximg_err local = {0};
+    char *source = NULL;
+    /* not esx_path_join: the name is shown as found, '..' and all */
+    if (asprintf(&source, "%s/%s", prefix, name) < 0)
+        return spool_nomem(err);
+    int rc = esx_path_check(name, "member", &local);
+    if (!rc && esx_depotmeta_classify(name) == ESX_DEPOTMETA_UNKNOWN) {
+        const char *slash = strchr(name, '/');
+        if (slash)
+            rc = esximg_err_set(&local, ESXIMG_EUNSUPPORTED, "unknown folder '%.*s'",
+                                (int)(slash - name), name);
+        else
+            rc = esximg_err_set(&local, ESXIMG_EUNSUPPORTED, "unknown file");
+    }
+    struct esx_buf data;
+    esx_buf_init(&data, 0);
+    uint64_t got = 0;
+    if (!rc)
+        rc = spool_data(x, z, e, ESX_MAX_JSON_BYTES, -1, &data, NULL, &got, &local);
+    if (!rc)
+        rc = esx_depotmeta_read(x->s->depot, source, name,
+                                (const uint8_t *)(data.data ? data.data : ""), data.len,
+                                &local);
+    esx_buf_free(&data);
+    if (rc && spool_fatal(rc)) {
+        rc = esximg_err_set(err, local.code, "metadata '%s': %s", source, local.msg);
+    } else if (rc) {
+        esx_warn(&x->s->warnings, 0, NULL, "metadata '%s': %s", source, local.msg);
+        rc = esx_depotmeta_unknown(x->s->depot, source, local.msg, err);
+    }
+    free(source);
+    return rc;
+}
+
 /* Metadata that cannot be read only adds a warning, as in depot.c: the VIBs are the truth. */
 static int spool_metadata(struct spool_ctx *x, struct spool_zip *top, struct archive_entry *e,
                           const char *name, struct esximg_err *err)
@@ -371,8 +420,13 @@ static int spool_metadata(struct spool_ctx *x, struct spool_zip *top, struct arc
             struct archive_entry *me_e = NULL;
             if (spool_zip_next(x, &z, &entries, &n, &me_e, &me) || !n)
                 break;
-            if (!spool_is_bulletin(n))
+            if (!spool_is_bulletin(n)) {
+                if (esx_depotmeta_classify(n) == ESX_DEPOTMETA_SKIP)
+                    continue;
+                if ((rc = spool_image_member(x, &z, me_e, prefix, n, err)))
+                    break;
                 continue;
+            }
             struct esx_buf xml;
             esx_buf_init(&xml, 0);
             uint64_t got = 0;
@@ -454,6 +508,84 @@ static int spool_zip_walk(struct spool_ctx *x, struct spool_zip *z, struct esxim
     }
 }
 
+/* ---- the depot model for the resolver ---- */
+
+static int spool_model_vibs(struct esximg_depot_spool *s, struct esximg_err *err)
+{
+    struct esximg_depot *d = s->depot;
+    if (!(d->vibs = calloc(s->vib_count + 1, sizeof *d->vibs)))
+        return spool_nomem(err);
+    for (size_t i = 0; i < s->vib_count; i++, d->vib_count++) {
+        const struct esximg_spool_vib *v = &s->vibs[i];
+        struct esximg_depot_vib *m = &d->vibs[i];
+        const char *level = v->vib->desc->acceptance_level;
+        m->acceptance = level ? esximg_acceptance_parse(level) : ESXIMG_ACCEPT_UNKNOWN;
+        memcpy(m->sha256, v->sha256, sizeof m->sha256);
+        m->len = v->len;
+        if (!(m->path = esx_strdup(v->member)) || !(m->vib_id = esx_strdup(v->vib_id)))
+            return spool_nomem(err);
+    }
+    return 0;
+}
+
+static char *spool_dup_or_null(const char *s)
+{
+    return s ? esx_strdup(s) : NULL;
+}
+
+/* The bulletin as a depot component; a second bulletin of one id is left out, as depot.c
+ * keeps the first. */
+static int spool_model_component(struct esximg_depot *d, const struct esximg_spool_component *c,
+                                 struct esximg_err *err)
+{
+    const struct esximg_bulletin *b = c->bulletin;
+    for (size_t i = 0; i < d->component_count; i++)
+        if (strcmp(d->components[i].id, b->id) == 0)
+            return 0;
+    struct esximg_depot_component *k = &d->components[d->component_count++];
+    k->id = esx_strdup(b->id);
+    k->vendor = spool_dup_or_null(b->vendor);
+    k->summary = spool_dup_or_null(b->summary);
+    k->release_date = spool_dup_or_null(b->release_date);
+    k->name = spool_dup_or_null(b->component_name);
+    k->name_ui = spool_dup_or_null(b->component_ui_name);
+    k->version = spool_dup_or_null(b->component_version);
+    k->version_ui = spool_dup_or_null(b->component_ui_version);
+    k->xml = malloc(c->len + 1);
+    k->vib_ids = calloc(b->vib_count + 1, sizeof *k->vib_ids);
+    if (!k->id || !k->xml || !k->vib_ids)
+        return spool_nomem(err);
+    memcpy(k->xml, c->xml, c->len);
+    k->xml[c->len] = '\0';
+    k->xml_len = c->len;
+    for (size_t i = 0; i < b->vib_count; i++, k->vib_id_count++)
+        if (!(k->vib_ids[i] = esx_strdup(b->vib_ids[i])))
+            return spool_nomem(err);
+    return 0;
+}
+
+/* After the walk: the VIBs and components into the model, then depotmeta.c's checks (two
+ * base images of one version, profiles naming VIBs the bundle lacks), whose warnings join the
+ * spool's. */
+static int spool_model(struct esximg_depot_spool *s, struct esximg_err *err)
+{
+    struct esximg_depot *d = s->depot;
+    int rc = spool_model_vibs(s, err);
+    if (!rc && !(d->components = calloc(s->component_count + 1, sizeof *d->components)))
+        rc = spool_nomem(err);
+    for (size_t i = 0; i < s->component_count && !rc; i++)
+        rc = spool_model_component(d, &s->components[i], err);
+    d->kind = s->component_count || d->profile_count || d->base_image_count ||
+                      d->addon_count || d->unknown_count
+                  ? ESXIMG_DEPOT_VMWARE
+                  : ESXIMG_DEPOT_PLAIN;
+    if (!rc)
+        rc = esx_depotmeta_finish(d, err);
+    for (size_t i = 0; i < d->warnings.count; i++)
+        esx_warn(&s->warnings, 0, NULL, "%s", d->warnings.items[i].msg);
+    return rc;
+}
+
 int esximg_depot_spool(const char *zip_path, const char *dir, const struct esximg_spool_opts *o,
                        struct esximg_depot_spool **out, struct esximg_err *err)
 {
@@ -462,13 +594,17 @@ int esximg_depot_spool(const char *zip_path, const char *dir, const struct esxim
     struct spool_ctx x = {.dir = dir, .max_bytes = o && o->max_bytes ? o->max_bytes
                                                                    : ESX_MAX_DEPOT_BYTES};
     struct spool_zip z = {0};
-    int rc = (x.s = calloc(1, sizeof *x.s)) ? 0 : spool_nomem(&e);
+    int rc = (x.s = calloc(1, sizeof *x.s)) && (x.s->depot = calloc(1, sizeof *x.s->depot))
+                 ? 0
+                 : spool_nomem(&e);
     if (!rc && !(rc = spool_zip_open_file(&z, zip_path, &e)))
         rc = spool_zip_walk(&x, &z, &e);
     if (z.a)
         archive_read_free(z.a);
     if (!rc && !x.s->vib_count)
         rc = esximg_err_set(&e, ESXIMG_ENOTFOUND, "no VIB in the bundle");
+    if (!rc)
+        rc = spool_model(x.s, &e);
     if (rc) {
         esximg_depot_spool_free(x.s);
         esximg_err_file(&e, zip_path);
@@ -493,6 +629,7 @@ void esximg_depot_spool_free(struct esximg_depot_spool *s)
         esximg_bulletin_free(s->components[i].bulletin);
     }
     free(s->components);
+    esximg_depot_free(s->depot);
     esx_warnings_free(&s->warnings);
     free(s);
 }

@@ -15,13 +15,14 @@
 
 static const char build_usage[] =
     "usage: esximg build -o OUT --depot ZIP... (--profile NAME | --base-image VERSION\n"
-    "                    [--addon NAME[:VERSION]]) [--component NAME[:VERSION]]...\n"
+    "                    [--addon NAME[:VERSION]] [--component NAME[:VERSION]]...)\n"
     "                    [--add PKG]... [--kernelopt OPT]... [--title TEXT] [--ks FILE]\n"
     "                    [--hybrid] [--format iso|bundle|pxe] [--pxe-prefix PREFIX] [--json]\n"
     "                    [-q] [-v]\n"
     "\n"
     "Builds an ESXi installer from offline bundles (depot zips), as VMware's Image Builder\n"
-    "does: the VIBs selected from the depots become an ISO that boots with BIOS and UEFI\n"
+    "does: the VIBs selected by the depots' metadata (an image profile, or a base image\n"
+    "with an add-on and components) become an ISO that boots with BIOS and UEFI\n"
     "(modules named and ordered as VMware's, BOOT.CFG, ISOLINUX.CFG, the image database), or\n"
     "an offline bundle of those VIBs, or a folder to boot them over PXE. Dates come from\n"
     "SOURCE_DATE_EPOCH (else 1980-01-01): the same inputs give the same bytes.\n"
@@ -29,14 +30,15 @@ static const char build_usage[] =
     "options:\n"
     "  -o, --output OUT         the ISO or bundle to write, or the PXE folder to make (it\n"
     "                           must not exist); written under a temporary name, renamed\n"
-    "  -d, --depot ZIP          an offline bundle to take VIBs from (repeatable); a VIB of a\n"
-    "                           later depot replaces one of the same name of an earlier one\n"
-    "      --profile NAME       the image profile to build; also the image's name\n"
-    "      --base-image VERSION the ESXi base image to build (its esx-base version, e.g.\n"
+    "  -d, --depot ZIP          an offline bundle whose metadata and VIBs are read\n"
+    "                           (repeatable; all are searched together)\n"
+    "      --profile NAME       the image profile of the depots to build, whole\n"
+    "      --base-image VERSION the base image to build (its version or releaseID, e.g.\n"
     "                           7.0.2-0.0.17630552); the image is named ESXi-VERSION-custom\n"
-    "      --addon NAME[:VERSION]  a vendor add-on to apply on the base image\n"
-    "  -c, --component NAME[:VERSION]  also take this component of the depots (repeatable);\n"
-    "                           its VIBs replace those of the same names\n"
+    "      --addon NAME[:VERSION]  a vendor add-on to apply on the base image (the newest\n"
+    "                           without VERSION); the image is named NAME_VERSION\n"
+    "  -c, --component NAME[:VERSION]  also take this component (the newest without VERSION;\n"
+    "                           repeatable; with --base-image)\n"
     "  -a, --add PKG            add a .vib, bundle, component .zip or OEM .tgz as `esximg\n"
     "                           edit --add` does, with its checks (repeatable; ISO only)\n"
     "  -k, --kernelopt OPT      KEY=VALUE adds or replaces a kernel option, -KEY removes one\n"
@@ -107,6 +109,9 @@ struct build_input {
     const struct esximg_spool_vib **vibs;   /* the selection, borrowed from the depots */
     size_t n_vibs;
     const struct esximg_depot_spool **vib_depot;    /* the depot of each */
+    struct esximg_depot_resolution *res;    /* borrows from the depots' models */
+    struct cli_list picks;                  /* copies of the --addon and --component texts,
+                                             * split at the ':' (owned) */
     char *profile_name;
 };
 
@@ -120,6 +125,10 @@ static void build_args_free(struct build_args *a)
 
 static void build_input_free(struct build_input *in)
 {
+    esximg_depot_resolution_free(in->res);
+    for (size_t i = 0; i < in->picks.count; i++)
+        free((char *)in->picks.items[i]);
+    cli_list_free(&in->picks);
     for (size_t i = 0; i < in->n_depots; i++)
         esximg_depot_spool_free(in->depots[i]);
     if (in->work && rmdir(in->work) != 0)
@@ -145,6 +154,9 @@ static int build_check_args(const struct build_args *a)
         return cli_error(CLI_EXIT_USAGE, "build: give --profile NAME or --base-image VERSION");
     if (a->addon && !a->base_image)
         return cli_error(CLI_EXIT_USAGE, "build: --addon needs --base-image");
+    if (a->profile && a->components.count)
+        return cli_error(CLI_EXIT_USAGE, "build: an image profile is taken whole: --component "
+                         "needs --base-image (put packages on a profile's image with --add)");
     if (a->format != BUILD_ISO && (a->adds.count || a->hybrid))
         return cli_error(CLI_EXIT_USAGE, "build: --add and --hybrid make ISOs only");
     if (a->format == BUILD_BUNDLE && (a->ks || a->kernelopts.count || a->title))
@@ -239,102 +251,96 @@ static int build_read_depots(const struct build_args *a, struct build_input *in)
     return 0;
 }
 
-/* Puts v in the selection, in place of a VIB of the same name. */
-static void build_take(struct build_input *in, const struct esximg_depot_spool *d,
-                       const struct esximg_spool_vib *v)
+/* NAME or NAME:VERSION, split into a copy owned by `keep` (freed with the input). */
+static int build_pick(const char *spec, struct cli_list *keep, struct esximg_depot_pick *out)
 {
-    for (size_t i = 0; i < in->n_vibs; i++)
-        if (!strcmp(in->vibs[i]->vib->desc->name, v->vib->desc->name)) {
-            in->vibs[i] = v;
-            in->vib_depot[i] = d;
-            return;
+    char *name = strdup(spec);
+    if (!name || cli_list_add(keep, name)) {
+        free(name);
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    }
+    char *colon = strchr(name, ':');
+    if (colon)
+        *colon = '\0';
+    if (!*name || (colon && !colon[1]))
+        return cli_error(CLI_EXIT_USAGE, "build: '%s' is not NAME or NAME:VERSION", spec);
+    *out = (struct esximg_depot_pick){name, colon ? colon + 1 : NULL};
+    return 0;
+}
+
+/* The spooled VIB that the resolver's descriptor-only entry stands for: the spool keeps its
+ * model's VIBs at the same indexes as its own. */
+static int build_spooled(const struct build_input *in, const struct esximg_depot_vib *v,
+                         size_t at)
+{
+    for (size_t i = 0; i < in->n_depots; i++) {
+        const struct esximg_depot *d = in->depots[i]->depot;
+        if (d->vib_count && v >= d->vibs && v < d->vibs + d->vib_count) {
+            in->vibs[at] = &in->depots[i]->vibs[v - d->vibs];
+            in->vib_depot[at] = in->depots[i];
+            return 0;
         }
-    in->vibs[in->n_vibs] = v;
-    in->vib_depot[in->n_vibs++] = d;
+    }
+    return cli_error(CLI_EXIT_FAIL, "build: VIB '%s' of the selection is in no depot",
+                     v->vib_id);
 }
 
-static const struct esximg_bulletin *build_find_component(const struct build_input *in,
-                                                       const char *spec,
-                                                       const struct esximg_depot_spool **d)
+/* The image's name: the profile's, else as Image Builder names a custom image of an add-on
+ * (<add-on name>_<version>) or of a base image alone (ESXi-<version>-custom). */
+static int build_name(const struct build_args *a, const struct esximg_depot_resolution *r,
+                      struct build_input *in)
 {
-    const char *colon = strchr(spec, ':');
-    size_t name_len = colon ? (size_t)(colon - spec) : strlen(spec);
-    const struct esximg_bulletin *found = NULL;
-    for (size_t i = 0; i < in->n_depots; i++)
-        for (size_t k = 0; k < in->depots[i]->component_count; k++) {
-            const struct esximg_bulletin *c = in->depots[i]->components[k].bulletin;
-            const char *name = c->component_name ? c->component_name : c->id;
-            if (!name || strlen(name) != name_len || strncmp(name, spec, name_len) ||
-                (colon && (!c->component_version || strcmp(c->component_version, colon + 1))))
-                continue;
-            found = c;      /* the last one given wins, as for VIBs */
-            *d = in->depots[i];
-        }
-    return found;
-}
-
-static const struct esximg_spool_vib *build_find_vib(const struct esximg_depot_spool *d,
-                                                     const char *vib_id)
-{
-    for (size_t i = 0; i < d->vib_count; i++)
-        if (!strcmp(d->vibs[i].vib_id, vib_id))
-            return &d->vibs[i];
-    return NULL;
-}
-
-static int build_take_component(struct build_input *in, const char *spec)
-{
-    const struct esximg_depot_spool *d = NULL;
-    const struct esximg_bulletin *c = build_find_component(in, spec, &d);
-    if (!c)
-        return cli_error(CLI_EXIT_FAIL, "build: no depot holds the component '%s' ('esximg "
-                         "depot ls' lists them)", spec);
-    for (size_t j = 0; j < c->vib_count; j++) {
-        const struct esximg_spool_vib *v = build_find_vib(d, c->vib_ids[j]);
-        if (!v)
-            return cli_error(CLI_EXIT_FAIL, "build: component '%s' names the VIB '%s', which "
-                             "its depot lacks", spec, c->vib_ids[j]);
-        build_take(in, d, v);
+    int n;
+    if (a->profile)
+        n = (in->profile_name = strdup(r->profile_name ? r->profile_name : a->profile)) ? 0
+                                                                                       : -1;
+    else if (r->addon)
+        n = asprintf(&in->profile_name, "%s_%s", r->addon->name, r->addon->version);
+    else
+        n = asprintf(&in->profile_name, "ESXi-%s-custom", r->base_image->version);
+    if (n < 0) {
+        in->profile_name = NULL;
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
     }
     return 0;
 }
 
-/* The selection of VIBs.  The depot reader does not read image profiles, base images or
- * add-ons yet (its resolver will replace this function): every VIB of the depots is taken,
- * later depots replacing VIBs of the same name, then the --component ones; --base-image is
- * checked against esx-base's version; --profile names the image. */
+/* The selection, resolved by esximg_depot_resolve over the metadata the spool collected
+ * (docs/build.md, "the selection"): no depot is read into memory for it. */
 static int build_select(const struct build_args *a, struct build_input *in)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < in->n_depots; i++)
-        total += in->depots[i]->vib_count;
-    in->vibs = calloc(total + 1, sizeof *in->vibs);
-    in->vib_depot = calloc(total + 1, sizeof *in->vib_depot);
+    struct esximg_depot_pick addon = {0};
+    struct esximg_depot_pick *picks = calloc(a->components.count + 1, sizeof *picks);
+    struct esximg_depot **metas = calloc(in->n_depots + 1, sizeof *metas);
+    int rc = picks && metas ? 0 : cli_error(CLI_EXIT_FAIL, "out of memory");
+    if (!rc && a->addon)
+        rc = build_pick(a->addon, &in->picks, &addon);
+    for (size_t i = 0; !rc && i < a->components.count; i++)
+        rc = build_pick(a->components.items[i], &in->picks, &picks[i]);
+    for (size_t i = 0; !rc && i < in->n_depots; i++)
+        metas[i] = in->depots[i]->depot;
+    const struct esximg_depot_selection sel = {
+        .profile = a->profile, .base_image = a->base_image, .addon = a->addon ? &addon : NULL,
+        .component_count = a->components.count, .components = picks};
+    struct esximg_err err = {0};
+    if (!rc && esximg_depot_resolve(metas, in->n_depots, &sel, &in->res, &err))
+        rc = cli_error(CLI_EXIT_FAIL, "build: %s", err.msg);
+    free(picks);
+    free(metas);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < in->res->warnings.count; i++)
+        cli_warn("build: %s", in->res->warnings.items[i].msg);
+    in->vibs = calloc(in->res->vib_count + 1, sizeof *in->vibs);
+    in->vib_depot = calloc(in->res->vib_count + 1, sizeof *in->vib_depot);
     if (!in->vibs || !in->vib_depot)
         return cli_error(CLI_EXIT_FAIL, "out of memory");
-    if (a->addon)
-        return cli_error(CLI_EXIT_FAIL, "build: --addon '%s': add-ons are not read from depots "
-                         "yet; take its components with --component", a->addon);
-    for (size_t i = 0; i < in->n_depots; i++)
-        for (size_t k = 0; k < in->depots[i]->vib_count; k++)
-            build_take(in, in->depots[i], &in->depots[i]->vibs[k]);
-    for (size_t i = 0; i < a->components.count; i++) {
-        int rc = build_take_component(in, a->components.items[i]);
-        if (rc)
+    for (size_t i = 0; i < in->res->vib_count; i++, in->n_vibs++)
+        if ((rc = build_spooled(in, in->res->vibs[i], i)))
             return rc;
-    }
-    const char *base = NULL;
-    for (size_t i = 0; i < in->n_vibs; i++)
-        if (!strcmp(in->vibs[i]->vib->desc->name, "esx-base"))
-            base = in->vibs[i]->vib->desc->version;
-    if (a->base_image && (!base || strcmp(base, a->base_image)))
-        return cli_error(CLI_EXIT_FAIL, "build: the depots hold no base image '%s' (esx-base "
-                         "is %s)", a->base_image, base ? base : "missing");
-    if (a->profile)
-        in->profile_name = strdup(a->profile);
-    else if (asprintf(&in->profile_name, "ESXi-%s-custom", a->base_image) < 0)
-        in->profile_name = NULL;
-    return in->profile_name ? 0 : cli_error(CLI_EXIT_FAIL, "out of memory");
+    if (!in->n_vibs)
+        return cli_error(CLI_EXIT_FAIL, "build: the selection holds no VIB");
+    return build_name(a, in->res, in);
 }
 
 /* ---- the ISO and PXE layouts ---- */
@@ -388,20 +394,25 @@ static int build_contents(const struct build_input *in, struct build_plan *p)
     return 0;
 }
 
-/* The bulletins of the depots that hold the selected VIBs. */
+/* The components of the resolution, whose bulletins go into the image database as the
+ * depot holds them. */
 static int build_components(const struct build_input *in, struct build_plan *p)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < in->n_depots; i++)
-        total += in->depots[i]->component_count;
-    if (!(p->comps = calloc(total + 1, sizeof *p->comps)))
+    const struct esximg_depot_resolution *r = in->res;
+    if (!(p->comps = calloc(r->component_count + 1, sizeof *p->comps)))
         return cli_error(CLI_EXIT_FAIL, "out of memory");
-    for (size_t i = 0; i < in->n_depots; i++)
-        for (size_t k = 0; k < in->depots[i]->component_count; k++) {
-            const struct esximg_spool_component *c = &in->depots[i]->components[k];
-            p->comps[p->n_comps++] = (struct esximg_imgbuild_component){c->xml, c->len};
-        }
+    for (size_t i = 0; i < r->component_count; i++) {
+        const struct esximg_depot_component *c = r->components[i].component;
+        p->comps[p->n_comps++] = (struct esximg_imgbuild_component){c->xml, c->xml_len};
+    }
     return 0;
+}
+
+/* A profile's own acceptance level; else NULL, for the plan to take the lowest of the VIBs
+ * (as the resolver does). */
+static const char *build_acceptance(const struct esximg_depot_resolution *r)
+{
+    return r->profile ? r->profile->profile->acceptance_level : NULL;
 }
 
 static int build_plan(const struct build_args *a, const struct build_input *in,
@@ -413,7 +424,10 @@ static int build_plan(const struct build_args *a, const struct build_input *in,
     if (rc)
         return rc;
     const struct esximg_imgbuild_opts o = {
-        .profile_name = in->profile_name, .kernelopts = a->kernelopts.items,
+        .profile_name = in->profile_name, .creator = in->res->profile_vendor,
+        .description = in->res->profile_description,
+        .acceptance = build_acceptance(in->res),
+        .kernelopts = a->kernelopts.items,
         .kernelopt_count = a->kernelopts.count, .title = a->title, .ks = ks, .ks_len = ks_len,
         .mtime = a->mtime,
     };
@@ -534,6 +548,25 @@ static int build_write_bundle(const struct build_args *a, const struct build_inp
 
 static const char *const build_format_names[] = {"iso", "bundle", "pxe"};
 
+/* The components of the resolution and the release units it came from, for --json. */
+static void build_report_selection(struct json *j, const struct esximg_depot_resolution *r)
+{
+    json_key(j, "components");
+    json_array_begin(j);
+    for (size_t i = 0; i < r->component_count; i++) {
+        const struct esximg_depot_component *c = r->components[i].component;
+        json_object_begin(j);
+        json_kv_string(j, "id", c->id);
+        json_kv_string(j, "name", c->name);
+        json_kv_string(j, "version", c->version);
+        json_kv_string(j, "origin", r->components[i].origin);
+        json_object_end(j);
+    }
+    json_array_end(j);
+    json_kv_string(j, "base_image", r->base_image ? r->base_image->release_id : NULL);
+    json_kv_string(j, "addon", r->addon ? r->addon->release_id : NULL);
+}
+
 static void build_report(const struct build_args *a, const struct build_input *in,
                          const struct build_plan *p)
 {
@@ -550,6 +583,7 @@ static void build_report(const struct build_args *a, const struct build_input *i
         for (size_t i = 0; i < in->n_vibs; i++)
             json_string(&j, in->vibs[i]->vib_id);
         json_array_end(&j);
+        build_report_selection(&j, in->res);
         json_kv_uint(&j, "added_packages", a->adds.count);
         if (p->b) {
             json_kv_strings(&j, "modules", p->b->modules, p->b->module_count);

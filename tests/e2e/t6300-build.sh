@@ -1,10 +1,11 @@
 #!/bin/sh
-# t6300: `esximg build` on depots made in the test: the VIBs of a generated 7.0 image
-# (esximg export) plus a VIB holding every loader payload type (made here: the VIB authoring
-# code writes vgz and tgz payloads only).  The ISO has both El Torito entries, the loader
+# t6300: `esximg build` on depots made in the test: the generator's full 7.0 depot (without
+# loader payloads) plus a bundle of a VIB holding every loader payload type (made here: the VIB
+# authoring code writes vgz and tgz payloads only), taken as the base image and the loaders'
+# component.  The ISO has both El Torito entries, the loader
 # files in their places and BOOT.CFG in VMware's order; `esximg info` finds no problem; the
 # same inputs give the same bytes; --format bundle and pxe; --kernelopt, --title, --ks,
-# --add, --component; refusals write nothing.
+# --add, --component, --addon; refusals write nothing.
 . "$(dirname "$0")/lib.sh"
 
 step "help names every option; misuse is exit 2"
@@ -31,10 +32,9 @@ expect_grep 'nothere.zip' err
 need_image_tools
 export SOURCE_DATE_EPOCH=1700000000
 
-step "depots: a generated 7.0 image's VIBs, and a VIB of loader payloads"
+step "depots: a generated 7.0 full depot, and a bundle of a VIB of loader payloads"
 SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$GEN" --version 7.0 --no-loader-payloads \
-    -o gen.iso --workdir gen
-expect_ok "$ESXIMG" export gen.iso -o base.zip
+    -o gen.iso --depot base.zip --workdir gen
 mkdir loaders
 cp gen/tree/ISOLINUX.BIN loaders/isolinux.bin
 cp gen/tree/EFIBOOT.IMG loaders/efiboot.img
@@ -71,10 +71,13 @@ open('loaders.vib', 'wb').write(out)
 PY
 expect_ok "$ESXIMG" vib verify loaders.vib
 expect_ok "$ESXIMG" depot create -o loaders.zip loaders.vib
-P=ESXi-7.0.2-17630552-built
+# the base image's six components and the loaders' component (named after its VIB)
+V=7.0.2-0.0.17630552
+P=ESXi-$V-custom
+SEL="--base-image $V --component esx-loaders"
 
 step "an ISO from both depots: both boot entries, no problem for esximg info"
-expect_ok "$ESXIMG" build -o a.iso --depot base.zip --depot loaders.zip --profile "$P"
+expect_ok "$ESXIMG" build -o a.iso --depot base.zip --depot loaders.zip $SEL
 expect_grep "^wrote a.iso: iso of $P, 7 VIBs$" out
 [ ! -s err ] || fail "warnings: $(cat err)"
 expect_ok "$ESXIMG" info --json a.iso
@@ -84,8 +87,8 @@ i = json.load(open('out'))
 assert i['problems'] == [], i['problems']
 assert i['boot']['bios'] and i['boot']['uefi'], i['boot']
 assert i['boot']['entries'][0]['boot_info_table'], i['boot']
-assert i['volume_id'] == 'ESXI-7.0.2-17630552-BUILT', i['volume_id']
-assert i['profile']['name'] == 'ESXi-7.0.2-17630552-built', i['profile']
+assert i['volume_id'] == 'ESXI-7.0.2-0.0.17630552-CUSTOM', i['volume_id']
+assert i['profile']['name'] == 'ESXi-7.0.2-0.0.17630552-custom', i['profile']
 assert i['vib_count'] == 7, i['vib_count']
 PY
 expect_ok "$ESXIMG" ls --files a.iso
@@ -110,18 +113,19 @@ expect_grep '^kernelopt=cdromBoot runweasel$' boot.cfg
 expect_grep '^build=7.0.2-0.0.17630552$' boot.cfg
 
 step "the same inputs give the same bytes"
-expect_ok "$ESXIMG" build -o b.iso --depot loaders.zip --depot base.zip --profile "$P" -q
+expect_ok "$ESXIMG" build -o b.iso --depot loaders.zip --depot base.zip $SEL -q
 [ ! -s out ] || fail "-q printed: $(cat out)"
 cmp a.iso b.iso || fail "two builds differ"
 
 step "--json says what was built; --hybrid adds the MBR a USB stick boots from"
-expect_ok "$ESXIMG" build -o h.iso --depot base.zip --depot loaders.zip --profile "$P" \
+expect_ok "$ESXIMG" build -o h.iso --depot base.zip --depot loaders.zip $SEL \
     --hybrid --json
 python3 - <<'PY' || fail "json: $(cat out)"
 import json
 j = json.load(open('out'))
 assert j['format'] == 'iso' and j['output'] == 'h.iso', j
-assert j['profile'] == 'ESXi-7.0.2-17630552-built' and j['version'] == '7.0.2-0.0.17630552', j
+assert j['profile'] == 'ESXi-7.0.2-0.0.17630552-custom', j
+assert j['version'] == '7.0.2-0.0.17630552', j
 assert len(j['vibs']) == 7 and j['modules'][0] == '/b.b00', j
 assert j['modules'][-2:] == ['/imgdb.tgz', '/imgpayld.tgz'], j['modules']
 assert j['kernelopt'] == 'cdromBoot runweasel', j['kernelopt']
@@ -132,29 +136,34 @@ expect_ok "$ESXIMG" info --json h.iso
 python3 -c "import json,sys; i=json.load(open('out')); sys.exit(1 if i['problems'] else 0)" ||
     fail "problems: $(cat out)"
 
-step "a VIB of a later depot replaces the one of the same name"
+step "--component NAME takes the newest version of the depots, NAME:VERSION that one"
 mkdir -p nic/payloads/ne1000/etc
 printf 'newer\n' >nic/payloads/ne1000/etc/ne1000.conf
 expect_ok "$ESXIMG" vib create -o ne1000.vib --payload ne1000=nic/payloads/ne1000 \
     --name ne1000 --version 9.9-1 --vendor VMW --acceptance partner
 expect_ok "$ESXIMG" depot create -o nic.zip ne1000.vib
 expect_ok "$ESXIMG" build -o nic.iso --depot base.zip --depot loaders.zip --depot nic.zip \
-    --profile "$P"
+    $SEL
 expect_ok "$ESXIMG" ls nic.iso
+expect_grep '^ne1000 +0\.8\.3-4vmw' out
+# nic.zip has no metadata naming its VIB: it only counts where a component is asked for
+expect_ok "$ESXIMG" build -o new.iso --depot base.zip --depot loaders.zip --depot nic.zip \
+    $SEL --component ne1000
+expect_ok "$ESXIMG" ls new.iso
 expect_grep '^ne1000 +9\.9-1 ' out
 [ "$(grep -c '^ne1000 ' out)" -eq 1 ] || fail "two ne1000: $(cat out)"
-# --component takes the named component's VIBs over those of the same names
 expect_ok "$ESXIMG" build -o comp.iso --depot base.zip --depot loaders.zip --depot nic.zip \
-    --profile "$P" --component ne1000:0.8.3-4vmw.702.0.0.17630552
+    $SEL --component ne1000:0.8.3-4vmw.702.0.0.17630552
 expect_ok "$ESXIMG" ls comp.iso
 expect_grep '^ne1000 +0\.8\.3-4vmw' out
-expect_exit 1 "$ESXIMG" build -o no.iso --depot base.zip --profile "$P" \
+expect_exit 1 "$ESXIMG" build -o no.iso --depot base.zip --depot loaders.zip $SEL \
     --component ne1000:1.0
-expect_exit 2 "$ESXIMG" build -o no.iso --depot - --profile "$P"
+expect_grep "component 'ne1000' version '1\.0' .*is in no depot" err
+expect_exit 2 "$ESXIMG" build -o no.iso --depot - $SEL
 
 step "boot options and a kickstart"
 printf 'vmaccepteula\ninstall --firstdisk --overwritevmfs\nrootpw Secret-123\nreboot\n' >ks.cfg
-expect_ok "$ESXIMG" build -o k.iso --depot base.zip --depot loaders.zip --profile "$P" \
+expect_ok "$ESXIMG" build -o k.iso --depot base.zip --depot loaders.zip $SEL \
     --kernelopt autoPartition=TRUE --kernelopt -cdromBoot --title "Custom installer" \
     --ks ks.cfg
 expect_ok "$ESXIMG" info --json k.iso
@@ -170,31 +179,36 @@ mkdir -p drv/payloads/drv/etc
 printf 'x\n' >drv/payloads/drv/etc/drv.conf
 expect_ok "$ESXIMG" vib create -o drv.vib --payload drv=drv/payloads/drv --name test-drv \
     --version 1.0-1 --vendor Test --acceptance community
-expect_ok "$ESXIMG" build -o add.iso --depot base.zip --depot loaders.zip --profile "$P" \
+expect_ok "$ESXIMG" build -o add.iso --depot base.zip --depot loaders.zip $SEL \
     --add drv.vib
 expect_ok "$ESXIMG" ls add.iso
 expect_grep '^test-drv ' out
 ls add.iso.build-* >/dev/null 2>&1 && fail "a temporary image was left behind"
 
-step "--base-image checks esx-base; --addon is refused until depots read add-ons"
-expect_ok "$ESXIMG" build -o base.iso --depot base.zip --depot loaders.zip \
-    --base-image 7.0.2-0.0.17630552
-expect_grep '^wrote base.iso: iso of ESXi-7.0.2-0.0.17630552-custom, 7 VIBs$' out
+step "--base-image alone, --addon, and what is not in the depots"
+expect_ok "$ESXIMG" build -o base.iso --depot base.zip --depot loaders.zip --base-image "$V"
+expect_grep "^wrote base.iso: iso of $P, 6 VIBs$" out
+expect_ok "$ESXIMG" build -o addon.iso --depot base.zip --depot loaders.zip $SEL \
+    --addon ESXIMGTEST-addon
+expect_grep '^wrote addon.iso: iso of ESXIMGTEST-addon_7.0.2-1, 6 VIBs$' out
 expect_exit 1 "$ESXIMG" build -o no.iso --depot base.zip --base-image 8.0.0-1.0.1
-expect_grep 'no base image' err
-expect_exit 1 "$ESXIMG" build -o no.iso --depot base.zip --base-image 7.0.2-0.0.17630552 \
-    --addon HPE
-expect_exit 1 "$ESXIMG" build -o no.iso --depot base.zip --profile "$P" --component nothere
+expect_grep "base image '8.0.0-1.0.1' is in no depot" err
+expect_exit 1 "$ESXIMG" build -o no.iso --depot base.zip --base-image "$V" --addon HPE
+expect_grep "add-on 'HPE' is in no depot" err
+expect_exit 1 "$ESXIMG" build -o no.iso --depot base.zip --base-image "$V" --component nothere
 expect_grep "component 'nothere'" err
+expect_exit 2 "$ESXIMG" build -o no.iso --depot base.zip --profile P --component ne1000
+expect_grep 'an image profile is taken whole' err
 [ ! -e no.iso ] || fail "no.iso was written"
+ls no.iso.build-* >/dev/null 2>&1 && fail "a work folder was left behind"
 
 step "without loader payloads: a warning, still an image info accepts"
-expect_ok "$ESXIMG" build -o plain.iso --depot base.zip --profile "$P"
+expect_ok "$ESXIMG" build -o plain.iso --depot base.zip --base-image "$V"
 expect_grep 'no El Torito entry' err
 
 step "--format bundle: the selected VIBs as an offline bundle"
 expect_ok "$ESXIMG" build -o sel.zip --format bundle --depot base.zip --depot loaders.zip \
-    --profile "$P" --json
+    $SEL --json
 python3 -c "import json; j=json.load(open('out')); assert j['format']=='bundle' and \
 len(j['vibs'])==7, j" || fail "json: $(cat out)"
 expect_ok "$ESXIMG" depot ls sel.zip
@@ -202,7 +216,7 @@ expect_ok "$ESXIMG" depot ls sel.zip
 
 step "--format pxe: a folder with mboot.efi, the modules and boot.cfg with its prefix"
 expect_ok "$ESXIMG" build -o pxe --format pxe --depot base.zip --depot loaders.zip \
-    --profile "$P" --pxe-prefix esxi70
+    $SEL --pxe-prefix esxi70
 for f in mboot.efi bootx64.efi mboot.c32 b.b00 s.v00 imgdb.tgz imgpayld.tgz boot.cfg; do
     [ -f "pxe/$f" ] || fail "pxe/$f is missing: $(ls pxe)"
 done
@@ -211,10 +225,10 @@ expect_grep '^prefix=esxi70$' pxe/boot.cfg
 expect_grep '^kernel=b.b00$' pxe/boot.cfg
 expect_grep '^modules=jumpstrt.gz --- useropts.gz --- k.b00' pxe/boot.cfg
 expect_exit 1 "$ESXIMG" build -o pxe --format pxe --depot base.zip --depot loaders.zip \
-    --profile "$P"
+    $SEL
 expect_grep 'exists already' err
 expect_ok "$ESXIMG" build -o pxe2 --format pxe --depot loaders.zip --depot base.zip \
-    --profile "$P" --pxe-prefix esxi70
+    $SEL --pxe-prefix esxi70
 diff -r pxe pxe2 >/dev/null || fail "two PXE folders differ"
 (cd pxe && find . -printf '%P %T@ %s\n' | sort) >pxe.lst
 (cd pxe2 && find . -printf '%P %T@ %s\n' | sort) >pxe2.lst

@@ -17,8 +17,8 @@ export SOURCE_DATE_EPOCH=1600000000
 TITLE="esximg build boot $$"
 
 step "depots: a generated 7.0 image's VIBs and a VIB of boot loaders"
-expect_ok python3 "$GEN" --version 7.0 --no-loader-payloads -o gen.iso --workdir gen
-expect_ok "$ESXIMG" export gen.iso -o base.zip
+expect_ok python3 "$GEN" --version 7.0 --no-loader-payloads -o gen.iso --depot base.zip \
+    --workdir gen
 mkdir loaders
 cp gen/tree/ISOLINUX.BIN loaders/isolinux.bin
 cp gen/tree/EFIBOOT.IMG loaders/efiboot.img
@@ -47,7 +47,7 @@ open('loaders.vib', 'wb').write(out)
 PY
 expect_ok "$ESXIMG" depot create -o loaders.zip loaders.vib
 expect_ok "$ESXIMG" build -o built.iso --depot base.zip --depot loaders.zip \
-    --profile ESXi-7.0.2-boot-test --title "$TITLE"
+    --base-image 7.0.2-0.0.17630552 --component esx-loaders --title "$TITLE"
 xorriso -osirrox on -indev built.iso -extract /BOOT.CFG boot.cfg >/dev/null 2>&1 ||
     fail "cannot extract BOOT.CFG"
 modules=$(grep '^modules=' boot.cfg)

@@ -547,6 +547,23 @@ def gen_zip(d):
        full([{'name': b'baseimages/d.json', 'data': b'{"a": ' + b'[' * 40 + b']' * 40 +
                   b'}'}]),
        r"zip-meta-json-deep\.zip: json nested deeper than 16 levels", listers)
+    # `esximg build` selects from these depots' metadata: what it needs and cannot have is one
+    # line naming it, a document past the limits stops it (naming the member)
+    def fb(name, regex, sel):
+        case(name + '-build', 1, 'err', regex, 'build -o @OUT@ --depot @IN@ -q ' + sel,
+             inp=name + '.zip')
+    fb('zip-meta-traversal', r"image profile 'P' is in no depot", '--profile P')
+    fb('zip-meta-profile-vib-gone',
+       r"vib 'TEST_bootbank_gone_1\.0-1' of image profile 'P' is in no depot", '--profile P')
+    fb('zip-meta-json-bomb', r"zip-meta-json-bomb\.zip: metadata 'metadata\.zip/baseimages/"
+       r"b\.json': .*(limit|larger)", '--base-image 7.0.2-0.0.1')
+    fb('zip-meta-json-size-lie', r"zip-meta-json-size-lie\.zip: metadata 'metadata\.zip/"
+       r"baseimages/b\.json': .*limit", '--base-image 7.0.2-0.0.1')
+    fb('zip-meta-two-base-images', r"zip-meta-two-base-images\.zip: base images "
+       r"'metadata\.zip/baseimages/one\.json' and 'metadata\.zip/baseimages/two\.json' have "
+       r"the same version '7\.0\.2-0\.0\.1'", '--base-image 7.0.2-0.0.1')
+    fb('zip-meta-json-deep', r"zip-meta-json-deep\.zip: metadata 'metadata\.zip/baseimages/"
+       r"d\.json': json nested deeper than 16 levels", '--base-image 7.0.2-0.0.1')
     # truncated at every zip boundary
     cuts = {'empty': 0, 'mid-local-header': 15, 'after-local-header': 30,
             'mid-data': 30 + 40 + len(vib) // 2, 'at-central': cd_at,

@@ -513,7 +513,15 @@ static void resolve_names_what_is_missing(void **state)
                                                        .component_count = 1,
                                                        .components = old };
     assert_int_equal(tr_resolve_rc(state, &no_version, &err), ESXIMG_ENOTFOUND);
-    assert_string_equal(err.msg, "component 'C-d' version '0.1-1' (component) is in no depot");
+    assert_string_equal(err.msg, "component 'C-d' version '0.1-1' is in no depot");
+
+    /* older than the base image's, and in no depot: not a warning, an error */
+    const struct esximg_depot_pick older[] = { { "C-a", "0.1-1" } };
+    const struct esximg_depot_selection no_older = { .base_image = "7.0.2-0.0.100",
+                                                     .component_count = 1,
+                                                     .components = older };
+    assert_int_equal(tr_resolve_rc(state, &no_older, &err), ESXIMG_ENOTFOUND);
+    assert_string_equal(err.msg, "component 'C-a' version '0.1-1' is in no depot");
 
     const struct esximg_depot_selection both = { .profile = "x", .base_image = "y" };
     assert_int_equal(tr_resolve_rc(state, &both, &err), ESXIMG_EINVAL);

@@ -1,7 +1,8 @@
 /* test_depotspool.c: a bundle's VIBs spooled to files (lib/depotspool.c): the VIBs and
- * components of a bundle written by esximg_depot_write, nested bundles, the limits, and the
- * files gone after the free. */
+ * components of a bundle written by esximg_depot_write, nested bundles, the limits, the
+ * metadata model the resolver reads, and the files gone after the free. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,12 +160,91 @@ static void spool_refuses_what_it_cannot_use(void **state)
     free(empty);
 }
 
+/* The bundle with an image profile, a base image and two base images of one version added to
+ * its metadata.zip (`twins`), at `out`. */
+static void make_full(const struct fixture *fx, const char *out, bool twins)
+{
+    static const char profile[] =
+        "<imageprofile><name>P</name><creator>Tester</creator><acceptancelevel>partner"
+        "</acceptancelevel><viblist><vib><vib-id>Test_bootbank_beta_1.0-1</vib-id></vib>"
+        "</viblist></imageprofile>";
+    static const char base[] =
+        "{\"releaseID\": \"B_1.0\", \"releaseType\": \"baseImage\", \"schemaVersion\": \"1.0\","
+        " \"versionSpec\": {\"version\": \"1.0-1\"}, \"components\": {\"alpha\": \"1.0-1\"}}";
+    char *work = tu_path_join(fx->dir, "../full");
+    tu_run("rm -rf '%s' && mkdir -p '%s/m/profiles' '%s/m/baseimages' && cd '%s' && "
+           "unzip -q '%s' && cd m && unzip -q ../metadata.zip", work, work, work, work, fx->zip);
+    char *p = tu_path_join(work, "m/profiles/P.xml");
+    char *b = tu_path_join(work, "m/baseimages/B.json");
+    char *b2 = tu_path_join(work, "m/baseimages/B2.json");
+    assert_int_equal(esximg_file_write(p, profile, strlen(profile), 0644, NULL), 0);
+    assert_int_equal(esximg_file_write(b, base, strlen(base), 0644, NULL), 0);
+    if (twins)
+        assert_int_equal(esximg_file_write(b2, base, strlen(base), 0644, NULL), 0);
+    tu_run("cd '%s/m' && rm ../metadata.zip && zip -q -r ../metadata.zip . && cd .. && "
+           "rm -r m && rm -f '%s' && zip -q -r '%s' .", work, out, out);
+    tu_rmtree(work);
+    free(p);
+    free(b);
+    free(b2);
+    free(work);
+}
+
+static void spool_models_the_metadata_for_the_resolver(void **state)
+{
+    struct fixture *fx = *state;
+    char *full = tu_path_join(fx->dir, "../full.zip");
+    make_full(fx, full, false);
+    struct esximg_depot_spool *s = NULL;
+    struct esximg_err err = {0};
+    if (esximg_depot_spool(full, fx->dir, NULL, &s, &err))
+        fail_msg("spool: %s", err.msg);
+    const struct esximg_depot *d = s->depot;
+    assert_non_null(d);
+    assert_int_equal(d->profile_count, 1);
+    assert_int_equal(d->base_image_count, 1);
+    assert_int_equal(d->component_count, 2);
+    assert_int_equal(d->unknown_count, 0);
+    /* one descriptor per spooled VIB, at the same index, without bytes */
+    assert_int_equal(d->vib_count, s->vib_count);
+    for (size_t i = 0; i < d->vib_count; i++) {
+        assert_string_equal(d->vibs[i].vib_id, s->vibs[i].vib_id);
+        assert_null(d->vibs[i].bytes);
+        assert_int_equal(d->vibs[i].acceptance, ESXIMG_ACCEPT_PARTNER);
+    }
+    struct esximg_depot *ds[1] = {s->depot};
+    struct esximg_depot_resolution *r = NULL;
+    const struct esximg_depot_selection by_profile = {.profile = "P"};
+    assert_int_equal(esximg_depot_resolve(ds, 1, &by_profile, &r, &err), 0);
+    assert_int_equal(r->vib_count, 1);
+    assert_string_equal(r->vibs[0]->vib_id, "Test_bootbank_beta_1.0-1");
+    assert_string_equal(r->profile_vendor, "Tester");
+    esximg_depot_resolution_free(r);
+    const struct esximg_depot_selection by_base = {.base_image = "1.0-1"};
+    assert_int_equal(esximg_depot_resolve(ds, 1, &by_base, &r, &err), 0);
+    assert_int_equal(r->vib_count, 1);
+    assert_string_equal(r->vibs[0]->vib_id, "Test_bootbank_alpha_1.0-1");
+    assert_int_equal(r->component_count, 1);
+    assert_non_null(strstr(r->components[0].component->xml, "<bulletin"));
+    esximg_depot_resolution_free(r);
+    esximg_depot_spool_free(s);
+
+    /* two base images of one version in one depot: refused, naming both, nothing left */
+    make_full(fx, full, true);
+    assert_int_equal(esximg_depot_spool(full, fx->dir, NULL, &s, &err), ESXIMG_EFORMAT);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "metadata.zip/baseimages/B"));
+    assert_int_equal(count_files(fx->dir), 0);
+    free(full);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(spool_reads_vibs_and_components),
         cmocka_unit_test(spool_walks_a_nested_bundle),
         cmocka_unit_test(spool_refuses_what_it_cannot_use),
+        cmocka_unit_test(spool_models_the_metadata_for_the_resolver),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

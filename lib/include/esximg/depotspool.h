@@ -6,7 +6,11 @@
  * folder the caller gives (a unique name of its own, never the member's name), maps it read-only
  * and reads it with esximg_vib_read: only the pages of its ar headers and descriptor are
  * touched, and the payloads stay on disk for a writer to read by offset (esximg/isocreate.h
- * ESXIMG_CONTENT_RANGE).  The metadata zips' `bulletins/<id>.xml` are read as components.
+ * ESXIMG_CONTENT_RANGE).  The metadata zips' `bulletins/<id>.xml` are read as components,
+ * and their `profiles/`, `baseimages/`, `addons/` and `manifests/` (lib/depotmeta.c) into a
+ * model of the depot without VIB bytes (`depot`), for esximg_depot_resolve; two base images of
+ * one version are EFORMAT, a document past the limits ELIMIT, one that does not read a
+ * warning and an entry of `depot->unknowns`.
  * A bundle zip nested in the bundle (6.5 Fling downloads) is spooled to the folder too and
  * read the same way, ESX_MAX_ZIP_DEPTH levels deep (deeper is ELIMIT).
  *
@@ -21,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "esximg/depot.h"
 #include "esximg/err.h"
 #include "esximg/imgdb.h"
 #include "esximg/vib.h"
@@ -51,6 +56,11 @@ struct esximg_depot_spool {
     struct esximg_spool_vib *vibs;              /* in zip order */
     size_t component_count;
     struct esximg_spool_component *components;  /* in zip order */
+    /* The depot's metadata as a model for esximg_depot_resolve: its components, image
+     * profiles, base images, add-ons, manifests and members not understood, and one
+     * descriptor-only entry per VIB of `vibs`, at the same index (path, vib_id and acceptance
+     * set; no bytes, no parsed VIB).  Owned by the spool. */
+    struct esximg_depot *depot;
     struct esximg_warnings warnings;
 };
 

@@ -43,6 +43,7 @@ struct ic_content {             /* one file; read by libisofs' writer thread */
     uint64_t size;
     uint64_t pos;
     ino_t ino;                  /* unique: libisofs writes files of equal ids once */
+    struct esx_digest *digest;  /* the bytes read so far, when the content has a sha256 */
     bool opened;                /* STREAM: the caller's open succeeded and close is due */
     bool failed;
     struct esximg_err err;      /* the first failure, for the calling thread to report */
@@ -305,10 +306,59 @@ static void ic_stream_close_caller(struct ic_content *ct)
     ct->opened = false;
 }
 
+/* A fresh hash at each open: libisofs may read a content more than once. */
+static int ic_digest_restart(struct ic_content *ct)
+{
+    esx_digest_free(ct->digest);
+    ct->digest = NULL;
+    if (!ct->f->content.sha256)
+        return 0;
+    struct esximg_err e = {0};
+    if (esx_digest_new(ESX_SHA256, &ct->digest, &e)) {
+        ic_stream_fail(ct, &e, 0, NULL);
+        return (int)ISO_OUT_OF_MEM;
+    }
+    return 0;
+}
+
+static const char *ic_label(const struct ic_content *ct)
+{
+    return ct->f->content.label ? ct->f->content.label : ct->f->iso_path;
+}
+
+/* Hashes what was read; at the end, compares with the sha-256 the content must have. */
+static int ic_digest_check(struct ic_content *ct, const void *buf, size_t n)
+{
+    struct esximg_err e = {0};
+    char got[65];
+    if (!ct->digest)
+        return 0;
+    if (esx_digest_update(ct->digest, buf, n, &e) ||
+        (ct->pos + n == ct->size && esx_digest_final_hex(ct->digest, got, &e))) {
+        ic_stream_fail(ct, &e, 0, NULL);
+        return (int)ISO_FILE_READ_ERROR;
+    }
+    if (ct->pos + n < ct->size)
+        return 0;
+    esx_digest_free(ct->digest);
+    ct->digest = NULL;
+    if (strcasecmp(got, ct->f->content.sha256) == 0)
+        return 0;
+    esximg_err_set(&e, ESXIMG_EFORMAT, "%s: its bytes have the sha-256 %s, not %s as its "
+                   "descriptor says", ic_label(ct), got, ct->f->content.sha256);
+    if (ct->f->content.kind == ESXIMG_CONTENT_RANGE)
+        esximg_err_file(&e, ct->f->content.path);
+    ic_stream_fail(ct, &e, 0, NULL);
+    return (int)ISO_FILE_READ_ERROR;
+}
+
 static int ics_open(IsoStream *s)
 {
     struct ic_content *ct = s->data;
     ct->pos = 0;
+    int rc = ic_digest_restart(ct);
+    if (rc < 0)
+        return rc;
     if (ct->f->content.kind != ESXIMG_CONTENT_STREAM)
         return 1;
     ic_stream_close_caller(ct);
@@ -382,6 +432,9 @@ static int ics_read(IsoStream *s, void *buf, size_t count)
     } else if ((got = ics_read_stream(ct, buf, n)) < 0) {
         return got;
     }
+    int rc = ic_digest_check(ct, buf, (size_t)got);
+    if (rc < 0)
+        return rc;
     ct->pos += (uint64_t)got;
     return got;
 }
@@ -798,6 +851,7 @@ static void ic_ctx_free(struct ic_ctx *x)
             close(x->ct[i].fd);
         if (x->ct[i].f->content.kind == ESXIMG_CONTENT_STREAM)
             ic_stream_close_caller(&x->ct[i]);
+        esx_digest_free(x->ct[i].digest);
     }
     free(x->ct);
     esximg_outfile_abort(x->of);

@@ -29,6 +29,9 @@
 
 #define IC_BLOCK ESXIMG_ISO_BLOCK
 #define IC_DRAIN_CHUNK ((size_t)256 << 10)  /* bytes taken from libisofs at a time */
+/* libisofs asks for a file's bytes one 2 KiB block at a time: a range is read from its file
+ * this much at a time, not with one pread per block */
+#define IC_RANGE_CHUNK ((size_t)1 << 20)
 #define IC_FS_ID 0x65736963u                /* get_id() of our content streams */
 #define IC_MAX_FILE 0xFFFFFFFFull           /* one extent */
 #define IC_BIOS_LOAD_SECTORS 4              /* VMware's writer and mkisofs -boot-load-size 4 */
@@ -44,6 +47,9 @@ struct ic_content {             /* one file; read by libisofs' writer thread */
     uint64_t pos;
     ino_t ino;                  /* unique: libisofs writes files of equal ids once */
     struct esx_digest *digest;  /* the bytes read so far, when the content has a sha256 */
+    uint8_t *ahead;             /* RANGE: IC_RANGE_CHUNK bytes read from `ahead_pos` */
+    uint64_t ahead_pos;
+    size_t ahead_len;
     bool opened;                /* STREAM: the caller's open succeeded and close is due */
     bool failed;
     struct esximg_err err;      /* the first failure, for the calling thread to report */
@@ -374,6 +380,9 @@ static int ics_open(IsoStream *s)
 static int ics_close(IsoStream *s)
 {
     struct ic_content *ct = s->data;
+    free(ct->ahead);            /* one file's buffer at a time */
+    ct->ahead = NULL;
+    ct->ahead_len = 0;
     if (ct->f->content.kind == ESXIMG_CONTENT_STREAM)
         ic_stream_close_caller(ct);
     return 1;
@@ -405,6 +414,31 @@ static int ics_read_stream(struct ic_content *ct, void *buf, size_t n)
     return (int)got;
 }
 
+/* Up to n bytes of a range at ct->pos, from the read-ahead buffer, refilled as needed. */
+static int ics_read_range(struct ic_content *ct, void *buf, size_t n)
+{
+    const struct esximg_content *c = &ct->f->content;
+    if (!ct->ahead && !(ct->ahead = malloc(IC_RANGE_CHUNK))) {
+        ic_stream_fail(ct, NULL, ENOMEM, NULL);
+        return (int)ISO_OUT_OF_MEM;
+    }
+    if (ct->pos < ct->ahead_pos || ct->pos >= ct->ahead_pos + ct->ahead_len) {
+        uint64_t left = ct->size - ct->pos;
+        size_t want = left < IC_RANGE_CHUNK ? (size_t)left : IC_RANGE_CHUNK, done = 0;
+        int e = esx_pread_full(ct->fd, ct->ahead, want, c->offset + ct->pos, &done);
+        if (e || done == 0) {
+            ic_stream_fail(ct, NULL, e, "shrank while it was written");
+            return (int)ISO_FILE_READ_ERROR;
+        }
+        ct->ahead_pos = ct->pos;
+        ct->ahead_len = done;
+    }
+    size_t at = (size_t)(ct->pos - ct->ahead_pos), have = ct->ahead_len - at;
+    size_t take = n < have ? n : have;
+    memcpy(buf, ct->ahead + at, take);
+    return (int)take;
+}
+
 /* Called by libisofs' writer thread.  libisofs fills a failed file with zeros and goes on, so
  * the failure is recorded for the calling thread to report. */
 static int ics_read(IsoStream *s, void *buf, size_t count)
@@ -422,13 +456,8 @@ static int ics_read(IsoStream *s, void *buf, size_t count)
         memcpy(buf, (const uint8_t *)c->data + ct->pos, n);
         got = (int)n;
     } else if (c->kind == ESXIMG_CONTENT_RANGE) {
-        size_t done = 0;
-        int e = esx_pread_full(ct->fd, buf, n, c->offset + ct->pos, &done);
-        if (e || done == 0) {
-            ic_stream_fail(ct, NULL, e, "shrank while it was written");
-            return (int)ISO_FILE_READ_ERROR;
-        }
-        got = (int)done;
+        if ((got = ics_read_range(ct, buf, n)) < 0)
+            return got;
     } else if ((got = ics_read_stream(ct, buf, n)) < 0) {
         return got;
     }
@@ -852,6 +881,7 @@ static void ic_ctx_free(struct ic_ctx *x)
         if (x->ct[i].f->content.kind == ESXIMG_CONTENT_STREAM)
             ic_stream_close_caller(&x->ct[i]);
         esx_digest_free(x->ct[i].digest);
+        free(x->ct[i].ahead);
     }
     free(x->ct);
     esximg_outfile_abort(x->of);

@@ -6,14 +6,16 @@
 # in the image profile); then, each the best of 3 runs of /usr/bin/time -f '%e %M %U %S':
 #   cp+sync   cp IMAGE OUT && sync OUT: the floor, the payload bytes (the padded image holds
 #             them all, plus a few blocks of directories) copied to the disk
-#   build     esximg build -o OUT --depot DEPOT --profile NAME (the depot read and inflated,
-#             the profile resolved, the image laid out, written, read back and checked,
+#   build     esximg build -o OUT --depot DEPOT --profile NAME (the depot read: its stored
+#             .vib members in place, the others inflated; the profile resolved, the image
+#             laid out, written with every payload's sha-256 checked, read back and checked,
 #             fsync'd and renamed)
 # printed as seconds, ratio to cp+sync, CPU seconds (user + system) and peak RSS.  Goal: peak
 # RSS < 64 MiB for the 400 MiB image; the last line says whether it was met (the time ratio
 # is printed for information).  Not a pass/fail test (exit 0 even when the goal is missed, 1
 # when a method fails, 2 when a tool is missing).
-# Environment: BENCH_DIR (work directory, default $TMPDIR/esximg-bench; images are reused).
+# Environment: BENCH_DIR (work directory, default $TMPDIR/esximg-bench; images and depots are
+# reused: use a new one after a change to `esximg export`).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)

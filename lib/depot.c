@@ -1081,7 +1081,10 @@ out:
 #define DEPOT_ZIP_MAX ((uint64_t)UINT32_MAX)   /* no zip64 */
 #define DEPOT_DEFAULT_PLATFORM "5.*"
 
-/* ---- a deterministic zip: deflate, DOS times from UTC, no extra fields */
+/* ---- a deterministic zip: deflate (or store, when deflating saves less than 1%: a .vib
+ * holds gzip'd payloads), DOS times from UTC, no extra fields */
+
+#define DEPOT_ZIP_MIN_GAIN 100u   /* deflate when it saves at least 1/100 of a member */
 
 struct depot_zipw {
     struct esx_buf body;
@@ -1154,11 +1157,12 @@ out:
 /* The 26 bytes shared by a local header (after its signature) and a central entry (after
  * its signature and version made by). */
 static void depot_zip_common(uint8_t *p, const struct depot_zipw *z, uint16_t flags,
-                             uint32_t crc, size_t csize, size_t usize, size_t name_len)
+                             uint16_t method, uint32_t crc, size_t csize, size_t usize,
+                             size_t name_len)
 {
-    depot_put16(p, 20);
+    depot_put16(p, method == 0 ? 10 : 20);  /* the version needed: 1.0 stores, 2.0 deflates */
     depot_put16(p + 2, flags);
-    depot_put16(p + 4, 8);
+    depot_put16(p + 4, method);
     depot_put16(p + 6, z->dos_time);
     depot_put16(p + 8, z->dos_date);
     esx_put_le32(p + 10, crc);
@@ -1185,6 +1189,13 @@ static int depot_zipw_add(struct depot_zipw *z, const char *name, const void *da
     int rc = depot_deflate(data, len, &packed, &packed_len, err);
     if (rc)
         return rc;
+    /* method 0 (stored) when deflating gains little, as zip does when it gains nothing: a
+     * .vib's payloads are gzip'd already and only its descriptor and ar headers shrink, by
+     * far less than 1%.  Stored, the bytes lie in the zip as they are, where a reader may
+     * take them by offset (depotspool.c) */
+    uint16_t method = packed_len < len - len / DEPOT_ZIP_MIN_GAIN ? 8 : 0;
+    const void *stored = method == 8 ? (const void *)packed : data;
+    size_t stored_len = method == 8 ? packed_len : len;
     uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
     for (size_t done = 0; done < len;) {
         uInt n = (uInt)(len - done > UINT32_MAX / 2 ? UINT32_MAX / 2 : len - done);
@@ -1194,16 +1205,16 @@ static int depot_zipw_add(struct depot_zipw *z, const char *name, const void *da
     uint32_t offset = (uint32_t)z->body.len;
     uint8_t local[30], central[46];
     esx_put_le32(local, 0x04034b50);
-    depot_zip_common(local + 4, z, flags, crc, packed_len, len, name_len);
+    depot_zip_common(local + 4, z, flags, method, crc, stored_len, len, name_len);
     esx_put_le32(central, 0x02014b50);
     depot_put16(central + 4, (3 << 8) | 20);            /* made on Unix, zip 2.0 */
-    depot_zip_common(central + 6, z, flags, crc, packed_len, len, name_len);
+    depot_zip_common(central + 6, z, flags, method, crc, stored_len, len, name_len);
     memset(central + 32, 0, 6);                          /* comment, disk, internal attrs */
     esx_put_le32(central + 38, (uint32_t)0100644 << 16); /* -rw-r--r-- */
     esx_put_le32(central + 42, offset);
     if (!(rc = esx_buf_append(&z->body, local, sizeof local, err)) &&
         !(rc = esx_buf_append(&z->body, name, name_len, err)) &&
-        !(rc = esx_buf_append(&z->body, packed, packed_len, err)) &&
+        !(rc = esx_buf_append(&z->body, stored, stored_len, err)) &&
         !(rc = esx_buf_append(&z->central, central, sizeof central, err)))
         rc = esx_buf_append(&z->central, name, name_len, err);
     free(packed);

@@ -1,5 +1,10 @@
 /* depotspool.c: an offline bundle's VIBs spooled to files (esximg/depotspool.h).
  *
+ * A .vib stored (method 0) in the bundle's own zip is read in place instead: its offset is
+ * taken from the central directory and its local header, parsed here with every length
+ * checked against the file and the next member, and anything unexpected (zip64, a name
+ * twice, a local header that disagrees) only sends the member down the spooling path.
+ *
  * libarchive reads the zip file by its central directory and inflates one member at a time
  * into a 64 KiB buffer; a VIB goes to a file of the caller's folder, which is then mapped and
  * parsed, so that memory use stays that of the headers and descriptors whatever the size of
@@ -35,12 +40,27 @@ struct spool_ctx {
     uint64_t inflated;
 };
 
+/* A member of the bundle's own zip as its central directory records it. */
+struct spool_cd_entry {
+    char *name;
+    uint64_t local_header;      /* offset of its local header */
+    uint64_t size;              /* stored bytes, equal to its size when `stored` */
+    uint64_t next_header;       /* where the next local header (or the directory) starts */
+    bool stored;                /* method 0, not encrypted, sizes agree, no zip64 */
+};
+
 struct spool_zip {
     struct archive *a;
     const char *prefix;         /* path of a nested zip in the top one, or NULL */
     uint64_t budget;            /* most bytes it may inflate to */
     uint64_t inflated;
     unsigned depth;
+    /* the top zip only: the file, read in place for its stored .vib members */
+    const char *path;
+    int fd;
+    uint64_t file_size;
+    struct spool_cd_entry *cd;  /* NULL: none is read in place */
+    size_t cd_count;
 };
 
 static int spool_nomem(struct esximg_err *err)
@@ -148,6 +168,19 @@ static uint64_t spool_limit(const struct spool_ctx *x, const struct spool_zip *z
     return bundle_left < max ? bundle_left : max;
 }
 
+/* A member read in place counts against the same limits as an inflated one. */
+static int spool_count_stored(struct spool_ctx *x, struct spool_zip *z, uint64_t len,
+                              struct esximg_err *err)
+{
+    uint64_t limit = spool_limit(x, z, UINT64_MAX);
+    if (len > limit)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "inflates past the limit of %" PRIu64
+                              " bytes (the member, its zip's ratio or the bundle's)", limit);
+    z->inflated += len;
+    x->inflated += len;
+    return 0;
+}
+
 /* Inflates the current member to fd (or into *mem when fd < 0), hashing it when `digest`. */
 static int spool_data(struct spool_ctx *x, struct spool_zip *z, struct archive_entry *e,
                       uint64_t max, int fd, struct esx_buf *mem, struct esx_digest *digest,
@@ -200,8 +233,7 @@ static int spool_data(struct spool_ctx *x, struct spool_zip *z, struct archive_e
 
 /* The member into a new file of the folder: *path (to free). */
 static int spool_to_file(struct spool_ctx *x, struct spool_zip *z, struct archive_entry *e,
-                         const char *ext, char **path, char sha256[65], uint64_t *len,
-                         struct esximg_err *err)
+                         const char *ext, char **path, uint64_t *len, struct esximg_err *err)
 {
     /* a unique name: several bundles may be spooled into one folder */
     char name[32];
@@ -215,13 +247,7 @@ static int spool_to_file(struct spool_ctx *x, struct spool_zip *z, struct archiv
         *path = NULL;
         return rc;
     }
-    struct esx_digest *d = NULL;
-    int rc = sha256 ? esx_digest_new(ESX_SHA256, &d, err) : 0;
-    if (!rc)
-        rc = spool_data(x, z, e, UINT64_MAX, fd, NULL, d, len, err);
-    if (!rc && sha256)
-        rc = esx_digest_final_hex(d, sha256, err);
-    esx_digest_free(d);
+    int rc = spool_data(x, z, e, UINT64_MAX, fd, NULL, NULL, len, err);
     if (close(fd) != 0 && !rc)
         rc = esximg_err_sys(err, errno, "cannot write its copy");
     if (rc) {
@@ -232,14 +258,219 @@ static int spool_to_file(struct spool_ctx *x, struct spool_zip *z, struct archiv
     return rc;
 }
 
+/* ---- stored members, read in place ---- */
+
+#define SPOOL_EOCD_LEN 22u
+#define SPOOL_CD_ENTRY_LEN 46u
+#define SPOOL_LOCAL_LEN 30u
+#define SPOOL_MAX_COMMENT 65535u
+#define SPOOL_MAX_CD ((uint64_t)64 << 20)   /* a central directory, read whole */
+
+static uint16_t spool_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t spool_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void spool_cd_free(struct spool_zip *z)
+{
+    for (size_t i = 0; i < z->cd_count; i++)
+        free(z->cd[i].name);
+    free(z->cd);
+    z->cd = NULL;
+    z->cd_count = 0;
+}
+
+/* The end of central directory record: the last signature whose comment ends the file.
+ * Returns false when there is none, or when the zip is split or zip64 (left to libarchive). */
+static bool spool_find_eocd(const struct spool_zip *z, uint64_t *cd_off, uint64_t *cd_len,
+                            size_t *count)
+{
+    uint64_t tail = z->file_size < SPOOL_EOCD_LEN + SPOOL_MAX_COMMENT
+                        ? z->file_size : SPOOL_EOCD_LEN + SPOOL_MAX_COMMENT;
+    if (tail < SPOOL_EOCD_LEN)
+        return false;
+    uint8_t *buf = malloc((size_t)tail);
+    size_t got = 0;
+    bool found = false;
+    if (!buf || esx_pread_full(z->fd, buf, (size_t)tail, z->file_size - tail, &got) ||
+        got != tail) {
+        free(buf);
+        return false;
+    }
+    for (size_t at = (size_t)tail - SPOOL_EOCD_LEN + 1; at-- > 0;) {
+        const uint8_t *e = buf + at;
+        if (spool_le32(e) != 0x06054b50u || at + SPOOL_EOCD_LEN + spool_le16(e + 20) != tail)
+            continue;
+        uint64_t eocd = z->file_size - tail + at;
+        *count = spool_le16(e + 10);
+        *cd_len = spool_le32(e + 12);
+        *cd_off = spool_le32(e + 16);
+        found = spool_le16(e + 4) == 0 && spool_le16(e + 6) == 0 &&
+                spool_le16(e + 8) == *count && *count != 0xFFFF &&
+                *cd_off != 0xFFFFFFFFu && *cd_len <= eocd && *cd_off <= eocd - *cd_len;
+        break;
+    }
+    free(buf);
+    return found;
+}
+
+/* One central directory entry at *at of `cd` (cd_len bytes); *at moves past it. */
+static int spool_cd_parse_entry(const uint8_t *cd, size_t cd_len, size_t *at,
+                                struct spool_cd_entry *out)
+{
+    const uint8_t *e = cd + *at;
+    if (cd_len - *at < SPOOL_CD_ENTRY_LEN || spool_le32(e) != 0x02014b50u)
+        return ESXIMG_EFORMAT;
+    size_t name_len = spool_le16(e + 28);
+    size_t var_len = name_len + spool_le16(e + 30) + spool_le16(e + 32);
+    if (cd_len - *at - SPOOL_CD_ENTRY_LEN < var_len)
+        return ESXIMG_EFORMAT;
+    uint16_t flags = spool_le16(e + 8), method = spool_le16(e + 10);
+    uint32_t csize = spool_le32(e + 20), usize = spool_le32(e + 24);
+    uint32_t local = spool_le32(e + 42);
+    if (!(out->name = malloc(name_len + 1)))
+        return ESXIMG_ENOMEM;
+    memcpy(out->name, e + SPOOL_CD_ENTRY_LEN, name_len);
+    out->name[name_len] = '\0';
+    out->local_header = local;
+    out->size = csize;
+    out->stored = method == 0 && !(flags & 1) && csize == usize && csize != 0xFFFFFFFFu &&
+                  local != 0xFFFFFFFFu && strlen(out->name) == name_len;
+    *at += SPOOL_CD_ENTRY_LEN + var_len;
+    return 0;
+}
+
+static int spool_cd_cmp_offset(const void *a, const void *b)
+{
+    const struct spool_cd_entry *x = a, *y = b;
+    return x->local_header < y->local_header ? -1 : x->local_header > y->local_header;
+}
+
+/* Each member's room: up to the next local header, or the directory for the last. */
+static void spool_cd_bound(struct spool_zip *z, uint64_t cd_off)
+{
+    qsort(z->cd, z->cd_count, sizeof *z->cd, spool_cd_cmp_offset);
+    for (size_t i = 0; i < z->cd_count; i++)
+        z->cd[i].next_header = i + 1 < z->cd_count ? z->cd[i + 1].local_header : cd_off;
+}
+
+/* Reads the central directory of the top zip.  Whatever does not parse only means that no
+ * member is read in place: libarchive, reading the same zip, reports what is wrong. */
+static void spool_cd_read(struct spool_zip *z)
+{
+    uint64_t cd_off = 0, cd_len = 0;
+    size_t count = 0;
+    if (!spool_find_eocd(z, &cd_off, &cd_len, &count) || cd_len > SPOOL_MAX_CD ||
+        count > ESX_MAX_ZIP_ENTRIES || !count)
+        return;
+    uint8_t *cd = malloc((size_t)cd_len);
+    size_t got = 0, at = 0;
+    if (!cd || !(z->cd = calloc(count, sizeof *z->cd)) ||
+        esx_pread_full(z->fd, cd, (size_t)cd_len, cd_off, &got) || got != cd_len) {
+        free(cd);
+        spool_cd_free(z);
+        return;
+    }
+    for (; z->cd_count < count; z->cd_count++)
+        if (spool_cd_parse_entry(cd, (size_t)cd_len, &at, &z->cd[z->cd_count]))
+            break;
+    free(cd);
+    if (z->cd_count != count || at != cd_len) {
+        spool_cd_free(z);
+        return;
+    }
+    spool_cd_bound(z, cd_off);
+}
+
+/* The central directory entry of `name` when it is the only one of that name. */
+static const struct spool_cd_entry *spool_cd_find(const struct spool_zip *z, const char *name)
+{
+    const struct spool_cd_entry *hit = NULL;
+    for (size_t i = 0; i < z->cd_count; i++)
+        if (strcmp(z->cd[i].name, name) == 0) {
+            if (hit)
+                return NULL;    /* two members of one name: which one libarchive gave is unsure */
+            hit = &z->cd[i];
+        }
+    return hit;
+}
+
+/* Where the bytes of a stored member start, from its local header: the same name, stored,
+ * and the bytes within the room before the next member.  False: spool it instead. */
+static bool spool_stored_offset(const struct spool_zip *z, const struct spool_cd_entry *c,
+                                uint64_t *data_off)
+{
+    uint8_t h[SPOOL_LOCAL_LEN];
+    size_t got = 0, name_len = strlen(c->name);
+    if (c->next_header < c->local_header ||
+        c->next_header - c->local_header < SPOOL_LOCAL_LEN ||
+        esx_pread_full(z->fd, h, sizeof h, c->local_header, &got) || got != sizeof h)
+        return false;
+    if (spool_le32(h) != 0x04034b50u || spool_le16(h + 8) != 0 || (spool_le16(h + 6) & 1) ||
+        spool_le16(h + 26) != name_len)
+        return false;
+    uint64_t off = c->local_header + SPOOL_LOCAL_LEN + name_len + spool_le16(h + 28);
+    if (off > c->next_header || c->size > c->next_header - off || off > z->file_size ||
+        c->size > z->file_size - off)
+        return false;
+    char *name = malloc(name_len + 1);
+    bool same = name && !esx_pread_full(z->fd, name, name_len,
+                                        c->local_header + SPOOL_LOCAL_LEN, &got) &&
+                got == name_len && memcmp(name, c->name, name_len) == 0;
+    free(name);
+    *data_off = off;
+    return same;
+}
+
+/* The member's place in the top zip when it can be read in place. */
+static bool spool_in_place(const struct spool_zip *z, struct archive_entry *e,
+                           const char *name, uint64_t *data_off, uint64_t *len)
+{
+    if (!z->cd || z->prefix)
+        return false;
+    const struct spool_cd_entry *c = spool_cd_find(z, name);
+    if (!c || !c->stored || archive_entry_is_encrypted(e) ||
+        (archive_entry_size_is_set(e) && archive_entry_size(e) >= 0 &&
+         (uint64_t)archive_entry_size(e) != c->size))
+        return false;
+    *len = c->size;
+    return spool_stored_offset(z, c, data_off);
+}
+
+/* Opens the top zip for reads in place and reads its central directory. */
+static int spool_zip_index(struct spool_zip *z, struct esximg_err *err)
+{
+    struct stat st;
+    z->fd = open(z->path, O_RDONLY | O_CLOEXEC);
+    if (z->fd < 0 || fstat(z->fd, &st) != 0)
+        return esximg_err_sys(err, errno, "cannot open");
+    if (!S_ISREG(st.st_mode))
+        return 0;               /* a pipe or device: everything is spooled */
+    z->file_size = (uint64_t)st.st_size;
+    spool_cd_read(z);
+    return 0;
+}
+
 /* ---- VIBs ---- */
+
+static size_t spool_page_slack(uint64_t offset)
+{
+    return (size_t)(offset % (uint64_t)sysconf(_SC_PAGESIZE));
+}
 
 static void spool_vib_clear(struct esximg_spool_vib *v)
 {
     esximg_vib_free(v->vib);
-    if (v->bytes)
-        munmap((void *)v->bytes, v->len);
-    if (v->file)
+    if (v->bytes) {
+        size_t slack = spool_page_slack(v->offset);
+        munmap((void *)(v->bytes - slack), v->len + slack);
+    }
+    if (v->file && !v->in_place)
         unlink(v->file);
     free(v->file);
     free(v->member);
@@ -254,16 +485,51 @@ static int spool_map(struct esximg_spool_vib *v, uint64_t len, struct esximg_err
     v->len = (size_t)len;
     if (!len)
         return esximg_err_set(err, ESXIMG_EFORMAT, "an empty file is no VIB");
+    /* a stored member starts anywhere in the bundle: the map starts at its page */
+    size_t slack = spool_page_slack(v->offset);
+    if (v->len > SIZE_MAX - slack)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "%" PRIu64 " bytes cannot be mapped", len);
     int fd = open(v->file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return esximg_err_sys(err, errno, "cannot open its copy");
-    void *map = mmap(NULL, v->len, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *map = mmap(NULL, v->len + slack, PROT_READ, MAP_PRIVATE, fd,
+                     (off_t)(v->offset - slack));
     int e = errno;
     close(fd);
     if (map == MAP_FAILED)
         return esximg_err_sys(err, e, "cannot map its copy");
-    v->bytes = map;
+    v->bytes = (const uint8_t *)map + slack;
     return 0;
+}
+
+/* The sha-256 of the whole .vib, read with pread (the map is left untouched: its pages would
+ * count in the resident size); once. */
+static int spool_vib_sha256(struct esximg_spool_vib *v, struct esximg_err *err)
+{
+    if (v->sha256[0])
+        return 0;
+    int fd = open(v->file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return esximg_err_sys(err, errno, "cannot open '%s'", v->file);
+    struct esx_digest *d = NULL;
+    uint8_t *chunk = malloc(SPOOL_CHUNK);
+    int rc = chunk ? esx_digest_new(ESX_SHA256, &d, err) : spool_nomem(err);
+    for (uint64_t done = 0; !rc && done < v->len;) {
+        size_t want = v->len - done < SPOOL_CHUNK ? (size_t)(v->len - done) : SPOOL_CHUNK;
+        size_t got = 0;
+        int e = esx_pread_full(fd, chunk, want, v->offset + done, &got);
+        if (e || got != want)
+            rc = esximg_err_sys(err, e ? e : EIO, "cannot read '%s'", v->file);
+        else
+            rc = esx_digest_update(d, chunk, got, err);
+        done += got;
+    }
+    if (!rc)
+        rc = esx_digest_final_hex(d, v->sha256, err);
+    esx_digest_free(d);
+    free(chunk);
+    close(fd);
+    return rc;
 }
 
 /* The same id as an earlier VIB: dropped when the bytes are the same, else refused. */
@@ -272,10 +538,15 @@ static int spool_check_duplicate(struct spool_ctx *x, struct esximg_spool_vib *v
 {
     *dup = false;
     for (size_t i = 0; i < x->s->vib_count; i++) {
-        const struct esximg_spool_vib *o = &x->s->vibs[i];
+        struct esximg_spool_vib *o = &x->s->vibs[i];
         if (strcmp(o->vib_id, v->vib_id) != 0)
             continue;
-        if (strcmp(o->sha256, v->sha256) != 0)
+        int rc = 0;
+        if (o->len == v->len && !(rc = spool_vib_sha256(o, err)))
+            rc = spool_vib_sha256(v, err);
+        if (rc)
+            return rc;
+        if (o->len != v->len || strcmp(o->sha256, v->sha256) != 0)
             return esximg_err_set(err, ESXIMG_EFORMAT, "VIB '%s' is also '%s', with other "
                                   "bytes", v->vib_id, o->member);
         esx_warn(&x->s->warnings, 0, NULL, "member '%s': the same VIB as '%s', skipped",
@@ -292,8 +563,15 @@ static int spool_vib(struct spool_ctx *x, struct spool_zip *z, struct archive_en
     uint64_t len = 0;
     bool dup = false;
     int rc = (v.member = spool_member_path(z, name)) ? 0 : spool_nomem(err);
-    if (!rc)
-        rc = spool_to_file(x, z, e, "vib", &v.file, v.sha256, &len, err);
+    if (!rc && spool_in_place(z, e, name, &v.offset, &len)) {
+        v.in_place = true;
+        rc = spool_count_stored(x, z, len, err);
+        if (!rc && !(v.file = esx_strdup(z->path)))
+            rc = spool_nomem(err);
+    } else if (!rc) {
+        v.offset = 0;
+        rc = spool_to_file(x, z, e, "vib", &v.file, &len, err);
+    }
     if (!rc)
         rc = spool_map(&v, len, err);
     if (!rc)
@@ -473,7 +751,7 @@ static int spool_nested(struct spool_ctx *x, struct spool_zip *top, struct archi
     }
     char *path = NULL;
     uint64_t len = 0;
-    int rc = spool_to_file(x, top, e, "zip", &path, NULL, &len, err);
+    int rc = spool_to_file(x, top, e, "zip", &path, &len, err);
     struct spool_zip z = {.prefix = prefix, .depth = top->depth + 1};
     if (!rc && (rc = spool_zip_open_file(&z, path, err)))
         esximg_err_prefix(err, "member '%s': ", prefix);
@@ -593,14 +871,19 @@ int esximg_depot_spool(const char *zip_path, const char *dir, const struct esxim
     struct esximg_err e = {0};
     struct spool_ctx x = {.dir = dir, .max_bytes = o && o->max_bytes ? o->max_bytes
                                                                    : ESX_MAX_DEPOT_BYTES};
-    struct spool_zip z = {0};
+    struct spool_zip z = {.path = zip_path, .fd = -1};
     int rc = (x.s = calloc(1, sizeof *x.s)) && (x.s->depot = calloc(1, sizeof *x.s->depot))
                  ? 0
                  : spool_nomem(&e);
     if (!rc && !(rc = spool_zip_open_file(&z, zip_path, &e)))
+        rc = spool_zip_index(&z, &e);
+    if (!rc)
         rc = spool_zip_walk(&x, &z, &e);
     if (z.a)
         archive_read_free(z.a);
+    spool_cd_free(&z);
+    if (z.fd >= 0)
+        close(z.fd);
     if (!rc && !x.s->vib_count)
         rc = esximg_err_set(&e, ESXIMG_ENOTFOUND, "no VIB in the bundle");
     if (!rc)

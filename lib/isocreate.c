@@ -29,6 +29,9 @@
 
 #define IC_BLOCK ESXIMG_ISO_BLOCK
 #define IC_DRAIN_CHUNK ((size_t)256 << 10)  /* bytes taken from libisofs at a time */
+/* libisofs asks for a file's bytes one 2 KiB block at a time: a range is read from its file
+ * this much at a time, not with one pread per block */
+#define IC_RANGE_CHUNK ((size_t)1 << 20)
 #define IC_FS_ID 0x65736963u                /* get_id() of our content streams */
 #define IC_MAX_FILE 0xFFFFFFFFull           /* one extent */
 #define IC_BIOS_LOAD_SECTORS 4              /* VMware's writer and mkisofs -boot-load-size 4 */
@@ -43,6 +46,10 @@ struct ic_content {             /* one file; read by libisofs' writer thread */
     uint64_t size;
     uint64_t pos;
     ino_t ino;                  /* unique: libisofs writes files of equal ids once */
+    struct esx_digest *digest;  /* the bytes read so far, when the content has a sha256 */
+    uint8_t *ahead;             /* RANGE: IC_RANGE_CHUNK bytes read from `ahead_pos` */
+    uint64_t ahead_pos;
+    size_t ahead_len;
     bool opened;                /* STREAM: the caller's open succeeded and close is due */
     bool failed;
     struct esximg_err err;      /* the first failure, for the calling thread to report */
@@ -305,10 +312,59 @@ static void ic_stream_close_caller(struct ic_content *ct)
     ct->opened = false;
 }
 
+/* A fresh hash at each open: libisofs may read a content more than once. */
+static int ic_digest_restart(struct ic_content *ct)
+{
+    esx_digest_free(ct->digest);
+    ct->digest = NULL;
+    if (!ct->f->content.sha256)
+        return 0;
+    struct esximg_err e = {0};
+    if (esx_digest_new(ESX_SHA256, &ct->digest, &e)) {
+        ic_stream_fail(ct, &e, 0, NULL);
+        return (int)ISO_OUT_OF_MEM;
+    }
+    return 0;
+}
+
+static const char *ic_label(const struct ic_content *ct)
+{
+    return ct->f->content.label ? ct->f->content.label : ct->f->iso_path;
+}
+
+/* Hashes what was read; at the end, compares with the sha-256 the content must have. */
+static int ic_digest_check(struct ic_content *ct, const void *buf, size_t n)
+{
+    struct esximg_err e = {0};
+    char got[65];
+    if (!ct->digest)
+        return 0;
+    if (esx_digest_update(ct->digest, buf, n, &e) ||
+        (ct->pos + n == ct->size && esx_digest_final_hex(ct->digest, got, &e))) {
+        ic_stream_fail(ct, &e, 0, NULL);
+        return (int)ISO_FILE_READ_ERROR;
+    }
+    if (ct->pos + n < ct->size)
+        return 0;
+    esx_digest_free(ct->digest);
+    ct->digest = NULL;
+    if (strcasecmp(got, ct->f->content.sha256) == 0)
+        return 0;
+    esximg_err_set(&e, ESXIMG_EFORMAT, "%s: its bytes have the sha-256 %s, not %s as its "
+                   "descriptor says", ic_label(ct), got, ct->f->content.sha256);
+    if (ct->f->content.kind == ESXIMG_CONTENT_RANGE)
+        esximg_err_file(&e, ct->f->content.path);
+    ic_stream_fail(ct, &e, 0, NULL);
+    return (int)ISO_FILE_READ_ERROR;
+}
+
 static int ics_open(IsoStream *s)
 {
     struct ic_content *ct = s->data;
     ct->pos = 0;
+    int rc = ic_digest_restart(ct);
+    if (rc < 0)
+        return rc;
     if (ct->f->content.kind != ESXIMG_CONTENT_STREAM)
         return 1;
     ic_stream_close_caller(ct);
@@ -324,6 +380,9 @@ static int ics_open(IsoStream *s)
 static int ics_close(IsoStream *s)
 {
     struct ic_content *ct = s->data;
+    free(ct->ahead);            /* one file's buffer at a time */
+    ct->ahead = NULL;
+    ct->ahead_len = 0;
     if (ct->f->content.kind == ESXIMG_CONTENT_STREAM)
         ic_stream_close_caller(ct);
     return 1;
@@ -355,6 +414,31 @@ static int ics_read_stream(struct ic_content *ct, void *buf, size_t n)
     return (int)got;
 }
 
+/* Up to n bytes of a range at ct->pos, from the read-ahead buffer, refilled as needed. */
+static int ics_read_range(struct ic_content *ct, void *buf, size_t n)
+{
+    const struct esximg_content *c = &ct->f->content;
+    if (!ct->ahead && !(ct->ahead = malloc(IC_RANGE_CHUNK))) {
+        ic_stream_fail(ct, NULL, ENOMEM, NULL);
+        return (int)ISO_OUT_OF_MEM;
+    }
+    if (ct->pos < ct->ahead_pos || ct->pos >= ct->ahead_pos + ct->ahead_len) {
+        uint64_t left = ct->size - ct->pos;
+        size_t want = left < IC_RANGE_CHUNK ? (size_t)left : IC_RANGE_CHUNK, done = 0;
+        int e = esx_pread_full(ct->fd, ct->ahead, want, c->offset + ct->pos, &done);
+        if (e || done == 0) {
+            ic_stream_fail(ct, NULL, e, "shrank while it was written");
+            return (int)ISO_FILE_READ_ERROR;
+        }
+        ct->ahead_pos = ct->pos;
+        ct->ahead_len = done;
+    }
+    size_t at = (size_t)(ct->pos - ct->ahead_pos), have = ct->ahead_len - at;
+    size_t take = n < have ? n : have;
+    memcpy(buf, ct->ahead + at, take);
+    return (int)take;
+}
+
 /* Called by libisofs' writer thread.  libisofs fills a failed file with zeros and goes on, so
  * the failure is recorded for the calling thread to report. */
 static int ics_read(IsoStream *s, void *buf, size_t count)
@@ -372,16 +456,14 @@ static int ics_read(IsoStream *s, void *buf, size_t count)
         memcpy(buf, (const uint8_t *)c->data + ct->pos, n);
         got = (int)n;
     } else if (c->kind == ESXIMG_CONTENT_RANGE) {
-        size_t done = 0;
-        int e = esx_pread_full(ct->fd, buf, n, c->offset + ct->pos, &done);
-        if (e || done == 0) {
-            ic_stream_fail(ct, NULL, e, "shrank while it was written");
-            return (int)ISO_FILE_READ_ERROR;
-        }
-        got = (int)done;
+        if ((got = ics_read_range(ct, buf, n)) < 0)
+            return got;
     } else if ((got = ics_read_stream(ct, buf, n)) < 0) {
         return got;
     }
+    int rc = ic_digest_check(ct, buf, (size_t)got);
+    if (rc < 0)
+        return rc;
     ct->pos += (uint64_t)got;
     return got;
 }
@@ -798,6 +880,8 @@ static void ic_ctx_free(struct ic_ctx *x)
             close(x->ct[i].fd);
         if (x->ct[i].f->content.kind == ESXIMG_CONTENT_STREAM)
             ic_stream_close_caller(&x->ct[i]);
+        esx_digest_free(x->ct[i].digest);
+        free(x->ct[i].ahead);
     }
     free(x->ct);
     esximg_outfile_abort(x->of);

@@ -383,7 +383,7 @@ static int build_contents(const struct build_input *in, struct build_plan *p)
                                  in->vibs[i]->member, v->desc->payloads[j].name);
             p->contents[at + j] = (struct esximg_content){
                 .kind = ESXIMG_CONTENT_RANGE, .path = in->vibs[i]->file,
-                .offset = (uint64_t)(data - in->vibs[i]->bytes), .size = len};
+                .offset = in->vibs[i]->offset + (uint64_t)(data - in->vibs[i]->bytes), .size = len};
         }
         p->vibs[i] = (struct esximg_imgbuild_vib){
             .descriptor = v->descriptor_bytes, .descriptor_len = v->descriptor_len,

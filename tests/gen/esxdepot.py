@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 
 AR_MAGIC = b'!<arch>\n'
 
@@ -37,18 +38,29 @@ def ar_archive(members):
     return bytes(out)
 
 
+def deflate_saves(data):
+    """Whether deflating saves 1% or more: a member that does not (a .vib of gzip'd payloads)
+    is stored, as esximg's own bundle writer stores it."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    size = len(c.compress(data)) + len(c.flush())
+    return size < len(data) - len(data) // 100
+
+
 def zip_bytes(members, epoch):
-    """A deflated zip of {name: bytes}, members sorted, every time and attribute pinned."""
+    """A zip of {name: bytes}, members sorted, deflated unless that saves less than 1%, every
+    time and attribute pinned."""
     stamp = datetime.datetime.fromtimestamp(max(epoch, 315532800), datetime.timezone.utc)
     date_time = stamp.timetuple()[:6]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, 'w') as z:
         for name in sorted(members):
             info = zipfile.ZipInfo(name, date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            data = members[name]
+            info.compress_type = (zipfile.ZIP_DEFLATED if deflate_saves(data)
+                                  else zipfile.ZIP_STORED)
             info.create_system = 3
             info.external_attr = 0o100644 << 16
-            z.writestr(info, members[name], compresslevel=9)
+            z.writestr(info, data, compresslevel=9)
     return buf.getvalue()
 
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "esximg/depot.h"
 #include "esximg/depotspool.h"
@@ -105,7 +106,8 @@ static void spool_reads_vibs_and_components(void **state)
         assert_string_equal(v->vib_id, k ? "Test_bootbank_beta_1.0-1" :
                                            "Test_bootbank_alpha_1.0-1");
         assert_non_null(strstr(v->member, "vib20/"));
-        assert_int_equal(strlen(v->sha256), 64);
+        assert_false(v->in_place);      /* deflated: spooled */
+        assert_string_equal(v->sha256, "");     /* no other VIB of its id */
     }
     /* one component per VIB, as esximg_depot_write makes them */
     assert_int_equal(s->component_count, 2);
@@ -238,6 +240,107 @@ static void spool_models_the_metadata_for_the_resolver(void **state)
     free(full);
 }
 
+
+/* Payload bytes deflate cannot shrink: the writer stores the .vib members. */
+static void make_stored_depot(const char *zip_path, uint8_t *vib[2], size_t vib_len[2])
+{
+    for (unsigned k = 0; k < 2; k++) {
+        char desc[512];
+        const char *name = k ? "beta" : "alpha";
+        snprintf(desc, sizeof desc, "<vib version=\"5.0\"><type>bootbank</type><name>%s"
+                 "</name><version>1.0-1</version><vendor>Test</vendor><summary>s</summary>"
+                 "<release-date>2021-03-09T00:00:00</release-date><acceptance-level>partner"
+                 "</acceptance-level><payloads><payload name=\"%s\" type=\"vgz\" "
+                 "size=\"%u\"/></payloads></vib>", name, name, PAYLOAD_SIZE);
+        uint8_t *data = malloc(PAYLOAD_SIZE);
+        assert_non_null(data);
+        uint32_t r = 2463534242u + k;
+        for (size_t i = 0; i < PAYLOAD_SIZE; i++) {
+            r ^= r << 13, r ^= r >> 17, r ^= r << 5;    /* xorshift: incompressible */
+            data[i] = (uint8_t)r;
+        }
+        const struct esximg_vib_wmember m = {name, data, PAYLOAD_SIZE};
+        assert_int_equal(esximg_vib_write(desc, strlen(desc), NULL, 0, &m, 1, &vib[k],
+                                          &vib_len[k], NULL), 0);
+        free(data);
+    }
+    const struct esximg_depot_input in[2] = {{vib[0], vib_len[0]}, {vib[1], vib_len[1]}};
+    const struct esximg_depot_wopts o = {.mtime = 1600000000, .platform_version = "7.0.0"};
+    uint8_t *zip = NULL;
+    size_t len = 0;
+    assert_int_equal(esximg_depot_write(in, 2, &o, &zip, &len, NULL), 0);
+    assert_int_equal(esximg_file_write(zip_path, zip, len, 0644, NULL), 0);
+    free(zip);
+}
+
+static void spool_reads_stored_vibs_in_place(void **state)
+{
+    struct fixture *fx = *state;
+    char *zip = tu_path_join(fx->dir, "../stored.zip");
+    uint8_t *vib[2];
+    size_t vib_len[2];
+    make_stored_depot(zip, vib, vib_len);
+    struct esximg_depot_spool *s = NULL;
+    struct esximg_err err = {0};
+    if (esximg_depot_spool(zip, fx->dir, NULL, &s, &err))
+        fail_msg("spool: %s", err.msg);
+    assert_int_equal(s->vib_count, 2);
+    assert_int_equal(count_files(fx->dir), 0);      /* nothing copied */
+    for (size_t i = 0; i < 2; i++) {
+        const struct esximg_spool_vib *v = &s->vibs[i];
+        size_t k = strcmp(v->vib->desc->name, "alpha") == 0 ? 0 : 1;
+        assert_true(v->in_place);
+        assert_string_equal(v->file, zip);
+        assert_true(v->offset > 30);
+        assert_int_equal(v->len, vib_len[k]);
+        assert_memory_equal(v->bytes, vib[k], v->len);
+        /* the offset is that of the .vib in the bundle file */
+        FILE *f = fopen(zip, "rb");
+        assert_non_null(f);
+        uint8_t head[64];
+        assert_int_equal(fseek(f, (long)v->offset, SEEK_SET), 0);
+        assert_int_equal(fread(head, 1, sizeof head, f), sizeof head);
+        fclose(f);
+        assert_memory_equal(head, vib[k], sizeof head);
+    }
+    esximg_depot_spool_free(s);
+    assert_int_equal(access(zip, F_OK), 0);         /* the bundle is never removed */
+    free(vib[0]);
+    free(vib[1]);
+    free(zip);
+}
+
+/* The same VIB twice, stored in the outer zip and deflated in a nested one: compared by
+ * size, then by sha-256, and kept once. */
+static void spool_compares_a_duplicate_lazily(void **state)
+{
+    struct fixture *fx = *state;
+    char *zip = tu_path_join(fx->dir, "../stored.zip");
+    char *outer = tu_path_join(fx->dir, "../twice.zip");
+    char *work = tu_path_join(fx->dir, "../twice");
+    uint8_t *vib[2];
+    size_t vib_len[2];
+    make_stored_depot(zip, vib, vib_len);
+    tu_run("mkdir -p '%s/a' && cd '%s' && cp '%s' inner.zip && unzip -q inner.zip -d a && "
+           "cd a && zip -q -0 -r ../../twice.zip vib20 && cd .. && zip -q -9 ../twice.zip "
+           "inner.zip", work, work, zip);
+    struct esximg_depot_spool *s = NULL;
+    struct esximg_err err = {0};
+    if (esximg_depot_spool(outer, fx->dir, NULL, &s, &err))
+        fail_msg("spool: %s", err.msg);
+    assert_int_equal(s->vib_count, 2);
+    assert_true(s->vibs[0].in_place && s->vibs[1].in_place);
+    assert_int_equal(strlen(s->vibs[0].sha256), 64);
+    assert_int_equal(s->warnings.count, 2);         /* each inner VIB skipped as the same */
+    esximg_depot_spool_free(s);
+    assert_int_equal(count_files(fx->dir), 0);
+    free(vib[0]);
+    free(vib[1]);
+    free(zip);
+    free(outer);
+    free(work);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +348,8 @@ int main(void)
         cmocka_unit_test(spool_walks_a_nested_bundle),
         cmocka_unit_test(spool_refuses_what_it_cannot_use),
         cmocka_unit_test(spool_models_the_metadata_for_the_resolver),
+        cmocka_unit_test(spool_reads_stored_vibs_in_place),
+        cmocka_unit_test(spool_compares_a_duplicate_lazily),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

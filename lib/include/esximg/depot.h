@@ -296,8 +296,10 @@ struct esximg_depot_wopts {
     void *note_arg;
 };
 
-/* Writes an offline bundle in VMware's layout (a deterministic zip, members sorted, deflated,
- * no extra fields):
+/* Writes an offline bundle in VMware's layout (a deterministic zip, members sorted, each
+ * deflated, or stored (method 0) when deflating saves less than 1% of it, as zip stores what
+ * deflate cannot shrink: a .vib's payloads are gzip'd already, and a stored .vib can be read in place by offset, see
+ * esximg/depotspool.h; no extra fields):
  *   index.xml, vendor-index.xml, metadata.zip, vib20/<name>/<vib-id>.vib
  * metadata.zip holds vmware.xml (<metadataResponse> with each bulletin and its VIBs),
  * vendor-index.xml, bulletins/<id>.xml (one line, from esximg_bulletin_write) and

@@ -9,7 +9,9 @@
  *
  * A file's content comes from memory, from a byte range of a file on disk (read with pread
  * while the image is written) or from the caller's stream callbacks, so that payloads can be
- * read from where they are without being held in memory.  Every date is opts->mtime; the same
+ * read from where they are without being held in memory; a content may carry the sha-256 it
+ * must have, checked on the bytes as they are written (a payload read in place of its bundle
+ * has no zip CRC checked).  Every date is opts->mtime; the same
  * files and options give the same bytes.  The output goes through esximg_outfile (temporary
  * file beside it, renamed on success, nothing left on failure); before it is committed it is
  * read back with esximg_iso_open and checked (every file at its size, the boot entries, the
@@ -57,6 +59,10 @@ struct esximg_content {
     uint64_t size;              /* RANGE and STREAM: bytes of content, exactly */
     const struct esximg_content_ops *ops;   /* STREAM */
     void *arg;
+    /* When set, the sha-256 (64 hex digits) the bytes must have: they are hashed as they are
+     * written and a mismatch fails the call, naming `label` (NULL: the iso_path). */
+    const char *sha256;
+    const char *label;
 };
 
 struct esximg_isoc_file {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "esximg/err.h"
 #include "esx_limits.h"
@@ -78,7 +79,8 @@ int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
 /* ---- iso.c: libisofs set up once per process (iso.c, isocreate.c); 0 or an error ---- */
 int esx_iso_lib_ready(struct esximg_err *err);
 
-/* ---- isosrc.c: the block source libisofs reads an ISO image through (iso.c, isowrite.c) ---- */
+/* ---- isosrc.c: libisofs glue: the block source of iso.c and isowrite.c, the content streams
+ * of isowrite.c and isocreate.c ---- */
 struct iso_data_source;         /* libisofs' IsoDataSource */
 struct esx_isosrc {
     int fd;                     /* -1 for a memory source */
@@ -97,6 +99,28 @@ int esx_isosrc_wrap(struct esx_isosrc *src, struct iso_data_source **out,
                     struct esximg_err *err);
 /* Closes the descriptor the source owns and frees it. NULL does nothing. */
 void esx_isosrc_free(struct esx_isosrc *src);
+
+/* A d-character of ISO 9660 (A-Z, 0-9, _): what plain ISO 9660 names are made of. */
+bool esx_iso_is_dchar(char c);
+/* A libisofs failure code as an error: "<what>: <libisofs' message>" (ENOMEM for its out of
+ * memory, else EFORMAT); returns the code set. */
+int esx_iso_fail(struct esximg_err *err, int code, const char *what);
+
+/* The content streams the two writers (isowrite.c, isocreate.c) hand libisofs: the class is
+ * shared, the writer gives how to open, read and close one of its contents.  Each callback
+ * returns what libisofs expects of a stream (1 or a byte count, or a negative ISO_* code) and
+ * is called from libisofs' writer thread. */
+struct iso_stream;              /* libisofs' IsoStream */
+struct esx_isostream_ops {
+    int (*open)(void *content);
+    int (*close)(void *content);
+    int (*read)(void *content, void *buf, size_t count);
+};
+/* A stream of `size` bytes over `content` (borrowed: it must outlive the stream), told apart
+ * from the writer's other contents by `ino` (libisofs writes streams of one id once). */
+int esx_isostream_new(const struct esx_isostream_ops *ops, void *content, uint64_t size,
+                      ino_t ino, unsigned int fs_id, struct iso_stream **out,
+                      struct esximg_err *err);
 
 /* ---- gz.c: gzip over zlib ---- */
 /* Decompress one gzip member held whole in memory. Refuses trailing bytes after the member

@@ -327,11 +327,6 @@ static int ib_add_generated(struct esximg_imgbuild_state *s, const char *path, u
     return ib_add_file(s, esx_strdup(path), esx_strdup("the image builder"), &c, err);
 }
 
-static bool ib_is_dchar(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
 /* `name` upper-cased when that is an 8.3 name of d-characters, else NULL. */
 static char *ib_upper_83(const char *name)
 {
@@ -347,7 +342,7 @@ static char *ib_upper_83(const char *name)
             dot = true;
             continue;
         }
-        if (!ib_is_dchar(up[i]))
+        if (!esx_iso_is_dchar(up[i]))
             goto bad;
         if (dot)
             ext++;

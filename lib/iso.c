@@ -90,11 +90,6 @@ static char *isor_ident(const char *s)
     return esx_strndup(s, n);
 }
 
-static bool isor_is_dchar(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
 /* Upper-case 8.3 (files) or 8-character (directories) d-character names. */
 static bool isor_name_is_level1(const char *name, bool is_dir)
 {
@@ -105,7 +100,7 @@ static bool isor_name_is_level1(const char *name, bool is_dir)
             dot = true;
             continue;
         }
-        if (!isor_is_dchar(*p))
+        if (!esx_iso_is_dchar(*p))
             return false;
         if (dot)
             ext++;

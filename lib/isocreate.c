@@ -69,20 +69,7 @@ struct ic_ctx {
     uint64_t done;
 };
 
-static int ic_fail_iso(struct esximg_err *err, int code, const char *what)
-{
-    const char *why = iso_error_to_msg(code);
-    if (code == (int)ISO_OUT_OF_MEM)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "%s: out of memory", what);
-    return esximg_err_set(err, ESXIMG_EFORMAT, "%s: %s", what, why ? why : "libisofs error");
-}
-
 /* ---- the files, checked ---- */
-
-static bool ic_is_dchar(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
 
 /* ISO 9660 level 1: a file is 1-8 d-characters, optionally '.' and 0-3 more; a directory
  * 1-8 d-characters. */
@@ -95,7 +82,7 @@ static bool ic_level1_name(const char *name, size_t len, bool dir)
             dot = true;
             continue;
         }
-        if (!ic_is_dchar(name[i]))
+        if (!esx_iso_is_dchar(name[i]))
             return false;
         if (dot)
             ext++;
@@ -358,9 +345,9 @@ static int ic_digest_check(struct ic_content *ct, const void *buf, size_t n)
     return (int)ISO_FILE_READ_ERROR;
 }
 
-static int ics_open(IsoStream *s)
+static int ics_open(void *content)
 {
-    struct ic_content *ct = s->data;
+    struct ic_content *ct = content;
     ct->pos = 0;
     int rc = ic_digest_restart(ct);
     if (rc < 0)
@@ -377,21 +364,15 @@ static int ics_open(IsoStream *s)
     return 1;
 }
 
-static int ics_close(IsoStream *s)
+static int ics_close(void *content)
 {
-    struct ic_content *ct = s->data;
+    struct ic_content *ct = content;
     free(ct->ahead);            /* one file's buffer at a time */
     ct->ahead = NULL;
     ct->ahead_len = 0;
     if (ct->f->content.kind == ESXIMG_CONTENT_STREAM)
         ic_stream_close_caller(ct);
     return 1;
-}
-
-static off_t ics_get_size(IsoStream *s)
-{
-    const struct ic_content *ct = s->data;
-    return (off_t)ct->size;
 }
 
 static int ics_read_stream(struct ic_content *ct, void *buf, size_t n)
@@ -441,9 +422,9 @@ static int ics_read_range(struct ic_content *ct, void *buf, size_t n)
 
 /* Called by libisofs' writer thread.  libisofs fills a failed file with zeros and goes on, so
  * the failure is recorded for the calling thread to report. */
-static int ics_read(IsoStream *s, void *buf, size_t count)
+static int ics_read(void *content, void *buf, size_t count)
 {
-    struct ic_content *ct = s->data;
+    struct ic_content *ct = content;
     if (ct->pos >= ct->size)
         return 0;
     uint64_t left = ct->size - ct->pos;
@@ -468,58 +449,10 @@ static int ics_read(IsoStream *s, void *buf, size_t count)
     return got;
 }
 
-static int ics_is_repeatable(IsoStream *s)
-{
-    (void)s;
-    return 1;
-}
-
-static void ics_get_id(IsoStream *s, unsigned int *fs_id, dev_t *dev_id, ino_t *ino_id)
-{
-    const struct ic_content *ct = s->data;
-    *fs_id = IC_FS_ID;
-    *dev_id = 0;
-    *ino_id = ct->ino;
-}
-
-static void ics_free(IsoStream *s)
-{
-    (void)s;                    /* the content belongs to the ic_ctx */
-}
-
-static int ics_update_size(IsoStream *s)
-{
-    (void)s;
-    return 1;
-}
-
-static IsoStream *ics_get_input_stream(IsoStream *s, int flag)
-{
-    (void)s;
-    (void)flag;
-    return NULL;
-}
-
-static int ics_cmp_ino(IsoStream *a, IsoStream *b)
-{
-    ino_t ia = ((const struct ic_content *)a->data)->ino;
-    ino_t ib = ((const struct ic_content *)b->data)->ino;
-    return ia < ib ? -1 : ia > ib;
-}
-
-static IsoStreamIface ic_stream_class = {
-    .version = 3,
-    .type = {'u', 's', 'e', 'r'},
+static const struct esx_isostream_ops ic_stream_ops = {
     .open = ics_open,
     .close = ics_close,
-    .get_size = ics_get_size,
     .read = ics_read,
-    .is_repeatable = ics_is_repeatable,
-    .get_id = ics_get_id,
-    .free = ics_free,
-    .update_size = ics_update_size,
-    .get_input_stream = ics_get_input_stream,
-    .cmp_ino = ics_cmp_ino,
 };
 
 /* ---- the libisofs tree ---- */
@@ -556,7 +489,7 @@ static int ic_parent(struct ic_ctx *x, const char *path, IsoDir **parent, struct
             IsoDir *made = NULL;
             int rc = iso_image_add_new_dir(x->image, dir, name, &made);
             if (rc < 0)
-                return ic_fail_iso(err, rc, "cannot add a directory");
+                return esx_iso_fail(err, rc, "cannot add a directory");
             ic_set_attrs(x, (IsoNode *)made, S_IFDIR | 0755);
             x->n_dirs++;
             child = (IsoNode *)made;
@@ -574,17 +507,14 @@ static int ic_add_file(struct ic_ctx *x, struct ic_content *ct, struct esximg_er
     int rc = ic_parent(x, ct->f->iso_path, &dir, err);
     if (rc)
         return rc;
-    IsoStream *stream = calloc(1, sizeof *stream);
-    if (!stream)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    stream->class = &ic_stream_class;
-    stream->refcount = 1;
-    stream->data = ct;
+    IsoStream *stream = NULL;
+    if ((rc = esx_isostream_new(&ic_stream_ops, ct, ct->size, ct->ino, IC_FS_ID, &stream, err)))
+        return rc;
     IsoFile *file = NULL;
     rc = iso_image_add_new_file(x->image, dir, esx_path_base(ct->f->iso_path), stream, &file);
     if (rc < 0) {
         iso_stream_unref(stream);
-        return ic_fail_iso(err, rc, "cannot add a file");
+        return esx_iso_fail(err, rc, "cannot add a file");
     }
     ic_set_attrs(x, (IsoNode *)file, S_IFREG | 0444);
     return 0;
@@ -598,18 +528,18 @@ static int ic_boot_setup(struct ic_ctx *x, struct esximg_err *err)
     int rc = iso_image_set_boot_image(x->image, x->o.bios_boot, ELTORITO_NO_EMUL,
                                       x->o.boot_catalog, &bios);
     if (rc < 0)
-        return ic_fail_iso(err, rc, "cannot set the BIOS boot image");
+        return esx_iso_fail(err, rc, "cannot set the BIOS boot image");
     el_torito_set_load_size(bios, IC_BIOS_LOAD_SECTORS);
     /* bit 0: patch the boot info table (ISOLINUX.BIN, esxi-formats.md §5.1) */
     if ((rc = el_torito_set_isolinux_options(bios, 1, 0)) < 0)
-        return ic_fail_iso(err, rc, "cannot set the El Torito options");
+        return esx_iso_fail(err, rc, "cannot set the El Torito options");
     IsoNode *catalog = NULL;
     if (iso_image_path_to_node(x->image, x->o.boot_catalog, &catalog) == 1 && catalog)
         ic_set_attrs(x, catalog, S_IFREG | 0444);
     if (!x->o.efi_boot)
         return 0;
     if ((rc = iso_image_add_boot_image(x->image, x->o.efi_boot, ELTORITO_NO_EMUL, 0, &efi)) < 0)
-        return ic_fail_iso(err, rc, "cannot add the UEFI boot image");
+        return esx_iso_fail(err, rc, "cannot add the UEFI boot image");
     el_torito_set_boot_platform_id(efi, 0xEF);
     /* the whole image, as mkisofs and xorriso -e count it; firmware reads the FAT by its BPB */
     for (size_t i = 0; i < x->n; i++)
@@ -619,7 +549,7 @@ static int ic_boot_setup(struct ic_ctx *x, struct esximg_err *err)
                                                IC_MAX_LOAD_SECTORS : sectors ? sectors : 1));
         }
     if ((rc = el_torito_set_isolinux_options(efi, 0, 0)) < 0)
-        return ic_fail_iso(err, rc, "cannot set the El Torito options");
+        return esx_iso_fail(err, rc, "cannot set the El Torito options");
     return 0;
 }
 
@@ -627,7 +557,7 @@ static int ic_build_tree(struct ic_ctx *x, struct esximg_err *err)
 {
     int rc = iso_image_new(x->o.volume_id ? x->o.volume_id : "", &x->image);
     if (rc < 0)
-        return ic_fail_iso(err, rc, "cannot start an ISO image");
+        return esx_iso_fail(err, rc, "cannot start an ISO image");
     iso_image_set_application_id(x->image, x->o.application_id ? x->o.application_id : "");
     iso_image_set_system_id(x->image, x->o.system_id ? x->o.system_id : "");
     iso_image_set_publisher_id(x->image, "");
@@ -648,7 +578,7 @@ static int ic_wopts(const struct ic_ctx *x, IsoWriteOpts **out, struct esximg_er
     IsoWriteOpts *w = NULL;
     int rc = iso_write_opts_new(&w, 0);
     if (rc < 0)
-        return ic_fail_iso(err, rc, "cannot set up the ISO writer");
+        return esx_iso_fail(err, rc, "cannot set up the ISO writer");
     time_t t = (time_t)x->o.mtime;
     char no_uuid[1] = "";
     if ((rc = iso_write_opts_set_iso_level(w, 1)) < 0 ||
@@ -666,7 +596,7 @@ static int ic_wopts(const struct ic_ctx *x, IsoWriteOpts **out, struct esximg_er
         (rc = iso_write_opts_set_always_gmt(w, 1)) < 0 ||
         (rc = iso_write_opts_set_pvd_times(w, t, t, 0, 0, no_uuid)) < 0) {
         iso_write_opts_free(w);
-        return ic_fail_iso(err, rc, "cannot set up the ISO writer");
+        return esx_iso_fail(err, rc, "cannot set up the ISO writer");
     }
     *out = w;
     return 0;
@@ -750,7 +680,7 @@ static int ic_write(struct ic_ctx *x, struct esximg_err *err)
     iso_write_opts_free(w);
     if (irc < 0) {
         rc = ic_check_contents(x, err);
-        return rc ? rc : ic_fail_iso(err, irc, "cannot start writing the image");
+        return rc ? rc : esx_iso_fail(err, irc, "cannot start writing the image");
     }
     off_t size = bs->get_size(bs);
     if (size <= 0 || (uint64_t)size % IC_BLOCK) {

@@ -1,5 +1,6 @@
-/* isosrc.c: the block source libisofs reads an ISO image through, for the reader (iso.c) and
- * the writer (isowrite.c).
+/* isosrc.c: the libisofs glue the reader and the two writers share: the block source libisofs
+ * reads an ISO image through (iso.c, isowrite.c), and the class of the content streams the
+ * writers hand it (isowrite.c, isocreate.c).
  *
  * Blocks come from a file descriptor or a caller's buffer.  A failed read is recorded on the
  * source (which block, which errno, or past the end) because libisofs only answers with a
@@ -82,5 +83,126 @@ int esx_isosrc_wrap(struct esx_isosrc *src, struct iso_data_source **out,
     ds->free_data = isosrc_free;
     ds->data = src;
     *out = ds;
+    return 0;
+}
+
+bool esx_iso_is_dchar(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+int esx_iso_fail(struct esximg_err *err, int code, const char *what)
+{
+    const char *why = iso_error_to_msg(code);
+    if (code == (int)ISO_OUT_OF_MEM)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "%s: out of memory", what);
+    return esximg_err_set(err, ESXIMG_EFORMAT, "%s: %s", what, why ? why : "libisofs error");
+}
+
+/* ---- the writers' content streams ---- */
+
+struct isostream {
+    const struct esx_isostream_ops *ops;
+    void *content;
+    uint64_t size;
+    ino_t ino;
+    unsigned int fs_id;
+};
+
+static int isostream_open(IsoStream *s)
+{
+    const struct isostream *st = s->data;
+    return st->ops->open(st->content);
+}
+
+static int isostream_close(IsoStream *s)
+{
+    const struct isostream *st = s->data;
+    return st->ops->close(st->content);
+}
+
+static off_t isostream_get_size(IsoStream *s)
+{
+    const struct isostream *st = s->data;
+    return (off_t)st->size;
+}
+
+static int isostream_read(IsoStream *s, void *buf, size_t count)
+{
+    const struct isostream *st = s->data;
+    return st->ops->read(st->content, buf, count);
+}
+
+static int isostream_is_repeatable(IsoStream *s)
+{
+    (void)s;
+    return 1;
+}
+
+static void isostream_get_id(IsoStream *s, unsigned int *fs_id, dev_t *dev_id, ino_t *ino_id)
+{
+    const struct isostream *st = s->data;
+    *fs_id = st->fs_id;
+    *dev_id = 0;
+    *ino_id = st->ino;
+}
+
+static void isostream_free(IsoStream *s)
+{
+    free(s->data);              /* the content itself belongs to the writer */
+}
+
+static int isostream_update_size(IsoStream *s)
+{
+    (void)s;
+    return 1;
+}
+
+static IsoStream *isostream_get_input_stream(IsoStream *s, int flag)
+{
+    (void)s;
+    (void)flag;
+    return NULL;
+}
+
+static int isostream_cmp_ino(IsoStream *a, IsoStream *b)
+{
+    ino_t ia = ((const struct isostream *)a->data)->ino;
+    ino_t ib = ((const struct isostream *)b->data)->ino;
+    return ia < ib ? -1 : ia > ib;
+}
+
+static IsoStreamIface isostream_class = {
+    .version = 3,
+    .type = {'u', 's', 'e', 'r'},
+    .open = isostream_open,
+    .close = isostream_close,
+    .get_size = isostream_get_size,
+    .read = isostream_read,
+    .is_repeatable = isostream_is_repeatable,
+    .get_id = isostream_get_id,
+    .free = isostream_free,
+    .update_size = isostream_update_size,
+    .get_input_stream = isostream_get_input_stream,
+    .cmp_ino = isostream_cmp_ino,
+};
+
+int esx_isostream_new(const struct esx_isostream_ops *ops, void *content, uint64_t size,
+                      ino_t ino, unsigned int fs_id, struct iso_stream **out,
+                      struct esximg_err *err)
+{
+    IsoStream *stream = calloc(1, sizeof *stream);
+    struct isostream *st = calloc(1, sizeof *st);
+    if (!stream || !st) {
+        free(stream);
+        free(st);
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    }
+    *st = (struct isostream){.ops = ops, .content = content, .size = size, .ino = ino,
+                             .fs_id = fs_id};
+    stream->class = &isostream_class;
+    stream->refcount = 1;
+    stream->data = st;
+    *out = stream;
     return 0;
 }

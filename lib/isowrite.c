@@ -83,19 +83,6 @@ struct iw_ctx {
     uint64_t done;
 };
 
-static int iw_fail_iso(struct esximg_err *err, int code, const char *what)
-{
-    const char *why = iso_error_to_msg(code);
-    if (code == (int)ISO_OUT_OF_MEM)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "%s: out of memory", what);
-    return esximg_err_set(err, ESXIMG_EFORMAT, "%s: %s", what, why ? why : "libisofs error");
-}
-
-static bool iw_is_dchar(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
 /* Whether a new name fits the image as it stands, so that libisofs records it unchanged:
  * d-characters, 8.3 (level 1) or up to 30 characters (level 2 and 3) on a plain image;
  * printable ASCII up to 64 bytes (Joliet's limit) when Rock Ridge or Joliet names are used. */
@@ -114,7 +101,7 @@ static bool iw_name_fits(const struct esximg_iso *in, const char *name, size_t l
             dot = true;
             continue;
         }
-        if (!iw_is_dchar(name[i]))
+        if (!esx_iso_is_dchar(name[i]))
             return false;
         if (dot)
             ext++;
@@ -369,30 +356,24 @@ static int iw_verify_loader_limits(const struct iw_ctx *x, const struct esximg_i
 
 /* ---- content streams for libisofs ---- */
 
-static int iws_open(IsoStream *s)
+static int iws_open(void *content)
 {
-    struct iw_content *ct = s->data;
+    struct iw_content *ct = content;
     ct->pos = 0;
     return 1;
 }
 
-static int iws_close(IsoStream *s)
+static int iws_close(void *content)
 {
-    (void)s;
+    (void)content;
     return 1;
-}
-
-static off_t iws_get_size(IsoStream *s)
-{
-    const struct iw_content *ct = s->data;
-    return (off_t)ct->size;
 }
 
 /* Called by libisofs' writer thread.  libisofs fills a failed file with zeros and goes on, so
  * the failure is recorded here for the calling thread to report. */
-static int iws_read(IsoStream *s, void *buf, size_t count)
+static int iws_read(void *content, void *buf, size_t count)
 {
-    struct iw_content *ct = s->data;
+    struct iw_content *ct = content;
     if (ct->pos >= ct->size)
         return 0;
     uint64_t left = ct->size - ct->pos;
@@ -415,58 +396,10 @@ static int iws_read(IsoStream *s, void *buf, size_t count)
     return (int)got;
 }
 
-static int iws_is_repeatable(IsoStream *s)
-{
-    (void)s;
-    return 1;
-}
-
-static void iws_get_id(IsoStream *s, unsigned int *fs_id, dev_t *dev_id, ino_t *ino_id)
-{
-    const struct iw_content *ct = s->data;
-    *fs_id = IW_FS_ID;
-    *dev_id = 0;
-    *ino_id = ct->ino;
-}
-
-static void iws_free(IsoStream *s)
-{
-    (void)s;                    /* the content belongs to the iw_ctx */
-}
-
-static int iws_update_size(IsoStream *s)
-{
-    (void)s;
-    return 1;
-}
-
-static IsoStream *iws_get_input_stream(IsoStream *s, int flag)
-{
-    (void)s;
-    (void)flag;
-    return NULL;
-}
-
-static int iws_cmp_ino(IsoStream *a, IsoStream *b)
-{
-    ino_t ia = ((const struct iw_content *)a->data)->ino;
-    ino_t ib = ((const struct iw_content *)b->data)->ino;
-    return ia < ib ? -1 : ia > ib;
-}
-
-static IsoStreamIface iw_stream_class = {
-    .version = 3,
-    .type = {'u', 's', 'e', 'r'},
+static const struct esx_isostream_ops iw_stream_ops = {
     .open = iws_open,
     .close = iws_close,
-    .get_size = iws_get_size,
     .read = iws_read,
-    .is_repeatable = iws_is_repeatable,
-    .get_id = iws_get_id,
-    .free = iws_free,
-    .update_size = iws_update_size,
-    .get_input_stream = iws_get_input_stream,
-    .cmp_ino = iws_cmp_ino,
 };
 
 /* ---- importing the input for writing ---- */
@@ -487,7 +420,7 @@ static int iw_import(struct iw_ctx *x, struct esximg_err *err)
         return ret;
     int rc = iso_read_opts_new(&ropts, 0);
     if (rc < 0) {
-        ret = iw_fail_iso(err, rc, "cannot set up the ISO reader");
+        ret = esx_iso_fail(err, rc, "cannot set up the ISO reader");
         goto out;
     }
     iso_read_opts_set_no_md5(ropts, 1);
@@ -497,7 +430,7 @@ static int iw_import(struct iw_ctx *x, struct esximg_err *err)
         iso_read_opts_load_system_area(ropts, 1);   /* a growing copy keeps it verbatim */
     if ((rc = iso_image_new("esximg", &x->image)) < 0 ||
         (rc = iso_image_import(x->image, ds, ropts, &features)) < 0)
-        ret = iw_fail_iso(err, rc, "cannot load the ISO 9660 image");
+        ret = esx_iso_fail(err, rc, "cannot load the ISO 9660 image");
 out:
     iso_read_image_features_destroy(features);
     iso_read_opts_free(ropts);
@@ -511,7 +444,7 @@ static int iw_node(struct iw_ctx *x, const char *path, IsoNode **node, struct es
 {
     int rc = iso_image_path_to_node(x->image, path, node);
     if (rc < 0)
-        return iw_fail_iso(err, rc, "cannot look a path up");
+        return esx_iso_fail(err, rc, "cannot look a path up");
     if (rc == 0 || !*node)
         return esximg_err_set(err, ESXIMG_EFORMAT, "'%s' is in the image but libisofs does "
                               "not find it", path);
@@ -525,7 +458,7 @@ static int iw_dir_find(IsoDir *dir, const char *name, size_t len, IsoNode **foun
     IsoDirIter *iter = NULL;
     int rc = iso_dir_get_children(dir, &iter);
     if (rc < 0)
-        return iw_fail_iso(err, rc, "cannot list a directory");
+        return esx_iso_fail(err, rc, "cannot list a directory");
     IsoNode *node;
     *found = NULL;
     while (iso_dir_iter_next(iter, &node) == 1) {
@@ -573,7 +506,7 @@ static int iw_parent(struct iw_ctx *x, const char *path, IsoDir **parent,
             name[n] = '\0';
             IsoDir *made = NULL;
             if ((rc = iso_image_add_new_dir(x->image, dir, name, &made)) < 0)
-                return iw_fail_iso(err, rc, "cannot add a directory");
+                return esx_iso_fail(err, rc, "cannot add a directory");
             iw_set_attrs(x, (IsoNode *)made, S_IFDIR | 0755);
             x->new_dirs++;
             child = (IsoNode *)made;
@@ -594,16 +527,14 @@ static int iw_add_file(struct iw_ctx *x, struct iw_change *ch, IsoDir *dir, cons
         return rc;
     if (clash)
         return esximg_err_set(err, ESXIMG_EINVAL, "'%s' is already in the image", ch->path);
-    IsoStream *stream = calloc(1, sizeof *stream);
-    if (!stream)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    stream->class = &iw_stream_class;
-    stream->refcount = 1;
-    stream->data = &ch->content;
+    IsoStream *stream = NULL;
+    if ((rc = esx_isostream_new(&iw_stream_ops, &ch->content, ch->content.size,
+                                ch->content.ino, IW_FS_ID, &stream, err)))
+        return rc;
     IsoFile *file = NULL;
     if ((rc = iso_image_add_new_file(x->image, dir, name, stream, &file)) < 0) {
         iso_stream_unref(stream);
-        return iw_fail_iso(err, rc, "cannot add a file");
+        return esx_iso_fail(err, rc, "cannot add a file");
     }
     iw_set_attrs(x, (IsoNode *)file, like ? iso_node_get_permissions(like) : S_IFREG | 0444);
     if (like) {
@@ -628,7 +559,7 @@ static int iw_apply_one(struct iw_ctx *x, struct iw_change *ch, struct esximg_er
         return rc;
     if (ch->c->kind == ESXIMG_ISO_REMOVE) {
         if ((rc = iso_node_remove(old)) < 0)
-            return iw_fail_iso(err, rc, "cannot remove a file");
+            return esx_iso_fail(err, rc, "cannot remove a file");
         return 0;
     }
     /* REPLACE: the same name in the same directory, with new content */
@@ -640,7 +571,7 @@ static int iw_apply_one(struct iw_ctx *x, struct iw_change *ch, struct esximg_er
     }
     iso_node_ref(old);          /* its attributes are copied after it left the tree */
     if ((rc = iso_node_remove(old)) < 0)
-        rc = iw_fail_iso(err, rc, "cannot remove a file");
+        rc = esx_iso_fail(err, rc, "cannot remove a file");
     else
         rc = iw_add_file(x, ch, dir, name, old, err);
     iso_node_unref(old);
@@ -677,7 +608,7 @@ static int iw_boot_setup(struct iw_ctx *x, struct esximg_err *err)
     IsoFile **nodes = NULL;
     int rc = iso_image_get_all_boot_imgs(x->image, &n, &boots, &nodes, 0);
     if (rc < 0)
-        return iw_fail_iso(err, rc, "cannot read the El Torito boot entries");
+        return esx_iso_fail(err, rc, "cannot read the El Torito boot entries");
     int ret = 0;
     if ((size_t)n != x->in->n_boots)
         ret = esximg_err_set(err, ESXIMG_EFORMAT, "libisofs sees %d El Torito entries, the "
@@ -685,7 +616,7 @@ static int iw_boot_setup(struct iw_ctx *x, struct esximg_err *err)
     for (int i = 0; !ret && i < n; i++) {
         int opts = x->o.full_rewrite && x->in->boots[i].boot_info_table ? 1 : 0;
         if ((rc = el_torito_set_isolinux_options(boots[i], opts, 0)) < 0)
-            ret = iw_fail_iso(err, rc, "cannot set the El Torito options");
+            ret = esx_iso_fail(err, rc, "cannot set the El Torito options");
     }
     free(boots);
     free(nodes);
@@ -699,7 +630,7 @@ static int iw_wopts(const struct iw_ctx *x, IsoWriteOpts **out, struct esximg_er
     IsoWriteOpts *w = NULL;
     int rc = iso_write_opts_new(&w, 0);
     if (rc < 0)
-        return iw_fail_iso(err, rc, "cannot set up the ISO writer");
+        return esx_iso_fail(err, rc, "cannot set up the ISO writer");
     const struct esximg_iso *in = x->in;
     /* a plain image keeps its level; Rock Ridge or Joliet images record their names there */
     int level = in->iso_level ? in->iso_level : 2;
@@ -729,7 +660,7 @@ static int iw_wopts(const struct iw_ctx *x, IsoWriteOpts **out, struct esximg_er
         (rc = iso_write_opts_set_ms_block(w, x->ms_block)) < 0 ||
         (rc = iso_write_opts_set_overwrite_buf(w, x->o.full_rewrite ? NULL : x->head)) < 0) {
         iso_write_opts_free(w);
-        return iw_fail_iso(err, rc, "cannot set up the ISO writer");
+        return esx_iso_fail(err, rc, "cannot set up the ISO writer");
     }
     *out = w;
     return 0;
@@ -979,7 +910,7 @@ static int iw_write(struct iw_ctx *x, struct esximg_err *err)
     int irc = iso_image_create_burn_source(x->image, w, &bs);
     iso_write_opts_free(w);
     if (irc < 0)
-        return iw_fail_iso(err, irc, "cannot start writing the image");
+        return esx_iso_fail(err, irc, "cannot start writing the image");
     off_t session = bs->get_size(bs);
     uint64_t base = (uint64_t)x->ms_block * IW_BLOCK;
     if (session <= 0 || (uint64_t)session % IW_BLOCK) {

@@ -16,87 +16,6 @@
 
 /* ---------------------------------------------------------------- building inputs */
 
-struct tz_member {
-    const char *name;
-    const void *data;
-    size_t len;
-};
-
-/* A zip of the members, deflated or stored. */
-static uint8_t *tz_zip(const struct tz_member *m, size_t n, bool store, size_t *out_len)
-{
-    size_t cap = 32 << 20, used = 0;
-    uint8_t *buf = malloc(cap);
-    assert_non_null(buf);
-    struct archive *a = archive_write_new();
-    assert_int_equal(archive_write_set_format_zip(a), ARCHIVE_OK);
-    assert_int_equal(archive_write_set_options(a, store ? "zip:compression=store"
-                                                        : "zip:compression=deflate"),
-                     ARCHIVE_OK);
-    assert_int_equal(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
-    for (size_t i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, m[i].name);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_size(e, (la_int64_t)m[i].len);
-        archive_entry_set_mtime(e, 1500000000, 0);
-        assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-        if (m[i].len)
-            assert_int_equal(archive_write_data(a, m[i].data, m[i].len), (la_ssize_t)m[i].len);
-        archive_entry_free(e);
-    }
-    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-    archive_write_free(a);
-    *out_len = used;
-    return buf;
-}
-
-/* One ar member header: name, mtime, uid, gid, mode, size, magic (esxi-formats.md 2.1). */
-static void tv_member(struct esx_buf *b, const char *name, const void *data, size_t len)
-{
-    char hdr[80], size[24];
-    assert_true(len < 10000000000u);
-    snprintf(size, sizeof size, "%zu", len);
-    snprintf(hdr, sizeof hdr, "%-16.16s%-12.12s%-6.6s%-6.6s%-8.8s%-10.10s`\n", name, "0", "0",
-             "0", "0", size);
-    assert_int_equal(esx_buf_append(b, hdr, 60, NULL), 0);
-    assert_int_equal(esx_buf_append(b, data, len, NULL), 0);
-    if (len % 2)
-        assert_int_equal(esx_buf_append(b, "\n", 1, NULL), 0);
-}
-
-/* A tiny valid VIB: descriptor.xml, an empty sig.pkcs7 and one payload. */
-static uint8_t *tv_vib(const char *name, const char *version, const char *vendor,
-                       const char *payload_text, size_t *len)
-{
-    char sum[65];
-    size_t payload_len = strlen(payload_text);
-    assert_int_equal(esx_digest_hex(ESX_SHA256, payload_text, payload_len, sum, NULL), 0);
-    char desc[2048];
-    snprintf(desc, sizeof desc,
-             "<vib version=\"5.0\"><type>bootbank</type><name>%s</name><version>%s</version>"
-             "<vendor>%s</vendor><summary>test</summary><description>test vib</description>"
-             "<release-date>2020-01-01T00:00:00.000000+00:00</release-date><urls/>"
-             "<relationships><depends/><conflicts/><replaces/><provides/><compatibleWith/>"
-             "</relationships><software-tags/><system-requires><maintenance-mode>false"
-             "</maintenance-mode></system-requires><file-list><file>etc/x</file></file-list>"
-             "<acceptance-level>community</acceptance-level>"
-             "<live-install-allowed>false</live-install-allowed><live-remove-allowed>false"
-             "</live-remove-allowed><cimom-restart>false</cimom-restart><stateless-ready>true"
-             "</stateless-ready><overlay>false</overlay><payloads><payload name=\"pl\" "
-             "type=\"tgz\" size=\"%zu\"><checksum checksum-type=\"sha-256\">%s</checksum>"
-             "</payload></payloads></vib>",
-             name, version, vendor, payload_len, sum);
-    struct esx_buf b;
-    esx_buf_init(&b, 0);
-    assert_int_equal(esx_buf_append(&b, "!<arch>\n", 8, NULL), 0);
-    tv_member(&b, "descriptor.xml", desc, strlen(desc));
-    tv_member(&b, "sig.pkcs7", "", 0);
-    tv_member(&b, "pl", payload_text, payload_len);
-    return (uint8_t *)esx_buf_take(&b, len);
-}
-
 static char *tv_sha(const uint8_t *data, size_t len)
 {
     static char sum[65];
@@ -124,12 +43,12 @@ static uint8_t *tm_metadata(const char *name, const char *version, const char *v
              "</vibID></vibList></bulletin>",
              name, version, name, version, vendor, name, version);
     const char *vmware = "<metadataResponse><version>3.0</version></metadataResponse>";
-    const struct tz_member m[] = {
+    const struct tu_zip_member m[] = {
         {"vmware.xml", vmware, strlen(vmware)},
         {"bulletins/b.xml", bulletin, strlen(bulletin)},
         {"vibs/x-1.xml", vib_xml, strlen(vib_xml)},
     };
-    return tz_zip(m, 3, false, len);
+    return tu_zip(m, 3, false, len);
 }
 
 static const char index_xml[] =
@@ -143,16 +62,16 @@ static const char vendor_index_xml[] =
 static uint8_t *tb_vmware(size_t *len, uint8_t **vib_out, size_t *vib_len)
 {
     size_t vl, ml;
-    uint8_t *vib = tv_vib("foo", "1.0-1", "TST", "payload bytes", &vl);
+    uint8_t *vib = tu_tiny_vib("foo", "1.0-1", "TST", "payload bytes", &vl);
     const char *path = "vib20/foo/TST_bootbank_foo_1.0-1.vib";
     uint8_t *meta = tm_metadata("foo", "1.0-1", "TST", path, vl, tv_sha(vib, vl), &ml);
-    const struct tz_member m[] = {
+    const struct tu_zip_member m[] = {
         {"index.xml", index_xml, strlen(index_xml)},
         {"vendor-index.xml", vendor_index_xml, strlen(vendor_index_xml)},
         {"metadata.zip", meta, ml},
         {path, vib, vl},
     };
-    uint8_t *zip = tz_zip(m, 4, false, len);
+    uint8_t *zip = tu_zip(m, 4, false, len);
     free(meta);
     if (vib_out) {
         *vib_out = vib;
@@ -230,15 +149,15 @@ static void depot_reads_the_vfront_layout_stored(void **state)
 {
     (void)state;
     size_t vl, ml, len;
-    uint8_t *vib = tv_vib("net-x", "2.0-napi", "VFrontDe", "driver", &vl);
+    uint8_t *vib = tu_tiny_vib("net-x", "2.0-napi", "VFrontDe", "driver", &vl);
     uint8_t *meta = tm_metadata("net-x", "2.0-napi", "VFrontDe", "net-x-2.0-napi.x86_64.vib",
                                 vl, tv_sha(vib, vl), &ml);
-    const struct tz_member m[] = {
+    const struct tu_zip_member m[] = {
         {"index.xml", index_xml, strlen(index_xml)},
         {"net-x-2.0-napi.x86_64.vib", vib, vl},
         {"VFrontDe-net-x-2.0-napi-metadata.zip", meta, ml},
     };
-    uint8_t *zip = tz_zip(m, 3, true, &len);
+    uint8_t *zip = tu_zip(m, 3, true, &len);
     struct esximg_depot *d = NULL;
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, NULL), 0);
     assert_int_equal(d->kind, ESXIMG_DEPOT_VFRONT);
@@ -258,11 +177,11 @@ static void depot_reads_a_plain_zip_of_vibs(void **state)
 {
     (void)state;
     size_t al, bl, len;
-    uint8_t *a = tv_vib("a", "1-1", "X", "aaa", &al);
-    uint8_t *b = tv_vib("b", "1-1", "X", "bbbb", &bl);
-    const struct tz_member m[] = { {"b/b.VIB", b, bl}, {"docs/readme.txt", "hi", 2},
+    uint8_t *a = tu_tiny_vib("a", "1-1", "X", "aaa", &al);
+    uint8_t *b = tu_tiny_vib("b", "1-1", "X", "bbbb", &bl);
+    const struct tu_zip_member m[] = { {"b/b.VIB", b, bl}, {"docs/readme.txt", "hi", 2},
                                    {"a.vib", a, al} };
-    uint8_t *zip = tz_zip(m, 3, false, &len);
+    uint8_t *zip = tu_zip(m, 3, false, &len);
     struct esximg_depot *d = NULL;
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, NULL), 0);
     assert_int_equal(d->kind, ESXIMG_DEPOT_PLAIN);
@@ -283,8 +202,8 @@ static void depot_reads_a_nested_bundle(void **state)
     (void)state;
     size_t inner_len, len;
     uint8_t *inner = tb_vmware(&inner_len, NULL, NULL);
-    const struct tz_member m[] = { {"Fling-offline_bundle-1.zip", inner, inner_len} };
-    uint8_t *zip = tz_zip(m, 1, false, &len);
+    const struct tu_zip_member m[] = { {"Fling-offline_bundle-1.zip", inner, inner_len} };
+    uint8_t *zip = tu_zip(m, 1, false, &len);
     struct esximg_depot *d = NULL;
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, NULL), 0);
     assert_int_equal(d->kind, ESXIMG_DEPOT_NESTED);
@@ -306,9 +225,9 @@ static void depot_refuses_nesting_past_the_limit(void **state)
     size_t len;
     uint8_t *zip = tb_vmware(&len, NULL, NULL);
     for (unsigned level = 0; level <= ESX_MAX_ZIP_DEPTH; level++) {
-        const struct tz_member m[] = { {"inner.zip", zip, len} };
+        const struct tu_zip_member m[] = { {"inner.zip", zip, len} };
         size_t outer_len;
-        uint8_t *outer = tz_zip(m, 1, false, &outer_len);
+        uint8_t *outer = tu_zip(m, 1, false, &outer_len);
         free(zip);
         zip = outer;
         len = outer_len;
@@ -335,12 +254,12 @@ static void depot_flags_metadata_that_lies(void **state)
 {
     (void)state;
     size_t vl, ml, len;
-    uint8_t *vib = tv_vib("foo", "1.0-1", "TST", "payload", &vl);
+    uint8_t *vib = tu_tiny_vib("foo", "1.0-1", "TST", "payload", &vl);
     const char *path = "vib20/foo/TST_bootbank_foo_1.0-1.vib";
     const char *wrong = "0000000000000000000000000000000000000000000000000000000000000000";
     uint8_t *meta = tm_metadata("foo", "1.0-1", "TST", path, vl + 1, wrong, &ml);
-    const struct tz_member m[] = { {"metadata.zip", meta, ml}, {path, vib, vl} };
-    uint8_t *zip = tz_zip(m, 2, false, &len);
+    const struct tu_zip_member m[] = { {"metadata.zip", meta, ml}, {path, vib, vl} };
+    uint8_t *zip = tu_zip(m, 2, false, &len);
     struct esximg_depot *d = NULL;
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, NULL), 0);
     assert_int_equal(d->vibs[0].check, ESXIMG_DEPOT_CHECK_MISMATCH);
@@ -355,8 +274,8 @@ static void depot_flags_metadata_that_lies(void **state)
 
     /* the right size, only the sum lies */
     meta = tm_metadata("foo", "1.0-1", "TST", path, vl, wrong, &ml);
-    const struct tz_member m2[] = { {"metadata.zip", meta, ml}, {path, vib, vl} };
-    zip = tz_zip(m2, 2, false, &len);
+    const struct tu_zip_member m2[] = { {"metadata.zip", meta, ml}, {path, vib, vl} };
+    zip = tu_zip(m2, 2, false, &len);
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, NULL), 0);
     assert_int_equal(d->vibs[0].check, ESXIMG_DEPOT_CHECK_MISMATCH);
     assert_false(d->vibs[0].size_mismatch);
@@ -371,23 +290,23 @@ static void depot_keeps_going_on_broken_metadata(void **state)
 {
     (void)state;
     size_t vl, len, ml;
-    uint8_t *vib = tv_vib("foo", "1.0-1", "TST", "payload", &vl);
+    uint8_t *vib = tu_tiny_vib("foo", "1.0-1", "TST", "payload", &vl);
     const char *evil = "<!DOCTYPE vib [<!ENTITY a \"aaaaaaaa\">]><vib>&a;</vib>";
     const char *bad_size = "<vib><type>bootbank</type><name>foo</name><version>1.0-1</version>"
                            "<vendor>TST</vendor><packed-size>12x</packed-size></vib>";
-    const struct tz_member mm[] = {
+    const struct tu_zip_member mm[] = {
         {"vibs/evil.xml", evil, strlen(evil)},
         {"vibs/size.xml", bad_size, strlen(bad_size)},
         {"bulletins/broken.xml", "<bulletin><id>x", 15},
     };
-    uint8_t *meta = tz_zip(mm, 3, false, &ml);
-    const struct tz_member m[] = {
+    uint8_t *meta = tu_zip(mm, 3, false, &ml);
+    const struct tu_zip_member m[] = {
         {"metadata.zip", "this is no zip at all", 21},
         {"Vendor-foo-1.0-1-metadata.zip", meta, ml},
         {"index.xml", "<vendorList><vendor>", 20},
         {"foo.vib", vib, vl},
     };
-    uint8_t *zip = tz_zip(m, 4, false, &len);
+    uint8_t *zip = tu_zip(m, 4, false, &len);
     struct esximg_depot *d = NULL;
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, NULL), 0);
     assert_int_equal(d->vib_count, 1);
@@ -412,13 +331,13 @@ static void depot_lists_but_never_extracts_escaping_members(void **state)
 {
     (void)state;
     size_t el, al, gl, len;
-    uint8_t *evil = tv_vib("evil", "1-1", "X", "e", &el);
-    uint8_t *abs = tv_vib("abs", "1-1", "X", "a", &al);
-    uint8_t *good = tv_vib("good", "1-1", "X", "g", &gl);
-    const struct tz_member m[] = {
+    uint8_t *evil = tu_tiny_vib("evil", "1-1", "X", "e", &el);
+    uint8_t *abs = tu_tiny_vib("abs", "1-1", "X", "a", &al);
+    uint8_t *good = tu_tiny_vib("good", "1-1", "X", "g", &gl);
+    const struct tu_zip_member m[] = {
         {"../evil.vib", evil, el}, {"/tmp/abs.vib", abs, al}, {"good.vib", good, gl},
     };
-    uint8_t *zip = tz_zip(m, 3, false, &len);
+    uint8_t *zip = tu_zip(m, 3, false, &len);
     struct esximg_depot *d = NULL;
     struct esximg_err err = {0};
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, &err), 0);
@@ -467,9 +386,9 @@ static void depot_refuses_a_vib_id_that_is_no_file_name(void **state)
 {
     (void)state;
     size_t vl, len;
-    uint8_t *vib = tv_vib("..", "1-1", "X/..", "e", &vl);
-    const struct tz_member m[] = { {"x.vib", vib, vl} };
-    uint8_t *zip = tz_zip(m, 1, false, &len);
+    uint8_t *vib = tu_tiny_vib("..", "1-1", "X/..", "e", &vl);
+    const struct tu_zip_member m[] = { {"x.vib", vib, vl} };
+    uint8_t *zip = tu_zip(m, 1, false, &len);
     struct esximg_depot *d = NULL;
     struct esximg_err err = {0};
     int rc = esximg_depot_read(zip, len, NULL, &d, &err);
@@ -536,10 +455,10 @@ static void depot_refuses_a_zip_bomb(void **state)
 
     /* a caller's smaller budget is honoured */
     size_t vl;
-    uint8_t *vib = tv_vib("foo", "1-1", "X", "payload", &vl);
-    const struct tz_member m[] = { {"a.vib", vib, vl} };
+    uint8_t *vib = tu_tiny_vib("foo", "1-1", "X", "payload", &vl);
+    const struct tu_zip_member m[] = { {"a.vib", vib, vl} };
     free(zip);
-    zip = tz_zip(m, 1, false, &len);
+    zip = tu_zip(m, 1, false, &len);
     struct esximg_depot_opts o = { .max_bytes = vl - 1 };
     assert_int_equal(esximg_depot_read(zip, len, &o, &d, &err), ESXIMG_ELIMIT);
     assert_non_null(strstr(err.msg, "inflated bytes"));
@@ -583,9 +502,9 @@ static void depot_without_a_vib_is_not_found(void **state)
 {
     (void)state;
     size_t len;
-    const struct tz_member m[] = { {"index.xml", index_xml, strlen(index_xml)},
+    const struct tu_zip_member m[] = { {"index.xml", index_xml, strlen(index_xml)},
                                    {"vib20/", "", 0} };
-    uint8_t *zip = tz_zip(m, 1, false, &len);
+    uint8_t *zip = tu_zip(m, 1, false, &len);
     struct esximg_depot *d = NULL;
     struct esximg_err err = {0};
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, &err), ESXIMG_ENOTFOUND);
@@ -597,10 +516,10 @@ static void depot_handles_duplicate_vibs(void **state)
 {
     (void)state;
     size_t vl, wl, len;
-    uint8_t *vib = tv_vib("foo", "1-1", "X", "same", &vl);
-    uint8_t *other = tv_vib("foo", "1-1", "X", "different", &wl);
-    const struct tz_member same[] = { {"a/foo.vib", vib, vl}, {"b/foo.vib", vib, vl} };
-    uint8_t *zip = tz_zip(same, 2, false, &len);
+    uint8_t *vib = tu_tiny_vib("foo", "1-1", "X", "same", &vl);
+    uint8_t *other = tu_tiny_vib("foo", "1-1", "X", "different", &wl);
+    const struct tu_zip_member same[] = { {"a/foo.vib", vib, vl}, {"b/foo.vib", vib, vl} };
+    uint8_t *zip = tu_zip(same, 2, false, &len);
     struct esximg_depot *d = NULL;
     struct esximg_err err = {0};
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, &err), 0);
@@ -609,8 +528,8 @@ static void depot_handles_duplicate_vibs(void **state)
     assert_true(has_warning(d, "member 'b/foo.vib': same vib as 'a/foo.vib'"));
     esximg_depot_free(d);
     free(zip);
-    const struct tz_member differ[] = { {"a/foo.vib", vib, vl}, {"b/foo.vib", other, wl} };
-    zip = tz_zip(differ, 2, false, &len);
+    const struct tu_zip_member differ[] = { {"a/foo.vib", vib, vl}, {"b/foo.vib", other, wl} };
+    zip = tu_zip(differ, 2, false, &len);
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, &err), ESXIMG_EFORMAT);
     assert_non_null(strstr(err.msg, "member 'b/foo.vib': vib 'X_bootbank_foo_1-1' is also"));
     free(zip);
@@ -622,8 +541,8 @@ static void depot_names_the_member_of_a_broken_vib(void **state)
 {
     (void)state;
     size_t len;
-    const struct tz_member m[] = { {"vib20/x/y.vib", "!<arch>\nnot a member header", 27} };
-    uint8_t *zip = tz_zip(m, 1, true, &len);
+    const struct tu_zip_member m[] = { {"vib20/x/y.vib", "!<arch>\nnot a member header", 27} };
+    uint8_t *zip = tu_zip(m, 1, true, &len);
     struct esximg_depot *d = NULL;
     struct esximg_err err = {0};
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, &err), ESXIMG_EFORMAT);
@@ -636,13 +555,13 @@ static void depot_caps_the_member_count(void **state)
 {
     (void)state;
     size_t n = ESX_MAX_ZIP_ENTRIES + 1, len;
-    struct tz_member *m = calloc(n, sizeof *m);
+    struct tu_zip_member *m = calloc(n, sizeof *m);
     char (*names)[16] = calloc(n, 16);
     for (size_t i = 0; i < n; i++) {
         snprintf(names[i], 16, "%zx", i);
         m[i].name = names[i];
     }
-    uint8_t *zip = tz_zip(m, n, true, &len);
+    uint8_t *zip = tu_zip(m, n, true, &len);
     struct esximg_depot *d = NULL;
     struct esximg_err err = {0};
     assert_int_equal(esximg_depot_read(zip, len, NULL, &d, &err), ESXIMG_ELIMIT);

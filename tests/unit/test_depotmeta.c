@@ -5,96 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "esx_private.h"
 #include "esximg/depot.h"
 #include "testutil.h"
 
 /* ---------------------------------------------------------------- building inputs */
-
-struct tz_member {
-    const char *name;
-    const void *data;
-    size_t len;
-};
-
-/* A zip of the members, deflated or stored. */
-static uint8_t *tz_zip(const struct tz_member *m, size_t n, bool store, size_t *out_len)
-{
-    size_t cap = 32 << 20, used = 0;
-    uint8_t *buf = malloc(cap);
-    assert_non_null(buf);
-    struct archive *a = archive_write_new();
-    assert_int_equal(archive_write_set_format_zip(a), ARCHIVE_OK);
-    assert_int_equal(archive_write_set_options(a, store ? "zip:compression=store"
-                                                        : "zip:compression=deflate"),
-                     ARCHIVE_OK);
-    assert_int_equal(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
-    for (size_t i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, m[i].name);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_size(e, (la_int64_t)m[i].len);
-        archive_entry_set_mtime(e, 1500000000, 0);
-        assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
-        if (m[i].len)
-            assert_int_equal(archive_write_data(a, m[i].data, m[i].len), (la_ssize_t)m[i].len);
-        archive_entry_free(e);
-    }
-    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
-    archive_write_free(a);
-    *out_len = used;
-    return buf;
-}
-
-/* One ar member header: name, mtime, uid, gid, mode, size, magic (esxi-formats.md 2.1). */
-static void tv_member(struct esx_buf *b, const char *name, const void *data, size_t len)
-{
-    char hdr[80], size[24];
-    assert_true(len < 10000000000u);
-    snprintf(size, sizeof size, "%zu", len);
-    snprintf(hdr, sizeof hdr, "%-16.16s%-12.12s%-6.6s%-6.6s%-8.8s%-10.10s`\n", name, "0", "0",
-             "0", "0", size);
-    assert_int_equal(esx_buf_append(b, hdr, 60, NULL), 0);
-    assert_int_equal(esx_buf_append(b, data, len, NULL), 0);
-    if (len % 2)
-        assert_int_equal(esx_buf_append(b, "\n", 1, NULL), 0);
-}
-
-/* A tiny valid VIB: descriptor.xml, an empty sig.pkcs7 and one payload. */
-static uint8_t *tv_vib(const char *name, const char *version, const char *vendor,
-                       const char *payload_text, size_t *len)
-{
-    char sum[65];
-    size_t payload_len = strlen(payload_text);
-    assert_int_equal(esx_digest_hex(ESX_SHA256, payload_text, payload_len, sum, NULL), 0);
-    char desc[2048];
-    snprintf(desc, sizeof desc,
-             "<vib version=\"5.0\"><type>bootbank</type><name>%s</name><version>%s</version>"
-             "<vendor>%s</vendor><summary>test</summary><description>test vib</description>"
-             "<release-date>2020-01-01T00:00:00.000000+00:00</release-date><urls/>"
-             "<relationships><depends/><conflicts/><replaces/><provides/><compatibleWith/>"
-             "</relationships><software-tags/><system-requires><maintenance-mode>false"
-             "</maintenance-mode></system-requires><file-list><file>etc/x</file></file-list>"
-             "<acceptance-level>community</acceptance-level>"
-             "<live-install-allowed>false</live-install-allowed><live-remove-allowed>false"
-             "</live-remove-allowed><cimom-restart>false</cimom-restart><stateless-ready>true"
-             "</stateless-ready><overlay>false</overlay><payloads><payload name=\"pl\" "
-             "type=\"tgz\" size=\"%zu\"><checksum checksum-type=\"sha-256\">%s</checksum>"
-             "</payload></payloads></vib>",
-             name, version, vendor, payload_len, sum);
-    struct esx_buf b;
-    esx_buf_init(&b, 0);
-    assert_int_equal(esx_buf_append(&b, "!<arch>\n", 8, NULL), 0);
-    tv_member(&b, "descriptor.xml", desc, strlen(desc));
-    tv_member(&b, "sig.pkcs7", "", 0);
-    tv_member(&b, "pl", payload_text, payload_len);
-    return (uint8_t *)esx_buf_take(&b, len);
-}
-
 
 /* A component of one VIB: name "C-<vib>", the VIB "<vib>" by VMW, both of `version`. */
 struct tc_comp {
@@ -106,7 +21,7 @@ struct tc_comp {
 struct tf_depot {
     const struct tc_comp *comps;
     size_t comp_count;
-    const struct tz_member *extra;
+    const struct tu_zip_member *extra;
     size_t extra_count;
 };
 
@@ -120,13 +35,13 @@ static const char vendor_index_xml[] =
 static uint8_t *tf_build(const struct tf_depot *f, size_t *len)
 {
     size_t n_meta = f->comp_count + f->extra_count + 1;
-    struct tz_member *meta = calloc(n_meta, sizeof *meta);
-    struct tz_member *top = calloc(f->comp_count + 3, sizeof *top);
+    struct tu_zip_member *meta = calloc(n_meta, sizeof *meta);
+    struct tu_zip_member *top = calloc(f->comp_count + 3, sizeof *top);
     char **texts = calloc(f->comp_count * 3, sizeof *texts);
     uint8_t **vibs = calloc(f->comp_count, sizeof *vibs);
     assert_true(meta && top && texts && vibs);
     const char *vmware = "<metadataResponse><version>3.0</version></metadataResponse>";
-    meta[0] = (struct tz_member){ "vmware.xml", vmware, strlen(vmware) };
+    meta[0] = (struct tu_zip_member){ "vmware.xml", vmware, strlen(vmware) };
     for (size_t i = 0; i < f->comp_count; i++) {
         const struct tc_comp *c = &f->comps[i];
         char *bulletin = malloc(1024), *bname = malloc(256), *vpath = malloc(256);
@@ -140,9 +55,9 @@ static uint8_t *tf_build(const struct tf_depot *f, size_t *len)
         snprintf(bname, 256, "bulletins/C-%s_%s.xml", c->vib, c->version);
         snprintf(vpath, 256, "vib20/%s/VMW_bootbank_%s_%s.vib", c->vib, c->vib, c->version);
         size_t vl;
-        vibs[i] = tv_vib(c->vib, c->version, "VMW", c->vib, &vl);
-        meta[1 + i] = (struct tz_member){ bname, bulletin, strlen(bulletin) };
-        top[3 + i] = (struct tz_member){ vpath, vibs[i], vl };
+        vibs[i] = tu_tiny_vib(c->vib, c->version, "VMW", c->vib, &vl);
+        meta[1 + i] = (struct tu_zip_member){ bname, bulletin, strlen(bulletin) };
+        top[3 + i] = (struct tu_zip_member){ vpath, vibs[i], vl };
         texts[3 * i] = bulletin;
         texts[3 * i + 1] = bname;
         texts[3 * i + 2] = vpath;
@@ -150,11 +65,11 @@ static uint8_t *tf_build(const struct tf_depot *f, size_t *len)
     for (size_t i = 0; i < f->extra_count; i++)
         meta[1 + f->comp_count + i] = f->extra[i];
     size_t ml;
-    uint8_t *metazip = tz_zip(meta, n_meta, false, &ml);
-    top[0] = (struct tz_member){ "index.xml", index_xml, strlen(index_xml) };
-    top[1] = (struct tz_member){ "vendor-index.xml", vendor_index_xml, strlen(vendor_index_xml) };
-    top[2] = (struct tz_member){ "metadata.zip", metazip, ml };
-    uint8_t *zip = tz_zip(top, f->comp_count + 3, false, len);
+    uint8_t *metazip = tu_zip(meta, n_meta, false, &ml);
+    top[0] = (struct tu_zip_member){ "index.xml", index_xml, strlen(index_xml) };
+    top[1] = (struct tu_zip_member){ "vendor-index.xml", vendor_index_xml, strlen(vendor_index_xml) };
+    top[2] = (struct tu_zip_member){ "metadata.zip", metazip, ml };
+    uint8_t *zip = tu_zip(top, f->comp_count + 3, false, len);
     for (size_t i = 0; i < f->comp_count * 3; i++)
         free(texts[i]);
     for (size_t i = 0; i < f->comp_count; i++)
@@ -213,7 +128,7 @@ static const char profile_xml[] =
 static const struct tc_comp base_comps[] = {
     { "a", "1.0-1" }, { "b", "1.0-1" }, { "c", "1.0-1" },
 };
-static const struct tz_member base_extra[] = {
+static const struct tu_zip_member base_extra[] = {
     TZ_TEXT("baseimages/ESXi_7.0.2-0.0.100.json", base_json),
     TZ_TEXT("profiles/ESXi-test-standard", profile_xml),
 };
@@ -234,7 +149,7 @@ static const char addon2_json[] = ADDON_JSON("2.0-1", ", \"C-e\": \"1.0-1\"");
 static const struct tc_comp addon_comps[] = {
     { "b", "2.0-1" }, { "d", "1.0-1" }, { "e", "1.0-1" },
 };
-static const struct tz_member addon_extra[] = {
+static const struct tu_zip_member addon_extra[] = {
     TZ_TEXT("addons/Vendor-AddOn_1.0-1.json", addon1_json),
     TZ_TEXT("addons/Vendor-AddOn_2.0-1.json", addon2_json),
 };
@@ -308,7 +223,7 @@ static void depotmeta_records_what_it_does_not_understand(void **state)
         "{\"releaseID\": \"HSP_1.0\", \"releaseType\": \"manifest\", \"schemaVersion\": \"1.0\","
         " \"nameSpec\": {\"name\": \"HSP\"}, \"versionSpec\": {\"version\": \"1.0\"}, "
         "\"components\": {\"C-a\": \"1.0-1\"}, \"supportedBaseImageVersions\": [\"7.0\"]}";
-    const struct tz_member extra[] = {
+    const struct tu_zip_member extra[] = {
         TZ_TEXT("solutions/vsan.json", "{}"),
         TZ_TEXT("notes.txt", "hello"),
         TZ_TEXT("baseimages/weird.json", weird_type),
@@ -353,7 +268,7 @@ static void depotmeta_records_what_it_does_not_understand(void **state)
 static void depotmeta_refuses_two_base_images_of_one_version(void **state)
 {
     (void)state;
-    const struct tz_member extra[] = {
+    const struct tu_zip_member extra[] = {
         TZ_TEXT("baseimages/one.json", base_json),
         TZ_TEXT("baseimages/two.json", base_json),
     };
@@ -364,7 +279,7 @@ static void depotmeta_refuses_two_base_images_of_one_version(void **state)
     assert_non_null(strstr(err.msg, "metadata.zip/baseimages/two.json"));
     assert_non_null(strstr(err.msg, "7.0.2-0.0.100"));
 
-    const struct tz_member addons[] = {
+    const struct tu_zip_member addons[] = {
         TZ_TEXT("addons/one.json", addon1_json),
         TZ_TEXT("addons/two.json", addon1_json),
     };
@@ -382,7 +297,7 @@ static void depotmeta_refuses_json_nested_too_deep(void **state)
     for (int i = 0; i < 40; i++)
         strcat(deep, "]");
     strcat(deep, "}");
-    const struct tz_member extra[] = { { "baseimages/deep.json", deep, strlen(deep) } };
+    const struct tu_zip_member extra[] = { { "baseimages/deep.json", deep, strlen(deep) } };
     const struct tf_depot f = { base_comps, 1, extra, 1 };
     struct esximg_err err = {0};
     assert_int_equal(tf_read_rc(&f, &err), ESXIMG_ELIMIT);
@@ -392,7 +307,7 @@ static void depotmeta_refuses_json_nested_too_deep(void **state)
 static void depotmeta_warns_of_a_profile_vib_not_in_the_bundle(void **state)
 {
     (void)state;
-    const struct tz_member extra[] = { TZ_TEXT("profiles/p", profile_xml) };
+    const struct tu_zip_member extra[] = { TZ_TEXT("profiles/p", profile_xml) };
     const struct tf_depot f = { base_comps, 2, extra, 1 };      /* c is missing */
     struct esximg_depot *d = tf_read(&f);
     assert_int_equal(d->profile_count, 1);
@@ -530,7 +445,7 @@ static void resolve_names_what_is_missing(void **state)
 static void resolve_a_profile_vib_in_no_depot_is_an_error(void **state)
 {
     (void)state;
-    const struct tz_member extra[] = { TZ_TEXT("profiles/p", profile_xml) };
+    const struct tu_zip_member extra[] = { TZ_TEXT("profiles/p", profile_xml) };
     const struct tf_depot f = { base_comps, 2, extra, 1 };
     struct esximg_depot *d = tf_read(&f);
     const struct esximg_depot_selection sel = { .profile = "ESXi-test-standard" };
@@ -605,7 +520,7 @@ static void resolve_refuses_an_addon_for_another_base(void **state)
         "{\"releaseID\": \"ESXi_8.0.0-1.0.5\", \"releaseType\": \"baseImage\", "
         "\"schemaVersion\": \"1.0\", \"versionSpec\": {\"version\": \"8.0.0-1.0.5\"}, "
         "\"components\": {\"C-a\": \"1.0-1\"}}";
-    const struct tz_member extra[] = { TZ_TEXT("baseimages/b.json", other_base) };
+    const struct tu_zip_member extra[] = { TZ_TEXT("baseimages/b.json", other_base) };
     const struct tf_depot f = { base_comps, 1, extra, 1 };
     struct tr_depots *t = *state;
     struct esximg_depot *ds[2] = { tf_read(&f), t->d[1] };
@@ -626,7 +541,7 @@ static void resolve_refuses_two_different_base_images_of_one_version(void **stat
         "{\"releaseID\": \"ESXi_7.0.2-0.0.100\", \"releaseType\": \"baseImage\", "
         "\"schemaVersion\": \"1.0\", \"versionSpec\": {\"version\": \"7.0.2-0.0.100\"}, "
         "\"components\": {\"C-a\": \"1.0-1\"}}";
-    const struct tz_member extra[] = { TZ_TEXT("baseimages/other.json", changed) };
+    const struct tu_zip_member extra[] = { TZ_TEXT("baseimages/other.json", changed) };
     const struct tf_depot f = { base_comps, 1, extra, 1 };
     struct tr_depots *t = *state;
     struct esximg_depot *ds[3] = { t->d[0], tf_read(&f), t->d[0] };
@@ -649,7 +564,7 @@ static void resolve_refuses_two_profiles_of_one_name_that_differ(void **state)
     static const char other[] =
         "<imageprofile><name>ESXi-test-standard</name><viblist><vib><vib-id>"
         "VMW_bootbank_a_1.0-1</vib-id></vib></viblist></imageprofile>";
-    const struct tz_member extra[] = { TZ_TEXT("profiles/other", other) };
+    const struct tu_zip_member extra[] = { TZ_TEXT("profiles/other", other) };
     const struct tf_depot f = { base_comps, 1, extra, 1 };
     struct tr_depots *t = *state;
     struct esximg_depot *ds[3] = { t->d[0], t->d[0], tf_read(&f) };

@@ -7,6 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "esx_private.h"
 #include "esximg/io.h"
 #include "testutil.h"
@@ -195,4 +198,81 @@ bool tu_make_esx_iso(const char *version, const char *extra_args, const char *ou
                      ">>'%s.log' 2>&1", TU_GEN_EPOCH, gen, version, extra_args, out, out);
     free(gen);
     return n > 0 && (size_t)n < sizeof cmd && system(cmd) == 0;
+}
+
+/* ---------------------------------------------------------------- zips and VIBs in memory */
+
+/* A zip of the members, deflated or stored. */
+uint8_t *tu_zip(const struct tu_zip_member *m, size_t n, bool store, size_t *out_len)
+{
+    size_t cap = 32 << 20, used = 0;
+    uint8_t *buf = malloc(cap);
+    assert_non_null(buf);
+    struct archive *a = archive_write_new();
+    assert_int_equal(archive_write_set_format_zip(a), ARCHIVE_OK);
+    assert_int_equal(archive_write_set_options(a, store ? "zip:compression=store"
+                                                        : "zip:compression=deflate"),
+                     ARCHIVE_OK);
+    assert_int_equal(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
+    for (size_t i = 0; i < n; i++) {
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, m[i].name);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t)m[i].len);
+        archive_entry_set_mtime(e, 1500000000, 0);
+        assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+        if (m[i].len)
+            assert_int_equal(archive_write_data(a, m[i].data, m[i].len), (la_ssize_t)m[i].len);
+        archive_entry_free(e);
+    }
+    assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+    archive_write_free(a);
+    *out_len = used;
+    return buf;
+}
+
+/* One ar member header: name, mtime, uid, gid, mode, size, magic (esxi-formats.md 2.1). */
+void tu_ar_member(struct esx_buf *b, const char *name, const void *data, size_t len)
+{
+    char hdr[80], size[24];
+    assert_true(len < 10000000000u);
+    snprintf(size, sizeof size, "%zu", len);
+    snprintf(hdr, sizeof hdr, "%-16.16s%-12.12s%-6.6s%-6.6s%-8.8s%-10.10s`\n", name, "0", "0",
+             "0", "0", size);
+    assert_int_equal(esx_buf_append(b, hdr, 60, NULL), 0);
+    assert_int_equal(esx_buf_append(b, data, len, NULL), 0);
+    if (len % 2)
+        assert_int_equal(esx_buf_append(b, "\n", 1, NULL), 0);
+}
+
+/* A tiny valid VIB: descriptor.xml, an empty sig.pkcs7 and one payload. */
+uint8_t *tu_tiny_vib(const char *name, const char *version, const char *vendor,
+                       const char *payload_text, size_t *len)
+{
+    char sum[65];
+    size_t payload_len = strlen(payload_text);
+    assert_int_equal(esx_digest_hex(ESX_SHA256, payload_text, payload_len, sum, NULL), 0);
+    char desc[2048];
+    snprintf(desc, sizeof desc,
+             "<vib version=\"5.0\"><type>bootbank</type><name>%s</name><version>%s</version>"
+             "<vendor>%s</vendor><summary>test</summary><description>test vib</description>"
+             "<release-date>2020-01-01T00:00:00.000000+00:00</release-date><urls/>"
+             "<relationships><depends/><conflicts/><replaces/><provides/><compatibleWith/>"
+             "</relationships><software-tags/><system-requires><maintenance-mode>false"
+             "</maintenance-mode></system-requires><file-list><file>etc/x</file></file-list>"
+             "<acceptance-level>community</acceptance-level>"
+             "<live-install-allowed>false</live-install-allowed><live-remove-allowed>false"
+             "</live-remove-allowed><cimom-restart>false</cimom-restart><stateless-ready>true"
+             "</stateless-ready><overlay>false</overlay><payloads><payload name=\"pl\" "
+             "type=\"tgz\" size=\"%zu\"><checksum checksum-type=\"sha-256\">%s</checksum>"
+             "</payload></payloads></vib>",
+             name, version, vendor, payload_len, sum);
+    struct esx_buf b;
+    esx_buf_init(&b, 0);
+    assert_int_equal(esx_buf_append(&b, "!<arch>\n", 8, NULL), 0);
+    tu_ar_member(&b, "descriptor.xml", desc, strlen(desc));
+    tu_ar_member(&b, "sig.pkcs7", "", 0);
+    tu_ar_member(&b, "pl", payload_text, payload_len);
+    return (uint8_t *)esx_buf_take(&b, len);
 }

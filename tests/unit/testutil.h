@@ -45,4 +45,20 @@ bool tu_have_image_tools(void);
  * OUT.log.  False when it fails (isolinux or mtools missing as well): the caller skips. */
 bool tu_make_esx_iso(const char *version, const char *extra_args, const char *out);
 
+/* One member of a zip made by tu_zip (borrowed). */
+struct tu_zip_member {
+    const char *name;
+    const void *data;
+    size_t len;
+};
+/* A zip of the members, deflated or stored (libarchive's writer; the caller frees). */
+uint8_t *tu_zip(const struct tu_zip_member *m, size_t n, bool store, size_t *out_len);
+struct esx_buf;
+/* Appends one ar member (60-byte header, data, padding) to b (esxi-formats.md 2.1). */
+void tu_ar_member(struct esx_buf *b, const char *name, const void *data, size_t len);
+/* A tiny valid community VIB: descriptor.xml, an empty sig.pkcs7 and one tgz payload "pl"
+ * holding payload_text (the caller frees). */
+uint8_t *tu_tiny_vib(const char *name, const char *version, const char *vendor,
+                     const char *payload_text, size_t *len);
+
 #endif

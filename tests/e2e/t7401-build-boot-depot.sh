@@ -51,8 +51,10 @@ print("\n".join(sorted(v["vib_id"] for v in json.load(open("out"))["vibs"])))' >
     expect_grep "^title=$title\$" boot.cfg
 
     step "$v: SeaBIOS (sercon): the boot menu, then BOOT.CFG shown by mboot.c32"
-    BOOT_CHECK_TIMEOUT=$SERCON_TIMEOUT boot_check "b$v.iso" "title=$title" sercon-bios 1 \
-        "sercon$v.log"
+    # wait for BOOT.CFG's last line: the modules line comes before it (waiting for the title
+    # alone stopped QEMU before the modules line reached the serial port on a busy machine)
+    BOOT_CHECK_TIMEOUT=$SERCON_TIMEOUT boot_check "b$v.iso" "$(tail -n 1 boot.cfg)" \
+        sercon-bios 1 "sercon$v.log"
     expect_grep "$profile Boot Menu" "sercon$v.log"
     expect_grep "$profile Installer" "sercon$v.log"
     modules=$(grep '^modules=' boot.cfg)

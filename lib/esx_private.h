@@ -102,6 +102,11 @@ void esx_isosrc_free(struct esx_isosrc *src);
 
 /* A d-character of ISO 9660 (A-Z, 0-9, _): what plain ISO 9660 names are made of. */
 bool esx_iso_is_dchar(char c);
+/* Splits a plain ISO 9660 name of `len` bytes at its first '.' (a directory has none): the
+ * lengths of the two parts; false when a byte is neither a d-character nor that dot. */
+bool esx_iso_name_parts(const char *name, size_t len, bool dir, size_t *base, size_t *ext);
+/* An ISO 9660 level 1 name: 1-8 d-characters, for a file optionally '.' and 0-3 more. */
+bool esx_iso_level1_name(const char *name, size_t len, bool dir);
 /* A libisofs failure code as an error: "<what>: <libisofs' message>" (ENOMEM for its out of
  * memory, else EFORMAT); returns the code set. */
 int esx_iso_fail(struct esximg_err *err, int code, const char *what);

@@ -330,28 +330,14 @@ static int ib_add_generated(struct esximg_imgbuild_state *s, const char *path, u
 /* `name` upper-cased when that is an 8.3 name of d-characters, else NULL. */
 static char *ib_upper_83(const char *name)
 {
-    size_t base = 0, ext = 0, len = strlen(name);
-    bool dot = false;
+    size_t len = strlen(name);
     char *up = malloc(len + 1);
     if (!up)
         return NULL;
     for (size_t i = 0; i <= len; i++)
         up[i] = (name[i] >= 'a' && name[i] <= 'z') ? (char)(name[i] - 'a' + 'A') : name[i];
-    for (size_t i = 0; i < len; i++) {
-        if (up[i] == '.' && !dot) {
-            dot = true;
-            continue;
-        }
-        if (!esx_iso_is_dchar(up[i]))
-            goto bad;
-        if (dot)
-            ext++;
-        else
-            base++;
-    }
-    if (base >= 1 && base <= 8 && ext <= 3)
+    if (esx_iso_level1_name(up, len, false))
         return up;
-bad:
     free(up);
     return NULL;
 }

@@ -90,26 +90,6 @@ static char *isor_ident(const char *s)
     return esx_strndup(s, n);
 }
 
-/* Upper-case 8.3 (files) or 8-character (directories) d-character names. */
-static bool isor_name_is_level1(const char *name, bool is_dir)
-{
-    size_t base = 0, ext = 0;
-    bool dot = false;
-    for (const char *p = name; *p; p++) {
-        if (*p == '.' && !dot && !is_dir) {
-            dot = true;
-            continue;
-        }
-        if (!esx_iso_is_dchar(*p))
-            return false;
-        if (dot)
-            ext++;
-        else
-            base++;
-    }
-    return base >= 1 && base <= 8 && ext <= 3;
-}
-
 struct isor_walk {
     struct esximg_iso *iso;
     struct esximg_iso_state *st;
@@ -206,7 +186,7 @@ static int walk_node(struct isor_walk *w, IsoNode *node, const char *parent, uns
     w->iso->n_entries++;
 
     enum IsoNodeType type = iso_node_get_type(node);
-    if (!isor_name_is_level1(name, type == LIBISO_DIR))
+    if (!esx_iso_level1_name(name, strlen(name), type == LIBISO_DIR))
         w->long_names = true;
     switch (type) {
     case LIBISO_DIR:

@@ -71,27 +71,6 @@ struct ic_ctx {
 
 /* ---- the files, checked ---- */
 
-/* ISO 9660 level 1: a file is 1-8 d-characters, optionally '.' and 0-3 more; a directory
- * 1-8 d-characters. */
-static bool ic_level1_name(const char *name, size_t len, bool dir)
-{
-    size_t base = 0, ext = 0;
-    bool dot = false;
-    for (size_t i = 0; i < len; i++) {
-        if (name[i] == '.' && !dot && !dir) {
-            dot = true;
-            continue;
-        }
-        if (!esx_iso_is_dchar(name[i]))
-            return false;
-        if (dot)
-            ext++;
-        else
-            base++;
-    }
-    return base >= 1 && base <= 8 && ext <= 3;
-}
-
 static int ic_check_path(const char *path, struct esximg_err *err)
 {
     if (!path)
@@ -109,7 +88,7 @@ static int ic_check_path(const char *path, struct esximg_err *err)
         if (++depth > ESX_MAX_ISO_DEPTH)
             return esximg_err_set(err, ESXIMG_ELIMIT, "path '%s' is nested deeper than %u",
                                   path, ESX_MAX_ISO_DEPTH);
-        if (!ic_level1_name(p, n, end != NULL))
+        if (!esx_iso_level1_name(p, n, end != NULL))
             return esximg_err_set(err, ESXIMG_EINVAL, "name '%.*s' of '%s' is not an ISO 9660 "
                                   "level 1 name (upper-case 8.3 d-characters)", (int)n, p, path);
         if (!end)

@@ -91,6 +91,32 @@ bool esx_iso_is_dchar(char c)
     return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+bool esx_iso_name_parts(const char *name, size_t len, bool dir, size_t *base, size_t *ext)
+{
+    bool dot = false;
+    *base = *ext = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (name[i] == '.' && !dot && !dir) {
+            dot = true;
+            continue;
+        }
+        if (!esx_iso_is_dchar(name[i]))
+            return false;
+        if (dot)
+            (*ext)++;
+        else
+            (*base)++;
+    }
+    return true;
+}
+
+bool esx_iso_level1_name(const char *name, size_t len, bool dir)
+{
+    size_t base, ext;
+    return esx_iso_name_parts(name, len, dir, &base, &ext) && base >= 1 && base <= 8 &&
+           ext <= 3;
+}
+
 int esx_iso_fail(struct esximg_err *err, int code, const char *what)
 {
     const char *why = iso_error_to_msg(code);

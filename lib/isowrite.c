@@ -95,19 +95,8 @@ static bool iw_name_fits(const struct esximg_iso *in, const char *name, size_t l
         return len <= 64;
     }
     size_t base = 0, ext = 0;
-    bool dot = false;
-    for (size_t i = 0; i < len; i++) {
-        if (name[i] == '.' && !dot && !dir) {
-            dot = true;
-            continue;
-        }
-        if (!esx_iso_is_dchar(name[i]))
-            return false;
-        if (dot)
-            ext++;
-        else
-            base++;
-    }
+    if (!esx_iso_name_parts(name, len, dir, &base, &ext))
+        return false;
     if (in->iso_level == 1)
         return base >= 1 && base <= 8 && ext <= 3;
     return base + ext >= 1 && base + ext <= (dir ? 31u : 30u);

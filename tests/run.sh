@@ -3,7 +3,7 @@
 #   1. build with gcc, -Wall -Wextra -Werror, and run every CTest test (unit, samples, e2e,
 #      fuzz-replay);
 #   2. build again with clang under AddressSanitizer + UBSan and run the same suite;
-#   3. when clang's libFuzzer is there, run each fuzz target for ESXIMG_FUZZ_SECONDS (30), as
+#   3. when clang's libFuzzer is there, run each fuzz target for ESXIMG_FUZZ_SECONDS (20), as
 #      many at a time as there are cores.
 # Set ESXIMG_SAMPLES to the real samples folder (default: ../shared/samples beside the checkout
 # when present); without it the sample tests say they are skipped.
@@ -11,7 +11,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
-fuzz_seconds=${ESXIMG_FUZZ_SECONDS:-30}
+fuzz_seconds=${ESXIMG_FUZZ_SECONDS:-20}
 # An input that runs longer than this is a hang: reported as a crash, and the run stays short
 # (libFuzzer's own default waits 20 minutes).
 fuzz_timeout=${ESXIMG_FUZZ_TIMEOUT:-25}

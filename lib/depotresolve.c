@@ -336,6 +336,33 @@ static int resolve_profile(struct resolve_ctx *c, const char *name, struct esxim
     return rc;
 }
 
+/* The base image a profile is made of: one whose components are all in the result at their
+ * versions (the newest such), as a host installed from a VMware ISO reports one. */
+static const struct esximg_depot_release *resolve_profile_base(const struct resolve_ctx *c)
+{
+    const struct esximg_depot_resolution *r = c->res;
+    const struct esximg_depot_release *best = NULL;
+    for (size_t d = 0; d < c->depot_count; d++) {
+        for (size_t i = 0; i < c->depots[d]->base_image_count; i++) {
+            const struct esximg_depot_release *b = &c->depots[d]->base_images[i];
+            bool all = b->component_count > 0;
+            for (size_t k = 0; all && k < b->component_count; k++) {
+                bool found = false;
+                for (size_t j = 0; !found && j < r->component_count; j++) {
+                    const struct esximg_depot_component *have = r->components[j].component;
+                    found = have->name && have->version &&
+                            !strcmp(have->name, b->components[k].name) &&
+                            !strcmp(have->version, b->components[k].version);
+                }
+                all = found;
+            }
+            if (all && (!best || esximg_version_cmp(b->version, best->version) > 0))
+                best = b;
+        }
+    }
+    return best;
+}
+
 /* ---------------------------------------------------------------- (b) base image and more */
 
 static int resolve_layers(struct resolve_ctx *c, const struct esximg_depot_selection *sel,
@@ -408,6 +435,8 @@ int esximg_depot_resolve(struct esximg_depot *const *depots, size_t n,
     if (!(c.res = calloc(1, sizeof *c.res)))
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
     int rc = sel->profile ? resolve_profile(&c, sel->profile, err) : resolve_layers(&c, sel, err);
+    if (!rc && sel->profile)
+        c.res->base_image = resolve_profile_base(&c);
     free(c.wants);
     if (rc) {
         esximg_depot_resolution_free(c.res);

@@ -848,6 +848,23 @@ static int ib_own_bulletin(const struct esximg_imgbuild *b, const struct ib_vib 
     return rc;
 }
 
+/* The base image and add-on the image was made of, as the depot holds them. */
+static int ib_releases(const struct esximg_imgbuild_opts *o, struct esximg_imgdb *db,
+                       struct esximg_err *err)
+{
+    const struct { const char *folder; const struct esximg_imgbuild_release *r; } units[] = {
+        { ESXIMG_IMGDB_BASE_IMAGES, o->base_image }, { ESXIMG_IMGDB_ADDONS, o->addon },
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        const struct esximg_imgbuild_release *r = units[i].r;
+        int rc = r ? esximg_imgdb_put_release(db, units[i].folder, r->release_id, r->json,
+                                              r->len, err) : 0;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int ib_imgdb(struct esximg_imgbuild *b, const struct esximg_imgbuild_component *comps,
                     size_t nc, struct esximg_err *err)
 {
@@ -865,6 +882,8 @@ static int ib_imgdb(struct esximg_imgbuild *b, const struct esximg_imgbuild_comp
     for (size_t i = 0; !rc && b->major >= 7 && i < s->n; i++)
         if (!covered[i])
             rc = ib_own_bulletin(b, &s->vibs[i], db, err);
+    if (!rc && b->major >= 7)
+        rc = ib_releases(s->o, db, err);
     uint8_t *data = NULL;
     size_t len = 0;
     const struct esximg_imgdb_wopts wo = {.mtime = s->o->mtime, .gzip_level = 9};

@@ -1932,3 +1932,77 @@ int esximg_imgdb_write(const struct esximg_imgdb *db, const struct esximg_imgdb_
     free(profile_xml);
     return rc;
 }
+
+/* ---- release units (7.0+): baseimages/<id>.json, addons/<id>.json */
+
+/* Whether `path` is var/db/esximg/<folder>/<file> (one level). */
+static const char *imgdb_in_folder(const char *path, const char *folder)
+{
+    const char *rel = path + strlen(ESXIMG_IMGDB_PREFIX);
+    size_t fl = strlen(folder);
+    if (strncmp(rel, folder, fl) != 0 || rel[fl] != '/' || !rel[fl + 1] ||
+        strchr(rel + fl + 1, '/'))
+        return NULL;
+    return rel + fl + 1;
+}
+
+const struct esximg_imgdb_file *esximg_imgdb_find_release(const struct esximg_imgdb *db,
+                                                          const char *folder)
+{
+    for (size_t i = 0; db && folder && i < db->other_count; i++) {
+        const char *name = db->others[i].is_dir ? NULL
+                                                : imgdb_in_folder(db->others[i].path, folder);
+        size_t nl = name ? strlen(name) : 0;
+        if (nl > 5 && strcmp(name + nl - 5, ".json") == 0)
+            return &db->others[i];
+    }
+    return NULL;
+}
+
+char *esximg_imgdb_release_id(const struct esximg_imgdb_file *f)
+{
+    const char *slash = f ? strrchr(f->path, '/') : NULL;
+    size_t len = slash ? strlen(slash + 1) : 0;
+    if (len <= 5 || strcmp(slash + 1 + len - 5, ".json") != 0)
+        return NULL;
+    return esx_strndup(slash + 1, len - 5);
+}
+
+void esximg_imgdb_remove_releases(struct esximg_imgdb *db, const char *folder, size_t *removed)
+{
+    size_t n = 0;
+    for (size_t i = 0; db && folder && i < db->other_count;) {
+        if (!db->others[i].is_dir && imgdb_in_folder(db->others[i].path, folder)) {
+            imgdb_drop(db->others, &db->other_count, i);
+            n++;
+        } else {
+            i++;
+        }
+    }
+    if (removed)
+        *removed = n;
+}
+
+int esximg_imgdb_put_release(struct esximg_imgdb *db, const char *folder,
+                             const char *release_id, const void *json, size_t len,
+                             struct esximg_err *err)
+{
+    if (!db || !folder || !release_id)
+        return esximg_err_set(err, ESXIMG_EINVAL, "no database, folder or release id");
+    size_t il = strlen(release_id);
+    /* the id names a file: one safe path component, as a depot member name is checked */
+    if (il == 0 || il > 200 || strchr(release_id, '/') || strchr(release_id, '\\') ||
+        release_id[0] == '.')
+        return esximg_err_set(err, ESXIMG_EINVAL, "release id '%s' is no file name",
+                              release_id);
+    if (len > ESX_MAX_JSON_BYTES || (len && !json))
+        return esximg_err_set(err, ESXIMG_EINVAL, "release '%s': no data or larger than %llu "
+                              "bytes", release_id, (unsigned long long)ESX_MAX_JSON_BYTES);
+    char *path;
+    if (asprintf(&path, ESXIMG_IMGDB_PREFIX "%s/%s.json", folder, release_id) < 0)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    esximg_imgdb_remove_releases(db, folder, NULL);
+    int rc = imgdb_add_copy(db, path, json, len, err);
+    free(path);
+    return rc;
+}

@@ -130,6 +130,7 @@ struct esximg_rebase_state {
     uint8_t *ks;
     size_t ks_len;
     int64_t mtime;
+    char *addon_id;             /* the image's add-on record, kept: its releaseID */
     struct esximg_imgbuild *build;
 };
 
@@ -499,11 +500,22 @@ static int rebase_build(struct esximg_rebase_plan *p, const struct esximg_image 
         rc = rebase_boot_options(st, img, err);
     if (rc || p->problems.count)
         return rc;
+    /* the new base image replaces the image's record; an add-on's stays with its VIBs */
+    const struct esximg_depot_release *base = st->res->base_image;
+    const struct esximg_imgbuild_release base_rec = {
+        base ? base->release_id : NULL, base ? base->json : NULL, base ? base->json_len : 0};
+    const struct esximg_imgdb_file *addon = esximg_imgdb_find_release(img->db,
+                                                                      ESXIMG_IMGDB_ADDONS);
+    if (addon && !(st->addon_id = esximg_imgdb_release_id(addon)))
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    const struct esximg_imgbuild_release addon_rec = {
+        st->addon_id, addon ? addon->data : NULL, addon ? addon->len : 0};
     const struct esximg_imgbuild_opts bo = {
         .profile_name = o->profile_name ? o->profile_name : img->db->profile->name,
         .kernelopts = (const char *const *)st->kernelopts,
         .kernelopt_count = st->kernelopt_count, .title = st->title, .ks = st->ks,
-        .ks_len = st->ks_len, .mtime = o->mtime};
+        .ks_len = st->ks_len, .mtime = o->mtime, .base_image = base ? &base_rec : NULL,
+        .addon = addon ? &addon_rec : NULL};
     return esximg_imgbuild_plan(st->vibs, st->choice_count, st->comps, st->comp_count, &bo,
                                 &st->build, err);
 }
@@ -561,6 +573,7 @@ static void rebase_state_free(struct esximg_rebase_state *st)
     if (!st)
         return;
     esximg_imgbuild_free(st->build);
+    free(st->addon_id);
     esximg_depot_resolution_free(st->res);
     for (size_t i = 0; i < st->depot_count; i++)
         esximg_depot_free(st->depots[i]);

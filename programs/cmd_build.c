@@ -415,9 +415,20 @@ static const char *build_acceptance(const struct esximg_depot_resolution *r)
     return r->profile ? r->profile->profile->acceptance_level : NULL;
 }
 
+/* A release unit of the resolution as the image database keeps it; NULL for none. */
+static const struct esximg_imgbuild_release *build_release(const struct esximg_depot_release *r,
+                                                           struct esximg_imgbuild_release *out)
+{
+    if (!r)
+        return NULL;
+    *out = (struct esximg_imgbuild_release){r->release_id, r->json, r->json_len};
+    return out;
+}
+
 static int build_plan(const struct build_args *a, const struct build_input *in,
                       const void *ks, size_t ks_len, struct build_plan *p)
 {
+    struct esximg_imgbuild_release base, addon;
     int rc = build_contents(in, p);
     if (!rc)
         rc = build_components(in, p);
@@ -429,7 +440,8 @@ static int build_plan(const struct build_args *a, const struct build_input *in,
         .acceptance = build_acceptance(in->res),
         .kernelopts = a->kernelopts.items,
         .kernelopt_count = a->kernelopts.count, .title = a->title, .ks = ks, .ks_len = ks_len,
-        .mtime = a->mtime,
+        .mtime = a->mtime, .base_image = build_release(in->res->base_image, &base),
+        .addon = build_release(in->res->addon, &addon),
     };
     struct esximg_err err = {0};
     if (esximg_imgbuild_plan(p->vibs, in->n_vibs, p->comps, p->n_comps, &o, &p->b, &err))

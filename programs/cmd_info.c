@@ -4,6 +4,8 @@
  *   file, volume_id, application_id
  *   version, build        ESXi version ("7.0.2") and build number, from esx-base
  *   profile               {name, creator, acceptance, description, file} or null
+ *   base_image, addon     releaseID of the base image and add-on the database keeps (7.0+),
+ *                         or null
  *   vib_count
  *   community_vibs        a VIB below partner: UEFI Secure Boot must be off to boot it
  *   secure_boot           {ready, blockers: [text]}: can it boot with UEFI Secure Boot on
@@ -62,6 +64,12 @@ static const char *info_platform(uint8_t id)
     return id == 0x00 ? "bios" : id == 0xEF ? "uefi" : "other";
 }
 
+/* The releaseID of the image's base image or add-on record (malloc'd), or NULL. */
+static char *info_release(const struct esximg_image *img, const char *folder)
+{
+    return esximg_imgdb_release_id(esximg_imgdb_find_release(img->db, folder));
+}
+
 static void info_print_json(const char *file, const struct esximg_image *img)
 {
     struct json j;
@@ -86,6 +94,12 @@ static void info_print_json(const char *file, const struct esximg_image *img)
     } else {
         json_null(&j);
     }
+    char *base = info_release(img, ESXIMG_IMGDB_BASE_IMAGES);
+    char *addon = info_release(img, ESXIMG_IMGDB_ADDONS);
+    json_kv_string(&j, "base_image", base);
+    json_kv_string(&j, "addon", addon);
+    free(base);
+    free(addon);
     json_kv_uint(&j, "vib_count", img->vib_count);
     json_kv_bool(&j, "community_vibs", img->community_vibs);
     json_key(&j, "secure_boot");
@@ -162,6 +176,14 @@ static void info_print_text(const char *file, const struct esximg_image *img)
     printf("image profile:  %s\n", p && p->name ? p->name : "none");
     if (p && p->creator)
         printf("vendor:         %s\n", p->creator);
+    char *base = info_release(img, ESXIMG_IMGDB_BASE_IMAGES);
+    char *addon = info_release(img, ESXIMG_IMGDB_ADDONS);
+    if (base)
+        printf("base image:     %s\n", base);
+    if (addon)
+        printf("add-on:         %s\n", addon);
+    free(base);
+    free(addon);
     printf("acceptance:     %s\n", p && p->acceptance_level ? p->acceptance_level : "unknown");
     printf("vibs:           %zu\n", img->vib_count);
     printf("boot:           %s%s%s\n", img->bios_boot ? "bios" : "",

@@ -16,7 +16,8 @@ m = json.load(open(sys.argv[2]))
 def eq(key, got, want):
     if got != want:
         sys.exit('%s: got %r, want %r' % (key, got, want))
-want_keys = ['file', 'volume_id', 'application_id', 'version', 'build', 'profile', 'vib_count',
+want_keys = ['file', 'volume_id', 'application_id', 'version', 'build', 'profile',
+             'base_image', 'addon', 'vib_count',
              'community_vibs', 'secure_boot', 'boot', 'kernel', 'kernelopt', 'modules',
              'problems']
 eq('keys', list(j), want_keys)
@@ -29,6 +30,9 @@ eq('profile.name', j['profile']['name'], m['profile']['name'])
 eq('profile.creator', j['profile']['creator'], m['profile']['creator'])
 eq('profile.acceptance', j['profile']['acceptance'], m['profile']['acceptance'])
 eq('profile keys', list(j['profile']), ['name', 'creator', 'acceptance', 'description', 'file'])
+# the generator's image databases carry no base image or add-on record
+eq('base_image', j['base_image'], None)
+eq('addon', j['addon'], None)
 eq('vib_count', j['vib_count'], len(m['vibs']))
 eq('community_vibs', j['community_vibs'],
    any(v['acceptance'] == 'community' for v in m['vibs']))

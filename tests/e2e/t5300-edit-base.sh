@@ -58,6 +58,8 @@ expect_grep '^tools-light +11.0.0.7548558-8169922 ' out
 expect_grep '^net-r8168 +8.045a-1 +custom +community .*NET_R816.V00$' out
 expect_ok "$ESXIMG" info out.iso
 expect_grep '^problems: +none$' out
+# the patch's base image is the image's record now (the generator's ISO had none)
+expect_grep '^base image: +ESXi_7.0.2-0.5.17631552$' out
 for f in NET_R816.V00 BOOT.CFG; do
     xorriso -osirrox on -indev in.iso -extract "/$f" "in-$f" >/dev/null 2>&1 ||
         fail "cannot extract $f from in.iso"
@@ -115,6 +117,8 @@ expect_ok "$ESXIMG" edit in.iso --base p1-noprof.zip -o noprof.iso
 expect_ok "$ESXIMG" ls --vibs noprof.iso
 expect_grep '^esx-base +7.0.2-0.5.17631552 ' out
 expect_grep '^net-r8168 +8.045a-1 ' out
+expect_ok "$ESXIMG" info noprof.iso
+expect_grep '^base image: +ESXi_7.0.2-0.5.17631552$' out
 
 step "back to the older depot: a downgrade, refused naming the VIB, then allowed"
 expect_exit 1 "$ESXIMG" edit out.iso --base p0.zip -o down.iso
@@ -125,6 +129,8 @@ expect_grep 'the move to the new base is refused, nothing written' err
 expect_ok "$ESXIMG" edit out.iso --base p0.zip -o down.iso --allow-downgrade
 expect_ok "$ESXIMG" ls --vibs down.iso
 expect_grep '^esx-base +7.0.2-0.0.17630552 ' out
+expect_ok "$ESXIMG" info down.iso
+expect_grep '^base image: +ESXi_7.0.2-0.0.17630552$' out
 
 step "a kept VIB pinned to the old esx-base is refused in edit's words"
 expect_ok "$ESXIMG" vib create -o fling.vib --name vmkusb-nic-fling --version 1.0-1 \

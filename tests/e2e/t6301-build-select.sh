@@ -1,7 +1,8 @@
 #!/bin/sh
 # t6301: what `esximg build` takes from full depots (tests/gen/mkesxiso.py --depot): --profile
 # exactly the profile's VIBs (7.0, 8.0 and 6.7, which has profiles only), --base-image the
-# base image's components, --addon its components over them less its removed ones,
+# base image's components, --addon its components over them less its removed ones (the base
+# image and add-on kept in IMGDB.TGZ as the depot holds them, and shown by `info`),
 # --component NAME:VERSION that version from a newer patch depot; a depot without metadata
 # for the selection gives nothing unless a component is asked for; each refusal is one line,
 # exit 1, nothing written.
@@ -43,15 +44,20 @@ j = json.load(open('out'))
 want = sorted(v['vib_id'] for v in m['vibs'])
 assert j['vibs'] == want, (j['vibs'], want)
 assert j['profile'] == m['profile'], j['profile']
-assert j['base_image'] is None and j['addon'] is None, j
+# 7.0 and later: the base image whose components the profile holds (6.7 has none)
+want_base = m['base_image']['release_id'] if m.get('base_image') else None
+assert j['base_image'] == want_base and j['addon'] is None, j
 assert all(c['origin'] == 'profile' for c in j['components']), j['components']
 assert sorted(c['id'] for c in j['components']) == sorted(c['id'] for c in m['components'])
 PY
     expect_ok "$ESXIMG" info --json "p$ver.iso"
-    python3 - "$prof" <<'PY' || fail "info: $(cat out)"
+    python3 - "$prof" "m$ver.json" <<'PY' || fail "info: $(cat out)"
 import json, sys
 i = json.load(open('out'))
+m = json.load(open(sys.argv[2]))['depot']
 assert i['problems'] == [], i['problems']
+assert i['base_image'] == (m['base_image']['release_id'] if m.get('base_image') else None), i
+assert i['addon'] is None, i
 assert i['profile']['name'] == sys.argv[1], i['profile']
 assert i['profile']['creator'] == 'VMware, Inc.', i['profile']
 assert i['profile']['acceptance'] == 'partner', i['profile']
@@ -102,11 +108,31 @@ for name, version in a['components'].items():
 assert len(j['components']) == len(m['components']) - len(a['removed_components'])
 PY
     expect_ok "$ESXIMG" info --json "a$ver.iso"
-    python3 - "$addon" <<'PY' || fail "info: $(cat out)"
+    python3 - "m$ver.json" <<'PY' || fail "info: $(cat out)"
 import json, sys
 i = json.load(open('out'))
+m = json.load(open(sys.argv[1]))['depot']
 assert i['problems'] == [], i['problems']
 assert i['profile']['creator'] == 'esximg test vendor', i['profile']
+assert i['base_image'] == m['base_image']['release_id'], i
+assert i['addon'] == m['addon']['release_id'], i
+PY
+    # IMGDB.TGZ keeps both documents byte for byte, as the depot's metadata.zip holds them
+    rm -f "a$ver.tgz"
+    xorriso -osirrox on -indev "a$ver.iso" -extract /IMGDB.TGZ "a$ver.tgz" >/dev/null 2>&1 ||
+        fail "cannot extract IMGDB.TGZ from a$ver.iso"
+    python3 - "a$ver.tgz" "d$ver.zip" "m$ver.json" <<'PY' || fail "IMGDB release records"
+import io, json, sys, tarfile, zipfile
+m = json.load(open(sys.argv[3]))['depot']
+db = tarfile.open(sys.argv[1])
+meta = zipfile.ZipFile(io.BytesIO(zipfile.ZipFile(sys.argv[2]).read('metadata.zip')))
+for folder, rid in (('baseimages', m['base_image']['release_id']),
+                    ('addons', m['addon']['release_id'])):
+    got = db.extractfile('var/db/esximg/%s/%s.json' % (folder, rid)).read()
+    want = [meta.read(n) for n in meta.namelist() if n.startswith(folder + '/')]
+    assert [got] == want, (folder, got[:80], [w[:80] for w in want])
+    others = [n for n in db.getnames() if n.startswith('var/db/esximg/%s/' % folder)]
+    assert others == ['var/db/esximg/%s/%s.json' % (folder, rid)], others
 PY
 
     step "$ver: --component NAME:VERSION takes that version from a newer patch depot"

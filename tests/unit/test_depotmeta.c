@@ -395,7 +395,9 @@ static void resolve_a_profile_gives_its_vibs_sorted(void **state)
     assert_string_equal(r->profile_vendor, "VMware, Inc.");
     assert_string_equal(r->profile_description, "the standard image");
     assert_int_equal(r->acceptance, ESXIMG_ACCEPT_COMMUNITY);
-    assert_null(r->base_image);
+    /* its components are the base image's, at the base image's versions */
+    assert_non_null(r->base_image);
+    assert_string_equal(r->base_image->release_id, "ESXi_7.0.2-0.0.100");
     assert_non_null(r->profile);
     esximg_depot_resolution_free(r);
 }
@@ -454,6 +456,30 @@ static void resolve_a_profile_vib_in_no_depot_is_an_error(void **state)
     assert_int_equal(esximg_depot_resolve(&d, 1, &sel, &r, &err), ESXIMG_ENOTFOUND);
     assert_string_equal(err.msg, "vib 'VMW_bootbank_c_1.0-1' of image profile "
                                  "'ESXi-test-standard' is in no depot");
+    esximg_depot_free(d);
+}
+
+/* A profile that lacks one of the base image's components is not made of it. */
+static void resolve_a_profile_without_its_base_image(void **state)
+{
+    (void)state;
+    static const char profile_ab[] =
+        "<imageprofile><name>ESXi-test-ab</name><creator>VMware, Inc.</creator>"
+        "<acceptancelevel>community</acceptancelevel><viblist><vib><vib-id>"
+        "VMW_bootbank_a_1.0-1</vib-id></vib><vib><vib-id>VMW_bootbank_b_1.0-1</vib-id></vib>"
+        "</viblist></imageprofile>";
+    const struct tu_zip_member extra[] = {
+        TZ_TEXT("baseimages/ESXi_7.0.2-0.0.100.json", base_json),
+        TZ_TEXT("profiles/ab", profile_ab),
+    };
+    const struct tf_depot f = { base_comps, 3, extra, 2 };
+    struct esximg_depot *d = tf_read(&f);
+    const struct esximg_depot_selection sel = { .profile = "ESXi-test-ab" };
+    struct esximg_depot_resolution *r = NULL;
+    assert_int_equal(esximg_depot_resolve(&d, 1, &sel, &r, NULL), 0);
+    tr_assert_components(r, "C-a=1.0-1,C-b=1.0-1");
+    assert_null(r->base_image);
+    esximg_depot_resolution_free(r);
     esximg_depot_free(d);
 }
 
@@ -590,6 +616,7 @@ int main(void)
         cmocka_unit_test(depotmeta_refuses_json_nested_too_deep),
         cmocka_unit_test(depotmeta_warns_of_a_profile_vib_not_in_the_bundle),
         cmocka_unit_test(resolve_a_profile_vib_in_no_depot_is_an_error),
+        cmocka_unit_test(resolve_a_profile_without_its_base_image),
     };
     const struct CMUnitTest resolving[] = {
         cmocka_unit_test(resolve_a_profile_gives_its_vibs_sorted),

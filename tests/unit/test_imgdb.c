@@ -871,6 +871,57 @@ static void imgdb_vib_signature_files(void **state)
     esximg_imgdb_free(db);
 }
 
+/* Base image and add-on records: one per folder, replaced as a whole, kept through a write
+ * and a read, unsafe ids refused. */
+static void imgdb_release_records(void **state)
+{
+    (void)state;
+    struct esximg_imgdb *db = NULL;
+    assert_int_equal(esximg_imgdb_new(&db, NULL), 0);
+    assert_null(esximg_imgdb_find_release(db, ESXIMG_IMGDB_BASE_IMAGES));
+    struct esximg_err err = {0};
+    assert_int_equal(esximg_imgdb_put_release(db, ESXIMG_IMGDB_BASE_IMAGES, "../x", "{}", 2,
+                                              &err), ESXIMG_EINVAL);
+    assert_int_equal(esximg_imgdb_put_release(db, ESXIMG_IMGDB_BASE_IMAGES, ".hidden", "{}", 2,
+                                              &err), ESXIMG_EINVAL);
+    assert_int_equal(esximg_imgdb_put_release(db, ESXIMG_IMGDB_BASE_IMAGES, "ESXi_7.0.2-0.0.1",
+                                              "{\"a\": 1}", 8, NULL), 0);
+    assert_int_equal(esximg_imgdb_put_release(db, ESXIMG_IMGDB_BASE_IMAGES, "ESXi_7.0.2-0.5.2",
+                                              "{\"b\": 2}", 8, NULL), 0);
+    assert_int_equal(esximg_imgdb_put_release(db, ESXIMG_IMGDB_ADDONS, "OEM_1.0", "{}", 2, NULL),
+                     0);
+    uint8_t *tgz = NULL;
+    size_t len = 0;
+    assert_int_equal(esximg_imgdb_write(db, NULL, &tgz, &len, NULL), 0);
+    struct esximg_imgdb *back = NULL;
+    assert_int_equal(esximg_imgdb_read(tgz, len, &back, NULL), 0);
+    const struct esximg_imgdb_file *base = esximg_imgdb_find_release(back,
+                                                                     ESXIMG_IMGDB_BASE_IMAGES);
+    assert_non_null(base);
+    assert_string_equal(base->path, ESXIMG_IMGDB_PREFIX "baseimages/ESXi_7.0.2-0.5.2.json");
+    assert_int_equal(base->len, 8);
+    assert_memory_equal(base->data, "{\"b\": 2}", 8);
+    char *id = esximg_imgdb_release_id(base);
+    assert_string_equal(id, "ESXi_7.0.2-0.5.2");
+    free(id);
+    size_t files = 0;
+    for (size_t i = 0; i < back->other_count; i++)
+        files += !back->others[i].is_dir &&
+                 strstr(back->others[i].path, "/baseimages/") != NULL;
+    assert_int_equal(files, 1);  /* the first one was replaced */
+    id = esximg_imgdb_release_id(esximg_imgdb_find_release(back, ESXIMG_IMGDB_ADDONS));
+    assert_string_equal(id, "OEM_1.0");
+    free(id);
+    size_t removed = 0;
+    esximg_imgdb_remove_releases(back, ESXIMG_IMGDB_ADDONS, &removed);
+    assert_int_equal(removed, 1);
+    assert_null(esximg_imgdb_find_release(back, ESXIMG_IMGDB_ADDONS));
+    assert_non_null(esximg_imgdb_find_release(back, ESXIMG_IMGDB_BASE_IMAGES));
+    free(tgz);
+    esximg_imgdb_free(back);
+    esximg_imgdb_free(db);
+}
+
 /* The real 6.7 host database: every one of its 136 VIBs has its .orig and .sig found. */
 static void imgdb_host_database_signatures(void **state)
 {
@@ -929,6 +980,7 @@ int main(void)
         cmocka_unit_test(bulletin_keeps_unknown_and_refuses_bad),
         cmocka_unit_test(bulletin_new_for_a_standalone_vib),
         cmocka_unit_test(imgdb_vib_signature_files),
+        cmocka_unit_test(imgdb_release_records),
         cmocka_unit_test(imgdb_host_database_signatures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

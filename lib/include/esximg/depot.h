@@ -245,7 +245,9 @@ struct esximg_depot_resolution {
     char *profile_vendor;     /* creator */
     char *profile_description;
     enum esximg_acceptance acceptance;             /* the lowest of the VIBs' */
-    const struct esximg_depot_release *base_image; /* NULL for a profile */
+    /* (b) the base image asked for; (a) the one the profile is made of: a base image whose
+     * components are all in the result at their versions (the newest such), NULL for none */
+    const struct esximg_depot_release *base_image;
     const struct esximg_depot_release *addon;      /* NULL without one */
     const struct esximg_depot_profile *profile;    /* NULL for (b) */
     struct esximg_warnings warnings;

@@ -58,6 +58,14 @@ struct esximg_imgbuild_component {
     size_t len;
 };
 
+/* A release unit (7.0 and later) the image is made of: its releaseID and its JSON document
+ * as the depot holds it, both borrowed; written to the database (esximg/imgdb.h). */
+struct esximg_imgbuild_release {
+    const char *release_id;
+    const void *json;
+    size_t len;
+};
+
 struct esximg_imgbuild_opts {
     const char *profile_name;   /* required: the profile, the volume id, the boot menu */
     const char *creator;        /* NULL: the esx-base VIB's vendor */
@@ -72,6 +80,10 @@ struct esximg_imgbuild_opts {
     const void *ks;             /* a kickstart: /KS.CFG and ks=cdrom:/KS.CFG; NULL: none */
     size_t ks_len;
     int64_t mtime;              /* every date (SOURCE_DATE_EPOCH) */
+    /* 7.0 and later: the base image and add-on chosen (NULL: none), kept in IMGDB.TGZ as
+     * baseimages/<releaseID>.json and addons/<releaseID>.json; ignored before 7.0 */
+    const struct esximg_imgbuild_release *base_image;
+    const struct esximg_imgbuild_release *addon;
 };
 
 struct esximg_imgbuild_state;   /* private: what the plan owns */

@@ -283,6 +283,27 @@ int esximg_imgdb_remove_vib_xml(struct esximg_imgdb *db, const char *file_name,
 int esximg_imgdb_put_bulletin(struct esximg_imgdb *db, const char *file_name, const void *xml,
                               size_t len, struct esximg_err *err);
 
+/* 7.0 and later: the release units an image was made of, kept as the depot holds them
+ * (docs/depot-format.md): one base image, baseimages/<releaseID>.json, and at most one add-on,
+ * addons/<releaseID>.json.  Their place in a host's database is inferred from esximage's
+ * folder list (esxi-formats.md §3.1 lists the folders, [U] their files): [I]. */
+#define ESXIMG_IMGDB_BASE_IMAGES "baseimages"
+#define ESXIMG_IMGDB_ADDONS "addons"
+/* The release unit in `folder` (ESXIMG_IMGDB_BASE_IMAGES or _ADDONS): the first
+ * <folder>/<id>.json, or NULL. */
+const struct esximg_imgdb_file *esximg_imgdb_find_release(const struct esximg_imgdb *db,
+                                                          const char *folder);
+/* The release id a release unit's file is named after (malloc'd): its name without ".json". */
+char *esximg_imgdb_release_id(const struct esximg_imgdb_file *f);
+/* Puts <folder>/<release_id>.json, dropping any other file of that folder (an image has one
+ * base image and at most one add-on).  EINVAL: a release id that is no file name, or a
+ * document larger than the JSON limit. */
+int esximg_imgdb_put_release(struct esximg_imgdb *db, const char *folder,
+                             const char *release_id, const void *json, size_t len,
+                             struct esximg_err *err);
+/* Drops every file of <folder>/; how many went in *removed (may be NULL). */
+void esximg_imgdb_remove_releases(struct esximg_imgdb *db, const char *folder, size_t *removed);
+
 /* Takes over `p` (freed even on failure) as the profile; file_name NULL names it with
  * esximg_profile_file_name. */
 int esximg_imgdb_set_profile_take(struct esximg_imgdb *db, struct esximg_profile *p,

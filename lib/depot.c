@@ -1481,20 +1481,30 @@ static int depot_meta_vib_xml(const struct depot_wvib *w, uint8_t **out, size_t 
 
 /* ---- bulletins */
 
+/* One component of the bundle: its bulletin, the VIBs it lists (indexes into the context's
+ * VIBs, in its order) and, for one given whole, the bytes to write as bulletins/<id>.xml. */
+struct depot_wbulletin {
+    struct esximg_bulletin *b;
+    size_t *vibs;
+    size_t vib_count;
+    const void *xml;        /* NULL: written from b */
+    size_t xml_len;
+};
+
 struct depot_wctx {
     const struct esximg_depot_wopts *o;
     struct depot_wvib *vibs;
     size_t vib_count;
     char date[48];          /* the mtime as a date */
-    struct esximg_bulletin **bulletins;
+    struct depot_wbulletin *bulletins;
     size_t bulletin_count;
-    size_t *first_vib;      /* per bulletin: its first VIB; with one component all VIBs */
 };
 
-static int depot_bulletin(struct depot_wctx *c, size_t first, size_t count,
+/* A component made for VIBs (indexes `vibs`): named after the first, or as the options say. */
+static int depot_bulletin(struct depot_wctx *c, const size_t *vibs, size_t count,
                           struct esximg_bulletin **out, struct esximg_err *err)
 {
-    const struct esximg_descriptor *d = c->vibs[first].vib->desc;
+    const struct esximg_descriptor *d = c->vibs[vibs[0]].vib->desc;
     const struct esximg_depot_wopts *o = c->o;
     struct esximg_bulletin_spec spec = {
         .component_name = o->component_name ? o->component_name : d->name,
@@ -1506,13 +1516,13 @@ static int depot_bulletin(struct depot_wctx *c, size_t first, size_t count,
                         : d->release_date ? d->release_date : c->date,
         .platform_version = o->platform_version ? o->platform_version
                             : DEPOT_DEFAULT_PLATFORM,
-        .vib_id = c->vibs[first].vib_id,
+        .vib_id = c->vibs[vibs[0]].vib_id,
     };
     struct esximg_bulletin *b = NULL;
     int rc = esximg_bulletin_new(&spec, &b, err);
-    for (size_t i = first + 1; i < first + count && !rc; i++) {
+    for (size_t i = 1; i < count && !rc; i++) {
         char **grown = esx_realloc_array(b->vib_ids, b->vib_count + 1, sizeof *grown);
-        if (!grown || !(grown[b->vib_count] = esx_strdup(c->vibs[i].vib_id))) {
+        if (!grown || !(grown[b->vib_count] = esx_strdup(c->vibs[vibs[i]].vib_id))) {
             if (grown)
                 b->vib_ids = grown;
             rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
@@ -1609,9 +1619,9 @@ static int depot_put_vmware_vib(struct esx_buf *b, const struct depot_wvib *w,
 }
 
 static int depot_put_vmware_bulletin(struct esx_buf *b, const struct depot_wctx *c,
-                                     const struct esximg_bulletin *bl, size_t first,
-                                     size_t count, struct esximg_err *err)
+                                     const struct depot_wbulletin *wb, struct esximg_err *err)
 {
+    const struct esximg_bulletin *bl = wb->b;
     const struct { const char *tag, *text; } head[] = {
         { "id", bl->id }, { "vendor", bl->vendor }, { "summary", bl->summary },
         { "severity", bl->severity }, { "category", bl->category },
@@ -1622,8 +1632,11 @@ static int depot_put_vmware_bulletin(struct esx_buf *b, const struct depot_wctx 
     for (size_t i = 0; i < sizeof head / sizeof head[0] && !rc; i++)
         if (head[i].text)
             rc = depot_put_elem(b, 4, head[i].tag, head[i].text, err);
-    const char *platform = c->o->platform_version ? c->o->platform_version
-                                                  : DEPOT_DEFAULT_PLATFORM;
+    /* a component given whole keeps its own platform, as its bulletins/ copy does */
+    const char *platform = wb->xml && bl->platform_count && bl->platforms[0].version
+                           ? bl->platforms[0].version
+                           : c->o->platform_version ? c->o->platform_version
+                                                    : DEPOT_DEFAULT_PLATFORM;
     if (!rc && bl->has_name_spec) {
         rc = esx_buf_puts(b, "    <componentNameSpec name=\"", err);
         if (!rc)
@@ -1653,8 +1666,8 @@ static int depot_put_vmware_bulletin(struct esx_buf *b, const struct depot_wctx 
     if (!rc)
         rc = esx_buf_puts(b, "\" productLineID=\"embeddedEsx\"/>\n    </platforms>\n"
                           "    <vibList>\n", err);
-    for (size_t i = first; i < first + count && !rc; i++)
-        rc = depot_put_vmware_vib(b, &c->vibs[i], platform, err);
+    for (size_t i = 0; i < wb->vib_count && !rc; i++)
+        rc = depot_put_vmware_vib(b, &c->vibs[wb->vibs[i]], platform, err);
     if (!rc)
         rc = esx_buf_puts(b, "    </vibList>\n  </bulletin>\n", err);
     return rc;
@@ -1676,27 +1689,31 @@ static int depot_metadata(struct depot_wctx *c, const uint8_t *vendor_index,
         rc = esx_buf_printf(&vm, err, "<metadataResponse>\n  <version>3.0</version>\n"
                             "  <timestamp>%s</timestamp>\n", stamp);
     }
-    bool one = c->o->component_name != NULL;
     for (size_t i = 0; i < c->bulletin_count && !rc; i++) {
-        struct esximg_bulletin *bl = c->bulletins[i];
-        size_t first = one ? 0 : i, count = one ? c->vib_count : 1;
-        rc = depot_put_vmware_bulletin(&vm, c, bl, first, count, err);
+        const struct depot_wbulletin *wb = &c->bulletins[i];
+        rc = depot_put_vmware_bulletin(&vm, c, wb, err);
         char *xml = NULL, *name = NULL;
         size_t xml_len = 0;
-        if (!rc)
-            rc = esximg_bulletin_write(bl, &xml, &xml_len, err);
+        if (!rc && !wb->xml)
+            rc = esximg_bulletin_write(wb->b, &xml, &xml_len, err);
         if (!rc) {
             struct esx_buf nb;
             esx_buf_init(&nb, ESX_MAX_PATH_BYTES);
-            rc = esx_buf_printf(&nb, err, "bulletins/%s.xml", bl->id);
+            rc = esx_buf_printf(&nb, err, "bulletins/%s.xml", wb->b->id);
             name = esx_buf_take(&nb, NULL);
             if (rc) {
                 free(name);
                 free(xml);
+            } else if (wb->xml) {
+                rc = depot_wlist_take(&l, name, NULL, wb->xml, wb->xml_len, err);
             } else {
                 rc = depot_wlist_take(&l, name, (uint8_t *)xml, NULL, xml_len, err);
             }
         }
+    }
+    for (size_t i = 0; i < c->o->metadata_count && !rc; i++) {
+        const struct esximg_depot_member *m = &c->o->metadata[i];
+        rc = depot_wlist_take(&l, esx_strdup(m->name), NULL, m->data, m->len, err);
     }
     for (size_t i = 0; i < c->vib_count && !rc; i++) {
         uint8_t *xml = NULL;
@@ -1752,25 +1769,99 @@ static int depot_wopen_all(struct depot_wctx *c, const struct esximg_depot_input
     return rc;
 }
 
+/* Appends a component; takes b and vibs (freed on failure too). */
+static int depot_wbulletin_take(struct depot_wctx *c, struct esximg_bulletin *b, size_t *vibs,
+                                size_t count, const void *xml, size_t xml_len,
+                                struct esximg_err *err)
+{
+    struct depot_wbulletin *grown = esx_realloc_array(c->bulletins, c->bulletin_count + 1,
+                                                      sizeof *grown);
+    if (!grown) {
+        esximg_bulletin_free(b);
+        free(vibs);
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    }
+    c->bulletins = grown;
+    grown[c->bulletin_count++] = (struct depot_wbulletin){b, vibs, count, xml, xml_len};
+    return 0;
+}
+
+static bool depot_vib_index(const struct depot_wctx *c, const char *vib_id, size_t *at)
+{
+    for (size_t i = 0; i < c->vib_count; i++)
+        if (strcmp(c->vibs[i].vib_id, vib_id) == 0) {
+            *at = i;
+            return true;
+        }
+    return false;
+}
+
+/* The components given whole whose VIBs are all in the bundle; covered[i] for their VIBs. */
+static int depot_given_bulletins(struct depot_wctx *c, bool *covered, struct esximg_err *err)
+{
+    for (size_t k = 0; k < c->o->component_doc_count; k++) {
+        const struct esximg_depot_member *doc = &c->o->component_docs[k];
+        struct esximg_bulletin *b = NULL;
+        int rc = esximg_bulletin_read(doc->data, doc->len, &b, err);
+        if (rc) {
+            esximg_err_prefix(err, "component '%s': ", doc->name ? doc->name : "?");
+            return rc;
+        }
+        size_t *vibs = esx_malloc_array(b->vib_count ? b->vib_count : 1, sizeof *vibs);
+        bool all = vibs && b->vib_count > 0;
+        for (size_t j = 0; all && j < b->vib_count; j++)
+            all = depot_vib_index(c, b->vib_ids[j], &vibs[j]);
+        if (!all) {
+            esximg_bulletin_free(b);
+            free(vibs);
+            if (!vibs)
+                return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+            continue;
+        }
+        for (size_t j = 0; j < b->vib_count; j++)
+            covered[vibs[j]] = true;
+        if ((rc = depot_wbulletin_take(c, b, vibs, b->vib_count, doc->data, doc->len, err)))
+            return rc;
+    }
+    return 0;
+}
+
+/* The components of the bundle: those given whole, then for the VIBs none of them lists one
+ * component (component_name) or one each. */
 static int depot_wbulletins(struct depot_wctx *c, struct esximg_err *err)
 {
-    size_t n = c->o->component_name ? 1 : c->vib_count;
-    c->bulletins = esx_malloc_array(n, sizeof *c->bulletins);
-    if (!c->bulletins)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        rc = depot_bulletin(c, i, n == 1 && c->o->component_name ? c->vib_count : 1,
-                            &c->bulletins[i], err);
-        if (!rc)
-            c->bulletin_count++;
+    bool *covered = calloc(c->vib_count, sizeof *covered);
+    size_t *rest = esx_malloc_array(c->vib_count, sizeof *rest);
+    size_t rest_count = 0;
+    int rc = covered && rest ? depot_given_bulletins(c, covered, err)
+                             : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < c->vib_count; i++)
+        if (!covered[i])
+            rest[rest_count++] = i;
+    bool one = c->o->component_name != NULL;
+    for (size_t i = 0; !rc && i < rest_count; i += one ? rest_count : 1) {
+        size_t n = one ? rest_count : 1;
+        size_t *vibs = esx_malloc_array(n, sizeof *vibs);
+        struct esximg_bulletin *b = NULL;
+        if (!vibs) {
+            rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+            break;
+        }
+        memcpy(vibs, rest + i, n * sizeof *vibs);
+        rc = depot_bulletin(c, vibs, n, &b, err);
+        if (rc)
+            free(vibs);
+        else
+            rc = depot_wbulletin_take(c, b, vibs, n, NULL, 0, err);
     }
+    free(covered);
+    free(rest);
     for (size_t i = 0; i < c->bulletin_count && !rc; i++)
         for (size_t k = 0; k < i && !rc; k++)
-            if (strcmp(c->bulletins[i]->id, c->bulletins[k]->id) == 0)
+            if (strcmp(c->bulletins[i].b->id, c->bulletins[k].b->id) == 0)
                 rc = esximg_err_set(err, ESXIMG_EINVAL, "component '%s' twice: give "
                                     "--component or VIBs of different names",
-                                    c->bulletins[i]->id);
+                                    c->bulletins[i].b->id);
     return rc;
 }
 
@@ -1811,6 +1902,20 @@ static int depot_wassemble(struct depot_wctx *c, uint8_t **out, size_t *out_len,
     return rc;
 }
 
+/* A metadata member the writer takes as given: one safe file in a folder of metadata the
+ * reader understands (depotmeta.c). */
+static bool depot_metadata_name_ok(const char *name)
+{
+    static const char *const folders[] = { "profiles/", "baseimages/", "addons/",
+                                           "manifests/" };
+    for (size_t i = 0; name && i < sizeof folders / sizeof folders[0]; i++) {
+        size_t n = strlen(folders[i]);
+        if (strncmp(name, folders[i], n) == 0)
+            return depot_safe_part(name + n) && strlen(name) < ESX_MAX_PATH_BYTES;
+    }
+    return false;
+}
+
 int esximg_depot_write(const struct esximg_depot_input *vibs, size_t vib_count,
                        const struct esximg_depot_wopts *opts, uint8_t **out, size_t *out_len,
                        struct esximg_err *err)
@@ -1821,6 +1926,11 @@ int esximg_depot_write(const struct esximg_depot_input *vibs, size_t vib_count,
         return esximg_err_set(err, ESXIMG_EINVAL, "no VIB to put in the bundle");
     if ((c.o->component_name == NULL) != (c.o->component_version == NULL))
         return esximg_err_set(err, ESXIMG_EINVAL, "a component needs a name and a version");
+    for (size_t i = 0; i < c.o->metadata_count; i++)
+        if (!depot_metadata_name_ok(c.o->metadata[i].name))
+            return esximg_err_set(err, ESXIMG_EINVAL, "metadata member '%s' is not "
+                                  "profiles/, baseimages/, addons/ or manifests/<file>",
+                                  c.o->metadata[i].name ? c.o->metadata[i].name : "");
     int rc = esximg_vibauthor_format_date(c.o->mtime, c.date, sizeof c.date, err);
     if (rc)
         return rc;
@@ -1831,8 +1941,10 @@ int esximg_depot_write(const struct esximg_depot_input *vibs, size_t vib_count,
         rc = depot_wbulletins(&c, err);
     if (!rc)
         rc = depot_wassemble(&c, out, out_len, err);
-    for (size_t i = 0; i < c.bulletin_count; i++)
-        esximg_bulletin_free(c.bulletins[i]);
+    for (size_t i = 0; i < c.bulletin_count; i++) {
+        esximg_bulletin_free(c.bulletins[i].b);
+        free(c.bulletins[i].vibs);
+    }
     free(c.bulletins);
     depot_wvibs_free(c.vibs, vib_count);
     return rc;

@@ -131,6 +131,61 @@ static void depot_write_one_component(void **state)
     free(t.b);
 }
 
+/* Components given whole are written byte for byte when all their VIBs are in the bundle
+ * (a VIB none lists gets its own); a profile and release units go into metadata.zip as given
+ * and read back; a metadata member outside the known folders is refused. */
+static void depot_write_given_metadata(void **state)
+{
+    (void)state;
+    struct two_vibs t;
+    two_vibs(&t);
+    static const char suite[] =
+        "<bulletin><id>Acme-Suite_3.0-1</id><vendor>Acme</vendor><summary>s</summary>"
+        "<componentNameSpec name=\"Acme-Suite\" uiString=\"Acme\"/><componentVersionSpec "
+        "uiString=\"3.0\" version=\"3.0-1\"/><platforms><softwarePlatform locale=\"\" "
+        "productLineID=\"embeddedEsx\" version=\"7.0.2\"/></platforms><vibList><vibID>"
+        "Acme_bootbank_acme-drv_2.0.1-3</vibID></vibList></bulletin>";
+    static const char absent[] =
+        "<bulletin><id>Other_1.0-1</id><vendor>Acme</vendor><vibList><vibID>"
+        "Acme_bootbank_other_1.0-1</vibID></vibList></bulletin>";
+    static const char profile[] =
+        "<imageprofile><name>Acme-img</name><creator>Acme</creator><acceptancelevel>community"
+        "</acceptancelevel><viblist><vib><vib-id>Acme_bootbank_acme-drv_2.0.1-3</vib-id></vib>"
+        "</viblist></imageprofile>";
+    const struct esximg_depot_member docs[] = {
+        { "suite", suite, sizeof suite - 1 }, { "absent", absent, sizeof absent - 1 },
+    };
+    const struct esximg_depot_member meta[] = { { "profiles/acme", profile,
+                                                  sizeof profile - 1 } };
+    struct esximg_depot_wopts o = { .component_docs = docs, .component_doc_count = 2,
+                                    .metadata = meta, .metadata_count = 1 };
+    uint8_t *zip = NULL;
+    size_t len = 0;
+    struct esximg_err err = { 0 };
+    assert_int_equal(esximg_depot_write(t.in, 2, &o, &zip, &len, &err), 0);
+    struct esximg_depot *d = NULL;
+    assert_int_equal(esximg_depot_read(zip, len, NULL, &d, &err), 0);
+    assert_int_equal(d->component_count, 2);
+    assert_string_equal(d->components[0].id, "Acme-Suite_3.0-1");
+    assert_int_equal(d->components[0].xml_len, sizeof suite - 1);
+    assert_memory_equal(d->components[0].xml, suite, sizeof suite - 1);
+    assert_string_equal(d->components[1].id, "acme-tool_1.0-1");
+    assert_int_equal(d->profile_count, 1);
+    assert_string_equal(d->profiles[0].profile->name, "Acme-img");
+    esximg_depot_free(d);
+    free(zip);
+
+    const struct esximg_depot_member bad[] = { { "solutions/x.json", "{}", 2 } };
+    o.metadata = bad;
+    assert_int_equal(esximg_depot_write(t.in, 2, &o, &zip, &len, &err), ESXIMG_EINVAL);
+    assert_non_null(strstr(err.msg, "solutions/x.json"));
+    const struct esximg_depot_member escape[] = { { "profiles/../x", "{}", 2 } };
+    o.metadata = escape;
+    assert_int_equal(esximg_depot_write(t.in, 2, &o, &zip, &len, &err), ESXIMG_EINVAL);
+    free(t.a);
+    free(t.b);
+}
+
 /* Every central directory entry: no extra field, DOS time of 1980-01-01 00:00 for mtime 0,
  * Unix mode 0644; members in bytewise order. */
 static void depot_write_zip_is_plain(void **state)
@@ -218,6 +273,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(depot_write_reads_back),
         cmocka_unit_test(depot_write_one_component),
+        cmocka_unit_test(depot_write_given_metadata),
         cmocka_unit_test(depot_write_zip_is_plain),
         cmocka_unit_test(depot_write_refuses),
     };

@@ -276,6 +276,13 @@ struct esximg_depot_input {
     size_t len;
 };
 
+/* A member given whole: its name and bytes (borrowed). */
+struct esximg_depot_member {
+    const char *name;
+    const void *data;
+    size_t len;
+};
+
 struct esximg_depot_wopts {
     const char *vendor_name;        /* index.xml <name> and bulletin vendor; NULL: the first
                                      * VIB's vendor */
@@ -284,6 +291,17 @@ struct esximg_depot_wopts {
      * component per VIB, named and versioned after it. */
     const char *component_name;
     const char *component_version;
+    /* Components given whole: bulletin documents (a depot's or an image database's
+     * bulletins/<id>.xml; `name` is for messages), each written byte for byte as
+     * bulletins/<id>.xml and listed in vmware.xml when every VIB it lists is in the bundle
+     * (else left out); the VIBs none of them lists get components as said above. */
+    const struct esximg_depot_member *component_docs;
+    size_t component_doc_count;
+    /* More metadata.zip members, written as given: profiles/<file>, and
+     * baseimages/<id>.json, addons/<id>.json or manifests/<id>.json (docs/depot-format.md);
+     * another folder or an unsafe name is EINVAL. */
+    const struct esximg_depot_member *metadata;
+    size_t metadata_count;
     const char *platform_version;   /* vendor-index.xml and bulletin platform; NULL: "5.*" */
     int64_t mtime;                  /* zip member times (UTC, before 1980 written as
                                      * 1980-01-01) and the vmware.xml timestamp */
@@ -304,9 +322,10 @@ struct esximg_depot_wopts {
  * esximg/depotspool.h; no extra fields):
  *   index.xml, vendor-index.xml, metadata.zip, vib20/<name>/<vib-id>.vib
  * metadata.zip holds vmware.xml (<metadataResponse> with each bulletin and its VIBs),
- * vendor-index.xml, bulletins/<id>.xml (one line, from esximg_bulletin_write) and
- * vibs/<name>-<n>.xml (the descriptor's bytes with <relative-path>, <packed-size> and the
- * sha-256 <checksum> of the .vib added before </vib>; n as esximg_modname_vib_xml64).
+ * vendor-index.xml, bulletins/<id>.xml (a given component's bytes, else one line from
+ * esximg_bulletin_write), vibs/<name>-<n>.xml (the descriptor's bytes with <relative-path>,
+ * <packed-size> and the sha-256 <checksum> of the .vib added before </vib>; n as
+ * esximg_modname_vib_xml64) and the metadata members given.
  * A VIB that does not read is EFORMAT naming it (index from 1); two VIBs of the same id are
  * EINVAL; zip sizes past 4 GiB are ELIMIT (no zip64). The caller frees *out. */
 int esximg_depot_write(const struct esximg_depot_input *vibs, size_t vib_count,

@@ -107,12 +107,31 @@ step "the bundle's platform is the image's update line, or --platform"
 unzip -p out.zip vendor-index.xml >vendor-index.xml
 expect_grep '<version>7\.0\.\*</version>' vendor-index.xml
 unzip -p out.zip metadata.zip >meta.zip
-unzip -p meta.zip 'bulletins/*' >bulletins.xml
-expect_grep 'softwarePlatform .*version="7\.0\.\*"' bulletins.xml
-expect_no_grep '5\.\*' bulletins.xml
 expect_ok "$ESXIMG" export in.iso -o plat.zip --platform 7.0.2 -q
 unzip -p plat.zip vendor-index.xml >vendor-index.xml
 expect_grep '<version>7\.0\.2</version>' vendor-index.xml
+
+step "the image's components are the bundle's, byte for byte; so is its profile"
+xorriso -osirrox on -indev in.iso -extract /IMGDB.TGZ imgdb.tgz >/dev/null 2>&1 ||
+    fail "cannot extract IMGDB.TGZ"
+python3 - <<'PY' || fail "components or profile differ"
+import tarfile, zipfile
+db = tarfile.open('imgdb.tgz')
+meta = zipfile.ZipFile('meta.zip')
+def members(names, prefix):
+    return {n[len(prefix):] for n in names if n.startswith(prefix) and n != prefix}
+want = members(db.getnames(), 'var/db/esximg/bulletins/')
+got = members(meta.namelist(), 'bulletins/')
+assert want and got == want, (got, want)
+for n in want:
+    assert meta.read('bulletins/' + n) == db.extractfile('var/db/esximg/bulletins/' + n).read(), n
+profiles = members(db.getnames(), 'var/db/esximg/profiles/')
+assert members(meta.namelist(), 'profiles/') == profiles and len(profiles) == 1, meta.namelist()
+PY
+# the listing keeps each component's own platform
+unzip -p meta.zip vmware.xml >vmware.xml
+expect_grep 'softwarePlatform .*version="7\.0\.2"' vmware.xml
+expect_no_grep '5\.\*' vmware.xml
 
 step "the export added to an image with an empty profile gives the same VIB set"
 SOURCE_DATE_EPOCH=1600000000 expect_ok python3 "$GEN" --version 7.0 \

@@ -212,7 +212,11 @@ expect_ok "$ESXIMG" build -o sel.zip --format bundle --depot base.zip --depot lo
 python3 -c "import json; j=json.load(open('out')); assert j['format']=='bundle' and \
 len(j['vibs'])==7, j" || fail "json: $(cat out)"
 expect_ok "$ESXIMG" depot ls sel.zip
-[ "$(wc -l <out)" -eq 7 ] || fail "the bundle does not hold 7 VIBs: $(cat out)"
+# the VIBs, then the image profile and the base image of the result (t6305 builds from one)
+[ "$(grep -vc -e '^profile ' -e '^base-image ' -e '^addon ' out)" -eq 7 ] ||
+    fail "the bundle does not hold 7 VIBs: $(cat out)"
+expect_grep '^profile ' out
+expect_grep '^base-image ' out
 
 step "--format pxe: a folder with mboot.efi, the modules and boot.cfg with its prefix"
 expect_ok "$ESXIMG" build -o pxe --format pxe --depot base.zip --depot loaders.zip \

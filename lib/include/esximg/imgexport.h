@@ -59,7 +59,10 @@ struct esximg_export_result {
 };
 
 /* Rebuilds every VIB of the image (esximg_export_vib; ENOTFOUND ones are left out with a
- * warning) and writes them as one bundle, one component per VIB.  ENOTFOUND when no VIB is
+ * warning) and writes them as one bundle: the database's components (bulletins/) byte for
+ * byte, one component of its own for a VIB none of them lists, and, when no VIB was left out,
+ * its image profile and base image and add-on records (else a warning says they are not
+ * written), so that `esximg build` can take the same image from it.  ENOTFOUND when no VIB is
  * left.  `o` may be NULL. */
 int esximg_image_export(struct esximg_image *img, const struct esximg_export_opts *o,
                         struct esximg_export_result **out, struct esximg_err *err);

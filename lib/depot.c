@@ -1949,3 +1949,84 @@ int esximg_depot_write(const struct esximg_depot_input *vibs, size_t vib_count,
     depot_wvibs_free(c.vibs, vib_count);
     return rc;
 }
+
+/* ---- the metadata of a depot of one image */
+
+int esximg_depot_meta_add_component(struct esximg_depot_meta *m, const char *name,
+                                    const void *xml, size_t len, struct esximg_err *err)
+{
+    struct esximg_depot_member *grown = esx_realloc_array(m->components, m->component_count + 1,
+                                                          sizeof *grown);
+    if (!grown)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    m->components = grown;
+    grown[m->component_count++] = (struct esximg_depot_member){name, xml, len};
+    return 0;
+}
+
+/* Takes `name` (freed on failure) and, when `own` is set, `data` too. */
+static int depot_meta_take(struct esximg_depot_meta *m, char *name, void *data, bool own,
+                           size_t len, struct esximg_err *err)
+{
+    size_t cap = sizeof m->metadata / sizeof m->metadata[0], k = 0;
+    while (k < sizeof m->owned / sizeof m->owned[0] && m->owned[k])
+        k++;
+    int rc = !name ? esximg_err_set(err, ESXIMG_ENOMEM, "out of memory")
+             : m->metadata_count >= cap || k + (own ? 2 : 1) > sizeof m->owned / sizeof m->owned[0]
+             ? esximg_err_set(err, ESXIMG_ELIMIT, "more than %zu metadata members", cap) : 0;
+    if (rc) {
+        free(name);
+        if (own)
+            free(data);
+        return rc;
+    }
+    m->owned[k++] = name;
+    if (own)
+        m->owned[k] = data;
+    m->metadata[m->metadata_count++] = (struct esximg_depot_member){name, data, len};
+    return 0;
+}
+
+int esximg_depot_meta_add_profile(struct esximg_depot_meta *m, const struct esximg_profile *p,
+                                  const char *file_name, struct esximg_err *err)
+{
+    char *file = NULL, *name = NULL, *xml = NULL;
+    size_t len = 0;
+    int rc = file_name ? 0 : esximg_profile_file_name(p->name, p->creator, &file, err);
+    if (!rc && asprintf(&name, "profiles/%s", file_name ? file_name : file) < 0)
+        name = NULL;
+    if (!rc)
+        rc = esximg_profile_write(p, &xml, &len, err);
+    if (rc)
+        free(name);
+    else
+        rc = depot_meta_take(m, name, xml, true, len, err);
+    free(file);
+    return rc;
+}
+
+int esximg_depot_meta_add_release(struct esximg_depot_meta *m, const char *folder,
+                                  const char *release_id, const void *json, size_t len,
+                                  struct esximg_err *err)
+{
+    char *name = NULL;
+    if (asprintf(&name, "%s/%s.json", folder, release_id) < 0)
+        name = NULL;
+    return depot_meta_take(m, name, (void *)json, false, len, err);
+}
+
+void esximg_depot_meta_apply(const struct esximg_depot_meta *m, struct esximg_depot_wopts *o)
+{
+    o->component_docs = m->components;
+    o->component_doc_count = m->component_count;
+    o->metadata = m->metadata;
+    o->metadata_count = m->metadata_count;
+}
+
+void esximg_depot_meta_free(struct esximg_depot_meta *m)
+{
+    free(m->components);
+    for (size_t i = 0; i < sizeof m->owned / sizeof m->owned[0]; i++)
+        free(m->owned[i]);
+    memset(m, 0, sizeof *m);
+}

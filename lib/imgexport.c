@@ -344,75 +344,31 @@ static void export_note_vib(const struct esximg_export_opts *o, const char *vib_
 }
 
 /* What the bundle carries of the image's database besides the VIBs, so that it is a depot
- * of the image: its components, and when every VIB was exported, its image profile and its
- * base image and add-on records (docs/depot-format.md). */
-struct export_meta {
-    struct esximg_depot_member *components;
-    size_t component_count;
-    struct esximg_depot_member metadata[3];
-    size_t metadata_count;
-    char *names[3];
-    char *profile_xml;
-};
-
-static void export_meta_free(struct export_meta *m)
-{
-    free(m->components);
-    for (size_t i = 0; i < m->metadata_count; i++)
-        free(m->names[i]);
-    free(m->profile_xml);
-}
-
-static int export_meta_add(struct export_meta *m, char *name, const void *data, size_t len,
-                           struct esximg_err *err)
-{
-    if (!name)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    m->names[m->metadata_count] = name;
-    m->metadata[m->metadata_count++] = (struct esximg_depot_member){name, data, len};
-    return 0;
-}
-
-static int export_release(struct export_meta *m, const struct esximg_imgdb *db,
+ * of the image: its components, and when every VIB was exported (`whole`), its image profile
+ * and its base image and add-on records (docs/depot-format.md). */
+static int export_release(struct esximg_depot_meta *m, const struct esximg_imgdb *db,
                           const char *folder, struct esximg_err *err)
 {
     const struct esximg_imgdb_file *f = esximg_imgdb_find_release(db, folder);
-    char *id = esximg_imgdb_release_id(f);
-    if (!f || !id) {
-        free(id);
-        return f ? esximg_err_set(err, ESXIMG_ENOMEM, "out of memory") : 0;
-    }
-    char *name = NULL;
-    if (asprintf(&name, "%s/%s.json", folder, id) < 0)
-        name = NULL;
+    char *id = f ? esximg_imgdb_release_id(f) : NULL;
+    int rc = !f ? 0 : !id ? esximg_err_set(err, ESXIMG_ENOMEM, "out of memory")
+                  : esximg_depot_meta_add_release(m, folder, id, f->data, f->len, err);
     free(id);
-    return export_meta_add(m, name, f->data, f->len, err);
+    return rc;
 }
 
-static int export_meta_collect(const struct esximg_image *img, bool whole,
-                               struct export_meta *m, struct esximg_err *err)
+static int export_meta(const struct esximg_image *img, bool whole, struct esximg_depot_meta *m,
+                       struct esximg_err *err)
 {
     const struct esximg_imgdb *db = img->db;
-    if (!db)
-        return 0;
-    if (db->bulletin_count &&
-        !(m->components = esx_malloc_array(db->bulletin_count, sizeof *m->components)))
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < db->bulletin_count; i++)
-        m->components[m->component_count++] = (struct esximg_depot_member){
-            db->bulletins[i].path, db->bulletins[i].data, db->bulletins[i].len};
-    if (!whole)
-        return 0;
     int rc = 0;
-    if (db->profile && db->profile_file) {
-        size_t len = 0;
-        char *name = NULL;
-        rc = esximg_profile_write(db->profile, &m->profile_xml, &len, err);
-        if (!rc && asprintf(&name, "profiles/%s", db->profile_file) < 0)
-            name = NULL;
-        if (!rc)
-            rc = export_meta_add(m, name, m->profile_xml, len, err);
-    }
+    for (size_t i = 0; db && !rc && i < db->bulletin_count; i++)
+        rc = esximg_depot_meta_add_component(m, db->bulletins[i].path, db->bulletins[i].data,
+                                             db->bulletins[i].len, err);
+    if (!db || !whole || rc)
+        return rc;
+    if (db->profile && db->profile_file)
+        rc = esximg_depot_meta_add_profile(m, db->profile, db->profile_file, err);
     if (!rc)
         rc = export_release(m, db, ESXIMG_IMGDB_BASE_IMAGES, err);
     if (!rc)
@@ -423,7 +379,7 @@ static int export_meta_collect(const struct esximg_image *img, bool whole,
 int esximg_image_export(struct esximg_image *img, const struct esximg_export_opts *o,
                         struct esximg_export_result **out, struct esximg_err *err)
 {
-    struct export_meta meta = {0};
+    struct esximg_depot_meta meta = {0};
     static const struct esximg_export_opts none = {0};
     if (!o)
         o = &none;
@@ -469,17 +425,16 @@ int esximg_image_export(struct esximg_image *img, const struct esximg_export_opt
                        "not written: %zu VIB%s left out", r->skipped_count,
                        r->skipped_count == 1 ? " was" : "s were")))
         goto out;
-    if ((rc = export_meta_collect(img, r->skipped_count == 0, &meta, err)))
+    if ((rc = export_meta(img, r->skipped_count == 0, &meta, err)))
         goto out;
     platform = o->platform_version ? NULL : export_platform(img->version);
     struct esximg_depot_wopts w = {
-        .component_docs = meta.components, .component_doc_count = meta.component_count,
-        .metadata = meta.metadata, .metadata_count = meta.metadata_count,
         .vendor_name = o->vendor_name, .vendor_code = o->vendor_code, .mtime = o->mtime,
         .platform_version = o->platform_version ? o->platform_version : platform,
         .progress = o->progress ? export_zip_progress : NULL, .progress_arg = (void *)o,
         .note = o->note, .note_arg = o->note_arg,
     };
+    esximg_depot_meta_apply(&meta, &w);
     rc = esximg_depot_write(in, r->vib_count, &w, &r->zip, &r->zip_len, err);
     if (rc)
         goto out;
@@ -491,7 +446,7 @@ out:
     free(bufs);
     free(in);
     free(platform);
-    export_meta_free(&meta);
+    esximg_depot_meta_free(&meta);
     esximg_export_result_free(r);
     return rc;
 }

@@ -537,54 +537,15 @@ static int build_write_pxe(const struct build_args *a, const struct build_plan *
 }
 
 /* What a bundle of the result carries besides its VIBs, so that it is a depot of the image
- * (`build --profile` or `--base-image` take the same VIBs from it): the components of the
+ * (`build` of the same selection takes the same VIBs from it): the components of the
  * selection, an image profile of the image's name listing its VIBs, and the base image and
  * add-on chosen. */
-struct build_bundle_meta {
-    struct esximg_depot_member *components;
-    struct esximg_depot_member metadata[3];
-    size_t metadata_count;
-    char *names[3];
-    char *profile_xml;
-};
-
-static void build_bundle_meta_free(struct build_bundle_meta *m)
-{
-    free(m->components);
-    for (size_t i = 0; i < m->metadata_count; i++)
-        free(m->names[i]);
-    free(m->profile_xml);
-}
-
-static int build_bundle_add(struct build_bundle_meta *m, char *name, const void *data,
-                            size_t len, struct esximg_err *err)
-{
-    if (!name)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    m->names[m->metadata_count] = name;
-    m->metadata[m->metadata_count++] = (struct esximg_depot_member){name, data, len};
-    return 0;
-}
-
-static int build_bundle_release(struct build_bundle_meta *m, const char *folder,
-                                const struct esximg_depot_release *r, struct esximg_err *err)
-{
-    char *name = NULL;
-    if (!r)
-        return 0;
-    if (asprintf(&name, "%s/%s.json", folder, r->release_id) < 0)
-        name = NULL;
-    return build_bundle_add(m, name, r->json, r->json_len, err);
-}
-
-static int build_bundle_profile(const struct build_input *in, struct build_bundle_meta *m,
+static int build_bundle_profile(const struct build_input *in, struct esximg_depot_meta *m,
                                 struct esximg_err *err)
 {
     const struct esximg_depot_resolution *r = in->res;
     const char *acceptance = build_acceptance(r);
     struct esximg_profile *p = NULL;
-    char *file = NULL, *name = NULL;
-    size_t len = 0;
     int rc = esximg_profile_new(in->profile_name, &p, err);
     if (!rc && r->profile_vendor)
         rc = esximg_profile_set_creator(p, r->profile_vendor, err);
@@ -596,33 +557,28 @@ static int build_bundle_profile(const struct build_input *in, struct build_bundl
     for (size_t i = 0; !rc && i < r->vib_count; i++)
         rc = esximg_profile_add_vib(p, r->vibs[i]->vib_id, NULL, 0, err);
     if (!rc)
-        rc = esximg_profile_write(p, &m->profile_xml, &len, err);
-    if (!rc)
-        rc = esximg_profile_file_name(p->name, p->creator, &file, err);
-    if (!rc && asprintf(&name, "profiles/%s", file) < 0)
-        name = NULL;
-    if (!rc)
-        rc = build_bundle_add(m, name, m->profile_xml, len, err);
-    free(file);
+        rc = esximg_depot_meta_add_profile(m, p, NULL, err);
     esximg_profile_free(p);
     return rc;
 }
 
-static int build_bundle_meta(const struct build_input *in, struct build_bundle_meta *m,
+static int build_bundle_meta(const struct build_input *in, struct esximg_depot_meta *m,
                              struct esximg_err *err)
 {
     const struct esximg_depot_resolution *r = in->res;
-    if (!(m->components = calloc(r->component_count + 1, sizeof *m->components)))
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < r->component_count; i++) {
+    int rc = 0;
+    for (size_t i = 0; !rc && i < r->component_count; i++) {
         const struct esximg_depot_component *k = r->components[i].component;
-        m->components[i] = (struct esximg_depot_member){k->id, k->xml, k->xml_len};
+        rc = esximg_depot_meta_add_component(m, k->id, k->xml, k->xml_len, err);
     }
-    int rc = build_bundle_profile(in, m, err);
     if (!rc)
-        rc = build_bundle_release(m, "baseimages", r->base_image, err);
-    if (!rc)
-        rc = build_bundle_release(m, "addons", r->addon, err);
+        rc = build_bundle_profile(in, m, err);
+    const struct esximg_depot_release *units[] = { r->base_image, r->addon };
+    static const char *const folders[] = { "baseimages", "addons" };
+    for (size_t i = 0; !rc && i < 2; i++)
+        if (units[i])
+            rc = esximg_depot_meta_add_release(m, folders[i], units[i]->release_id,
+                                               units[i]->json, units[i]->json_len, err);
     return rc;
 }
 
@@ -634,16 +590,14 @@ static int build_write_bundle(const struct build_args *a, const struct build_inp
     for (size_t i = 0; i < in->n_vibs; i++)
         vibs[i] = (struct esximg_depot_input){in->vibs[i]->bytes, in->vibs[i]->len};
     struct cli_progress bar = {.label = "compressing"};
-    struct build_bundle_meta meta = {0};
+    struct esximg_depot_meta meta = {0};
     uint8_t *zip = NULL;
     size_t len = 0;
     struct esximg_err err = {0};
     int rc = build_bundle_meta(in, &meta, &err);
-    const struct esximg_depot_wopts o = {
-        .mtime = a->mtime, .progress = cli_progress_cb, .progress_arg = &bar,
-        .note = cli_note_cb, .component_docs = meta.components,
-        .component_doc_count = in->res->component_count, .metadata = meta.metadata,
-        .metadata_count = meta.metadata_count};
+    struct esximg_depot_wopts o = {.mtime = a->mtime, .progress = cli_progress_cb,
+                                   .progress_arg = &bar, .note = cli_note_cb};
+    esximg_depot_meta_apply(&meta, &o);
     if (!rc)
         rc = esximg_depot_write(vibs, in->n_vibs, &o, &zip, &len, &err);
     cli_progress_end(&bar);
@@ -651,7 +605,7 @@ static int build_write_bundle(const struct build_args *a, const struct build_inp
         rc = esximg_file_write(a->output, zip, len, 0644, &err);
     free(zip);
     free(vibs);
-    build_bundle_meta_free(&meta);
+    esximg_depot_meta_free(&meta);
     return rc ? cli_fail(&err) : 0;
 }
 

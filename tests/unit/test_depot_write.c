@@ -186,6 +186,48 @@ static void depot_write_given_metadata(void **state)
     free(t.b);
 }
 
+/* The metadata of a depot of one image, collected with esximg_depot_meta_*: a profile named
+ * as esximg_profile_file_name names it, a base image, read back from the bundle. */
+static void depot_write_image_meta(void **state)
+{
+    (void)state;
+    struct two_vibs t;
+    two_vibs(&t);
+    static const char base[] =
+        "{\"releaseID\": \"B_1.0-1\", \"releaseType\": \"baseImage\", \"schemaVersion\": "
+        "\"1.0\", \"versionSpec\": {\"version\": \"1.0-1\"}, \"components\": "
+        "{\"acme-drv\": \"2.0.1-3\"}}";
+    struct esximg_profile *p = NULL;
+    assert_int_equal(esximg_profile_new("Acme-img", &p, NULL), 0);
+    assert_int_equal(esximg_profile_add_vib(p, "Acme_bootbank_acme-drv_2.0.1-3", NULL, 0, NULL),
+                     0);
+    struct esximg_depot_meta m = {0};
+    assert_int_equal(esximg_depot_meta_add_profile(&m, p, NULL, NULL), 0);
+    assert_int_equal(esximg_depot_meta_add_release(&m, "baseimages", "B_1.0-1", base,
+                                                   sizeof base - 1, NULL), 0);
+    esximg_profile_free(p);
+    struct esximg_depot_wopts o = {0};
+    esximg_depot_meta_apply(&m, &o);
+    assert_int_equal(o.metadata_count, 2);
+    uint8_t *zip = NULL;
+    size_t len = 0;
+    struct esximg_err err = { 0 };
+    assert_int_equal(esximg_depot_write(t.in, 2, &o, &zip, &len, &err), 0);
+    esximg_depot_meta_free(&m);
+    assert_int_equal(m.metadata_count, 0);
+    struct esximg_depot *d = NULL;
+    assert_int_equal(esximg_depot_read(zip, len, NULL, &d, &err), 0);
+    assert_int_equal(d->profile_count, 1);
+    assert_string_equal(d->profiles[0].profile->name, "Acme-img");
+    assert_int_equal(d->base_image_count, 1);
+    assert_string_equal(d->base_images[0].release_id, "B_1.0-1");
+    assert_int_equal(d->base_images[0].json_len, sizeof base - 1);
+    esximg_depot_free(d);
+    free(zip);
+    free(t.a);
+    free(t.b);
+}
+
 /* Every central directory entry: no extra field, DOS time of 1980-01-01 00:00 for mtime 0,
  * Unix mode 0644; members in bytewise order. */
 static void depot_write_zip_is_plain(void **state)
@@ -274,6 +316,7 @@ int main(void)
         cmocka_unit_test(depot_write_reads_back),
         cmocka_unit_test(depot_write_one_component),
         cmocka_unit_test(depot_write_given_metadata),
+        cmocka_unit_test(depot_write_image_meta),
         cmocka_unit_test(depot_write_zip_is_plain),
         cmocka_unit_test(depot_write_refuses),
     };

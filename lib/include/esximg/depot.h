@@ -316,6 +316,32 @@ struct esximg_depot_wopts {
     void *note_arg;
 };
 
+/* The metadata that makes a bundle a depot of one image (esximg export, build --format
+ * bundle): its components given whole, its image profile and its base image and add-on.
+ * Start from {0}, fill with the functions below, hand to the writer with
+ * esximg_depot_meta_apply, free with esximg_depot_meta_free.  Component and release bytes
+ * are borrowed; names and the profile's XML are owned. */
+struct esximg_depot_meta {
+    struct esximg_depot_member *components;
+    size_t component_count;
+    struct esximg_depot_member metadata[4];
+    size_t metadata_count;
+    void *owned[8];             /* each member's name and, for a profile, its XML */
+};
+/* A component's bulletin document (`name` for messages). */
+int esximg_depot_meta_add_component(struct esximg_depot_meta *m, const char *name,
+                                    const void *xml, size_t len, struct esximg_err *err);
+/* profiles/<file_name> with the profile's XML (esximg_profile_write); file_name NULL: as
+ * esximg_profile_file_name names it. */
+int esximg_depot_meta_add_profile(struct esximg_depot_meta *m, const struct esximg_profile *p,
+                                  const char *file_name, struct esximg_err *err);
+/* <folder>/<release_id>.json ("baseimages", "addons") with the document's bytes. */
+int esximg_depot_meta_add_release(struct esximg_depot_meta *m, const char *folder,
+                                  const char *release_id, const void *json, size_t len,
+                                  struct esximg_err *err);
+void esximg_depot_meta_apply(const struct esximg_depot_meta *m, struct esximg_depot_wopts *o);
+void esximg_depot_meta_free(struct esximg_depot_meta *m);
+
 /* Writes an offline bundle in VMware's layout (a deterministic zip, members sorted, each
  * deflated, or stored (method 0) when deflating saves less than 1% of it, as zip stores what
  * deflate cannot shrink: a .vib's payloads are gzip'd already, and a stored .vib can be read in place by offset, see

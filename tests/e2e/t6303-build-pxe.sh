@@ -3,8 +3,9 @@
 # depot.  The PXE folder's boot.cfg, read back here, has the prefix given, kernel= and every
 # module as a name without '/', each a file of the folder with the bytes of its payload (the
 # image database files those of the built ISO); the loaders are there, mboot.efi the UEFI one;
-# a kickstart is ks.cfg, named by ks= only under an http:// prefix.  OVMF fetches mboot.efi
-# from the folder over QEMU's TFTP and starts it.  The bundle lists exactly the profile's
+# a kickstart is ks.cfg, named by ks= only under an http:// prefix.  OVMF boots the folder
+# over QEMU's TFTP: its mboot.efi (the generator's GRUB stand-in) reads boot.cfg and every
+# module through prefix= with the folder's bytes.  The bundle lists exactly the profile's
 # VIBs, each .vib unchanged.
 . "$(dirname "$0")/lib.sh"
 
@@ -110,9 +111,13 @@ for v in m['depot']['vibs']:
         assert not got['broken'] and not got['problems'], got
 PY
 
-step "OVMF fetches mboot.efi from the folder over TFTP and starts it"
-# the generator's GRUB stand-in has no network modules (efinet, tftp): it starts and finds no
-# BOOT.CFG, so this shows the folder serves the UEFI loader, not that boot.cfg is read
+step "OVMF boots the folder over TFTP: mboot.efi, boot.cfg, every module through prefix="
+# The folder sits under the TFTP root as its prefix names it (tftp/esxi70, prefix=esxi70), as
+# VMware's PXE guide lays it out.  OVMF fetches esxi70/mboot.efi, the generator's GRUB
+# stand-in, which sources esximg-test.cfg from beside itself (written here): it prints
+# boot.cfg from there, as mboot.efi reads it, and the sha-256 of <prefix>/<name> for the
+# kernel and each module boot.cfg lists, fetched over TFTP as mboot.efi fetches them,
+# compared here with the files' own.
 ovmf=$(set +e; (need_ovmf) >/dev/null && echo yes)
 if [ -z "$ovmf" ] || ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
     echo "no qemu or OVMF firmware: the TFTP boot is not checked"
@@ -121,15 +126,45 @@ else
               /usr/share/OVMF/OVMF.fd; do
         [ -n "$fw" ] && [ -r "$fw" ] && break
     done
-    # the stand-in halts, which ends QEMU (about 10 s under TCG); timeout bounds a failure
-    timeout 60 qemu-system-x86_64 -machine pc -accel tcg -m 256 -display none -monitor none \
+    mkdir tftp
+    expect_ok "$ESXIMG" build -o tftp/esxi70 --format pxe --depot d.zip --profile "$profile" \
+        --pxe-prefix esxi70
+    python3 - tftp/esxi70 >want.sums <<'PY' || fail "cannot list the modules"
+import hashlib, os, sys
+folder = sys.argv[1]
+cfg = dict(l.rstrip('\n').split('=', 1) for l in open(os.path.join(folder, 'boot.cfg')))
+names = [cfg['kernel']] + cfg['modules'].split(' --- ')
+with open(os.path.join(folder, 'esximg-test.cfg'), 'w') as script:
+    script.write('echo "esximg-test: begin boot.cfg beside the loader"\n'
+                 'cat "$cmdpath/boot.cfg"\n')
+    for name in names:
+        path = '/%s/%s' % (cfg['prefix'], name)
+        script.write('hashsum --hash sha256 %s\n' % path)
+        digest = hashlib.sha256(open(os.path.join(folder, name), 'rb').read()).hexdigest()
+        print('%s  %s' % (digest, path))
+PY
+    [ "$(wc -l <want.sums)" -eq 13 ] || fail "not 13 modules: $(cat want.sums)"
+    # the stand-in halts, which ends QEMU (under a minute with TCG); timeout bounds a failure
+    timeout 120 qemu-system-x86_64 -machine pc -accel tcg -m 256 -display none -monitor none \
         -no-reboot -bios "$fw" -boot n -serial file:net.log \
-        -netdev "user,id=n0,tftp=$T/pxe,bootfile=mboot.efi" \
+        -netdev "user,id=n0,tftp=$T/tftp,bootfile=esxi70/mboot.efi" \
         -device virtio-net-pci,netdev=n0,romfile= >qout 2>&1 || true
     tr -d '\r' <net.log | sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g' >net.txt
-    expect_grep 'NBP filename is mboot.efi' net.txt
+    expect_grep 'NBP filename is esxi70/mboot.efi' net.txt
     expect_grep 'NBP file downloaded successfully' net.txt
     expect_grep '^esximg-test: grub started' net.txt
+    expect_grep '^esximg-test: root=tftp,' net.txt
+    # boot.cfg as the folder holds it, read over TFTP from beside the loader
+    sed -n '/^esximg-test: begin boot.cfg beside the loader$/,/^esximg-test: end$/p' \
+        net.txt >net.cfg
+    for key in prefix kernel modules; do
+        line=$(grep "^$key=" tftp/esxi70/boot.cfg)
+        grep -qxF "$line" net.cfg || fail "boot.cfg over TFTP lacks '$line': $(cat net.txt)"
+    done
+    # every module through the prefix, with the folder's bytes
+    grep -E '^[0-9a-f]{64}  /esxi70/' net.cfg >got.sums || true
+    cmp -s want.sums got.sums ||
+        fail "modules over TFTP differ: $(diff want.sums got.sums | head -20)"
 fi
 
 done_testing

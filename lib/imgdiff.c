@@ -417,6 +417,22 @@ static int diff_lists(struct esximg_diff *d, const struct diff_list *a,
     return rc;
 }
 
+/* The base image or add-on records of two images, by releaseID. */
+static int diff_release(struct esximg_diff *d, enum esximg_diff_kind kind, const char *folder,
+                        const struct esximg_image *a, const struct esximg_image *b,
+                        struct esximg_err *err)
+{
+    const struct esximg_imgdb_file *fa = esximg_imgdb_find_release(a->db, folder);
+    const struct esximg_imgdb_file *fb = esximg_imgdb_find_release(b->db, folder);
+    char *ia = fa ? esximg_imgdb_release_id(fa) : NULL;
+    char *ib = fb ? esximg_imgdb_release_id(fb) : NULL;
+    int rc = (fa && !ia) || (fb && !ib) ? esximg_err_set(err, ESXIMG_ENOMEM, "out of memory")
+                                        : diff_text(d, kind, ia, ib, err);
+    free(ia);
+    free(ib);
+    return rc;
+}
+
 static int diff_images(struct esximg_diff *d, const struct esximg_image *a,
                        const struct esximg_image *b, struct esximg_err *err)
 {
@@ -426,6 +442,10 @@ static int diff_images(struct esximg_diff *d, const struct esximg_image *a,
     struct diff_list la = {0}, lb = {0};
     int rc = diff_text(d, ESXIMG_DIFF_PROFILE_ACCEPTANCE, pa ? pa->acceptance_level : NULL,
                        pb ? pb->acceptance_level : NULL, err);
+    if (!rc)
+        rc = diff_release(d, ESXIMG_DIFF_BASE_IMAGE, ESXIMG_IMGDB_BASE_IMAGES, a, b, err);
+    if (!rc)
+        rc = diff_release(d, ESXIMG_DIFF_ADDON, ESXIMG_IMGDB_ADDONS, a, b, err);
     if (!rc)
         rc = diff_text(d, ESXIMG_DIFF_TITLE, ta, tb, err);
     if (!rc)
@@ -500,7 +520,7 @@ const char *esximg_diff_kind_name(enum esximg_diff_kind k)
     static const char *const names[] = {
         "vib_added", "vib_removed", "vib_version", "vib_acceptance", "profile_acceptance",
         "title", "kernelopt_added", "kernelopt_removed", "module_added", "module_removed",
-        "vib_vendor",
+        "vib_vendor", "base_image", "addon",
     };
     return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "unknown";
 }

@@ -1,5 +1,5 @@
 /* cmd_diff.c: `esximg diff A B`, two installer images or offline bundles compared by VIB and,
- * for two images, by profile acceptance and BOOT.CFG.
+ * for two images, by profile acceptance, base image and add-on records and BOOT.CFG.
  *
  * `diff --json` writes one object:
  *   a, b          {file, kind ("image" or "bundle"), vib_count}
@@ -24,7 +24,8 @@ static const char diff_usage[] =
     "Compares two installer images (ISO) or offline bundles (zip), each recognised by its\n"
     "content. VIBs are compared by name: added (+), removed (-), version, acceptance level or\n"
     "vendor changed (~, a version change says upgrade or downgrade). For two images also the\n"
-    "profile acceptance level, the BOOT.CFG title, kernelopt tokens and boot modules. One\n"
+    "profile acceptance level, the base image and add-on (7.0+), the BOOT.CFG title,\n"
+    "kernelopt tokens and boot modules. One\n"
     "line per difference; exits 0 when there is none, 3 when they differ, 1 on error.\n"
     "\n"
     "options:\n"
@@ -66,6 +67,8 @@ static void diff_print_item(const struct esximg_diff_item *it)
     case ESXIMG_DIFF_VIB_ACCEPTANCE: printf("~ vib %s acceptance %s -> %s\n", n, o, w); break;
     case ESXIMG_DIFF_VIB_VENDOR: printf("~ vib %s vendor %s -> %s\n", n, o, w); break;
     case ESXIMG_DIFF_PROFILE_ACCEPTANCE: printf("~ profile acceptance %s -> %s\n", o, w); break;
+    case ESXIMG_DIFF_BASE_IMAGE: printf("~ base image %s -> %s\n", o, w); break;
+    case ESXIMG_DIFF_ADDON: printf("~ add-on %s -> %s\n", o, w); break;
     case ESXIMG_DIFF_TITLE: printf("~ title '%s' -> '%s'\n", o, w); break;
     case ESXIMG_DIFF_KERNELOPT_ADDED: printf("+ kernelopt %s\n", n); break;
     case ESXIMG_DIFF_KERNELOPT_REMOVED: printf("- kernelopt %s\n", n); break;

@@ -56,8 +56,12 @@ cmp -s a.iso fromx.iso || fail "the image built from the export differs"
 
 step "and by its profile the same VIBs and modules (a profile records no add-on)"
 expect_ok "$ESXIMG" build -o byprof.iso --depot x.zip --profile "$addon_id" -q
-expect_ok "$ESXIMG" diff a.iso byprof.iso
-expect_no_grep ' vib ' out
+# the add-on removed a base image component: no base image is the profile's, and a profile
+# has no add-on; diff says so and finds no VIB or module difference
+expect_exit 3 "$ESXIMG" diff a.iso byprof.iso
+expect_grep "^~ base image $base_id -> none\$" out
+expect_grep "^~ add-on $addon_id -> none\$" out
+expect_no_grep ' vib \| module ' out
 for f in a byprof; do
     expect_ok "$ESXIMG" info --json "$f.iso"
     python3 -c "import json; i=json.load(open('out')); \

@@ -336,6 +336,36 @@ static int resolve_profile(struct resolve_ctx *c, const char *name, struct esxim
     return rc;
 }
 
+/* The base image's components the result does not hold at the base image's version (an
+ * add-on or a newer component replaced or removed them), as a host keeps them in
+ * reservedComponents/: those a depot has. */
+static int resolve_reserved(struct resolve_ctx *c, struct esximg_err *err)
+{
+    struct esximg_depot_resolution *r = c->res;
+    const struct esximg_depot_release *b = r->base_image;
+    for (size_t i = 0; i < b->component_count; i++) {
+        const struct esximg_release_component *want = &b->components[i];
+        bool kept = false;
+        for (size_t j = 0; !kept && j < r->component_count; j++) {
+            const struct esximg_depot_component *have = r->components[j].component;
+            kept = have->name && have->version && !strcmp(have->name, want->name) &&
+                   !strcmp(have->version, want->version);
+        }
+        const struct esximg_depot_component *k = kept ? NULL
+                                                 : resolve_component(c, want->name,
+                                                                     want->version);
+        if (!k)
+            continue;
+        const struct esximg_depot_component **grown =
+            esx_realloc_array(r->reserved, r->reserved_count + 1, sizeof *grown);
+        if (!grown)
+            return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        r->reserved = grown;
+        grown[r->reserved_count++] = k;
+    }
+    return 0;
+}
+
 /* The base image a profile is made of: one whose components are all in the result at their
  * versions (the newest such), as a host installed from a VMware ISO reports one. */
 static const struct esximg_depot_release *resolve_profile_base(const struct resolve_ctx *c)
@@ -411,6 +441,8 @@ static int resolve_layers(struct resolve_ctx *c, const struct esximg_depot_selec
                                   w->version, w->origin);
         rc = resolve_add_component(c, k, w->origin, err);
     }
+    if (!rc)
+        rc = resolve_reserved(c, err);
     if (rc)
         return rc;
     /* the profile a host shows for an add-on image is named after the add-on's releaseID */
@@ -458,6 +490,7 @@ void esximg_depot_resolution_free(struct esximg_depot_resolution *r)
         return;
     free(r->vibs);
     free(r->components);
+    free(r->reserved);
     free(r->profile_name);
     free(r->profile_vendor);
     free(r->profile_description);

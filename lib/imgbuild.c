@@ -848,6 +848,33 @@ static int ib_own_bulletin(const struct esximg_imgbuild *b, const struct ib_vib 
     return rc;
 }
 
+/* The base image's components an add-on replaced or removed, byte for byte. */
+static int ib_reserved(const struct esximg_imgbuild_opts *o, struct esximg_imgdb *db,
+                       struct esximg_err *err)
+{
+    for (size_t k = 0; k < o->reserved_count; k++) {
+        struct esximg_bulletin *bl = NULL;
+        char *path = NULL;
+        int rc = esximg_bulletin_read(o->reserved[k].xml, o->reserved[k].len, &bl, err);
+        if (rc) {
+            esximg_err_prefix(err, "reserved component %zu: ", k + 1);
+            return rc;
+        }
+        if (strchr(bl->id, '/') || bl->id[0] == '.')
+            rc = esximg_err_set(err, ESXIMG_EUNSAFE, "bulletin id '%s' is no file name",
+                                bl->id);
+        else if (asprintf(&path, ESXIMG_IMGDB_PREFIX "reservedComponents/%s.xml", bl->id) < 0)
+            rc = ib_nomem(err);
+        else
+            rc = esximg_imgdb_add_file(db, path, o->reserved[k].xml, o->reserved[k].len, err);
+        free(path);
+        esximg_bulletin_free(bl);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* The base image and add-on the image was made of, as the depot holds them. */
 static int ib_releases(const struct esximg_imgbuild_opts *o, struct esximg_imgdb *db,
                        struct esximg_err *err)
@@ -884,6 +911,8 @@ static int ib_imgdb(struct esximg_imgbuild *b, const struct esximg_imgbuild_comp
             rc = ib_own_bulletin(b, &s->vibs[i], db, err);
     if (!rc && b->major >= 7)
         rc = ib_releases(s->o, db, err);
+    if (!rc && b->major >= 7)
+        rc = ib_reserved(s->o, db, err);
     uint8_t *data = NULL;
     size_t len = 0;
     const struct esximg_imgdb_wopts wo = {.mtime = s->o->mtime, .gzip_level = 9};

@@ -350,6 +350,7 @@ struct build_plan {
     struct esximg_content *contents;
     struct esximg_imgbuild_component *comps;
     size_t n_comps;
+    struct esximg_imgbuild_component *reserved;
     struct esximg_imgbuild *b;
 };
 
@@ -359,6 +360,7 @@ static void build_plan_free(struct build_plan *p)
     free(p->vibs);
     free(p->contents);
     free(p->comps);
+    free(p->reserved);
 }
 
 /* Each payload read from the spooled VIB, at its member's offset, while the image is
@@ -399,12 +401,16 @@ static int build_contents(const struct build_input *in, struct build_plan *p)
 static int build_components(const struct build_input *in, struct build_plan *p)
 {
     const struct esximg_depot_resolution *r = in->res;
-    if (!(p->comps = calloc(r->component_count + 1, sizeof *p->comps)))
+    if (!(p->comps = calloc(r->component_count + 1, sizeof *p->comps)) ||
+        !(p->reserved = calloc(r->reserved_count + 1, sizeof *p->reserved)))
         return cli_error(CLI_EXIT_FAIL, "out of memory");
     for (size_t i = 0; i < r->component_count; i++) {
         const struct esximg_depot_component *c = r->components[i].component;
         p->comps[p->n_comps++] = (struct esximg_imgbuild_component){c->xml, c->xml_len};
     }
+    for (size_t i = 0; i < r->reserved_count; i++)
+        p->reserved[i] = (struct esximg_imgbuild_component){r->reserved[i]->xml,
+                                                            r->reserved[i]->xml_len};
     return 0;
 }
 
@@ -442,6 +448,7 @@ static int build_plan(const struct build_args *a, const struct build_input *in,
         .kernelopt_count = a->kernelopts.count, .title = a->title, .ks = ks, .ks_len = ks_len,
         .mtime = a->mtime, .base_image = build_release(in->res->base_image, &base),
         .addon = build_release(in->res->addon, &addon),
+        .reserved = p->reserved, .reserved_count = in->res->reserved_count,
     };
     struct esximg_err err = {0};
     if (esximg_imgbuild_plan(p->vibs, in->n_vibs, p->comps, p->n_comps, &o, &p->b, &err))

@@ -2,7 +2,8 @@
 # t6301: what `esximg build` takes from full depots (tests/gen/mkesxiso.py --depot): --profile
 # exactly the profile's VIBs (7.0, 8.0 and 6.7, which has profiles only), --base-image the
 # base image's components, --addon its components over them less its removed ones (the base
-# image and add-on kept in IMGDB.TGZ as the depot holds them, and shown by `info`),
+# image and add-on kept in IMGDB.TGZ as the depot holds them, and shown by `info`; what the
+# add-on removed of the base image kept in reservedComponents/),
 # --component NAME:VERSION that version from a newer patch depot; a depot without metadata
 # for the selection gives nothing unless a component is asked for; each refusal is one line,
 # exit 1, nothing written.
@@ -133,6 +134,15 @@ for folder, rid in (('baseimages', m['base_image']['release_id']),
     assert [got] == want, (folder, got[:80], [w[:80] for w in want])
     others = [n for n in db.getnames() if n.startswith('var/db/esximg/%s/' % folder)]
     assert others == ['var/db/esximg/%s/%s.json' % (folder, rid)], others
+# the base image's components the add-on removed are kept in reservedComponents/ as bulletins
+gone = set(m['addon']['removed_components'])
+want = {c['id'] for c in m['components'] if c['name'] in gone}
+assert want, m['addon']
+prefix = 'var/db/esximg/reservedComponents/'
+got = {n[len(prefix):-4] for n in db.getnames() if n.startswith(prefix) and n.endswith('.xml')}
+assert got == want, (got, want)
+for cid in want:
+    assert db.extractfile(prefix + cid + '.xml').read() == meta.read('bulletins/%s.xml' % cid)
 PY
 
     step "$ver: --component NAME:VERSION takes that version from a newer patch depot"

@@ -494,6 +494,7 @@ static void resolve_a_base_image_alone(void **state)
     assert_string_equal(r->profile_description, "the base");
     assert_null(r->addon);
     assert_string_equal(r->base_image->version, "7.0.2-0.0.100");
+    assert_int_equal(r->reserved_count, 0);
     esximg_depot_resolution_free(r);
 }
 
@@ -511,6 +512,10 @@ static void resolve_an_addon_replaces_and_removes(void **state)
     assert_string_equal(r->profile_vendor, "Vendor");
     assert_string_equal(r->profile_description, "vendor image");
     assert_string_equal(r->addon->version, "1.0-1");
+    /* what it replaced (b 1.0-1) and removed (c) of the base image, in its order */
+    assert_int_equal(r->reserved_count, 2);
+    assert_string_equal(r->reserved[0]->id, "C-b_1.0-1");
+    assert_string_equal(r->reserved[1]->id, "C-c_1.0-1");
     esximg_depot_resolution_free(r);
 }
 

@@ -250,6 +250,11 @@ struct esximg_depot_resolution {
     const struct esximg_depot_release *base_image;
     const struct esximg_depot_release *addon;      /* NULL without one */
     const struct esximg_depot_profile *profile;    /* NULL for (b) */
+    /* (b) the base image's components the result does not hold at the base image's version
+     * (an add-on or a newer component replaced or removed them), those a depot has, in the
+     * base image's order: what a host keeps in reservedComponents/ [I] */
+    size_t reserved_count;
+    const struct esximg_depot_component **reserved;
     struct esximg_warnings warnings;
 };
 

@@ -84,6 +84,10 @@ struct esximg_imgbuild_opts {
      * baseimages/<releaseID>.json and addons/<releaseID>.json; ignored before 7.0 */
     const struct esximg_imgbuild_release *base_image;
     const struct esximg_imgbuild_release *addon;
+    /* 7.0 and later: the base image's components the image does not hold (an add-on replaced
+     * or removed them), kept as reservedComponents/<id>.xml as a host keeps them [I] */
+    const struct esximg_imgbuild_component *reserved;
+    size_t reserved_count;
 };
 
 struct esximg_imgbuild_state;   /* private: what the plan owns */

@@ -2,7 +2,6 @@
  * resolution names found in their spools, their payloads given to the image writer as ranges
  * of the depot file (a stored .vib) or of the spooled copy (a deflated one), never as bytes in
  * memory, and the spooled files gone after the free. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +32,6 @@ static void write_bundle(const char *path, const char *name, const char *text, b
     assert_int_equal(esximg_file_write(path, zip, zip_len, 0644, NULL), 0);
     free(zip);
     free(vib);
-}
-
-static size_t count_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    size_t n = 0;
-    for (struct dirent *de; (de = readdir(d));)
-        n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-    closedir(d);
-    return n;
 }
 
 static int setup(void **state)
@@ -165,7 +153,7 @@ static void depotset_free_removes_only_the_spooled_files(void **state)
 {
     struct fixture *fx = *state;
     struct esximg_depot_set *s = open_both(fx);
-    assert_int_equal(count_files(fx->work), 1);         /* beta's .vib */
+    assert_int_equal(tu_count_files(fx->work), 1);         /* beta's .vib */
     char *missing = tu_path_join(fx->top, "nothere.zip");
     struct esximg_err err = {0};
     assert_int_not_equal(esximg_depot_set_add(s, missing, &err), 0);
@@ -173,7 +161,7 @@ static void depotset_free_removes_only_the_spooled_files(void **state)
     assert_int_equal(s->count, 2);
     esximg_depot_set_free(s);
     esximg_depot_set_free(NULL);
-    assert_int_equal(count_files(fx->work), 0);
+    assert_int_equal(tu_count_files(fx->work), 0);
     assert_int_equal(access(fx->work, F_OK), 0);
     assert_int_equal(access(fx->stored, F_OK), 0);
     assert_int_equal(access(fx->deflated, F_OK), 0);

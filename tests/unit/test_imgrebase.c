@@ -2,7 +2,6 @@
  * kept, added or refused as downgrades, and the relationship check of the result, worded as
  * `esximg edit` words it, and that the depots' payloads are read from the depot file only while
  * the image is written.  The whole path (depots, ISO) is tests/e2e/t5300-edit-base.sh. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,17 +190,6 @@ static void rebase_relations_incompat_hint(void **state)
     esximg_descriptor_free(drv);
 }
 
-static size_t count_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    size_t n = 0;
-    for (struct dirent *de; (de = readdir(d));)
-        n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-    closedir(d);
-    return n;
-}
-
 /* The generator's patch depot with a 1 MiB pad VIB, which its zip stores (deflate cannot
  * shrink it): the plan keeps no copy of the pad's bytes, they are read from the depot file
  * when the image is written.  A byte of the pad changed in the depot between the plan and a
@@ -250,9 +238,9 @@ static void rebase_reads_stored_payloads_from_the_depot_file(void **state)
     assert_int_equal(access(again, F_OK), -1);
     esximg_rebase_plan_free(plan);
     esximg_image_free(img);
-    assert_int_equal(count_files(work), 0);
+    assert_int_equal(tu_count_files(work), 0);
     /* in.iso, patched.iso and their .log, p1.zip, work, out.iso: nothing of again.iso */
-    assert_int_equal(count_files(dir), 7);
+    assert_int_equal(tu_count_files(dir), 7);
     tu_rmtree(dir);
     free(dir);
     free(in);

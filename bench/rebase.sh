@@ -29,21 +29,7 @@ esximg=$build/esximg
 [ -x /usr/bin/time ] || {
     echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
 
-# best of 3 by elapsed time: prints "seconds peak_kib user system"
-best3() {
-    best=""
-    for _ in 1 2 3; do
-        rm -f "$work/out.iso"
-        /usr/bin/time -f '%e %M %U %S' -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt" ||
-            { cat "$work/err.txt" >&2; echo "bench: failed: $*" >&2; exit 1; }
-        line=$(tail -1 "$work/time.txt")
-        if [ -z "$best" ] ||
-            awk -v a="${line%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
-            best=$line
-        fi
-    done
-    echo "$best"
-}
+. "$here/lib.sh"
 
 iso=$work/rebase-in.iso
 [ -s "$iso" ] || SOURCE_DATE_EPOCH=1600000000 python3 "$root/tests/gen/mkesxiso.py" \

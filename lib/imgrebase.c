@@ -11,9 +11,9 @@
 #include "esx_private.h"
 #include "esximg/bootcfg.h"
 #include "esximg/depot.h"
+#include "esximg/depotset.h"
 #include "esximg/imgbuild.h"
 #include "esximg/imgrebase.h"
-#include "esximg/io.h"
 #include "esximg/iso.h"
 #include "esximg/vibrel.h"
 
@@ -113,9 +113,9 @@ int esximg_rebase_check_relations(const struct esximg_descriptor *const *before,
 /* ---------------------------------------------------------------- the plan */
 
 struct esximg_rebase_state {
-    struct esximg_depot **depots;
-    size_t depot_count;
-    struct esximg_depot_resolution *res;
+    struct esximg_depot_set *depots;                /* spooled into o->work_dir */
+    struct esximg_depot_resolution *res;            /* borrows from the depots' models */
+    const struct esximg_spool_vib **depot_vibs;     /* res->vibs order, borrowed */
     const struct esximg_descriptor **image_descs;   /* img->vibs order, NULL without one */
     const struct esximg_descriptor **depot_descs;   /* res->vibs order */
     struct esximg_rebase_choice *choices;
@@ -157,23 +157,12 @@ static int rebase_read_depots(struct esximg_rebase_state *st, const struct esxim
 {
     if (!o->depot_count)
         return esximg_err_set(err, ESXIMG_EINVAL, "no depot given");
-    if (!(st->depots = calloc(o->depot_count, sizeof *st->depots)))
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < o->depot_count; i++) {
-        uint8_t *data = NULL;
-        size_t len = 0;
-        int rc = esximg_file_read(o->depots[i], ESX_MAX_DEPOT_BYTES, &data, &len, err);
-        if (!rc)
-            rc = esximg_depot_read(data, len, NULL, &st->depots[i], err);
-        free(data);
-        if (rc)
-            {
-            esximg_err_file(err, o->depots[i]);
-            return rc;
-        }
-        st->depot_count++;
-    }
-    return 0;
+    if (!o->work_dir)
+        return esximg_err_set(err, ESXIMG_EINVAL, "no work folder given for the depots");
+    int rc = esximg_depot_set_new(o->work_dir, &st->depots, err);
+    for (size_t i = 0; !rc && i < o->depot_count; i++)
+        rc = esximg_depot_set_add(st->depots, o->depots[i], err);
+    return rc;
 }
 
 /* The text after the last '-' of a profile name: "standard", "no-tools" keeps only "tools". */
@@ -188,9 +177,9 @@ static const char *rebase_pick_profile(const struct esximg_rebase_state *st, con
 {
     const char *same_flavour = NULL, *any = NULL;
     size_t names = 0;
-    for (size_t i = 0; i < st->depot_count; i++)
-        for (size_t k = 0; k < st->depots[i]->profile_count; k++) {
-            const char *name = st->depots[i]->profiles[k].profile->name;
+    for (size_t i = 0; i < st->depots->count; i++)
+        for (size_t k = 0; k < st->depots->models[i]->profile_count; k++) {
+            const char *name = st->depots->models[i]->profiles[k].profile->name;
             if (mine && !strcmp(name, mine))
                 return name;
             if (mine && !same_flavour &&
@@ -206,9 +195,9 @@ static const char *rebase_pick_profile(const struct esximg_rebase_state *st, con
 static const struct esximg_depot_release *rebase_newest_base(const struct esximg_rebase_state *st)
 {
     const struct esximg_depot_release *best = NULL;
-    for (size_t i = 0; i < st->depot_count; i++)
-        for (size_t k = 0; k < st->depots[i]->base_image_count; k++) {
-            const struct esximg_depot_release *r = &st->depots[i]->base_images[k];
+    for (size_t i = 0; i < st->depots->count; i++)
+        for (size_t k = 0; k < st->depots->models[i]->base_image_count; k++) {
+            const struct esximg_depot_release *r = &st->depots->models[i]->base_images[k];
             if (!best || esximg_version_cmp(r->version, best->version) > 0)
                 best = r;
         }
@@ -221,8 +210,8 @@ static int rebase_resolve(struct esximg_rebase_state *st, const struct esximg_im
     const char *mine = img->db && img->db->profile ? img->db->profile->name : NULL;
     struct esximg_depot_selection sel = {0};
     bool any_profile = false;
-    for (size_t i = 0; i < st->depot_count; i++)
-        any_profile |= st->depots[i]->profile_count > 0;
+    for (size_t i = 0; i < st->depots->count; i++)
+        any_profile |= st->depots->models[i]->profile_count > 0;
     const struct esximg_depot_release *base = NULL;
     if (any_profile) {
         if (!(sel.profile = rebase_pick_profile(st, mine)))
@@ -235,7 +224,9 @@ static int rebase_resolve(struct esximg_rebase_state *st, const struct esximg_im
         return esximg_err_set(err, ESXIMG_ENOTFOUND, "the depots hold no image profile and no "
                               "base image: a patch or update depot of VMware has them");
     }
-    int rc = esximg_depot_resolve(st->depots, st->depot_count, &sel, &st->res, err);
+    int rc = esximg_depot_resolve(st->depots->models, st->depots->count, &sel, &st->res, err);
+    if (!rc)
+        rc = esximg_depot_set_pick(st->depots, st->res, &st->depot_vibs, err);
     if (rc)
         return rc;
     if (asprintf(&p->depot_set, "%s %s", any_profile ? "profile" : "base image",
@@ -257,7 +248,7 @@ static int rebase_descs(struct esximg_rebase_state *st, const struct esximg_imag
     for (size_t i = 0; i < img->vib_count; i++)
         st->image_descs[i] = img->vibs[i].desc;
     for (size_t i = 0; i < st->res->vib_count; i++)
-        st->depot_descs[i] = st->res->vibs[i]->vib->desc;
+        st->depot_descs[i] = st->depot_vibs[i]->vib->desc;
     return 0;
 }
 
@@ -367,26 +358,6 @@ static int rebase_kept_vib(struct esximg_rebase_plan *p, const struct esximg_ima
     return 0;
 }
 
-static int rebase_depot_vib(const struct esximg_depot_vib *dv, struct esximg_content *contents,
-                            struct esximg_imgbuild_vib *out, struct esximg_err *err)
-{
-    const struct esximg_vib *v = dv->vib;
-    for (size_t j = 0; j < v->desc->payload_count; j++) {
-        size_t len = 0;
-        const uint8_t *data = esximg_vib_member_data(v, v->desc->payloads[j].name, &len);
-        if (!data)
-            return esximg_err_set(err, ESXIMG_EFORMAT, "%s: payload '%s' has no member",
-                                  dv->path, v->desc->payloads[j].name);
-        contents[j] = (struct esximg_content){.kind = ESXIMG_CONTENT_MEMORY, .data = data,
-                                              .len = len};
-    }
-    *out = (struct esximg_imgbuild_vib){
-        .descriptor = v->descriptor_bytes, .descriptor_len = v->descriptor_len, .sig = v->sig,
-        .sig_len = v->sig_len, .payloads = contents, .payload_count = v->desc->payload_count,
-        .source = dv->path};
-    return 0;
-}
-
 static int rebase_vibs(struct esximg_rebase_plan *p, const struct esximg_image *img,
                        struct esximg_err *err)
 {
@@ -409,7 +380,8 @@ static int rebase_vibs(struct esximg_rebase_plan *p, const struct esximg_image *
             rc = rebase_kept_vib(p, img, &img->vibs[c->image], st->contents + at, &st->vibs[i],
                                  err);
         else
-            rc = rebase_depot_vib(st->res->vibs[c->depot], st->contents + at, &st->vibs[i], err);
+            rc = esximg_depot_set_imgbuild_vib(st->depot_vibs[c->depot], st->contents + at,
+                                               &st->vibs[i], err);
         at += st->vibs[i].payload_count;
     }
     return rc;
@@ -575,9 +547,8 @@ static void rebase_state_free(struct esximg_rebase_state *st)
     esximg_imgbuild_free(st->build);
     free(st->addon_id);
     esximg_depot_resolution_free(st->res);
-    for (size_t i = 0; i < st->depot_count; i++)
-        esximg_depot_free(st->depots[i]);
-    free(st->depots);
+    free(st->depot_vibs);
+    esximg_depot_set_free(st->depots);
     free(st->image_descs);
     free(st->depot_descs);
     free(st->choices);

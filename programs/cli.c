@@ -257,6 +257,28 @@ int cli_check_output(const char *path, const char *example)
     return 0;
 }
 
+int cli_work_make(const char *beside, const char *what, char **work)
+{
+    char *name = NULL;
+    if (asprintf(&name, "%s.%s-XXXXXX", beside, what) < 0)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    if (!mkdtemp(name)) {
+        int rc = cli_error(CLI_EXIT_FAIL, "%s: cannot make a work folder beside it: %s",
+                           beside, strerror(errno));
+        free(name);
+        return rc;
+    }
+    *work = name;
+    return 0;
+}
+
+void cli_work_remove(char *work)
+{
+    if (work && rmdir(work) != 0)
+        cli_warn("%s: cannot remove the work folder: %s", work, strerror(errno));
+    free(work);
+}
+
 int cli_need_esxi(const struct esximg_image *img, const char *file)
 {
     if (img->db)

@@ -66,6 +66,14 @@ void cli_note_wrote(const char *path);
  * CLI_EXIT_FAIL.  `example` is a file name for the hint ("custom.iso"). */
 int cli_check_output(const char *path, const char *example);
 
+/* A work folder `<beside>.<what>-XXXXXX` (beside the output: the same file system, so that
+ * spooled VIBs and a temporary image cost no copy across devices): *work (to free with
+ * cli_work_remove).  Returns 0, else prints why and returns CLI_EXIT_FAIL. */
+int cli_work_make(const char *beside, const char *what, char **work);
+/* Removes the work folder, which must be empty by then (a failure is a warning), and frees
+ * the name.  NULL does nothing. */
+void cli_work_remove(char *work);
+
 /* Returns 0 when the image has an image database (an ESXi installer image); else prints
  * that `file` is not one and how to see what it holds, and returns CLI_EXIT_FAIL. */
 int cli_need_esxi(const struct esximg_image *img, const char *file);

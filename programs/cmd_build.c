@@ -104,11 +104,9 @@ struct build_args {
 /* The depots spooled to a work folder beside the output, and the VIBs taken from them. */
 struct build_input {
     char *work;                             /* the folder, removed at the end */
-    struct esximg_depot_spool **depots;
-    size_t n_depots;
+    struct esximg_depot_set *depots;        /* spooled into `work` */
     const struct esximg_spool_vib **vibs;   /* the selection, borrowed from the depots */
     size_t n_vibs;
-    const struct esximg_depot_spool **vib_depot;    /* the depot of each */
     struct esximg_depot_resolution *res;    /* borrows from the depots' models */
     struct cli_list picks;                  /* copies of the --addon and --component texts,
                                              * split at the ':' (owned) */
@@ -129,14 +127,9 @@ static void build_input_free(struct build_input *in)
     for (size_t i = 0; i < in->picks.count; i++)
         free((char *)in->picks.items[i]);
     cli_list_free(&in->picks);
-    for (size_t i = 0; i < in->n_depots; i++)
-        esximg_depot_spool_free(in->depots[i]);
-    if (in->work && rmdir(in->work) != 0)
-        cli_warn("%s: cannot remove the work folder: %s", in->work, strerror(errno));
-    free(in->work);
-    free(in->depots);
+    esximg_depot_set_free(in->depots);
+    cli_work_remove(in->work);
     free(in->vibs);
-    free(in->vib_depot);
     free(in->profile_name);
 }
 
@@ -211,42 +204,24 @@ static int build_parse(int argc, char **argv, struct build_args *a)
     return build_check_args(a);
 }
 
-/* A work folder beside the output (the same file system, so that the spooled VIBs and a
- * temporary image cost no copy across devices). */
-static int build_make_work(const char *output, struct build_input *in)
-{
-    if (asprintf(&in->work, "%s.build-XXXXXX", output) < 0) {
-        in->work = NULL;
-        return cli_error(CLI_EXIT_FAIL, "out of memory");
-    }
-    if (!mkdtemp(in->work)) {
-        int rc = cli_error(CLI_EXIT_FAIL, "%s: cannot make a work folder beside it: %s",
-                           output, strerror(errno));
-        free(in->work);
-        in->work = NULL;
-        return rc;
-    }
-    return 0;
-}
-
 /* Each depot spooled: its VIBs as files of the work folder, their payloads read from there
  * only while the image is written, so that memory does not grow with the depots. */
 static int build_read_depots(const struct build_args *a, struct build_input *in)
 {
-    int rc = build_make_work(a->output, in);
+    int rc = cli_work_make(a->output, "build", &in->work);
     if (rc)
         return rc;
-    if (!(in->depots = calloc(a->depots.count, sizeof *in->depots)))
-        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    struct esximg_err err = {0};
+    if (esximg_depot_set_new(in->work, &in->depots, &err))
+        return cli_fail(&err);
     for (size_t i = 0; i < a->depots.count; i++) {
         const char *path = a->depots.items[i];
-        struct esximg_err err = {0};
-        if (esximg_depot_spool(path, in->work, NULL, &in->depots[i], &err))
+        if (esximg_depot_set_add(in->depots, path, &err))
             return cli_fail(&err);
-        in->n_depots++;
-        cli_warn_all(path, &in->depots[i]->warnings);
-        cli_note_read(path, "%zu VIBs, %zu components", in->depots[i]->vib_count,
-                      in->depots[i]->component_count);
+        const struct esximg_depot_spool *spool = in->depots->spools[i];
+        cli_warn_all(path, &spool->warnings);
+        cli_note_read(path, "%zu VIBs, %zu components", spool->vib_count,
+                      spool->component_count);
     }
     return 0;
 }
@@ -266,23 +241,6 @@ static int build_pick(const char *spec, struct cli_list *keep, struct esximg_dep
         return cli_error(CLI_EXIT_USAGE, "build: '%s' is not NAME or NAME:VERSION", spec);
     *out = (struct esximg_depot_pick){name, colon ? colon + 1 : NULL};
     return 0;
-}
-
-/* The spooled VIB that the resolver's descriptor-only entry stands for: the spool keeps its
- * model's VIBs at the same indexes as its own. */
-static int build_spooled(const struct build_input *in, const struct esximg_depot_vib *v,
-                         size_t at)
-{
-    for (size_t i = 0; i < in->n_depots; i++) {
-        const struct esximg_depot *d = in->depots[i]->depot;
-        if (d->vib_count && v >= d->vibs && v < d->vibs + d->vib_count) {
-            in->vibs[at] = &in->depots[i]->vibs[v - d->vibs];
-            in->vib_depot[at] = in->depots[i];
-            return 0;
-        }
-    }
-    return cli_error(CLI_EXIT_FAIL, "build: VIB '%s' of the selection is in no depot",
-                     v->vib_id);
 }
 
 /* The image's name: the profile's, else as Image Builder names a custom image of an add-on
@@ -311,33 +269,26 @@ static int build_select(const struct build_args *a, struct build_input *in)
 {
     struct esximg_depot_pick addon = {0};
     struct esximg_depot_pick *picks = calloc(a->components.count + 1, sizeof *picks);
-    struct esximg_depot **metas = calloc(in->n_depots + 1, sizeof *metas);
-    int rc = picks && metas ? 0 : cli_error(CLI_EXIT_FAIL, "out of memory");
+    int rc = picks ? 0 : cli_error(CLI_EXIT_FAIL, "out of memory");
     if (!rc && a->addon)
         rc = build_pick(a->addon, &in->picks, &addon);
     for (size_t i = 0; !rc && i < a->components.count; i++)
         rc = build_pick(a->components.items[i], &in->picks, &picks[i]);
-    for (size_t i = 0; !rc && i < in->n_depots; i++)
-        metas[i] = in->depots[i]->depot;
     const struct esximg_depot_selection sel = {
         .profile = a->profile, .base_image = a->base_image, .addon = a->addon ? &addon : NULL,
         .component_count = a->components.count, .components = picks};
     struct esximg_err err = {0};
-    if (!rc && esximg_depot_resolve(metas, in->n_depots, &sel, &in->res, &err))
+    if (!rc && esximg_depot_resolve(in->depots->models, in->depots->count, &sel, &in->res,
+                                    &err))
         rc = cli_error(CLI_EXIT_FAIL, "build: %s", err.msg);
     free(picks);
-    free(metas);
     if (rc)
         return rc;
     for (size_t i = 0; i < in->res->warnings.count; i++)
         cli_warn("build: %s", in->res->warnings.items[i].msg);
-    in->vibs = calloc(in->res->vib_count + 1, sizeof *in->vibs);
-    in->vib_depot = calloc(in->res->vib_count + 1, sizeof *in->vib_depot);
-    if (!in->vibs || !in->vib_depot)
-        return cli_error(CLI_EXIT_FAIL, "out of memory");
-    for (size_t i = 0; i < in->res->vib_count; i++, in->n_vibs++)
-        if ((rc = build_spooled(in, in->res->vibs[i], i)))
-            return rc;
+    if (esximg_depot_set_pick(in->depots, in->res, &in->vibs, &err))
+        return cli_error(CLI_EXIT_FAIL, "build: %s", err.msg);
+    in->n_vibs = in->res->vib_count;
     if (!in->n_vibs)
         return cli_error(CLI_EXIT_FAIL, "build: the selection holds no VIB");
     return build_name(a, in->res, in);
@@ -376,22 +327,10 @@ static int build_contents(const struct build_input *in, struct build_plan *p)
         return cli_error(CLI_EXIT_FAIL, "out of memory");
     size_t at = 0;
     for (size_t i = 0; i < in->n_vibs; i++) {
-        const struct esximg_vib *v = in->vibs[i]->vib;
-        for (size_t j = 0; j < v->desc->payload_count; j++) {
-            size_t len = 0;
-            const uint8_t *data = esximg_vib_member_data(v, v->desc->payloads[j].name, &len);
-            if (!data)
-                return cli_error(CLI_EXIT_FAIL, "build: %s: payload '%s' has no member",
-                                 in->vibs[i]->member, v->desc->payloads[j].name);
-            p->contents[at + j] = (struct esximg_content){
-                .kind = ESXIMG_CONTENT_RANGE, .path = in->vibs[i]->file,
-                .offset = in->vibs[i]->offset + (uint64_t)(data - in->vibs[i]->bytes), .size = len};
-        }
-        p->vibs[i] = (struct esximg_imgbuild_vib){
-            .descriptor = v->descriptor_bytes, .descriptor_len = v->descriptor_len,
-            .sig = v->sig, .sig_len = v->sig_len, .payloads = p->contents + at,
-            .payload_count = v->desc->payload_count, .source = in->vibs[i]->member};
-        at += v->desc->payload_count;
+        struct esximg_err err = {0};
+        if (esximg_depot_set_imgbuild_vib(in->vibs[i], p->contents + at, &p->vibs[i], &err))
+            return cli_error(CLI_EXIT_FAIL, "build: %s", err.msg);
+        at += p->vibs[i].payload_count;
     }
     return 0;
 }

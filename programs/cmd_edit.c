@@ -1,6 +1,7 @@
 /* cmd_edit.c: `esximg edit IN.iso -o OUT.iso [options]`, every edit of an installer image in
  * one pass and one write (lib/imgedit.c does the work; docs/edit.md says what it does). */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,43 +236,71 @@ static void edit_print_plan(FILE *to, const struct esximg_edit_plan *p)
         fprintf(to, "%s\n", p->lines[i]);
 }
 
-/* --base: the rebased image (lib/imgrebase.c). */
-static int edit_rebase(const struct edit_args *a, const struct esximg_image *img)
+/* The work folder --base spools the depots to: beside the output, or for a dry run without
+ * one, in $TMPDIR. */
+static int edit_rebase_work(const struct edit_args *a, char **work)
 {
-    int64_t t = cli_source_date(315532800);     /* 1980-01-01, as esximg build dates */
-    const struct esximg_rebase_opts ro = {
-        .depots = a->bases.items, .depot_count = a->bases.count,
-        .allow_downgrade = a->allow_downgrade, .no_deps = a->o.no_deps,
-        .profile_name = a->o.profile_name, .mtime = t};
-    struct esximg_err err = {0};
-    struct esximg_rebase_plan *plan = NULL;
-    struct cli_progress progress = {0};
-    int rc = CLI_EXIT_OK;
-    if (esximg_rebase_plan(img, &ro, &plan, &err))
-        return cli_fail(&err);
+    if (a->output)
+        return cli_work_make(a->output, "rebase", work);
+    const char *tmp = getenv("TMPDIR");
+    char *beside = NULL;
+    if (asprintf(&beside, "%s/esximg", tmp && *tmp ? tmp : "/tmp") < 0)
+        return cli_error(CLI_EXIT_FAIL, "out of memory");
+    int rc = cli_work_make(beside, "rebase", work);
+    free(beside);
+    return rc;
+}
+
+/* The planned rebase printed, and written unless it has problems or is a dry run. */
+static int edit_rebase_finish(const struct edit_args *a, const struct esximg_rebase_plan *plan)
+{
     edit_print_warnings(&plan->warnings);
     if (a->dry_run || cli_verbose)
         for (size_t i = 0; i < plan->line_count; i++)
             fprintf(a->dry_run ? stdout : stderr, "%s\n", plan->lines[i]);
     for (size_t i = 0; i < plan->problems.count; i++)
         cli_error(CLI_EXIT_FAIL, "%s: %s", a->input, plan->problems.items[i].msg);
-    if (plan->problems.count || plan->problems.dropped) {
-        rc = cli_error(CLI_EXIT_FAIL, "%s: the move to the new base is refused, nothing %s",
-                       a->input, a->dry_run ? "would be written" : "written");
-    } else if (!a->dry_run) {
-        if (esximg_rebase_write(plan, a->output, edit_progress, &progress, &err))
-            rc = cli_fail(&err);
-        cli_progress_end(&progress);
-        if (!rc) {
-            cli_note_wrote(a->output);
-            if (!cli_quiet)
-                printf("wrote %s: esx-base %s -> %s, %zu VIBs updated, %zu added, %zu "
-                       "kept\n", a->output, plan->old_version ? plan->old_version : "none",
-                       plan->new_version ? plan->new_version : "none", plan->updated,
-                       plan->added, plan->kept);
-        }
-    }
+    if (plan->problems.count || plan->problems.dropped)
+        return cli_error(CLI_EXIT_FAIL, "%s: the move to the new base is refused, nothing %s",
+                         a->input, a->dry_run ? "would be written" : "written");
+    if (a->dry_run)
+        return CLI_EXIT_OK;
+    struct esximg_err err = {0};
+    struct cli_progress progress = {0};
+    int rc = esximg_rebase_write(plan, a->output, edit_progress, &progress, &err);
+    cli_progress_end(&progress);
+    if (rc)
+        return cli_fail(&err);
+    cli_note_wrote(a->output);
+    if (!cli_quiet)
+        printf("wrote %s: esx-base %s -> %s, %zu VIBs updated, %zu added, %zu kept\n",
+               a->output, plan->old_version ? plan->old_version : "none",
+               plan->new_version ? plan->new_version : "none", plan->updated, plan->added,
+               plan->kept);
+    return CLI_EXIT_OK;
+}
+
+/* --base: the rebased image (lib/imgrebase.c), its depots spooled to a work folder that is
+ * removed whatever happens. */
+static int edit_rebase(const struct edit_args *a, const struct esximg_image *img)
+{
+    char *work = NULL;
+    int rc = edit_rebase_work(a, &work);
+    if (rc)
+        return rc;
+    int64_t t = cli_source_date(315532800);     /* 1980-01-01, as esximg build dates */
+    const struct esximg_rebase_opts ro = {
+        .depots = a->bases.items, .depot_count = a->bases.count, .work_dir = work,
+        .allow_downgrade = a->allow_downgrade, .no_deps = a->o.no_deps,
+        .profile_name = a->o.profile_name, .mtime = t};
+    struct esximg_err err = {0};
+    struct esximg_rebase_plan *plan = NULL;
+    if (esximg_rebase_plan(img, &ro, &plan, &err))
+        rc = cli_fail(&err);
+    else
+        rc = edit_rebase_finish(a, plan);
     esximg_rebase_plan_free(plan);
+    cli_work_remove(work);
     return rc;
 }
 

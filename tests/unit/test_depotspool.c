@@ -1,7 +1,6 @@
 /* test_depotspool.c: a bundle's VIBs spooled to files (lib/depotspool.c): the VIBs and
  * components of a bundle written by esximg_depot_write, nested bundles, the limits, the
  * metadata model the resolver reads, and the files gone after the free. */
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,17 +37,6 @@ static void make_vib(const char *name, unsigned seed, uint8_t **out, size_t *len
     const struct esximg_vib_wmember m = {name, data, PAYLOAD_SIZE};
     assert_int_equal(esximg_vib_write(desc, strlen(desc), NULL, 0, &m, 1, out, len, NULL), 0);
     free(data);
-}
-
-static size_t count_files(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    size_t n = 0;
-    for (struct dirent *de; (de = readdir(d));)
-        n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-    closedir(d);
-    return n;
 }
 
 static int setup(void **state)
@@ -97,7 +85,7 @@ static void spool_reads_vibs_and_components(void **state)
     if (esximg_depot_spool(fx->zip, fx->dir, NULL, &s, &err))
         fail_msg("spool: %s", err.msg);
     assert_int_equal(s->vib_count, 2);
-    assert_int_equal(count_files(fx->dir), 2);
+    assert_int_equal(tu_count_files(fx->dir), 2);
     for (size_t i = 0; i < 2; i++) {
         const struct esximg_spool_vib *v = &s->vibs[i];
         size_t k = strcmp(v->vib->desc->name, "alpha") == 0 ? 0 : 1;
@@ -118,7 +106,7 @@ static void spool_reads_vibs_and_components(void **state)
     }
     assert_int_equal(s->warnings.count, 0);
     esximg_depot_spool_free(s);
-    assert_int_equal(count_files(fx->dir), 0);
+    assert_int_equal(tu_count_files(fx->dir), 0);
 }
 
 static void spool_walks_a_nested_bundle(void **state)
@@ -134,9 +122,9 @@ static void spool_walks_a_nested_bundle(void **state)
         fail_msg("spool: %s", err.msg);
     assert_int_equal(s->vib_count, 2);
     assert_non_null(strstr(s->vibs[0].member, "bundle.zip/vib20/"));
-    assert_int_equal(count_files(fx->dir), 2);     /* the inner zip is gone already */
+    assert_int_equal(tu_count_files(fx->dir), 2);     /* the inner zip is gone already */
     esximg_depot_spool_free(s);
-    assert_int_equal(count_files(fx->dir), 0);
+    assert_int_equal(tu_count_files(fx->dir), 0);
     free(outer);
     free(inner_dir);
 }
@@ -150,14 +138,14 @@ static void spool_refuses_what_it_cannot_use(void **state)
     assert_int_equal(esximg_depot_spool(fx->zip, fx->dir, &small, &s, &err), ESXIMG_ELIMIT);
     assert_null(s);
     assert_string_equal(err.file, fx->zip);
-    assert_int_equal(count_files(fx->dir), 0);
+    assert_int_equal(tu_count_files(fx->dir), 0);
     char *junk = tu_path_join(fx->dir, "../junk.zip");
     assert_int_equal(esximg_file_write(junk, "not a zip", 9, 0644, NULL), 0);
     assert_int_equal(esximg_depot_spool(junk, fx->dir, NULL, &s, &err), ESXIMG_EFORMAT);
     char *empty = tu_path_join(fx->dir, "../empty.zip");
     tu_run("cd '%s/..' && printf x >x.txt && zip -q '%s' x.txt", fx->dir, empty);
     assert_int_equal(esximg_depot_spool(empty, fx->dir, NULL, &s, &err), ESXIMG_ENOTFOUND);
-    assert_int_equal(count_files(fx->dir), 0);
+    assert_int_equal(tu_count_files(fx->dir), 0);
     free(junk);
     free(empty);
 }
@@ -236,7 +224,7 @@ static void spool_models_the_metadata_for_the_resolver(void **state)
     assert_int_equal(esximg_depot_spool(full, fx->dir, NULL, &s, &err), ESXIMG_EFORMAT);
     assert_null(s);
     assert_non_null(strstr(err.msg, "metadata.zip/baseimages/B"));
-    assert_int_equal(count_files(fx->dir), 0);
+    assert_int_equal(tu_count_files(fx->dir), 0);
     free(full);
 }
 
@@ -285,7 +273,7 @@ static void spool_reads_stored_vibs_in_place(void **state)
     if (esximg_depot_spool(zip, fx->dir, NULL, &s, &err))
         fail_msg("spool: %s", err.msg);
     assert_int_equal(s->vib_count, 2);
-    assert_int_equal(count_files(fx->dir), 0);      /* nothing copied */
+    assert_int_equal(tu_count_files(fx->dir), 0);      /* nothing copied */
     for (size_t i = 0; i < 2; i++) {
         const struct esximg_spool_vib *v = &s->vibs[i];
         size_t k = strcmp(v->vib->desc->name, "alpha") == 0 ? 0 : 1;
@@ -333,7 +321,7 @@ static void spool_compares_a_duplicate_lazily(void **state)
     assert_int_equal(strlen(s->vibs[0].sha256), 64);
     assert_int_equal(s->warnings.count, 2);         /* each inner VIB skipped as the same */
     esximg_depot_spool_free(s);
-    assert_int_equal(count_files(fx->dir), 0);
+    assert_int_equal(tu_count_files(fx->dir), 0);
     free(vib[0]);
     free(vib[1]);
     free(zip);

@@ -2,7 +2,6 @@
  * tests/gen/mkesxiso.py builds at test time, with VIBs built here by esximg_vibauthor_build.
  * Each edited image is opened again with esximg_image_open, which must find no problem.
  * Without xorriso, grub-mkimage, mtools or isolinux the image tests skip. */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,17 +303,6 @@ static const struct esximg_imgdb_file *find_db_file(const struct esximg_imgdb_fi
         if (!strcmp(esx_path_base(files[i].path), base))
             return &files[i];
     return NULL;
-}
-
-static size_t count_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    size_t n = 0;
-    for (struct dirent *de; (de = readdir(d));)
-        n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-    closedir(d);
-    return n;
 }
 
 static void sha256_file(const char *path, char out[65])
@@ -911,7 +899,7 @@ static void edit_is_deterministic_and_keeps_the_input(void **state)
 static void edit_refuses_bad_packages(void **state)
 {
     struct fixture *fx = tu_need_fixture(state);
-    size_t before = count_dir(fx->out);
+    size_t before = tu_count_files(fx->out);
     struct esximg_err err = {0};
     /* a payload with bytes after its gzip member */
     uint8_t *bytes;
@@ -988,7 +976,7 @@ static void edit_refuses_bad_packages(void **state)
     assert_int_equal(p->vibs_added, 1);
     assert_true(has_warning(&p->warnings, "given twice"));
     plan_free(p);
-    assert_int_equal(count_dir(fx->out), before);
+    assert_int_equal(tu_count_files(fx->out), before);
     (void)tadds[2];
     free(t1);
     free(t2);

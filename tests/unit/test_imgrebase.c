@@ -1,11 +1,15 @@
 /* test_imgrebase.c: the rules that move an image to a newer depot: which VIBs are replaced,
  * kept, added or refused as downgrades, and the relationship check of the result, worded as
- * `esximg edit` words it.  The whole path (depots, ISO) is tests/e2e/t5300-edit-base.sh. */
+ * `esximg edit` words it, and that the depots' payloads are read from the depot file only while
+ * the image is written.  The whole path (depots, ISO) is tests/e2e/t5300-edit-base.sh. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "esx_private.h"
+#include "esximg/image.h"
 #include "esximg/imgrebase.h"
 #include "testutil.h"
 
@@ -186,6 +190,67 @@ static void rebase_relations_incompat_hint(void **state)
     esximg_descriptor_free(drv);
 }
 
+/* The generator's patch depot with a 1 MiB pad VIB, which its zip stores (deflate cannot
+ * shrink it): the plan keeps no copy of the pad's bytes, they are read from the depot file
+ * when the image is written.  A byte of the pad changed in the depot between the plan and a
+ * second write makes that write fail on the payload's sha-256; nothing is left of it, and
+ * the work folder is empty once the plan is freed. */
+static void rebase_reads_stored_payloads_from_the_depot_file(void **state)
+{
+    (void)state;
+    if (!tu_have_image_tools())
+        skip();
+    char *dir = tu_mkdtemp();
+    char *in = tu_path_join(dir, "in.iso"), *patched = tu_path_join(dir, "patched.iso");
+    char *depot = tu_path_join(dir, "p1.zip"), *work = tu_path_join(dir, "work");
+    char *out = tu_path_join(dir, "out.iso"), *again = tu_path_join(dir, "again.iso");
+    char args[4200];
+    snprintf(args, sizeof args, "--patch 1 --pad-mib 1 --depot '%s'", depot);
+    if (!tu_make_esx_iso("7.0", "", in) || !tu_make_esx_iso("7.0", args, patched)) {
+        tu_rmtree(dir);
+        skip();
+    }
+    assert_int_equal(mkdir(work, 0755), 0);
+    struct esximg_image *img = NULL;
+    struct esximg_rebase_plan *plan = NULL;
+    struct esximg_err err = {0};
+    const char *depots[] = {depot};
+    const struct esximg_rebase_opts o = {.depots = depots, .depot_count = 1, .work_dir = work,
+                                         .mtime = TU_GEN_EPOCH};
+    if (esximg_image_open(in, NULL, &img, &err) || esximg_rebase_plan(img, &o, &plan, &err))
+        fail_msg("rebase: %s: %s", err.file, err.msg);
+    assert_int_equal(plan->problems.count, 0);
+    assert_int_equal(plan->added, 1);                   /* esximg-pad */
+    if (esximg_rebase_write(plan, out, NULL, NULL, &err))
+        fail_msg("write: %s: %s", err.file, err.msg);
+    /* a byte in the middle of the stored pad .vib: inside its payload */
+    tu_run("python3 -c 'import sys, zipfile\n"
+           "z = zipfile.ZipFile(sys.argv[1])\n"
+           "m = [i for i in z.infolist() if \"esximg-pad\" in i.filename][0]\n"
+           "assert m.compress_type == zipfile.ZIP_STORED\n"
+           "f = open(sys.argv[1], \"r+b\")\n"
+           "f.seek(m.header_offset + 26)\n"
+           "n, e = int.from_bytes(f.read(2), \"little\"), int.from_bytes(f.read(2), \"little\")\n"
+           "at = m.header_offset + 30 + n + e + m.file_size // 2\n"
+           "f.seek(at); b = f.read(1); f.seek(at); f.write(bytes([b[0] ^ 0xff]))' '%s'", depot);
+    assert_int_equal(esximg_rebase_write(plan, again, NULL, NULL, &err), ESXIMG_EFORMAT);
+    assert_non_null(strstr(err.msg, "sha-256"));
+    assert_int_equal(access(again, F_OK), -1);
+    esximg_rebase_plan_free(plan);
+    esximg_image_free(img);
+    assert_int_equal(tu_count_files(work), 0);
+    /* in.iso, patched.iso and their .log, p1.zip, work, out.iso: nothing of again.iso */
+    assert_int_equal(tu_count_files(dir), 7);
+    tu_rmtree(dir);
+    free(dir);
+    free(in);
+    free(patched);
+    free(depot);
+    free(work);
+    free(out);
+    free(again);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +259,7 @@ int main(void)
         cmocka_unit_test(rebase_select_versions_not_text),
         cmocka_unit_test(rebase_relations_new_and_old_failures),
         cmocka_unit_test(rebase_relations_incompat_hint),
+        cmocka_unit_test(rebase_reads_stored_payloads_from_the_depot_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

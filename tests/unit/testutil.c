@@ -118,6 +118,17 @@ char *tu_mkdtemp(void)
     return t;
 }
 
+size_t tu_count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+    closedir(d);
+    return n;
+}
+
 char *tu_path_join(const char *dir, const char *name)
 {
     char *p = esx_path_join(dir, name);

@@ -26,6 +26,8 @@ void tu_free_list(char **paths, size_t n);
 /* A fresh temporary directory, removed with tu_rmtree. */
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);
+/* How many entries dir holds ("." and ".." aside); fails the test when it cannot be read. */
+size_t tu_count_files(const char *dir);
 /* dir + "/" + name, malloc'd; fails the test when out of memory. */
 char *tu_path_join(const char *dir, const char *name);
 /* Runs a shell command made like printf; fails the test, naming it, unless it exits 0. */

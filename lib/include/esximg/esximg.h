@@ -5,6 +5,7 @@
 #include "esximg/bootcfg.h"
 #include "esximg/bootinfo.h"
 #include "esximg/depot.h"
+#include "esximg/depotset.h"
 #include "esximg/depotspool.h"
 #include "esximg/drivermap.h"
 #include "esximg/elf.h"

@@ -67,8 +67,14 @@ int esximg_rebase_check_relations(const struct esximg_descriptor *const *before,
                                   struct esximg_warnings *problems, struct esximg_err *err);
 
 struct esximg_rebase_opts {
-    const char *const *depots;  /* depot zip paths, read whole into memory */
+    /* Depot zip paths, spooled into work_dir (esximg/depotset.h): their VIBs' bytes stay on
+     * disk, read while the image is written, so memory does not grow with the depots. */
+    const char *const *depots;
     size_t depot_count;
+    /* An existing folder the caller owns and removes after esximg_rebase_plan_free, which
+     * removes what was spooled to it; beside the output, so that nothing is copied across
+     * file systems. */
+    const char *work_dir;
     bool allow_downgrade;
     bool no_deps;
     const char *profile_name;   /* NULL: the input image's */
@@ -89,7 +95,8 @@ struct esximg_rebase_plan {
 };
 
 /* Plans the rebase of img (opened with esximg_image_open; it must outlive the plan: kept VIBs'
- * modules are read from img->path when writing).  Fails on a depot that does not read, a
+ * modules are read from img->path when writing, the depots' payloads from the depots and
+ * o->work_dir, which must stay until the plan is freed).  Fails on a depot that does not read, a
  * depot set that does not resolve, or an image without a database; err->file names it. */
 int esximg_rebase_plan(const struct esximg_image *img, const struct esximg_rebase_opts *o,
                        struct esximg_rebase_plan **out, struct esximg_err *err);

@@ -45,7 +45,8 @@
 #define IC_RANGE_CHUNK ((size_t)1 << 20)
 /* the hasher reads a copied range this much at a time */
 #define IC_HASH_CHUNK ((size_t)4 << 20)
-#define IC_COPY_PIECE ((uint64_t)32 << 20)  /* copied between two progress calls */
+/* copied between two progress calls and two nudges of the flusher */
+#define IC_COPY_PIECE ((uint64_t)8 << 20)
 #define IC_FS_ID 0x65736963u                /* get_id() of our content streams */
 #define IC_MAX_FILE 0xFFFFFFFFull           /* one extent */
 #define IC_BIOS_LOAD_SECTORS 4              /* VMware's writer and mkisofs -boot-load-size 4 */
@@ -88,6 +89,19 @@ struct ic_hasher {
     struct esximg_err err;
 };
 
+/* The thread that starts writing the copied bytes back to the disk while the copy goes on,
+ * so that the fsync of the commit finds little left to wait for.  sync_file_range only starts
+ * the writeback but blocks while the disk's queue is full: hence a thread of its own. */
+struct ic_flusher {
+    int fd;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    uint64_t copied;            /* under lock: bytes copied so far */
+    bool end;                   /* under lock: no more copies */
+};
+
 struct ic_ctx {
     struct esximg_isoc_opts o;
     const char *out_path;
@@ -103,6 +117,7 @@ struct ic_ctx {
     uint64_t copy_bytes;        /* sizes of the copied contents */
     uint64_t copy_done;
     struct ic_hasher hash;
+    struct ic_flusher flush;
 };
 
 /* ---- the files, checked ---- */
@@ -972,6 +987,68 @@ static int ic_verify(struct ic_ctx *x, struct esximg_err *err)
 
 /* ---- copying the large contents in ---- */
 
+static void *ic_flush_main(void *arg)
+{
+    struct ic_flusher *f = arg;
+    uint64_t flushed = 0;
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        while (f->copied == flushed && !f->end)
+            pthread_cond_wait(&f->wake, &f->lock);
+        if (f->end)
+            break;              /* the commit's fsync writes the rest */
+        flushed = f->copied;
+        pthread_mutex_unlock(&f->lock);
+        /* the whole file: only its dirty pages not yet under writeback are started; a
+         * failure shows again at the commit's fsync */
+        (void)sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        pthread_mutex_lock(&f->lock);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return NULL;
+}
+
+/* Without a thread, the commit's fsync writes everything, as it would anyway. */
+static void ic_flush_start(struct ic_flusher *f, int fd)
+{
+    f->fd = fd;
+    if (pthread_mutex_init(&f->lock, NULL) != 0)
+        return;
+    if (pthread_cond_init(&f->wake, NULL) != 0) {
+        pthread_mutex_destroy(&f->lock);
+        return;
+    }
+    f->started = pthread_create(&f->thread, NULL, ic_flush_main, f) == 0;
+    if (!f->started) {
+        pthread_cond_destroy(&f->wake);
+        pthread_mutex_destroy(&f->lock);
+    }
+}
+
+static void ic_flush_more(struct ic_flusher *f, uint64_t n)
+{
+    if (!f->started)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->copied += n;
+    pthread_cond_signal(&f->wake);
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void ic_flush_finish(struct ic_flusher *f)
+{
+    if (!f->started)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->end = true;
+    pthread_cond_signal(&f->wake);
+    pthread_mutex_unlock(&f->lock);
+    pthread_join(f->thread, NULL);
+    pthread_cond_destroy(&f->wake);
+    pthread_mutex_destroy(&f->lock);
+    f->started = false;
+}
+
 static int ic_copy_one(struct ic_ctx *x, const struct ic_content *ct, struct esximg_err *err)
 {
     const struct esximg_content *c = &ct->f->content;
@@ -1000,6 +1077,7 @@ static int ic_copy_one(struct ic_ctx *x, const struct ic_content *ct, struct esx
             return ic_shrank(ct, err);
         done += got;
         x->copy_done += got;
+        ic_flush_more(&x->flush, got);
         ic_progress(x);
     }
     return 0;
@@ -1035,9 +1113,12 @@ static int ic_check_unchanged(const struct ic_ctx *x, struct esximg_err *err)
 static int ic_copy(struct ic_ctx *x, struct esximg_err *err)
 {
     int rc = 0;
+    if (x->copy_bytes)
+        ic_flush_start(&x->flush, x->out_fd);
     for (size_t i = 0; i < x->n && !rc; i++)
         if (x->ct[i].copied)
             rc = ic_copy_one(x, &x->ct[i], err);
+    ic_flush_finish(&x->flush);
     if (rc || (rc = ic_hash_finish(&x->hash, false, err)))
         return rc;
     return ic_check_unchanged(x, err);

@@ -788,10 +788,10 @@ static void ic_progress(const struct ic_ctx *x)
 {
     if (!x->o.progress)
         return;
-    uint64_t written = x->out_size - x->copy_bytes;
-    uint64_t drained = x->out_size ? (uint64_t)((double)x->done / (double)x->out_size *
-                                                (double)written) : 0;
-    if (drained > written || x->done == x->out_size)
+    uint64_t written = x->out_size - x->copy_bytes, drained = x->done;
+    if (x->copy_bytes && x->done < x->out_size)
+        drained = (uint64_t)((double)x->done / (double)x->out_size * (double)written);
+    if (drained > written)
         drained = written;
     x->o.progress(drained + x->copy_done, x->out_size, x->o.progress_arg);
 }

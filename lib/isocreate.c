@@ -44,7 +44,7 @@
  * this much at a time, not with one pread per block */
 #define IC_RANGE_CHUNK ((size_t)1 << 20)
 /* the hasher reads a copied range this much at a time */
-#define IC_HASH_CHUNK ((size_t)4 << 20)
+#define IC_HASH_CHUNK ((size_t)1 << 20)
 /* copied between two progress calls and two nudges of the flusher */
 #define IC_COPY_PIECE ((uint64_t)8 << 20)
 #define IC_FS_ID 0x65736963u                /* get_id() of our content streams */

@@ -12,14 +12,14 @@
  * held in memory; a content may carry the sha-256 it must have, checked on the bytes written
  * (a payload read in place of its bundle has no zip CRC checked).  A range is read with pread
  * while the image is written; a large one (opts->range_copy_min) is instead copied into its
- * place by the kernel once the image is laid out, and hashed on a thread of its own
- * meanwhile: its file must not change during the call (a change of its size or dates fails
- * the call).  Every date is opts->mtime; the same
- * files and options give the same bytes.  The output goes through esximg_outfile (temporary
- * file beside it, renamed on success, nothing left on failure); before it is committed it is
- * read back with esximg_iso_open and checked (every file at its size, the boot entries, the
- * ids) and against the limits of ESXi's UEFI loader that esximg/isowrite.h describes (no file
- * of 4 GiB or more, no directory record at or beyond byte 4 GiB). */
+ * place by the kernel once the image is laid out, and hashed from its file on a thread of its
+ * own meanwhile: the file must not change during the call (a change of its size or dates
+ * fails the call).  Every date is opts->mtime; the same files and options give the same
+ * bytes.  The output goes through esximg_outfile (temporary file beside it, renamed on
+ * success, nothing left on failure); before it is committed it is read back with
+ * esximg_iso_open and checked (every file at its size, the boot entries, the ids) and against
+ * the limits of ESXi's UEFI loader that esximg/isowrite.h describes (no file of 4 GiB or
+ * more, no directory record at or beyond byte 4 GiB). */
 #ifndef ESXIMG_ISOCREATE_H
 #define ESXIMG_ISOCREATE_H
 

@@ -72,6 +72,13 @@ int esx_read_full(int fd, void *buf, size_t n, size_t *got);
 int esx_pwrite_full(int fd, const void *buf, size_t n, uint64_t off);
 /* All n bytes at the file position; a write that makes no progress is ENOSPC. */
 int esx_write_full(int fd, const void *buf, size_t n);
+/* Copies up to n bytes from in_fd at in_off to out_fd at out_off: in the kernel
+ * (copy_file_range: no pass through user space, a reflink where the file system shares
+ * extents) while it accepts the pair, else by pread and pwrite.  *got < n only at the end of
+ * the input.  Returns 0 or the errno of the call that failed, *reading telling whether that
+ * was a read of the input (else a write, or the kernel's copy). */
+int esx_copy_range(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off, uint64_t n,
+                   uint64_t *got, bool *reading);
 /* Read a whole file of at most `max` bytes. Sets err->file on failure. */
 int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
                   struct esximg_err *err);

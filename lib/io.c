@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 /* One call moves at most this much: read and write may refuse counts above SSIZE_MAX, and Linux
  * moves at most about 2 GiB at once anyway. */
 #define IO_CALL_MAX ((size_t)1 << 30)
+#define IO_COPY_BUF ((size_t)1 << 20)      /* esx_copy_range when the kernel cannot copy */
 
 /* off < 0: at the file position. */
 static int io_read_loop(int fd, uint8_t *buf, size_t n, int64_t off, size_t *got)
@@ -78,6 +80,73 @@ int esx_pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
 int esx_write_full(int fd, const void *buf, size_t n)
 {
     return io_write_loop(fd, buf, n, -1);
+}
+
+/* copy_file_range errors that mean "not between these files" (other file systems, kernels
+ * without it, special files) rather than a failed transfer: the copy goes on by read and write. */
+static bool io_kernel_refused(int e)
+{
+    return e == ENOSYS || e == EXDEV || e == EINVAL || e == EOPNOTSUPP || e == ETXTBSY ||
+           e == EPERM;
+}
+
+/* The read and write copy, through a buffer of IO_COPY_BUF bytes. */
+static int io_copy_by_buffer(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off,
+                             uint64_t n, uint64_t *got, bool *reading)
+{
+    uint8_t *buf = malloc(IO_COPY_BUF);
+    if (!buf)
+        return ENOMEM;
+    int e = 0;
+    uint64_t done = 0;
+    while (done < n) {
+        size_t want = n - done < IO_COPY_BUF ? (size_t)(n - done) : IO_COPY_BUF, in = 0;
+        if ((e = esx_pread_full(in_fd, buf, want, in_off + done, &in))) {
+            *reading = true;
+            break;
+        }
+        if (in && (e = esx_pwrite_full(out_fd, buf, in, out_off + done)))
+            break;
+        done += in;
+        if (in < want)
+            break;
+    }
+    free(buf);
+    *got = done;
+    return e;
+}
+
+int esx_copy_range(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off, uint64_t n,
+                   uint64_t *got, bool *reading)
+{
+    *got = 0;
+    *reading = false;
+    if (in_off > INT64_MAX || out_off > INT64_MAX || n > INT64_MAX - in_off ||
+        n > INT64_MAX - out_off)
+        return EINVAL;
+    loff_t in_pos = (loff_t)in_off, out_pos = (loff_t)out_off;
+    while ((uint64_t)(in_pos - (loff_t)in_off) < n) {
+        uint64_t left = n - (uint64_t)(in_pos - (loff_t)in_off);
+        size_t want = left < IO_CALL_MAX ? (size_t)left : IO_CALL_MAX;
+        ssize_t moved = copy_file_range(in_fd, &in_pos, out_fd, &out_pos, want, 0);
+        if (moved < 0 && errno == EINTR)
+            continue;
+        if (moved < 0 && io_kernel_refused(errno)) {
+            uint64_t done = (uint64_t)(in_pos - (loff_t)in_off), rest = 0;
+            int e = io_copy_by_buffer(in_fd, (uint64_t)in_pos, out_fd, (uint64_t)out_pos,
+                                      n - done, &rest, reading);
+            *got = done + rest;
+            return e;
+        }
+        if (moved < 0) {
+            *got = (uint64_t)(in_pos - (loff_t)in_off);
+            return errno;
+        }
+        if (moved == 0)
+            break;
+    }
+    *got = (uint64_t)(in_pos - (loff_t)in_off);
+    return 0;
 }
 
 int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,

@@ -4,12 +4,23 @@
  * caller's content (memory, a byte range of a file, or the caller's callbacks) while
  * libisofs' writer thread asks for it, so no content is held here.  The image is plain ISO
  * 9660 level 1, as VMware's writer makes it (esxi-formats.md §5.1); the boot info table of
- * the BIOS image is patched by libisofs (el_torito_set_isolinux_options bit 0).  The written
- * output is read back through iso.c and checked before it is committed. */
+ * the BIOS image is patched by libisofs (el_torito_set_isolinux_options bit 0).
+ *
+ * Large byte ranges (the payloads of a build, read in place from the bundle) do not pass
+ * through libisofs, which hands its output over 2 KiB at a time: their streams give libisofs
+ * zeros of the right size, so that it lays them out, and the chunks of zeros it writes are
+ * left as holes in the new output.  A thread started before libisofs hashes those ranges from
+ * their files meanwhile; once libisofs is done, the output is read back through iso.c and
+ * checked, which also gives each range's extent, and the kernel copies the range in
+ * (copy_file_range).  The hash's verdict, and the files' sizes and dates (they were read
+ * twice), are checked before the output is committed.  Boot images always go through
+ * libisofs: it patches the BIOS one.  The bytes are the same either way. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +43,10 @@
 /* libisofs asks for a file's bytes one 2 KiB block at a time: a range is read from its file
  * this much at a time, not with one pread per block */
 #define IC_RANGE_CHUNK ((size_t)1 << 20)
+/* the hasher reads a copied range this much at a time */
+#define IC_HASH_CHUNK ((size_t)1 << 20)
+/* copied between two progress calls and two nudges of the flusher */
+#define IC_COPY_PIECE ((uint64_t)8 << 20)
 #define IC_FS_ID 0x65736963u                /* get_id() of our content streams */
 #define IC_MAX_FILE 0xFFFFFFFFull           /* one extent */
 #define IC_BIOS_LOAD_SECTORS 4              /* VMware's writer and mkisofs -boot-load-size 4 */
@@ -53,6 +68,38 @@ struct ic_content {             /* one file; read by libisofs' writer thread */
     bool opened;                /* STREAM: the caller's open succeeded and close is due */
     bool failed;
     struct esximg_err err;      /* the first failure, for the calling thread to report */
+    /* RANGE copied by the kernel: libisofs lays it out and writes zeros for it, its bytes are
+     * copied into its extent (`lba`, from the read back) and hashed by the hasher thread */
+    bool copied;
+    uint32_t lba;
+    struct stat st;             /* RANGE: the file as opened, to notice a change */
+};
+
+/* The thread that hashes the copied contents that have a sha-256 while the calling thread
+ * has libisofs write the image and copies them in. */
+struct ic_hasher {
+    const struct ic_content *ct;
+    size_t n;
+    pthread_t thread;
+    bool started;               /* a thread runs it: join it */
+    bool finished;              /* joined, or run by the calling thread */
+    atomic_bool stop;           /* the calling thread failed: give up */
+    atomic_bool failed;         /* rc and err are set (read them after the join) */
+    int rc;
+    struct esximg_err err;
+};
+
+/* The thread that starts writing the copied bytes back to the disk while the copy goes on,
+ * so that the fsync of the commit finds little left to wait for.  sync_file_range only starts
+ * the writeback but blocks while the disk's queue is full: hence a thread of its own. */
+struct ic_flusher {
+    int fd;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    uint64_t copied;            /* under lock: bytes copied so far */
+    bool end;                   /* under lock: no more copies */
 };
 
 struct ic_ctx {
@@ -66,7 +113,11 @@ struct ic_ctx {
     struct esximg_outfile *of;
     int out_fd;
     uint64_t out_size;
-    uint64_t done;
+    uint64_t done;              /* bytes of the image taken from libisofs */
+    uint64_t copy_bytes;        /* sizes of the copied contents */
+    uint64_t copy_done;
+    struct ic_hasher hash;
+    struct ic_flusher flush;
 };
 
 /* ---- the files, checked ---- */
@@ -143,6 +194,7 @@ static int ic_open_content(struct ic_content *ct, size_t index, struct esximg_er
             return rc;
         }
         ct->size = c->size;
+        ct->st = st;
         break;
     }
     case ESXIMG_CONTENT_STREAM:
@@ -230,6 +282,23 @@ static int ic_check_boot(const struct ic_ctx *x, struct esximg_err *err)
     return 0;
 }
 
+/* The RANGE contents the kernel copies rather than libisofs: the large ones, never a boot
+ * image (libisofs patches the BIOS image's boot info table as it writes it). */
+static void ic_choose_copies(struct ic_ctx *x)
+{
+    uint64_t min = x->o.range_copy_min ? x->o.range_copy_min : ESXIMG_ISOC_RANGE_COPY_MIN;
+    for (size_t i = 0; i < x->n; i++) {
+        struct ic_content *ct = &x->ct[i];
+        const char *path = ct->f->iso_path;
+        ct->copied = ct->f->content.kind == ESXIMG_CONTENT_RANGE && ct->size > 0 &&
+                     ct->size >= min &&
+                     !(x->o.bios_boot && strcmp(path, x->o.bios_boot) == 0) &&
+                     !(x->o.efi_boot && strcmp(path, x->o.efi_boot) == 0);
+        if (ct->copied)
+            x->copy_bytes += ct->size;
+    }
+}
+
 static int ic_check_files(struct ic_ctx *x, struct esximg_err *err)
 {
     if (x->n > ESX_MAX_ISO_ENTRIES)
@@ -248,7 +317,10 @@ static int ic_check_files(struct ic_ctx *x, struct esximg_err *err)
             return rc;
     }
     int rc = ic_check_clashes(x, err);
-    return rc ? rc : ic_check_boot(x, err);
+    if (rc || (rc = ic_check_boot(x, err)))
+        return rc;
+    ic_choose_copies(x);
+    return 0;
 }
 
 /* ---- content streams for libisofs ---- */
@@ -283,7 +355,7 @@ static int ic_digest_restart(struct ic_content *ct)
 {
     esx_digest_free(ct->digest);
     ct->digest = NULL;
-    if (!ct->f->content.sha256)
+    if (!ct->f->content.sha256 || ct->copied)   /* the hasher thread checks a copied one */
         return 0;
     struct esximg_err e = {0};
     if (esx_digest_new(ESX_SHA256, &ct->digest, &e)) {
@@ -296,6 +368,25 @@ static int ic_digest_restart(struct ic_content *ct)
 static const char *ic_label(const struct ic_content *ct)
 {
     return ct->f->content.label ? ct->f->content.label : ct->f->iso_path;
+}
+
+/* A content whose bytes hash to `got`, not to the sha-256 it must have. */
+static int ic_mismatch(const struct ic_content *ct, const char *got, struct esximg_err *err)
+{
+    int rc = esximg_err_set(err, ESXIMG_EFORMAT, "%s: its bytes have the sha-256 %s, not %s as "
+                            "its descriptor says", ic_label(ct), got, ct->f->content.sha256);
+    if (ct->f->content.kind == ESXIMG_CONTENT_RANGE)
+        esximg_err_file(err, ct->f->content.path);
+    return rc;
+}
+
+/* A RANGE content whose file ended before its range while it was read. */
+static int ic_shrank(const struct ic_content *ct, struct esximg_err *err)
+{
+    int rc = esximg_err_set(err, ESXIMG_EIO, "content of '%s' shrank while it was written",
+                            ct->f->iso_path);
+    esximg_err_file(err, ct->f->content.path);
+    return rc;
 }
 
 /* Hashes what was read; at the end, compares with the sha-256 the content must have. */
@@ -316,10 +407,7 @@ static int ic_digest_check(struct ic_content *ct, const void *buf, size_t n)
     ct->digest = NULL;
     if (strcasecmp(got, ct->f->content.sha256) == 0)
         return 0;
-    esximg_err_set(&e, ESXIMG_EFORMAT, "%s: its bytes have the sha-256 %s, not %s as its "
-                   "descriptor says", ic_label(ct), got, ct->f->content.sha256);
-    if (ct->f->content.kind == ESXIMG_CONTENT_RANGE)
-        esximg_err_file(&e, ct->f->content.path);
+    ic_mismatch(ct, got, &e);
     ic_stream_fail(ct, &e, 0, NULL);
     return (int)ISO_FILE_READ_ERROR;
 }
@@ -410,6 +498,11 @@ static int ics_read(void *content, void *buf, size_t count)
     size_t n = count < left ? count : (size_t)left;
     if (n > INT_MAX)
         n = INT_MAX;
+    if (ct->copied) {           /* a place holder: its bytes are copied in afterwards */
+        memset(buf, 0, n);
+        ct->pos += n;
+        return (int)n;
+    }
     int got = 0;
     const struct esximg_content *c = &ct->f->content;
     if (c->kind == ESXIMG_CONTENT_MEMORY) {
@@ -433,6 +526,92 @@ static const struct esx_isostream_ops ic_stream_ops = {
     .close = ics_close,
     .read = ics_read,
 };
+
+/* ---- the hasher thread ---- */
+
+/* The sha-256 of one copied content, read from its file (no pass through libisofs), against
+ * the one it must have. */
+static int ic_hash_one(struct ic_hasher *h, const struct ic_content *ct, uint8_t *buf,
+                       struct esximg_err *err)
+{
+    const struct esximg_content *c = &ct->f->content;
+    struct esx_digest *d = NULL;
+    int rc = esx_digest_new(ESX_SHA256, &d, err);
+    (void)posix_fadvise(ct->fd, (off_t)c->offset, (off_t)ct->size, POSIX_FADV_SEQUENTIAL);
+    for (uint64_t pos = 0; !rc && pos < ct->size; ) {
+        if (atomic_load(&h->stop)) {
+            rc = esximg_err_set(err, ESXIMG_EIO, "stopped");
+            break;
+        }
+        uint64_t left = ct->size - pos;
+        size_t want = left < IC_HASH_CHUNK ? (size_t)left : IC_HASH_CHUNK, got = 0;
+        int e = esx_pread_full(ct->fd, buf, want, c->offset + pos, &got);
+        if (e) {
+            rc = esximg_err_sys(err, e, "cannot read the content of '%s'", ct->f->iso_path);
+            esximg_err_file(err, c->path);
+        } else if (got < want) {
+            rc = ic_shrank(ct, err);
+        } else {
+            rc = esx_digest_update(d, buf, got, err);
+        }
+        pos += got;
+    }
+    char hex[65];
+    if (!rc && !(rc = esx_digest_final_hex(d, hex, err)) && strcasecmp(hex, c->sha256) != 0)
+        rc = ic_mismatch(ct, hex, err);
+    esx_digest_free(d);
+    return rc;
+}
+
+static void *ic_hash_main(void *arg)
+{
+    struct ic_hasher *h = arg;
+    uint8_t *buf = malloc(IC_HASH_CHUNK);
+    if (!buf)
+        h->rc = esximg_err_set(&h->err, ESXIMG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < h->n && !h->rc; i++)
+        if (h->ct[i].copied && h->ct[i].f->content.sha256)
+            h->rc = ic_hash_one(h, &h->ct[i], buf, &h->err);
+    free(buf);
+    if (h->rc)
+        atomic_store(&h->failed, true);
+    return NULL;
+}
+
+/* Starts hashing the copied contents, before libisofs starts, so that the hash overlaps its
+ * pass and the copy (it takes as long as both on its own).  Without a thread the contents are
+ * hashed by ic_hash_finish. */
+static void ic_hash_start(struct ic_ctx *x)
+{
+    struct ic_hasher *h = &x->hash;
+    h->ct = x->ct;
+    h->n = x->n;
+    bool any = false;
+    for (size_t i = 0; i < x->n; i++)
+        any = any || (x->ct[i].copied && x->ct[i].f->content.sha256);
+    if (!any) {
+        h->finished = true;
+        return;
+    }
+    h->started = pthread_create(&h->thread, NULL, ic_hash_main, h) == 0;
+}
+
+/* Waits for the hasher (cancel: asks it to give up first) and returns its result. */
+static int ic_hash_finish(struct ic_hasher *h, bool cancel, struct esximg_err *err)
+{
+    if (!h->finished) {
+        if (cancel)
+            atomic_store(&h->stop, true);
+        if (h->started)
+            pthread_join(h->thread, NULL);
+        else if (!cancel)
+            ic_hash_main(h);
+        h->finished = true;
+    }
+    if (h->rc && err)
+        *err = h->err;
+    return h->rc;
+}
 
 /* ---- the libisofs tree ---- */
 
@@ -603,8 +782,29 @@ static int ic_pwrite(struct ic_ctx *x, const void *buf, size_t n, uint64_t off,
     return 0;
 }
 
+/* Progress over the whole call: taking the image from libisofs counts for the bytes it really
+ * writes (all but the copied contents), copying for the rest. */
+static void ic_progress(const struct ic_ctx *x)
+{
+    if (!x->o.progress)
+        return;
+    uint64_t written = x->out_size - x->copy_bytes, drained = x->done;
+    if (x->copy_bytes && x->done < x->out_size)
+        drained = (uint64_t)((double)x->done / (double)x->out_size * (double)written);
+    if (drained > written)
+        drained = written;
+    x->o.progress(drained + x->copy_done, x->out_size, x->o.progress_arg);
+}
+
+static bool ic_all_zero(const uint8_t *buf, size_t n)
+{
+    return n == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, n - 1) == 0);
+}
+
 /* Takes the image from libisofs.  Its ring buffer reports a failed writer thread as an early
- * end, so the count and the final state are both checked. */
+ * end, so the count and the final state are both checked.  The output is a new file of the
+ * image's size: chunks of zeros (the copied contents' place holders, mostly) are left as
+ * holes, which read as zeros. */
 static int ic_drain(struct ic_ctx *x, struct burn_source *bs, struct esximg_err *err)
 {
     uint8_t *buf = malloc(IC_DRAIN_CHUNK);
@@ -620,11 +820,11 @@ static int ic_drain(struct ic_ctx *x, struct burn_source *bs, struct esximg_err 
                                 PRIu64 " bytes", x->done, x->out_size);
             goto out;
         }
-        if ((rc = ic_pwrite(x, buf, (size_t)got, x->done, err)))
+        if (!ic_all_zero(buf, (size_t)got) && (rc = ic_pwrite(x, buf, (size_t)got, x->done,
+                                                               err)))
             goto out;
         x->done += (uint64_t)got;
-        if (x->o.progress)
-            x->o.progress(x->done, x->out_size, x->o.progress_arg);
+        ic_progress(x);
     }
     int extra = bs->read_xt(bs, buf, IC_BLOCK);
     int state = iso_ring_buffer_get_status(bs, NULL, NULL);
@@ -668,6 +868,11 @@ static int ic_write(struct ic_ctx *x, struct esximg_err *err)
         goto out;
     }
     x->out_size = (uint64_t)size;
+    if (ftruncate(x->out_fd, size) != 0) {
+        rc = esximg_err_sys(err, errno, "cannot size the output");
+        esximg_err_file(err, x->out_path);
+        goto out;
+    }
     if ((rc = ic_drain(x, bs, err)))
         goto out;
     ic_burn_free(bs, false);
@@ -730,7 +935,8 @@ static int ic_verify_boots(const struct ic_ctx *x, const struct esximg_iso *out,
     return 0;
 }
 
-static int ic_verify_entries(const struct ic_ctx *x, const struct esximg_iso *out,
+/* Checks every file's record; keeps the extent of each copied content. */
+static int ic_verify_entries(struct ic_ctx *x, const struct esximg_iso *out,
                              struct esximg_err *err)
 {
     size_t want = x->n + x->n_dirs + (x->o.boot_catalog ? 1u : 0u);
@@ -750,11 +956,12 @@ static int ic_verify_entries(const struct ic_ctx *x, const struct esximg_iso *ou
             e->size != x->ct[i].size || e->extents > 1)
             return esximg_err_set(err, ESXIMG_EFORMAT, "'%s' is %s", x->files[i].iso_path,
                                   e ? "recorded differently" : "missing");
+        x->ct[i].lba = e->lba;
     }
     return 0;
 }
 
-static int ic_verify(const struct ic_ctx *x, struct esximg_err *err)
+static int ic_verify(struct ic_ctx *x, struct esximg_err *err)
 {
     void *map = mmap(NULL, (size_t)x->out_size, PROT_READ, MAP_SHARED, x->out_fd, 0);
     if (map == MAP_FAILED) {
@@ -778,10 +985,150 @@ static int ic_verify(const struct ic_ctx *x, struct esximg_err *err)
     return rc;
 }
 
+/* ---- copying the large contents in ---- */
+
+static void *ic_flush_main(void *arg)
+{
+    struct ic_flusher *f = arg;
+    uint64_t flushed = 0;
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        while (f->copied == flushed && !f->end)
+            pthread_cond_wait(&f->wake, &f->lock);
+        if (f->end)
+            break;              /* the commit's fsync writes the rest */
+        flushed = f->copied;
+        pthread_mutex_unlock(&f->lock);
+        /* the whole file: only its dirty pages not yet under writeback are started; a
+         * failure shows again at the commit's fsync */
+        (void)sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        pthread_mutex_lock(&f->lock);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return NULL;
+}
+
+/* Without a thread, the commit's fsync writes everything, as it would anyway. */
+static void ic_flush_start(struct ic_flusher *f, int fd)
+{
+    f->fd = fd;
+    if (pthread_mutex_init(&f->lock, NULL) != 0)
+        return;
+    if (pthread_cond_init(&f->wake, NULL) != 0) {
+        pthread_mutex_destroy(&f->lock);
+        return;
+    }
+    f->started = pthread_create(&f->thread, NULL, ic_flush_main, f) == 0;
+    if (!f->started) {
+        pthread_cond_destroy(&f->wake);
+        pthread_mutex_destroy(&f->lock);
+    }
+}
+
+static void ic_flush_more(struct ic_flusher *f, uint64_t n)
+{
+    if (!f->started)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->copied += n;
+    pthread_cond_signal(&f->wake);
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void ic_flush_finish(struct ic_flusher *f)
+{
+    if (!f->started)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->end = true;
+    pthread_cond_signal(&f->wake);
+    pthread_mutex_unlock(&f->lock);
+    pthread_join(f->thread, NULL);
+    pthread_cond_destroy(&f->wake);
+    pthread_mutex_destroy(&f->lock);
+    f->started = false;
+}
+
+static int ic_copy_one(struct ic_ctx *x, const struct ic_content *ct, struct esximg_err *err)
+{
+    const struct esximg_content *c = &ct->f->content;
+    uint64_t at = (uint64_t)ct->lba * IC_BLOCK, end = 0;
+    if (ct->lba == 0 || esx_add_u64(at, ct->size, &end) || end > x->out_size) {
+        int rc = esximg_err_set(err, ESXIMG_EFORMAT, "written image failed its check: '%s' has "
+                                "no extent inside the image", ct->f->iso_path);
+        esximg_err_file(err, x->out_path);
+        return rc;
+    }
+    for (uint64_t done = 0; done < ct->size; ) {
+        if (atomic_load(&x->hash.failed))
+            return 0;           /* ic_hash_finish reports it */
+        uint64_t left = ct->size - done, got = 0;
+        bool reading = false;
+        int e = esx_copy_range(ct->fd, c->offset + done, x->out_fd, at + done,
+                               left < IC_COPY_PIECE ? left : IC_COPY_PIECE, &got, &reading);
+        if (e) {
+            int rc = esximg_err_sys(err, e, reading ? "cannot read the content of '%s'" :
+                                    "cannot copy the content of '%s' into the output",
+                                    ct->f->iso_path);
+            esximg_err_file(err, reading ? c->path : x->out_path);
+            return rc;
+        }
+        if (got == 0)
+            return ic_shrank(ct, err);
+        done += got;
+        x->copy_done += got;
+        ic_flush_more(&x->flush, got);
+        ic_progress(x);
+    }
+    return 0;
+}
+
+/* The hasher read a copied file apart from the copy, so a file rewritten in between could
+ * give the image bytes other than those hashed: its size and dates must be those it had when
+ * it was opened.  A writer that restores the modification time, or writes within one tick of
+ * the file system's clock without changing the size, goes unnoticed. */
+static int ic_check_unchanged(const struct ic_ctx *x, struct esximg_err *err)
+{
+    for (size_t i = 0; i < x->n; i++) {
+        const struct ic_content *ct = &x->ct[i];
+        struct stat st;
+        if (!ct->copied)
+            continue;
+        if (fstat(ct->fd, &st) == 0 && st.st_size == ct->st.st_size &&
+            st.st_mtim.tv_sec == ct->st.st_mtim.tv_sec &&
+            st.st_mtim.tv_nsec == ct->st.st_mtim.tv_nsec &&
+            st.st_ctim.tv_sec == ct->st.st_ctim.tv_sec &&
+            st.st_ctim.tv_nsec == ct->st.st_ctim.tv_nsec)
+            continue;
+        int rc = esximg_err_set(err, ESXIMG_EIO, "content of '%s' changed while it was written",
+                                ct->f->iso_path);
+        esximg_err_file(err, ct->f->content.path);
+        return rc;
+    }
+    return 0;
+}
+
+/* After libisofs: the copied contents into the extents the read back found, then the
+ * hasher's verdict on them. */
+static int ic_copy(struct ic_ctx *x, struct esximg_err *err)
+{
+    int rc = 0;
+    if (x->copy_bytes)
+        ic_flush_start(&x->flush, x->out_fd);
+    for (size_t i = 0; i < x->n && !rc; i++)
+        if (x->ct[i].copied)
+            rc = ic_copy_one(x, &x->ct[i], err);
+    ic_flush_finish(&x->flush);
+    if (rc || (rc = ic_hash_finish(&x->hash, false, err)))
+        return rc;
+    return ic_check_unchanged(x, err);
+}
+
 /* ---- the entry point ---- */
 
 static void ic_ctx_free(struct ic_ctx *x)
 {
+    ic_hash_finish(&x->hash, true, NULL);   /* before the contents it reads */
     if (x->image)
         iso_image_unref(x->image);  /* before the contents its streams point at */
     for (size_t i = 0; x->ct && i < x->n; i++) {
@@ -809,13 +1156,15 @@ int esximg_iso_create(const struct esximg_isoc_file *files, size_t n,
         rc = esximg_err_set(&e, ESXIMG_EINVAL, "no output or no files");
         goto out;
     }
-    if ((rc = esx_iso_lib_ready(&e)) || (rc = ic_check_files(&x, &e)) ||
-        (rc = ic_build_tree(&x, &e)))
+    if ((rc = esx_iso_lib_ready(&e)) || (rc = ic_check_files(&x, &e)))
+        goto out;
+    ic_hash_start(&x);
+    if ((rc = ic_build_tree(&x, &e)))
         goto out;
     if ((rc = esximg_outfile_open(out_path, x.o.mode ? x.o.mode : 0644, &x.of, &e)))
         goto out;
     x.out_fd = esximg_outfile_fd(x.of);
-    if ((rc = ic_write(&x, &e)) || (rc = ic_verify(&x, &e)))
+    if ((rc = ic_write(&x, &e)) || (rc = ic_verify(&x, &e)) || (rc = ic_copy(&x, &e)))
         goto out;
     if (x.o.hybrid && (rc = esximg_hybrid_apply(x.o.hybrid, x.out_fd, NULL, &e))) {
         esximg_err_file(&e, out_path);

@@ -37,8 +37,7 @@
 #define IW_BLOCK ESXIMG_ISO_BLOCK
 #define IW_VD_BLOCK 16u                     /* the first volume descriptor */
 #define IW_HEAD_BLOCKS 32u                  /* libisofs' overwrite buffer: 64 KiB */
-#define IW_COPY_CHUNK ((size_t)64 << 20)    /* one copy_file_range call */
-#define IW_RW_CHUNK ((size_t)1 << 20)       /* read/write copy when the kernel cannot */
+#define IW_COPY_CHUNK ((uint64_t)64 << 20)  /* copied between two progress calls */
 #define IW_DRAIN_CHUNK ((size_t)256 << 10)  /* bytes taken from libisofs at a time */
 #define IW_FS_ID 0x65736977u                /* get_id() of our content streams */
 #define IW_PVD_DATES 813u                   /* four 17-byte volume dates in the PVD */
@@ -682,59 +681,25 @@ static int iw_input_shrank(const struct iw_ctx *x, uint64_t at, struct esximg_er
     return rc;
 }
 
-/* The input's bytes, in the kernel when it can (copy_file_range: no copy through user space,
- * a reflink on file systems that share extents), else by read and write. */
+/* The input's bytes, in the kernel when it can (esx_copy_range), a piece at a time for the
+ * progress callback. */
 static int iw_copy_input(struct iw_ctx *x, struct esximg_err *err)
 {
-    loff_t in_off = 0, out_off = 0;
-    bool kernel = true;
-    uint8_t *buf = NULL;
     int rc = 0;
-    while ((uint64_t)in_off < x->in_size) {
-        uint64_t left = x->in_size - (uint64_t)in_off;
-        size_t want = left < IW_COPY_CHUNK ? (size_t)left : IW_COPY_CHUNK;
-        if (kernel) {
-            ssize_t n = copy_file_range(x->in_fd, &in_off, x->out_fd, &out_off, want, 0);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
-                          errno == EOPNOTSUPP || errno == ETXTBSY || errno == EPERM)) {
-                kernel = false;
-                continue;
-            }
-            if (n < 0) {
-                rc = esximg_err_sys(err, errno, "cannot copy the input to the output");
-                esximg_err_file(err, x->out_path);
-                goto out;
-            }
-            if (n == 0) {
-                rc = iw_input_shrank(x, (uint64_t)in_off, err);
-                goto out;
-            }
-            iw_progress(x, (uint64_t)n);
-            continue;
-        }
-        if (!buf && !(buf = malloc(IW_RW_CHUNK))) {
-            rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-            goto out;
-        }
-        if (want > IW_RW_CHUNK)
-            want = IW_RW_CHUNK;
-        size_t got = 0;
-        int e = esx_pread_full(x->in_fd, buf, want, (uint64_t)in_off, &got);
+    for (uint64_t done = 0; done < x->in_size; ) {
+        uint64_t left = x->in_size - done, got = 0;
+        bool reading = false;
+        int e = esx_copy_range(x->in_fd, done, x->out_fd, done,
+                               left < IW_COPY_CHUNK ? left : IW_COPY_CHUNK, &got, &reading);
         if (e) {
-            rc = esximg_err_sys(err, e, "cannot read");
-            esximg_err_file(err, x->in_path);
-            goto out;
+            rc = esximg_err_sys(err, e, reading ? "cannot read" :
+                                "cannot copy the input to the output");
+            esximg_err_file(err, reading ? x->in_path : x->out_path);
+            return rc;
         }
-        if (got == 0) {
-            rc = iw_input_shrank(x, (uint64_t)in_off, err);
-            goto out;
-        }
-        if ((rc = iw_pwrite(x, buf, got, (uint64_t)out_off, err)))
-            goto out;
-        in_off += (loff_t)got;
-        out_off += (loff_t)got;
+        if (got == 0)
+            return iw_input_shrank(x, done, err);
+        done += got;
         iw_progress(x, got);
     }
     /* a session starts on a block boundary */
@@ -742,11 +707,9 @@ static int iw_copy_input(struct iw_ctx *x, struct esximg_err *err)
     if (end > x->in_size) {
         static const uint8_t zeros[IW_BLOCK];
         if ((rc = iw_pwrite(x, zeros, (size_t)(end - x->in_size), x->in_size, err)))
-            goto out;
+            return rc;
         iw_progress(x, end - x->in_size);
     }
-out:
-    free(buf);
     return rc;
 }
 

@@ -1,16 +1,20 @@
 /* test_isocreate.c: a new ISO from a list of files (lib/isocreate.c), read back through
  * lib/iso.c: contents from memory, a file range and a stream, El Torito entries, level 1
- * names, reproducible bytes, and nothing left behind on failure. */
+ * names, reproducible bytes, and nothing left behind on failure; large ranges copied by the
+ * kernel give the bytes libisofs would have written, and are checked as carefully. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "esximg/io.h"
 #include "esximg/iso.h"
 #include "esximg/isocreate.h"
 #include "esximg/isohybrid.h"
+#include "esx_private.h"
 #include "testutil.h"
 
 #define EPOCH 1600000000
@@ -59,6 +63,46 @@ static void pattern_close(void *arg)
 }
 
 static const struct esximg_content_ops pattern_ops = {pattern_open, pattern_read, pattern_close};
+
+/* A stream of 1 byte whose open does `action` to `path` (while libisofs writes the image,
+ * after the contents were opened and checked). */
+struct meddler {
+    const char *path;
+    enum { MEDDLE_TRUNCATE, MEDDLE_REWRITE } action;
+    off_t keep;                 /* TRUNCATE: the new size */
+};
+
+static int meddler_open(void *arg, struct esximg_err *err)
+{
+    const struct meddler *m = arg;
+    (void)err;
+    if (m->action == MEDDLE_TRUNCATE) {
+        assert_int_equal(truncate(m->path, m->keep), 0);
+        return 0;
+    }
+    /* the same bytes again: only the file's dates change */
+    uint8_t *data = NULL;
+    size_t len = 0;
+    tu_read_file(m->path, &data, &len);
+    int fd = open(m->path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, data, len, 0), (ssize_t)len);
+    close(fd);
+    free(data);
+    return 0;
+}
+
+static int meddler_read(void *arg, void *buf, size_t n, size_t *got, struct esximg_err *err)
+{
+    (void)arg;
+    (void)err;
+    (void)n;
+    *(uint8_t *)buf = 'M';
+    *got = 1;
+    return 0;
+}
+
+static const struct esximg_content_ops meddler_ops = {meddler_open, meddler_read, NULL};
 
 struct fixture {
     char *dir;
@@ -373,6 +417,170 @@ static void isocreate_keeps_the_directory_limit(void **state)
     expect_refused(fx, f, N_FILES, &o, ESXIMG_ELIMIT, "32 bits");
 }
 
+/* ---- large ranges, copied in by the kernel ---- */
+
+#define COPY_SIZE ((3u << 20) + 5u)     /* above the default threshold, not whole blocks */
+#define COPY_SKEW 3u                    /* the range starts off any block boundary */
+
+/* Files with two large ranges (one with its sha-256), the BIOS image as a range too (its
+ * boot info table is patched: never copied) and the six of make_files. */
+#define N_COPY_FILES (N_FILES + 3)
+
+struct copy_files {
+    struct esximg_isoc_file f[N_COPY_FILES];
+    char *big_path;             /* COPY_SKEW bytes, then the two ranges' bytes */
+    char *bin_path;             /* ISOLINUX.BIN */
+    char sha[65];
+};
+
+static void make_copy_files(struct fixture *fx, struct copy_files *c)
+{
+    c->big_path = tu_path_join(fx->dir, "big.bin");
+    c->bin_path = tu_path_join(fx->dir, "isolinux.bin");
+    size_t len = COPY_SKEW + 2 * (size_t)COPY_SIZE;
+    uint8_t *b = malloc(len);
+    assert_non_null(b);
+    fill(b, len, 11);
+    assert_int_equal(esximg_file_write(c->big_path, b, len, 0644, NULL), 0);
+    assert_int_equal(esx_digest_hex(ESX_SHA256, b + COPY_SKEW, COPY_SIZE, c->sha, NULL), 0);
+    free(b);
+    assert_int_equal(esximg_file_write(c->bin_path, fx->isolinux, ISOLINUX_SIZE, 0644, NULL), 0);
+    make_files(fx, c->f);
+    c->f[1].content = (struct esximg_content){.kind = ESXIMG_CONTENT_RANGE,
+                                              .path = c->bin_path, .size = ISOLINUX_SIZE};
+    c->f[N_FILES] = (struct esximg_isoc_file){"/P1.V00", {.kind = ESXIMG_CONTENT_RANGE,
+                                                          .path = c->big_path,
+                                                          .offset = COPY_SKEW,
+                                                          .size = COPY_SIZE, .sha256 = c->sha,
+                                                          .label = "payload 'p1'"}};
+    c->f[N_FILES + 1] = (struct esximg_isoc_file){"/PKG/P2.V00", {.kind = ESXIMG_CONTENT_RANGE,
+                                                                  .path = c->big_path,
+                                                                  .offset = COPY_SKEW +
+                                                                            COPY_SIZE,
+                                                                  .size = COPY_SIZE}};
+    c->f[N_FILES + 2] = (struct esximg_isoc_file){"/P3.V00", {.kind = ESXIMG_CONTENT_RANGE,
+                                                              .path = c->big_path,
+                                                              .offset = COPY_SKEW,
+                                                              .size = 1u << 20}};
+}
+
+static void free_copy_files(struct copy_files *c)
+{
+    free(c->big_path);
+    free(c->bin_path);
+}
+
+static void isocreate_copies_ranges_to_the_same_bytes(void **state)
+{
+    struct fixture *fx = *state;
+    struct copy_files c;
+    make_copy_files(fx, &c);
+    struct esximg_isoc_opts o = boot_opts();
+    char *plain = tu_path_join(fx->dir, "through.iso"), *copied = tu_path_join(fx->dir, "c.iso");
+    struct esximg_err err = {0};
+    o.range_copy_min = UINT64_MAX;      /* everything through libisofs */
+    if (esximg_iso_create(c.f, N_COPY_FILES, &o, plain, &err))
+        fail_msg("%s", err.msg);
+    uint8_t *want = NULL, *got = NULL;
+    size_t want_len = 0, got_len = 0;
+    tu_read_file(plain, &want, &want_len);
+    static const uint64_t mins[] = {0, 1, 2u << 20};    /* default, all ranges, some */
+    for (size_t i = 0; i < sizeof mins / sizeof *mins; i++) {
+        struct progress pr = {0};
+        o.range_copy_min = mins[i];
+        o.progress = on_progress;
+        o.progress_arg = &pr;
+        free_copy_files(&c);
+        make_copy_files(fx, &c);        /* a fresh stream */
+        if (esximg_iso_create(c.f, N_COPY_FILES, &o, copied, &err))
+            fail_msg("min %llu: %s", (unsigned long long)mins[i], err.msg);
+        tu_read_file(copied, &got, &got_len);
+        assert_int_equal(got_len, want_len);
+        assert_memory_equal(got, want, want_len);
+        free(got);
+        assert_false(pr.backwards);
+        assert_int_equal(pr.done, want_len);
+        assert_int_equal(pr.total, want_len);
+    }
+    free(want);
+    /* and the bytes are the ranges' */
+    struct esximg_iso *iso = NULL;
+    assert_int_equal(esximg_iso_open(copied, NULL, &iso, NULL), 0);
+    uint8_t *b = malloc(COPY_SKEW + 2 * (size_t)COPY_SIZE);
+    assert_non_null(b);
+    fill(b, COPY_SKEW + 2 * (size_t)COPY_SIZE, 11);
+    expect_file(iso, "/P1.V00", b + COPY_SKEW, COPY_SIZE);
+    expect_file(iso, "/PKG/P2.V00", b + COPY_SKEW + COPY_SIZE, COPY_SIZE);
+    expect_file(iso, "/P3.V00", b + COPY_SKEW, 1u << 20);
+    assert_true(iso->boots[0].boot_info_table);
+    esximg_iso_close(iso);
+    free(b);
+    free_copy_files(&c);
+    free(plain);
+    free(copied);
+}
+
+static void isocreate_names_a_copied_range_with_another_sha256(void **state)
+{
+    struct fixture *fx = *state;
+    struct copy_files c;
+    make_copy_files(fx, &c);
+    struct esximg_isoc_opts o = boot_opts();
+    c.sha[10] = c.sha[10] == '0' ? '1' : '0';
+    expect_refused(fx, c.f, N_COPY_FILES, &o, ESXIMG_EFORMAT, "payload 'p1': its bytes have "
+                   "the sha-256");
+    /* the same content read through libisofs fails the same way */
+    o.range_copy_min = UINT64_MAX;
+    free_copy_files(&c);
+    make_copy_files(fx, &c);
+    c.sha[10] = c.sha[10] == '0' ? '1' : '0';
+    expect_refused(fx, c.f, N_COPY_FILES, &o, ESXIMG_EFORMAT, "payload 'p1': its bytes have "
+                   "the sha-256");
+    free_copy_files(&c);
+}
+
+static void isocreate_refuses_a_copied_range_that_shrinks_or_changes(void **state)
+{
+    struct fixture *fx = *state;
+    struct copy_files c;
+    struct esximg_isoc_opts o = boot_opts();
+    /* shorter than its range from the start */
+    make_copy_files(fx, &c);
+    c.f[N_FILES + 1].content.size = COPY_SIZE + 1;
+    expect_refused(fx, c.f, N_COPY_FILES, &o, ESXIMG_EINVAL, "beyond the end");
+    free_copy_files(&c);
+    /* cut while the image is written: the stream at /EFI/BOOT/BOOTX64.EFI cuts it when opened */
+    make_copy_files(fx, &c);
+    struct meddler m = {.path = c.big_path, .action = MEDDLE_TRUNCATE,
+                        .keep = COPY_SKEW + COPY_SIZE + 1000};
+    c.f[4].content = (struct esximg_content){.kind = ESXIMG_CONTENT_STREAM, .size = 1,
+                                             .ops = &meddler_ops, .arg = &m};
+    expect_refused(fx, c.f, N_COPY_FILES, &o, ESXIMG_EIO, "'/PKG/P2.V00' shrank while it was "
+                   "written");
+    free_copy_files(&c);
+    /* rewritten with the same bytes: its hash passes, its dates give it away */
+    make_copy_files(fx, &c);
+    const struct timespec old[2] = {{.tv_sec = EPOCH}, {.tv_sec = EPOCH}};
+    assert_int_equal(utimensat(AT_FDCWD, c.big_path, old, 0), 0);
+    m = (struct meddler){.path = c.big_path, .action = MEDDLE_REWRITE};
+    c.f[4].content = (struct esximg_content){.kind = ESXIMG_CONTENT_STREAM, .size = 1,
+                                             .ops = &meddler_ops, .arg = &m};
+    expect_refused(fx, c.f, N_COPY_FILES, &o, ESXIMG_EIO, "changed while it was written");
+    /* through libisofs, the same rewrite is harmless: the bytes hashed are those written */
+    free_copy_files(&c);
+    make_copy_files(fx, &c);
+    m.path = c.big_path;
+    c.f[4].content = (struct esximg_content){.kind = ESXIMG_CONTENT_STREAM, .size = 1,
+                                             .ops = &meddler_ops, .arg = &m};
+    o.range_copy_min = UINT64_MAX;
+    char *out = tu_path_join(fx->dir, "rewritten.iso");
+    struct esximg_err err = {0};
+    if (esximg_iso_create(c.f, N_COPY_FILES, &o, out, &err))
+        fail_msg("%s", err.msg);
+    free(out);
+    free_copy_files(&c);
+}
+
 /* With a real ISOLINUX.BIN, the hybrid option makes the checked image boot from a disk too:
  * an MBR in the system area, the image padded to whole MiB. */
 static void isocreate_makes_a_hybrid_image(void **state)
@@ -431,6 +639,9 @@ int main(void)
         cmocka_unit_test(isocreate_leaves_nothing_when_a_stream_fails),
         cmocka_unit_test(isocreate_keeps_the_directory_limit),
         cmocka_unit_test(isocreate_makes_a_hybrid_image),
+        cmocka_unit_test(isocreate_copies_ranges_to_the_same_bytes),
+        cmocka_unit_test(isocreate_names_a_copied_range_with_another_sha256),
+        cmocka_unit_test(isocreate_refuses_a_copied_range_that_shrinks_or_changes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

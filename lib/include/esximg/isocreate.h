@@ -7,16 +7,19 @@
  * and El Torito: a BIOS no-emulation entry (4 sectors, boot info table patched) and, when
  * present, a UEFI entry (platform 0xEF, no emulation), with the catalog as a file.
  *
- * A file's content comes from memory, from a byte range of a file on disk (read with pread
- * while the image is written) or from the caller's stream callbacks, so that payloads can be
- * read from where they are without being held in memory; a content may carry the sha-256 it
- * must have, checked on the bytes as they are written (a payload read in place of its bundle
- * has no zip CRC checked).  Every date is opts->mtime; the same
- * files and options give the same bytes.  The output goes through esximg_outfile (temporary
- * file beside it, renamed on success, nothing left on failure); before it is committed it is
- * read back with esximg_iso_open and checked (every file at its size, the boot entries, the
- * ids) and against the limits of ESXi's UEFI loader that esximg/isowrite.h describes (no file
- * of 4 GiB or more, no directory record at or beyond byte 4 GiB). */
+ * A file's content comes from memory, from a byte range of a file on disk or from the
+ * caller's stream callbacks, so that payloads can be read from where they are without being
+ * held in memory; a content may carry the sha-256 it must have, checked on the bytes written
+ * (a payload read in place of its bundle has no zip CRC checked).  A range is read with pread
+ * while the image is written; a large one (opts->range_copy_min) is instead copied into its
+ * place by the kernel once the image is laid out, and hashed from its file on a thread of its
+ * own meanwhile: the file must not change during the call (a change of its size or dates
+ * fails the call).  Every date is opts->mtime; the same files and options give the same
+ * bytes.  The output goes through esximg_outfile (temporary file beside it, renamed on
+ * success, nothing left on failure); before it is committed it is read back with
+ * esximg_iso_open and checked (every file at its size, the boot entries, the ids) and against
+ * the limits of ESXi's UEFI loader that esximg/isowrite.h describes (no file of 4 GiB or
+ * more, no directory record at or beyond byte 4 GiB). */
 #ifndef ESXIMG_ISOCREATE_H
 #define ESXIMG_ISOCREATE_H
 
@@ -91,7 +94,13 @@ struct esximg_isoc_opts {
     uint64_t max_dir_record_offset;
     /* when set, the checked output is made hybrid before it is committed (borrowed) */
     const struct esximg_hybrid *hybrid;
+    /* RANGE contents of at least this many bytes (other than the boot images) are copied into
+     * the image by the kernel after libisofs has laid it out (see above); 0 means
+     * ESXIMG_ISOC_RANGE_COPY_MIN, UINT64_MAX never.  The bytes written are the same. */
+    uint64_t range_copy_min;
 };
+
+#define ESXIMG_ISOC_RANGE_COPY_MIN ((uint64_t)1 << 20)
 
 /* Writes the `n` files into a new ISO at out_path (see above).  Bad paths, names, ids, boot
  * images and unreadable contents fail before the output is created, naming the file; a read

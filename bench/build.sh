@@ -13,10 +13,10 @@
 #             kernel (copy_file_range, writeback started as it goes) while a second thread
 #             hashes them from the depot; every payload's sha-256 checked, fsync'd, renamed)
 # printed as seconds, ratio to cp+sync, CPU seconds (user + system, both threads) and peak
-# RSS.  Goals for the 400 MiB image: peak RSS < 64 MiB, checked on the last line, and a time
-# within 1.5x of cp+sync, printed for information: hashing the payload on one core (about
-# 0.2 s for 400 MiB) plus what comes before it (reading the depot, gzip of the image
-# database) is close to that bound.  Not a pass/fail test (exit 0 even when the goal is
+# RSS.  Goals for the 400 MiB image, each said on a last line: peak RSS < 64 MiB, and a time
+# within 1.5x of cp+sync (hashing the payload on one core, about 0.2 s for 400 MiB, plus what
+# comes before it, reading the depot and gzip of the image database, is close to that bound:
+# on a busy machine it is missed).  Not a pass/fail test (exit 0 even when the goal is
 # missed, 1 when a method fails, 2 when a tool is missing).
 # Environment: BENCH_DIR (work directory, default $TMPDIR/esximg-bench; images and depots are
 # reused: use a new one after a change to `esximg export`).
@@ -38,6 +38,7 @@ esximg=$build/esximg
 . "$here/lib.sh"
 
 met=yes
+fast=yes
 printf '%-6s %-9s %8s %8s %8s %9s\n' "image" "method" "seconds" "ratio" "cpu s" "peak RSS"
 for mib in $sizes; do
     iso=$work/p$mib.iso
@@ -55,6 +56,13 @@ for mib in $sizes; do
             printf "%-6s %-9s %8.2f %7.2fx %8.2f %5.1f MiB\n", img, m, $1,
                 (b > 0 ? $1 / b : 0), $3 + $4, $2 / 1024 }'
     done
-    [ "$mib" != 400 ] || echo "$bu_r" | awk '{ exit !($2 < 65536) }' || met=no
+    if [ "$mib" = 400 ]; then
+        echo "$bu_r" | awk '{ exit !($2 < 65536) }' || met=no
+        echo "$bu_r" | awk -v b="$base" '{ exit !(b > 0 && $1 <= 1.5 * b) }' || fast=no
+    fi
 done
-echo "goal (build of the 400 MiB image: peak RSS < 64 MiB): $met"
+case " $sizes " in
+*" 400 "*)
+    echo "goal (build of the 400 MiB image: peak RSS < 64 MiB): $met"
+    echo "goal (build of the 400 MiB image: within 1.5x of cp+sync): $fast" ;;
+esac

@@ -492,6 +492,18 @@ static int rebase_build(struct esximg_rebase_plan *p, const struct esximg_image 
                                 &st->build, err);
 }
 
+/* What reading a depot or resolving its set warned of, as `build` says it: in the plan's
+ * warnings, after the depot's path when there is one. */
+static int rebase_pass_warnings(struct esximg_rebase_plan *p, const char *depot,
+                                const struct esximg_warnings *w, struct esximg_err *err)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < w->count; i++)
+        rc = esx_warn(&p->warnings, 0, err, "%s%s%s", depot ? depot : "", depot ? ": " : "",
+                      w->items[i].msg);
+    return rc;
+}
+
 int esximg_rebase_plan(const struct esximg_image *img, const struct esximg_rebase_opts *o,
                        struct esximg_rebase_plan **out, struct esximg_err *err)
 {
@@ -507,8 +519,12 @@ int esximg_rebase_plan(const struct esximg_image *img, const struct esximg_rebas
     struct esximg_rebase_state *st = p->state;
     st->mtime = o->mtime;
     int rc = rebase_read_depots(st, o, err);
+    for (size_t i = 0; !rc && i < st->depots->count; i++)
+        rc = rebase_pass_warnings(p, o->depots[i], &st->depots->spools[i]->warnings, err);
     if (!rc)
         rc = rebase_resolve(st, img, p, err);
+    if (!rc)
+        rc = rebase_pass_warnings(p, NULL, &st->res->warnings, err);
     if (!rc)
         rc = rebase_descs(st, img, err);
     if (!rc)

@@ -291,7 +291,7 @@ out:
 static int depot_xml_parse(const uint8_t *data, size_t len, const char *root, xmlDoc **out,
                            struct esximg_err *err)
 {
-    xmlDoc *doc;
+    xmlDoc *doc = NULL;
     int rc = esx_xml_read(data, len, "xml", &doc, err);
     if (rc)
         return rc;
@@ -325,7 +325,7 @@ static int depot_xml_child_text(const xmlNode *parent, const char *name, char **
 static int depot_parse_index(struct depot_rctx *r, const uint8_t *data, size_t len,
                              struct esximg_err *err)
 {
-    xmlDoc *doc;
+    xmlDoc *doc = NULL;
     int rc = depot_xml_parse(data, len, "vendorList", &doc, err);
     if (rc)
         return rc;
@@ -349,7 +349,7 @@ static int depot_parse_vendor_index(struct depot_rctx *r, const uint8_t *data, s
                                     struct esximg_err *err)
 {
     struct esximg_depot *d = r->d;
-    xmlDoc *doc;
+    xmlDoc *doc = NULL;
     int rc = depot_xml_parse(data, len, "metaList", &doc, err);
     if (rc)
         return rc;
@@ -390,7 +390,7 @@ static void depot_meta_vib_clear(struct depot_meta_vib *m)
 static int depot_parse_meta_vib(struct depot_rctx *r, unsigned level, const char *source,
                                 const uint8_t *data, size_t len, struct esximg_err *err)
 {
-    xmlDoc *doc;
+    xmlDoc *doc = NULL;
     int rc = depot_xml_parse(data, len, "vib", &doc, err);
     if (rc)
         return rc;
@@ -506,7 +506,7 @@ static int depot_parse_bulletin(struct depot_rctx *r, const char *source, const 
                                 size_t len, struct esximg_err *err)
 {
     struct esximg_depot *d = r->d;
-    xmlDoc *doc;
+    xmlDoc *doc = NULL;
     int rc = depot_xml_parse(data, len, "bulletin", &doc, err);
     if (rc)
         return rc;

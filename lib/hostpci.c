@@ -205,7 +205,7 @@ static int hostpci_append(struct esximg_hostpci *h, size_t *cap, struct esximg_h
 static int hostpci_new_device(struct hostpci_rctx *c, size_t line, enum esximg_hostpci_form form,
                               const char *slot, struct esximg_err *err)
 {
-    struct esximg_host_device *d;
+    struct esximg_host_device *d = NULL;
     int rc = hostpci_append(c->h, &c->cap, &d, err);
     if (rc)
         return rc;
@@ -580,8 +580,8 @@ static bool hostpci_p_header(struct hostpci_rctx *c, const struct esx_line *ln)
 
 static int hostpci_line(struct hostpci_rctx *c, const struct esx_line *ln, struct esximg_err *err)
 {
-    const char *s = ln->p, *value, *tok;
-    size_t n = ln->len, value_len, tok_len, pos = 0, used;
+    const char *s = ln->p, *value, *tok = NULL;
+    size_t n = ln->len, value_len, tok_len = 0, pos = 0, used;
     enum hostpci_field field;
     struct esximg_pci_device probe = {0};
     esx_trim(&s, &n);
@@ -615,7 +615,7 @@ static int hostpci_from_lspci(const struct esximg_lspci *l, struct esximg_hostpc
     int rc = h ? 0 : hostpci_nomem(err);
     for (size_t i = 0; !rc && i < l->device_count; i++) {
         const struct esximg_lspci_device *ld = &l->devices[i];
-        struct esximg_host_device *d;
+        struct esximg_host_device *d = NULL;
         const char *name = ld->name ? ld->name : ld->device_name;
         if ((rc = hostpci_append(h, &cap, &d, err)) != 0)
             break;

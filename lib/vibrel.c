@@ -148,7 +148,7 @@ static int vibrel_parts_cmp(struct vibrel_span a, struct vibrel_span b)
 {
     bool more_a = true, more_b = true;
     for (;;) {
-        struct vibrel_span pa, pb;
+        struct vibrel_span pa = {0}, pb = {0};
         bool has_a = vibrel_next_part(&a, &more_a, &pa);
         bool has_b = vibrel_next_part(&b, &more_b, &pb);
         if (!has_a || !has_b)

@@ -159,7 +159,8 @@ static void scan_zip(const void *zip, size_t zip_len, const char *what, int dept
         assert_non_null(buf);
         assert_int_equal(archive_read_data(a, buf, size), (la_ssize_t)size);
         char label[1024];
-        snprintf(label, sizeof label, "%s:%s", what, name);
+        int label_len = snprintf(label, sizeof label, "%s:%s", what, name);
+        assert_true(label_len > 0 && (size_t)label_len < sizeof label);
         if (is_vib)
             check_bundle_vib(buf, size, label, st);
         else

@@ -49,7 +49,7 @@ static void tv_fix_sum(uint8_t *h, bool signed_sum)
     memset(h + 148, ' ', 8);
     for (int i = 0; i < (int)BLK; i++)
         sum += signed_sum ? (long)(int8_t)h[i] : (long)h[i];
-    snprintf((char *)h + 148, 7, "%06lo", (unsigned long)sum);
+    snprintf((char *)h + 148, 7, "%06lo", (unsigned long)sum & 0777777u);
     h[155] = ' ';
 }
 

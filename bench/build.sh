@@ -23,19 +23,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-build=${1:-$root/build}
-[ $# -gt 0 ] && shift
-sizes=${*:-100 400 800}
-work=${BENCH_DIR:-${TMPDIR:-/tmp}/esximg-bench}
-mkdir -p "$work"
-esximg=$build/esximg
-[ -x "$esximg" ] || { echo "bench: build esximg first ($esximg missing)" >&2; exit 2; }
-"$esximg" build --help >/dev/null 2>&1 || { echo "bench: $esximg has no build command" >&2; exit 2; }
-[ -x /usr/bin/time ] || {
-    echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
-
 . "$here/lib.sh"
+bench_args "$@"
+bench_need_esximg build
 
 met=yes
 fast=yes

@@ -17,17 +17,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-build=${1:-$root/build}
-[ $# -gt 0 ] && shift
-sizes=${*:-100 400 800}
-work=${BENCH_DIR:-${TMPDIR:-/tmp}/esximg-bench}
-mkdir -p "$work"
-esximg=$build/esximg
-[ -x "$esximg" ] || { echo "bench: build esximg first ($esximg missing)" >&2; exit 2; }
-"$esximg" edit --help >/dev/null 2>&1 || { echo "bench: $esximg has no edit command" >&2; exit 2; }
-[ -x /usr/bin/time ] || {
-    echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
+. "$here/lib.sh"
+bench_args "$@"
+bench_need_esximg edit
 command -v xorriso >/dev/null || { echo "bench: xorriso is missing" >&2; exit 2; }
 
 # the small VIB: one vgz payload holding a 64 KiB file of random bytes
@@ -39,8 +31,6 @@ if [ ! -s "$vib" ]; then
     "$esximg" vib create -o "$vib" --payload small="$work/small" --name esximg-bench-small \
         --version 1.0-1 --vendor ESXIMGTEST --acceptance partner --mtime 1600000000 -q
 fi
-
-. "$here/lib.sh"
 
 met=yes
 printf '%-6s %-9s %8s %8s %8s %9s\n' "image" "method" "seconds" "ratio" "cpu s" "peak RSS"

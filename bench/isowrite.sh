@@ -15,16 +15,10 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-build=${1:-$root/build}
-[ $# -gt 0 ] && shift
-sizes=${*:-100 400 800}
-work=${BENCH_DIR:-${TMPDIR:-/tmp}/esximg-bench}
-mkdir -p "$work"
+. "$here/lib.sh"
+bench_args "$@"
 lib=$build/libesximg.a
 [ -r "$lib" ] || { echo "bench: build libesximg first ($lib missing)" >&2; exit 2; }
-[ -x /usr/bin/time ] || {
-    echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
 command -v xorriso >/dev/null || { echo "bench: xorriso is missing" >&2; exit 2; }
 
 # the driver: esximg_iso_write with the changes given on the command line
@@ -61,8 +55,6 @@ C
 # shellcheck disable=SC2046
 cc -O2 -I"$root/lib/include" "$work/drv.c" "$lib" \
     $(pkg-config --libs libisofs-1 libarchive libxml-2.0 libcrypto zlib) -lpthread -o "$work/drv"
-
-. "$here/lib.sh"
 
 printf '%-6s %-9s %8s %8s %8s %9s\n' "image" "method" "seconds" "ratio" "cpu s" "peak RSS"
 for mib in $sizes; do

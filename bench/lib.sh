@@ -1,4 +1,26 @@
-# bench/lib.sh: sourced by the benches after they set $work (their work directory).
+# bench/lib.sh: sourced by the benches once they set $here (their own folder).
+
+# bench_args [BUILD_DIR] [SIZES_MIB...]: a bench's usual arguments; sets root, build, sizes
+# (default "100 400 800"), work ($BENCH_DIR, default $TMPDIR/esximg-bench, made) and esximg
+# (the command in BUILD_DIR); exits 2 without /usr/bin/time, which measures peak RSS.
+bench_args() {
+    root=$(dirname "$here")
+    build=${1:-$root/build}
+    [ $# -gt 0 ] && shift
+    sizes=${*:-100 400 800}
+    work=${BENCH_DIR:-${TMPDIR:-/tmp}/esximg-bench}
+    mkdir -p "$work"
+    esximg=$build/esximg
+    [ -x /usr/bin/time ] || {
+        echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
+}
+
+# bench_need_esximg [COMMAND]: exits 2 unless esximg is built (and has COMMAND).
+bench_need_esximg() {
+    [ -x "$esximg" ] || { echo "bench: build esximg first ($esximg missing)" >&2; exit 2; }
+    [ $# -eq 0 ] || "$esximg" "$1" --help >/dev/null 2>&1 ||
+        { echo "bench: $esximg has no $1 command" >&2; exit 2; }
+}
 
 # best of 3 by elapsed time: prints "seconds peak_kib user system"
 best3() {

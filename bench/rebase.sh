@@ -18,18 +18,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-build=${1:-$root/build}
-[ $# -gt 0 ] && shift
-sizes=${*:-100 400 800}
-work=${BENCH_DIR:-${TMPDIR:-/tmp}/esximg-bench}
-mkdir -p "$work"
-esximg=$build/esximg
-[ -x "$esximg" ] || { echo "bench: build esximg first ($esximg missing)" >&2; exit 2; }
-[ -x /usr/bin/time ] || {
-    echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
-
 . "$here/lib.sh"
+bench_args "$@"
+bench_need_esximg
 
 iso=$work/rebase-in.iso
 [ -s "$iso" ] || SOURCE_DATE_EPOCH=1600000000 python3 "$root/tests/gen/mkesxiso.py" \

@@ -70,6 +70,10 @@ int esx_pread_full(int fd, void *buf, size_t n, uint64_t off, size_t *got);
 int esx_read_full(int fd, void *buf, size_t n, size_t *got);
 /* All n bytes at off; a write that makes no progress is ENOSPC. */
 int esx_pwrite_full(int fd, const void *buf, size_t n, uint64_t off);
+/* esx_pwrite_full to the output `path` names: an error "cannot write the output" with the
+ * file set. */
+int esx_pwrite_output(int fd, const char *path, const void *buf, size_t n, uint64_t off,
+                      struct esximg_err *err);
 /* All n bytes at the file position; a write that makes no progress is ENOSPC. */
 int esx_write_full(int fd, const void *buf, size_t n);
 /* Copies up to n bytes from in_fd at in_off to out_fd at out_off: in the kernel
@@ -133,6 +137,24 @@ struct esx_isostream_ops {
 int esx_isostream_new(const struct esx_isostream_ops *ops, void *content, uint64_t size,
                       ino_t ino, unsigned int fs_id, struct iso_stream **out,
                       struct esximg_err *err);
+
+/* What both writers ask of libisofs' writer besides the layout: ids as given (relaxed
+ * volume attributes: ESXi's volume ids hold '-' and '.', which strict d-characters would turn
+ * into '_'), no AAIP, hard links, MD5 or sorting, recording dates from the nodes
+ * (dir_rec_mtime: libisofs' flags), always GMT, and `t` as every volume date.  The layout:
+ * the ISO level and which of Rock Ridge, Joliet and ISO 9660:1999 are written. */
+struct iso_write_opts;          /* libisofs' IsoWriteOpts */
+struct esx_iso_layout {
+    int level;
+    int rockridge, joliet, iso1999;
+    int dir_rec_mtime;
+};
+int esx_iso_wopts_new(const struct esx_iso_layout *l, int64_t t, struct iso_write_opts **out,
+                      struct esximg_err *err);
+/* Ends a libisofs burn source: cancels its writer thread first when `cancel`, waits for it
+ * and frees the source.  NULL does nothing. */
+struct burn_source;
+void esx_iso_burn_free(struct burn_source *bs, bool cancel);
 
 /* ---- gz.c: gzip over zlib ---- */
 /* Decompress one gzip member held whole in memory. Refuses trailing bytes after the member

@@ -77,6 +77,17 @@ int esx_pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
     return io_write_loop(fd, buf, n, (int64_t)off);
 }
 
+int esx_pwrite_output(int fd, const char *path, const void *buf, size_t n, uint64_t off,
+                      struct esximg_err *err)
+{
+    int e = esx_pwrite_full(fd, buf, n, off);
+    if (!e)
+        return 0;
+    int rc = esximg_err_sys(err, e, "cannot write the output");
+    esximg_err_file(err, path);
+    return rc;
+}
+
 int esx_write_full(int fd, const void *buf, size_t n)
 {
     return io_write_loop(fd, buf, n, -1);

@@ -731,55 +731,18 @@ static int ic_build_tree(struct ic_ctx *x, struct esximg_err *err)
 
 /* ---- writing ---- */
 
+/* VMware's form (esxi-formats.md §5.1): plain level 1, no Rock Ridge, Joliet or ISO 9660:1999,
+ * every recording date o.mtime. */
 static int ic_wopts(const struct ic_ctx *x, IsoWriteOpts **out, struct esximg_err *err)
 {
-    IsoWriteOpts *w = NULL;
-    int rc = iso_write_opts_new(&w, 0);
-    if (rc < 0)
-        return esx_iso_fail(err, rc, "cannot set up the ISO writer");
-    time_t t = (time_t)x->o.mtime;
-    char no_uuid[1] = "";
-    if ((rc = iso_write_opts_set_iso_level(w, 1)) < 0 ||
-        (rc = iso_write_opts_set_rockridge(w, 0)) < 0 ||
-        (rc = iso_write_opts_set_joliet(w, 0)) < 0 ||
-        (rc = iso_write_opts_set_iso1999(w, 0)) < 0 ||
-        /* the volume id as given: VMware's hold '-' and '.' ("ESXI-7.0U3G-...") */
-        (rc = iso_write_opts_set_relaxed_vol_atts(w, 1)) < 0 ||
-        (rc = iso_write_opts_set_aaip(w, 0)) < 0 ||
-        (rc = iso_write_opts_set_hardlinks(w, 0)) < 0 ||
-        (rc = iso_write_opts_set_record_md5(w, 0, 0)) < 0 ||
-        (rc = iso_write_opts_set_sort_files(w, 0)) < 0 ||
-        (rc = iso_write_opts_set_dir_rec_mtime(w, 1)) < 0 ||
-        (rc = iso_write_opts_set_replace_timestamps(w, 0)) < 0 ||
-        (rc = iso_write_opts_set_always_gmt(w, 1)) < 0 ||
-        (rc = iso_write_opts_set_pvd_times(w, t, t, 0, 0, no_uuid)) < 0) {
-        iso_write_opts_free(w);
-        return esx_iso_fail(err, rc, "cannot set up the ISO writer");
-    }
-    *out = w;
-    return 0;
-}
-
-static void ic_burn_free(struct burn_source *bs, bool cancel)
-{
-    if (!bs)
-        return;
-    if (cancel && bs->version >= 1 && bs->cancel)
-        bs->cancel(bs);
-    bs->free_data(bs);  /* waits for libisofs' writer thread */
-    free(bs);
+    const struct esx_iso_layout plain = { .level = 1, .dir_rec_mtime = 1 };
+    return esx_iso_wopts_new(&plain, x->o.mtime, out, err);
 }
 
 static int ic_pwrite(struct ic_ctx *x, const void *buf, size_t n, uint64_t off,
                      struct esximg_err *err)
 {
-    int e = esx_pwrite_full(x->out_fd, buf, n, off);
-    if (e) {
-        int rc = esximg_err_sys(err, e, "cannot write the output");
-        esximg_err_file(err, x->out_path);
-        return rc;
-    }
-    return 0;
+    return esx_pwrite_output(x->out_fd, x->out_path, buf, n, off, err);
 }
 
 /* Progress over the whole call: taking the image from libisofs counts for the bytes it really
@@ -875,11 +838,11 @@ static int ic_write(struct ic_ctx *x, struct esximg_err *err)
     }
     if ((rc = ic_drain(x, bs, err)))
         goto out;
-    ic_burn_free(bs, false);
+    esx_iso_burn_free(bs, false);
     bs = NULL;
     rc = ic_check_contents(x, err);
 out:
-    ic_burn_free(bs, true);
+    esx_iso_burn_free(bs, true);
     if (rc && ic_check_contents(x, NULL))
         rc = ic_check_contents(x, err);     /* the root cause, rather than libisofs' stop */
     return rc;

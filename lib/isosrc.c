@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define LIBISOFS_WITHOUT_LIBBURN 1
 #include <libisofs/libisofs.h>
 
 #include "esximg/iso.h"
@@ -231,4 +232,44 @@ int esx_isostream_new(const struct esx_isostream_ops *ops, void *content, uint64
     stream->data = st;
     *out = stream;
     return 0;
+}
+
+/* ---- the writer options and the end of a burn source, shared by both writers */
+
+int esx_iso_wopts_new(const struct esx_iso_layout *l, int64_t t, IsoWriteOpts **out,
+                      struct esximg_err *err)
+{
+    IsoWriteOpts *w = NULL;
+    int rc = iso_write_opts_new(&w, 0);
+    if (rc < 0)
+        return esx_iso_fail(err, rc, "cannot set up the ISO writer");
+    char no_uuid[1] = "";
+    if ((rc = iso_write_opts_set_iso_level(w, l->level)) < 0 ||
+        (rc = iso_write_opts_set_rockridge(w, l->rockridge)) < 0 ||
+        (rc = iso_write_opts_set_joliet(w, l->joliet)) < 0 ||
+        (rc = iso_write_opts_set_iso1999(w, l->iso1999)) < 0 ||
+        (rc = iso_write_opts_set_relaxed_vol_atts(w, 1)) < 0 ||
+        (rc = iso_write_opts_set_aaip(w, 0)) < 0 ||
+        (rc = iso_write_opts_set_hardlinks(w, 0)) < 0 ||
+        (rc = iso_write_opts_set_record_md5(w, 0, 0)) < 0 ||
+        (rc = iso_write_opts_set_sort_files(w, 0)) < 0 ||
+        (rc = iso_write_opts_set_dir_rec_mtime(w, l->dir_rec_mtime)) < 0 ||
+        (rc = iso_write_opts_set_replace_timestamps(w, 0)) < 0 ||
+        (rc = iso_write_opts_set_always_gmt(w, 1)) < 0 ||
+        (rc = iso_write_opts_set_pvd_times(w, (time_t)t, (time_t)t, 0, 0, no_uuid)) < 0) {
+        iso_write_opts_free(w);
+        return esx_iso_fail(err, rc, "cannot set up the ISO writer");
+    }
+    *out = w;
+    return 0;
+}
+
+void esx_iso_burn_free(struct burn_source *bs, bool cancel)
+{
+    if (!bs)
+        return;
+    if (cancel && bs->version >= 1 && bs->cancel)
+        bs->cancel(bs);
+    bs->free_data(bs);  /* waits for libisofs' writer thread */
+    free(bs);
 }

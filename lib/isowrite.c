@@ -615,36 +615,23 @@ static int iw_boot_setup(struct iw_ctx *x, struct esximg_err *err)
 
 static int iw_wopts(const struct iw_ctx *x, IsoWriteOpts **out, struct esximg_err *err)
 {
-    IsoWriteOpts *w = NULL;
-    int rc = iso_write_opts_new(&w, 0);
-    if (rc < 0)
-        return esx_iso_fail(err, rc, "cannot set up the ISO writer");
     const struct esximg_iso *in = x->in;
     /* a plain image keeps its level; Rock Ridge or Joliet images record their names there */
     int level = in->iso_level ? in->iso_level : 2;
     for (size_t i = 0; level < 3 && i < in->n_entries; i++)
         if (in->entries[i].size > IW_MAX_LEVEL2_FILE)
             level = 3;
-    time_t t = (time_t)x->o.mtime;
-    char no_uuid[1] = "";
-    if ((rc = iso_write_opts_set_iso_level(w, level)) < 0 ||
-        (rc = iso_write_opts_set_rockridge(w, in->rockridge)) < 0 ||
-        (rc = iso_write_opts_set_joliet(w, in->joliet)) < 0 ||
-        (rc = iso_write_opts_set_iso1999(w, in->iso1999)) < 0 ||
-        /* ids as they are: libisofs would otherwise map the '-' and '.' of ESXi's volume id
-           to '_' (strict d-characters) */
-        (rc = iso_write_opts_set_relaxed_vol_atts(w, 1)) < 0 ||
-        (rc = iso_write_opts_set_aaip(w, 0)) < 0 ||
-        (rc = iso_write_opts_set_hardlinks(w, 0)) < 0 ||
-        (rc = iso_write_opts_set_record_md5(w, 0, 0)) < 0 ||
-        (rc = iso_write_opts_set_sort_files(w, 0)) < 0 ||
-        /* recording dates from the nodes: old entries keep theirs, new ones get o.mtime */
-        (rc = iso_write_opts_set_dir_rec_mtime(w, 1 | (in->joliet ? 2 : 0) |
-                                                  (in->iso1999 ? 4 : 0))) < 0 ||
-        (rc = iso_write_opts_set_replace_timestamps(w, 0)) < 0 ||
-        (rc = iso_write_opts_set_always_gmt(w, 1)) < 0 ||
-        (rc = iso_write_opts_set_pvd_times(w, t, t, 0, 0, no_uuid)) < 0 ||
-        (rc = iso_write_opts_set_appendable(w, !x->o.full_rewrite)) < 0 ||
+    /* recording dates from the nodes: old entries keep theirs, new ones get o.mtime */
+    const struct esx_iso_layout layout = {
+        .level = level, .rockridge = in->rockridge, .joliet = in->joliet,
+        .iso1999 = in->iso1999,
+        .dir_rec_mtime = 1 | (in->joliet ? 2 : 0) | (in->iso1999 ? 4 : 0),
+    };
+    IsoWriteOpts *w = NULL;
+    int rc = esx_iso_wopts_new(&layout, x->o.mtime, &w, err);
+    if (rc)
+        return rc;
+    if ((rc = iso_write_opts_set_appendable(w, !x->o.full_rewrite)) < 0 ||
         (rc = iso_write_opts_set_ms_block(w, x->ms_block)) < 0 ||
         (rc = iso_write_opts_set_overwrite_buf(w, x->o.full_rewrite ? NULL : x->head)) < 0) {
         iso_write_opts_free(w);
@@ -664,13 +651,7 @@ static void iw_progress(struct iw_ctx *x, uint64_t add)
 static int iw_pwrite(struct iw_ctx *x, const void *buf, size_t n, uint64_t off,
                      struct esximg_err *err)
 {
-    int e = esx_pwrite_full(x->out_fd, buf, n, off);
-    if (e) {
-        int rc = esximg_err_sys(err, e, "cannot write the output");
-        esximg_err_file(err, x->out_path);
-        return rc;
-    }
-    return 0;
+    return esx_pwrite_output(x->out_fd, x->out_path, buf, n, off, err);
 }
 
 static int iw_input_shrank(const struct iw_ctx *x, uint64_t at, struct esximg_err *err)
@@ -711,16 +692,6 @@ static int iw_copy_input(struct iw_ctx *x, struct esximg_err *err)
         iw_progress(x, end - x->in_size);
     }
     return rc;
-}
-
-static void iw_burn_free(struct burn_source *bs, bool cancel)
-{
-    if (!bs)
-        return;
-    if (cancel && bs->version >= 1 && bs->cancel)
-        bs->cancel(bs);
-    bs->free_data(bs);  /* waits for libisofs' writer thread */
-    free(bs);
 }
 
 /* Takes `size` bytes from libisofs and writes them at `off`.  libisofs' ring buffer reports a
@@ -875,7 +846,7 @@ static int iw_write(struct iw_ctx *x, struct esximg_err *err)
         goto out;
     if ((rc = iw_drain(x, bs, base, (uint64_t)session, err)))
         goto out;
-    iw_burn_free(bs, false);
+    esx_iso_burn_free(bs, false);
     bs = NULL;
     if ((rc = iw_check_contents(x, err)))
         goto out;
@@ -884,7 +855,7 @@ static int iw_write(struct iw_ctx *x, struct esximg_err *err)
     else if (x->o.keep_volume_dates)
         rc = iw_patch_dates(x, NULL, IW_VD_BLOCK, err);
 out:
-    iw_burn_free(bs, true);
+    esx_iso_burn_free(bs, true);
     return rc;
 }
 

@@ -144,6 +144,7 @@ int esx_isostream_new(const struct esx_isostream_ops *ops, void *content, uint64
  * (dir_rec_mtime: libisofs' flags), always GMT, and `t` as every volume date.  The layout:
  * the ISO level and which of Rock Ridge, Joliet and ISO 9660:1999 are written. */
 struct iso_write_opts;          /* libisofs' IsoWriteOpts */
+struct burn_source;             /* libisofs' (or libburn's) byte source of an image */
 struct esx_iso_layout {
     int level;
     int rockridge, joliet, iso1999;
@@ -151,9 +152,17 @@ struct esx_iso_layout {
 };
 int esx_iso_wopts_new(const struct esx_iso_layout *l, int64_t t, struct iso_write_opts **out,
                       struct esximg_err *err);
+/* Takes `size` bytes from libisofs' burn source a chunk at a time and hands each to
+ * sink(arg, buf, n, done, err) (`done`: the bytes taken before it; a non-zero return stops
+ * the drain with that code); then checks that libisofs has nothing more and that its writer
+ * thread ended without an error: libisofs' ring buffer reports a failed writer as an early
+ * end.  `what` names the bytes in messages ("the image", "the new session"). */
+typedef int (*esx_iso_sink)(void *arg, const uint8_t *buf, size_t n, uint64_t done,
+                            struct esximg_err *err);
+int esx_iso_drain(struct burn_source *bs, uint64_t size, const char *what, esx_iso_sink sink,
+                  void *arg, struct esximg_err *err);
 /* Ends a libisofs burn source: cancels its writer thread first when `cancel`, waits for it
  * and frees the source.  NULL does nothing. */
-struct burn_source;
 void esx_iso_burn_free(struct burn_source *bs, bool cancel);
 
 /* ---- gz.c: gzip over zlib ---- */

@@ -39,7 +39,6 @@
 #include "esx_private.h"
 
 #define IC_BLOCK ESXIMG_ISO_BLOCK
-#define IC_DRAIN_CHUNK ((size_t)256 << 10)  /* bytes taken from libisofs at a time */
 /* libisofs asks for a file's bytes one 2 KiB block at a time: a range is read from its file
  * this much at a time, not with one pread per block */
 #define IC_RANGE_CHUNK ((size_t)1 << 20)
@@ -768,35 +767,21 @@ static bool ic_all_zero(const uint8_t *buf, size_t n)
  * end, so the count and the final state are both checked.  The output is a new file of the
  * image's size: chunks of zeros (the copied contents' place holders, mostly) are left as
  * holes, which read as zeros. */
-static int ic_drain(struct ic_ctx *x, struct burn_source *bs, struct esximg_err *err)
+static int ic_sink(void *arg, const uint8_t *buf, size_t n, uint64_t done,
+                   struct esximg_err *err)
 {
-    uint8_t *buf = malloc(IC_DRAIN_CHUNK);
-    if (!buf)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    int rc = 0;
-    while (x->done < x->out_size) {
-        uint64_t left = x->out_size - x->done;
-        int want = left < IC_DRAIN_CHUNK ? (int)left : (int)IC_DRAIN_CHUNK;
-        int got = bs->read_xt(bs, buf, want);
-        if (got != want) {
-            rc = esximg_err_set(err, ESXIMG_EIO, "libisofs stopped after %" PRIu64 " of %"
-                                PRIu64 " bytes", x->done, x->out_size);
-            goto out;
-        }
-        if (!ic_all_zero(buf, (size_t)got) && (rc = ic_pwrite(x, buf, (size_t)got, x->done,
-                                                               err)))
-            goto out;
-        x->done += (uint64_t)got;
+    struct ic_ctx *x = arg;
+    int rc = ic_all_zero(buf, n) ? 0 : ic_pwrite(x, buf, n, done, err);
+    if (!rc) {
+        x->done = done + n;
         ic_progress(x);
     }
-    int extra = bs->read_xt(bs, buf, IC_BLOCK);
-    int state = iso_ring_buffer_get_status(bs, NULL, NULL);
-    if (extra != 0 || state != 2)
-        rc = esximg_err_set(err, ESXIMG_EIO, "libisofs failed writing the image (state %d, "
-                            "%d bytes more)", state, extra);
-out:
-    free(buf);
     return rc;
+}
+
+static int ic_drain(struct ic_ctx *x, struct burn_source *bs, struct esximg_err *err)
+{
+    return esx_iso_drain(bs, x->out_size, "the image", ic_sink, x, err);
 }
 
 /* A content that failed while libisofs read it (libisofs wrote zeros in its place). */

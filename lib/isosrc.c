@@ -6,6 +6,7 @@
  * source (which block, which errno, or past the end) because libisofs only answers with a
  * generic code: the reader turns the record into a message in our words. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -272,4 +273,37 @@ void esx_iso_burn_free(struct burn_source *bs, bool cancel)
         bs->cancel(bs);
     bs->free_data(bs);  /* waits for libisofs' writer thread */
     free(bs);
+}
+
+#define ISOSRC_DRAIN_CHUNK ((size_t)256 << 10)    /* bytes taken from libisofs at a time */
+
+int esx_iso_drain(struct burn_source *bs, uint64_t size, const char *what, esx_iso_sink sink,
+                  void *arg, struct esximg_err *err)
+{
+    uint8_t *buf = malloc(ISOSRC_DRAIN_CHUNK);
+    if (!buf)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    int rc = 0;
+    uint64_t done = 0;
+    while (done < size) {
+        uint64_t left = size - done;
+        int want = left < ISOSRC_DRAIN_CHUNK ? (int)left : (int)ISOSRC_DRAIN_CHUNK;
+        int got = bs->read_xt(bs, buf, want);
+        if (got != want) {
+            rc = esximg_err_set(err, ESXIMG_EIO, "libisofs stopped after %" PRIu64 " of %"
+                                PRIu64 " bytes of %s", done, size, what);
+            goto out;
+        }
+        if ((rc = sink(arg, buf, (size_t)got, done, err)))
+            goto out;
+        done += (uint64_t)got;
+    }
+    int extra = bs->read_xt(bs, buf, ESXIMG_ISO_BLOCK);
+    int state = iso_ring_buffer_get_status(bs, NULL, NULL);
+    if (extra != 0 || state != 2)
+        rc = esximg_err_set(err, ESXIMG_EIO, "libisofs failed writing %s (state %d, %d bytes "
+                            "more)", what, state, extra);
+out:
+    free(buf);
+    return rc;
 }

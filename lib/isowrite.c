@@ -38,7 +38,6 @@
 #define IW_VD_BLOCK 16u                     /* the first volume descriptor */
 #define IW_HEAD_BLOCKS 32u                  /* libisofs' overwrite buffer: 64 KiB */
 #define IW_COPY_CHUNK ((uint64_t)64 << 20)  /* copied between two progress calls */
-#define IW_DRAIN_CHUNK ((size_t)256 << 10)  /* bytes taken from libisofs at a time */
 #define IW_FS_ID 0x65736977u                /* get_id() of our content streams */
 #define IW_PVD_DATES 813u                   /* four 17-byte volume dates in the PVD */
 #define IW_PVD_DATES_LEN 68u
@@ -694,39 +693,28 @@ static int iw_copy_input(struct iw_ctx *x, struct esximg_err *err)
     return rc;
 }
 
-/* Takes `size` bytes from libisofs and writes them at `off`.  libisofs' ring buffer reports a
- * failed writer thread as an early end, so the count and the final state are both checked. */
+/* Where the new session's bytes go: at `off` of the output. */
+struct iw_sink {
+    struct iw_ctx *x;
+    uint64_t off;
+};
+
+static int iw_sink(void *arg, const uint8_t *buf, size_t n, uint64_t done,
+                   struct esximg_err *err)
+{
+    struct iw_sink *s = arg;
+    int rc = iw_pwrite(s->x, buf, n, s->off + done, err);
+    if (!rc)
+        iw_progress(s->x, n);
+    return rc;
+}
+
+/* Takes `size` bytes from libisofs and writes them at `off`. */
 static int iw_drain(struct iw_ctx *x, struct burn_source *bs, uint64_t off, uint64_t size,
                     struct esximg_err *err)
 {
-    uint8_t *buf = malloc(IW_DRAIN_CHUNK);
-    if (!buf)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    int rc = 0;
-    uint64_t done = 0;
-    while (done < size) {
-        uint64_t left = size - done;
-        int want = left < IW_DRAIN_CHUNK ? (int)left : (int)IW_DRAIN_CHUNK;
-        int got = bs->read_xt(bs, buf, want);
-        if (got != want) {
-            rc = esximg_err_set(err, ESXIMG_EIO, "libisofs stopped after %" PRIu64 " of %"
-                                PRIu64 " bytes of the new session", done, size);
-            goto out;
-        }
-        if ((rc = iw_pwrite(x, buf, (size_t)got, off + done, err)))
-            goto out;
-        done += (uint64_t)got;
-        iw_progress(x, (uint64_t)got);
-    }
-    /* the end: libisofs has nothing more, and its writer ended without an error */
-    int extra = bs->read_xt(bs, buf, IW_BLOCK);
-    int state = iso_ring_buffer_get_status(bs, NULL, NULL);
-    if (extra != 0 || state != 2)
-        rc = esximg_err_set(err, ESXIMG_EIO, "libisofs failed writing the new session (state "
-                            "%d, %d bytes more)", state, extra);
-out:
-    free(buf);
-    return rc;
+    struct iw_sink s = { x, off };
+    return esx_iso_drain(bs, size, "the new session", iw_sink, &s, err);
 }
 
 static int iw_check_contents(const struct iw_ctx *x, struct esximg_err *err)

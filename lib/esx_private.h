@@ -118,6 +118,12 @@ bool esx_iso_is_dchar(char c);
 bool esx_iso_name_parts(const char *name, size_t len, bool dir, size_t *base, size_t *ext);
 /* An ISO 9660 level 1 name: 1-8 d-characters, for a file optionally '.' and 0-3 more. */
 bool esx_iso_level1_name(const char *name, size_t len, bool dir);
+/* Checks a path in an image as the writers take it: shorter than ESX_MAX_PATH_BYTES,
+ * absolute, at most ESX_MAX_ISO_DEPTH components, each passed to each(path, name, len, dir,
+ * err) (dir: more follow), whose non-zero return is the result. */
+typedef int (*esx_iso_name_check)(const char *path, const char *name, size_t len, bool dir,
+                                  struct esximg_err *err);
+int esx_iso_path_check(const char *path, esx_iso_name_check each, struct esximg_err *err);
 /* A libisofs failure code as an error: "<what>: <libisofs' message>" (ENOMEM for its out of
  * memory, else EFORMAT); returns the code set. */
 int esx_iso_fail(struct esximg_err *err, int code, const char *what);

@@ -121,30 +121,20 @@ struct ic_ctx {
 
 /* ---- the files, checked ---- */
 
+static int ic_check_name(const char *path, const char *name, size_t n, bool dir,
+                         struct esximg_err *err)
+{
+    if (esx_iso_level1_name(name, n, dir))
+        return 0;
+    return esximg_err_set(err, ESXIMG_EINVAL, "name '%.*s' of '%s' is not an ISO 9660 level 1 "
+                          "name (upper-case 8.3 d-characters)", (int)n, name, path);
+}
+
 static int ic_check_path(const char *path, struct esximg_err *err)
 {
     if (!path)
         return esximg_err_set(err, ESXIMG_EINVAL, "a file has no path");
-    size_t len = strnlen(path, ESX_MAX_PATH_BYTES);
-    if (len >= ESX_MAX_PATH_BYTES)
-        return esximg_err_set(err, ESXIMG_ELIMIT, "path longer than %u bytes",
-                              ESX_MAX_PATH_BYTES);
-    if (path[0] != '/')
-        return esximg_err_set(err, ESXIMG_EINVAL, "path '%s' is not absolute", path);
-    unsigned depth = 0;
-    for (const char *p = path + 1;; ) {
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (++depth > ESX_MAX_ISO_DEPTH)
-            return esximg_err_set(err, ESXIMG_ELIMIT, "path '%s' is nested deeper than %u",
-                                  path, ESX_MAX_ISO_DEPTH);
-        if (!esx_iso_level1_name(p, n, end != NULL))
-            return esximg_err_set(err, ESXIMG_EINVAL, "name '%.*s' of '%s' is not an ISO 9660 "
-                                  "level 1 name (upper-case 8.3 d-characters)", (int)n, p, path);
-        if (!end)
-            return 0;
-        p = end + 1;
-    }
+    return esx_iso_path_check(path, ic_check_name, err);
 }
 
 static int ic_check_id(const char *id, size_t max, const char *what, struct esximg_err *err)

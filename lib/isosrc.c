@@ -119,6 +119,30 @@ bool esx_iso_level1_name(const char *name, size_t len, bool dir)
            ext <= 3;
 }
 
+int esx_iso_path_check(const char *path, esx_iso_name_check each, struct esximg_err *err)
+{
+    size_t len = strnlen(path, ESX_MAX_PATH_BYTES);
+    if (len >= ESX_MAX_PATH_BYTES)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "path longer than %u bytes",
+                              ESX_MAX_PATH_BYTES);
+    if (path[0] != '/')
+        return esximg_err_set(err, ESXIMG_EINVAL, "path '%s' is not absolute", path);
+    unsigned depth = 0;
+    for (const char *p = path + 1;; ) {
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        int rc = each(path, p, n, end != NULL, err);
+        if (rc)
+            return rc;
+        if (++depth > ESX_MAX_ISO_DEPTH)
+            return esximg_err_set(err, ESXIMG_ELIMIT, "path '%s' is nested deeper than %u",
+                                  path, ESX_MAX_ISO_DEPTH);
+        if (!end)
+            return 0;
+        p = end + 1;
+    }
+}
+
 int esx_iso_fail(struct esximg_err *err, int code, const char *what)
 {
     const char *why = iso_error_to_msg(code);

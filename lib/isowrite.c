@@ -101,28 +101,19 @@ static bool iw_name_fits(const struct esximg_iso *in, const char *name, size_t l
 }
 
 /* Syntax of a change's path: absolute, no empty, "." or ".." component, not too deep. */
+static int iw_check_component(const char *path, const char *name, size_t n, bool dir,
+                              struct esximg_err *err)
+{
+    (void)dir;
+    if (n == 0 || (n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.'))
+        return esximg_err_set(err, ESXIMG_EUNSAFE, "path '%s' has an empty, '.' or '..' "
+                              "component", path);
+    return 0;
+}
+
 static int iw_check_syntax(const char *path, struct esximg_err *err)
 {
-    size_t len = strnlen(path, ESX_MAX_PATH_BYTES);
-    if (len >= ESX_MAX_PATH_BYTES)
-        return esximg_err_set(err, ESXIMG_ELIMIT, "path longer than %u bytes",
-                              ESX_MAX_PATH_BYTES);
-    if (path[0] != '/')
-        return esximg_err_set(err, ESXIMG_EINVAL, "path '%s' is not absolute", path);
-    unsigned depth = 0;
-    for (const char *p = path + 1;; ) {
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-            return esximg_err_set(err, ESXIMG_EUNSAFE, "path '%s' has an empty, '.' or '..' "
-                                  "component", path);
-        if (++depth > ESX_MAX_ISO_DEPTH)
-            return esximg_err_set(err, ESXIMG_ELIMIT, "path '%s' is nested deeper than %u",
-                                  path, ESX_MAX_ISO_DEPTH);
-        if (!end)
-            return 0;
-        p = end + 1;
-    }
+    return esx_iso_path_check(path, iw_check_component, err);
 }
 
 static bool iw_is_boot_file(const struct esximg_iso *in, const char *path)

@@ -1245,7 +1245,35 @@ struct depot_progress {
     uint64_t summed;        /* of them read by depot_sum_src */
 };
 
-/* One pass over the source: sha-256, CRC-32 and the deflated size (deflated into a scratch
+/* One pass over the source through deflate, whose output goes to `sink` or, sink NULL, is
+ * only counted (s->total_out); `d` (may be NULL) and *crc take the bytes as well, and `p`
+ * (may be NULL) hears of them. */
+static int depot_deflate_pass(const struct depot_src *src, int fd, uint8_t *chunk, z_stream *s,
+                              uint8_t *out, struct depot_sink *sink, struct esx_digest *d,
+                              uint32_t *crc, struct depot_progress *p, struct esximg_err *err)
+{
+    int rc = 0;
+    for (uint64_t done = 0; !rc;) {
+        size_t n = depot_src_step(src, done);
+        const uint8_t *bytes = NULL;
+        bool last = done + n == src->len;
+        rc = depot_src_read(src, fd, done, n, chunk, &bytes, err);
+        if (!rc && d)
+            rc = esx_digest_update(d, bytes, n, err);
+        if (!rc && crc)
+            *crc = depot_crc32(*crc, bytes, n);
+        if (!rc)
+            rc = depot_deflate_feed(s, bytes, n, last, out, sink, err);
+        done += n;
+        if (p && p->o && p->o->progress && (p->summed += n, true))
+            p->o->progress(p->summed, 2 * p->vib_bytes, p->o->progress_arg);
+        if (last)
+            break;
+    }
+    return rc;
+}
+
+/* The first pass over a .vib: sha-256, CRC-32 and the deflated size (deflated into a scratch
  * buffer and counted: the zip stores a .vib unless deflating saves 1%). */
 static int depot_sum_src(const struct depot_src *src, struct depot_progress *p,
                          struct depot_sum *sum, struct esximg_err *err)
@@ -1262,23 +1290,8 @@ static int depot_sum_src(const struct depot_src *src, struct depot_progress *p,
     if (!rc && !(rc = depot_deflate_start(&s, err)))
         zlib = true;
     uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
-    for (uint64_t done = 0; !rc;) {
-        size_t n = depot_src_step(src, done);
-        const uint8_t *bytes = NULL;
-        bool last = done + n == src->len;
-        rc = depot_src_read(src, fd, done, n, chunk, &bytes, err);
-        if (!rc)
-            rc = esx_digest_update(d, bytes, n, err);
-        if (!rc) {
-            crc = depot_crc32(crc, bytes, n);
-            rc = depot_deflate_feed(&s, bytes, n, last, out, NULL, err);
-        }
-        done += n;
-        if (p->o && p->o->progress && (p->summed += n, true))
-            p->o->progress(p->summed, 2 * p->vib_bytes, p->o->progress_arg);
-        if (last)
-            break;
-    }
+    if (!rc)
+        rc = depot_deflate_pass(src, fd, chunk, &s, out, NULL, d, &crc, p, err);
     if (!rc)
         rc = esx_digest_final_hex(d, sum->sha256, err);
     if (!rc) {
@@ -1461,22 +1474,10 @@ static int depot_deflate_src(struct depot_sink *sink, const struct depot_src *sr
     uint8_t *out = malloc(DEPOT_WCHUNK);
     int rc = out ? depot_deflate_start(&s, err)
                  : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    if (rc) {
-        free(out);
-        return rc;
+    if (!rc) {
+        rc = depot_deflate_pass(src, fd, chunk, &s, out, sink, NULL, NULL, NULL, err);
+        deflateEnd(&s);
     }
-    for (uint64_t done = 0; !rc;) {
-        size_t n = depot_src_step(src, done);
-        const uint8_t *bytes = NULL;
-        bool last = done + n == src->len;
-        rc = depot_src_read(src, fd, done, n, chunk, &bytes, err);
-        if (!rc)
-            rc = depot_deflate_feed(&s, bytes, n, last, out, sink, err);
-        done += n;
-        if (last)
-            break;
-    }
-    deflateEnd(&s);
     free(out);
     return rc;
 }

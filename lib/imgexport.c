@@ -423,15 +423,26 @@ static int export_keep(struct export_kept *k, uint8_t *bytes, size_t len, struct
         free(k->paths[i]);
         k->paths[i] = NULL;
     }
-    if (e) {
-        int rc = esximg_err_sys(err, e, "cannot write a rebuilt VIB");
-        esximg_err_file(err, k->work_dir);
-        return rc;
-    }
+    if (e)
+        return esximg_err_sys(err, e, "cannot keep a rebuilt VIB in '%s'", k->work_dir);
     free(k->bufs[i]);
     k->bufs[i] = NULL;
     k->in[i] = (struct esximg_depot_input){.len = len, .path = k->paths[i]};
     return 0;
+}
+
+/* An error of writing the bundle names the output (`path`, when the writer named no other
+ * file), even where the caller named the image in `err` already. */
+static void export_err_output(struct esximg_err *err, const struct esximg_err *own,
+                              const char *path)
+{
+    if (!err)
+        return;
+    char caller_file[sizeof err->file];
+    memcpy(caller_file, err->file, sizeof caller_file);
+    *err = *own;
+    esximg_err_file(err, path);
+    esximg_err_file(err, caller_file);
 }
 
 /* esximg_image_export and esximg_image_export_file: the bundle in r->zip (path NULL), else
@@ -473,8 +484,11 @@ static int export_image(struct esximg_image *img, const struct esximg_export_opt
             rc = esximg_err_set(err, (enum esximg_code)rc, "%s", one.msg);
             goto out;
         }
-        if ((rc = export_keep(&kept, bytes, len, err)))
+        struct esximg_err own = {0};
+        if ((rc = export_keep(&kept, bytes, len, &own))) {
+            export_err_output(err, &own, path);
             goto out;
+        }
         r->vib_count++;
         export_note_vib(o, v->vib_id, len);
     }
@@ -499,10 +513,13 @@ static int export_image(struct esximg_image *img, const struct esximg_export_opt
         .note = o->note, .note_arg = o->note_arg,
     };
     esximg_depot_meta_apply(&meta, &w);
-    rc = path ? esximg_depot_write_file(kept.in, r->vib_count, &w, path, 0644, err)
-              : esximg_depot_write(kept.in, r->vib_count, &w, &r->zip, &r->zip_len, err);
-    if (rc)
+    struct esximg_err own = {0};
+    rc = path ? esximg_depot_write_file(kept.in, r->vib_count, &w, path, 0644, &own)
+              : esximg_depot_write(kept.in, r->vib_count, &w, &r->zip, &r->zip_len, &own);
+    if (rc) {
+        export_err_output(err, &own, path);
         goto out;
+    }
     *out = r;
     r = NULL;
 out:

@@ -1,9 +1,10 @@
 #!/bin/sh
 # bench/all.sh [BUILD_DIR]: runs every bench (edit, inspect, hcl, isowrite, vmtar, build,
-# rebase) at a small size and prints one summary table: each bench's own goal line, and its
-# full output kept in BENCH_DIR/<name>.txt.  Sizes: EDIT_SIZES / ISO_SIZES (MiB of the padded
-# images, default "100"), INSPECT_SIZES (default "100"), HCL_PAD_MIB (default 100), VMTAR_MIB
-# (default 200), BUILD_SIZES and REBASE_SIZES (default "100").  Exit 1 when a bench failed.
+# bundle, rebase) at a small size and prints one summary table: each bench's own goal line,
+# and its full output kept in BENCH_DIR/<name>.txt.  Sizes: EDIT_SIZES / ISO_SIZES (MiB of the
+# padded images, default "100"), INSPECT_SIZES (default "100"), HCL_PAD_MIB (default 100),
+# VMTAR_MIB (default 200), BUILD_SIZES, BUNDLE_SIZES and REBASE_SIZES (default "100").  Exit 1
+# when a bench failed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$(dirname "$here")/build}
@@ -30,6 +31,7 @@ run hcl env ESXIMG="$build/esximg" PAD_MIB="${HCL_PAD_MIB:-100}" sh "$here/hcl.s
 run isowrite sh "$here/isowrite.sh" "$build" ${ISO_SIZES:-100}
 run vmtar sh "$here/vmtar.sh" "$build" "${VMTAR_MIB:-200}"
 run build sh "$here/build.sh" "$build" ${BUILD_SIZES:-100}
+run bundle sh "$here/bundle.sh" "$build" ${BUNDLE_SIZES:-100}
 run rebase sh "$here/rebase.sh" "$build" ${REBASE_SIZES:-100}
 for f in edit inspect hcl isowrite vmtar; do
     echo "== $f"

@@ -31,20 +31,14 @@ met=yes
 fast=yes
 printf '%-6s %-9s %8s %8s %8s %9s\n' "image" "method" "seconds" "ratio" "cpu s" "peak RSS"
 for mib in $sizes; do
-    iso=$work/p$mib.iso
-    depot=$work/p$mib-full.zip
-    [ -s "$iso" ] && [ -s "$depot" ] || SOURCE_DATE_EPOCH=1600000000 python3 \
-        "$root/tests/gen/mkesxiso.py" --version 7.0 --pad-mib "$mib" -o "$iso" \
-        --depot "$depot" >/dev/null
+    bench_padded "$mib"
     out=$work/out.iso
     cp_r=$(best3 sh -c "cp '$iso' '$out' && sync '$out'")
     bu_r=$(best3 "$esximg" build -o "$out" --depot "$depot" --profile ESXi-7.0.2-17630552-standard -q)
     base=${cp_r%% *}
     for m in cp+sync build; do
         case $m in cp+sync) r=$cp_r ;; build) r=$bu_r ;; esac
-        echo "$r" | awk -v img="${mib}M" -v m="$m" -v b="$base" '{
-            printf "%-6s %-9s %8.2f %7.2fx %8.2f %5.1f MiB\n", img, m, $1,
-                (b > 0 ? $1 / b : 0), $3 + $4, $2 / 1024 }'
+        bench_row "${mib}M" "$m" "$base" "$r"
     done
     if [ "$mib" = 400 ]; then
         echo "$bu_r" | awk '{ exit !($2 < 65536) }' || met=no

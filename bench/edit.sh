@@ -46,9 +46,7 @@ for mib in $sizes; do
     base=${cp_r%% *}
     for m in cp+sync edit xorriso; do
         case $m in cp+sync) r=$cp_r ;; edit) r=$ed_r ;; xorriso) r=$xo_r ;; esac
-        echo "$r" | awk -v img="${mib}M" -v m="$m" -v b="$base" '{
-            printf "%-6s %-9s %8.2f %7.2fx %8.2f %5.1f MiB\n", img, m, $1,
-                (b > 0 ? $1 / b : 0), $3 + $4, $2 / 1024 }'
+        bench_row "${mib}M" "$m" "$base" "$r"
     done
     echo "$ed_r" | awk -v b="$base" '{ exit !($1 <= 1.25 * b && $2 < 65536) }' || met=no
 done

@@ -37,3 +37,21 @@ best3() {
     done
     echo "$best"
 }
+
+# bench_padded MIB: sets iso and depot to the padded ESXi-like 7.0 image and full depot of MIB
+# MiB in $work (tests/gen/mkesxiso.py --pad-mib MIB --depot), made once and then reused.
+bench_padded() {
+    iso=$work/p$1.iso
+    depot=$work/p$1-full.zip
+    [ -s "$iso" ] && [ -s "$depot" ] || SOURCE_DATE_EPOCH=1600000000 python3 \
+        "$root/tests/gen/mkesxiso.py" --version 7.0 --pad-mib "$1" -o "$iso" \
+        --depot "$depot" >/dev/null
+}
+
+# bench_row SIZE METHOD BASE_SECONDS RESULT: one line of a bench's table from a best3 result:
+# seconds, ratio to BASE_SECONDS, CPU seconds and peak RSS.
+bench_row() {
+    echo "$4" | awk -v img="$1" -v m="$2" -v b="$3" '{
+        printf "%-6s %-9s %8.2f %7.2fx %8.2f %5.1f MiB\n", img, m, $1,
+            (b > 0 ? $1 / b : 0), $3 + $4, $2 / 1024 }'
+}

@@ -2,14 +2,17 @@
  * the other.  The zip reading is libarchive's (seekable zip reader over memory, so the central
  * directory is the authority); XML is libxml2's, without network, entities or DTD. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -1081,58 +1084,121 @@ out:
 #define DEPOT_ZIP_MAX ((uint64_t)UINT32_MAX)   /* no zip64 */
 #define DEPOT_DEFAULT_PLATFORM "5.*"
 
-/* ---- a deterministic zip: deflate (or store, when deflating saves less than 1%: a .vib
- * holds gzip'd payloads), DOS times from UTC, no extra fields */
-
 #define DEPOT_ZIP_MIN_GAIN 100u   /* deflate when it saves at least 1/100 of a member */
+#define DEPOT_WCHUNK ((size_t)1 << 20)   /* a .vib is read, deflated and written by these */
 
-struct depot_zipw {
-    struct esx_buf body;
-    struct esx_buf central;
-    size_t count;
-    uint16_t dos_time, dos_date;
+/* Where the zip goes: a buffer (esximg_depot_write) or a file (esximg_depot_write_file). */
+struct depot_sink {
+    struct esx_buf *buf;    /* NULL: the file */
+    int fd;
+    const char *file;       /* the output, for messages */
+    uint64_t len;           /* bytes written */
 };
 
-static void depot_put16(uint8_t *p, uint16_t v)
+static int depot_sink_put(struct depot_sink *s, const void *data, size_t n,
+                          struct esximg_err *err)
 {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void depot_zipw_init(struct depot_zipw *z, int64_t mtime)
-{
-    esx_buf_init(&z->body, 0);
-    esx_buf_init(&z->central, 0);
-    z->count = 0;
-    struct tm tm;
-    time_t t = (time_t)mtime;
-    /* DOS dates run from 1980 to 2107; times are even seconds */
-    if (mtime < 315532800 || (int64_t)t != mtime || !gmtime_r(&t, &tm) || tm.tm_year > 207) {
-        bool late = mtime >= 315532800;
-        tm = (struct tm){ .tm_year = late ? 207 : 80, .tm_mon = late ? 11 : 0,
-                          .tm_mday = late ? 31 : 1, .tm_hour = late ? 23 : 0,
-                          .tm_min = late ? 59 : 0, .tm_sec = late ? 58 : 0 };
+    if (n == 0)
+        return 0;
+    if (s->buf) {
+        int rc = esx_buf_append(s->buf, data, n, err);
+        if (!rc)
+            s->len += n;
+        return rc;
     }
-    z->dos_time = (uint16_t)((tm.tm_hour << 11) | (tm.tm_min << 5) | (tm.tm_sec / 2));
-    z->dos_date = (uint16_t)(((tm.tm_year - 80) << 9) | ((tm.tm_mon + 1) << 5) | tm.tm_mday);
+    int e = esx_pwrite_full(s->fd, data, n, s->len);
+    if (e) {
+        int rc = esximg_err_sys(err, e, "cannot write");
+        esximg_err_file(err, s->file);
+        return rc;
+    }
+    s->len += n;
+    return 0;
 }
 
-static void depot_zipw_free(struct depot_zipw *z)
+/* A .vib's bytes, read a chunk at a time: from memory, or from a file by pread (reading a
+ * mapping through would count each of its pages in the resident size). */
+struct depot_src {
+    const uint8_t *mem;     /* NULL: from `path` */
+    const char *path;
+    uint64_t offset, len;
+};
+
+static int depot_src_open(const struct depot_src *s, int *fd, struct esximg_err *err)
 {
-    esx_buf_free(&z->body);
-    esx_buf_free(&z->central);
+    *fd = -1;
+    if (s->mem)
+        return 0;
+    *fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    return *fd < 0 ? esximg_err_sys(err, errno, "cannot open '%s'", s->path) : 0;
+}
+
+/* How much of the source the next step takes: all of it from memory (zlib then sees the
+ * input in one piece, as the writer always gave it), a chunk from a file. */
+static size_t depot_src_step(const struct depot_src *s, uint64_t done)
+{
+    uint64_t left = s->len - done, most = s->mem ? UINT32_MAX / 2 : DEPOT_WCHUNK;
+    return (size_t)(left < most ? left : most);
+}
+
+/* `n` bytes at `done`: in memory, else read into `chunk`. */
+static int depot_src_read(const struct depot_src *s, int fd, uint64_t done, size_t n,
+                          uint8_t *chunk, const uint8_t **out, struct esximg_err *err)
+{
+    if (s->mem) {
+        *out = s->mem + done;
+        return 0;
+    }
+    size_t got = 0;
+    int e = esx_pread_full(fd, chunk, n, s->offset + done, &got);
+    if (e)
+        return esximg_err_sys(err, e, "cannot read '%s'", s->path);
+    if (got != n)
+        return esximg_err_set(err, ESXIMG_EIO, "'%s' ends before the %" PRIu64 " bytes of "
+                              "its VIB at %" PRIu64, s->path, s->len, s->offset);
+    *out = chunk;
+    return 0;
+}
+
+/* Raw deflate at level 9, the zip's own. */
+static int depot_deflate_start(z_stream *s, struct esximg_err *err)
+{
+    memset(s, 0, sizeof *s);
+    if (deflateInit2(s, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return esximg_err_set(err, ESXIMG_ENOMEM, "cannot start zlib");
+    return 0;
+}
+
+/* Gives `n` bytes to the stream (`last`: and ends it); what comes out goes through `out`
+ * (DEPOT_WCHUNK bytes) to `sink`, or is only counted (s->total_out) when sink is NULL. */
+static int depot_deflate_feed(z_stream *s, const uint8_t *in, size_t n, bool last,
+                              uint8_t *out, struct depot_sink *sink, struct esximg_err *err)
+{
+    s->next_in = (Bytef *)(uintptr_t)in;
+    s->avail_in = (uInt)n;
+    for (;;) {
+        s->next_out = out;
+        s->avail_out = (uInt)DEPOT_WCHUNK;
+        int zr = deflate(s, last ? Z_FINISH : Z_NO_FLUSH);
+        if (zr == Z_STREAM_ERROR)
+            return esximg_err_set(err, ESXIMG_EINVAL, "zlib could not compress the data");
+        int rc = sink ? depot_sink_put(sink, out, DEPOT_WCHUNK - s->avail_out, err) : 0;
+        if (rc)
+            return rc;
+        if (last ? zr == Z_STREAM_END : s->avail_out != 0)
+            return 0;
+    }
 }
 
 static int depot_deflate(const void *data, size_t len, uint8_t **out, size_t *out_len,
                          struct esximg_err *err)
 {
     z_stream s;
-    memset(&s, 0, sizeof s);
-    if (deflateInit2(&s, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return esximg_err_set(err, ESXIMG_ENOMEM, "cannot start zlib");
+    int rc = depot_deflate_start(&s, err);
+    if (rc)
+        return rc;
     uLong bound = deflateBound(&s, (uLong)len);
     uint8_t *buf = malloc(bound ? bound : 1);
-    int rc = 0;
     if (!buf) {
         rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
         goto out;
@@ -1154,10 +1220,137 @@ out:
     return rc;
 }
 
+static uint32_t depot_crc32(uint32_t crc, const uint8_t *data, size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        uInt n = (uInt)(len - done > UINT32_MAX / 2 ? UINT32_MAX / 2 : len - done);
+        crc = (uint32_t)crc32(crc, data + done, n);
+        done += n;
+    }
+    return crc;
+}
+
+/* What the bundle needs of a .vib before its member is written: the sha-256 metadata.zip
+ * gives, and the CRC-32 and deflated size its local header gives. */
+struct depot_sum {
+    char sha256[65];
+    uint32_t crc;
+    uint64_t packed_len;
+};
+
+/* Progress over a whole write: each .vib read once to sum it, then the zip written. */
+struct depot_progress {
+    const struct esximg_depot_wopts *o;
+    uint64_t vib_bytes;     /* of all the .vib files */
+    uint64_t summed;        /* of them read by depot_sum_src */
+};
+
+/* One pass over the source through deflate, whose output goes to `sink` or, sink NULL, is
+ * only counted (s->total_out); `d` (may be NULL) and *crc take the bytes as well, and `p`
+ * (may be NULL) hears of them. */
+static int depot_deflate_pass(const struct depot_src *src, int fd, uint8_t *chunk, z_stream *s,
+                              uint8_t *out, struct depot_sink *sink, struct esx_digest *d,
+                              uint32_t *crc, struct depot_progress *p, struct esximg_err *err)
+{
+    int rc = 0;
+    for (uint64_t done = 0; !rc;) {
+        size_t n = depot_src_step(src, done);
+        const uint8_t *bytes = NULL;
+        bool last = done + n == src->len;
+        rc = depot_src_read(src, fd, done, n, chunk, &bytes, err);
+        if (!rc && d)
+            rc = esx_digest_update(d, bytes, n, err);
+        if (!rc && crc)
+            *crc = depot_crc32(*crc, bytes, n);
+        if (!rc)
+            rc = depot_deflate_feed(s, bytes, n, last, out, sink, err);
+        done += n;
+        if (p && p->o && p->o->progress && (p->summed += n, true))
+            p->o->progress(p->summed, 2 * p->vib_bytes, p->o->progress_arg);
+        if (last)
+            break;
+    }
+    return rc;
+}
+
+/* The first pass over a .vib: sha-256, CRC-32 and the deflated size (deflated into a scratch
+ * buffer and counted: the zip stores a .vib unless deflating saves 1%). */
+static int depot_sum_src(const struct depot_src *src, struct depot_progress *p,
+                         struct depot_sum *sum, struct esximg_err *err)
+{
+    int fd = -1;
+    struct esx_digest *d = NULL;
+    z_stream s;
+    bool zlib = false;
+    uint8_t *chunk = src->mem ? NULL : malloc(DEPOT_WCHUNK), *out = malloc(DEPOT_WCHUNK);
+    int rc = !out || (!src->mem && !chunk) ? esximg_err_set(err, ESXIMG_ENOMEM, "out of memory")
+             : depot_src_open(src, &fd, err);
+    if (!rc)
+        rc = esx_digest_new(ESX_SHA256, &d, err);
+    if (!rc && !(rc = depot_deflate_start(&s, err)))
+        zlib = true;
+    uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
+    if (!rc)
+        rc = depot_deflate_pass(src, fd, chunk, &s, out, NULL, d, &crc, p, err);
+    if (!rc)
+        rc = esx_digest_final_hex(d, sum->sha256, err);
+    if (!rc) {
+        sum->crc = crc;
+        sum->packed_len = s.total_out;
+    }
+    if (zlib)
+        deflateEnd(&s);
+    esx_digest_free(d);
+    if (fd >= 0)
+        close(fd);
+    free(chunk);
+    free(out);
+    return rc;
+}
+
+/* ---- a deterministic zip: deflate (or store, when deflating saves less than 1%: a .vib
+ * holds gzip'd payloads), DOS times from UTC, no extra fields */
+
+struct depot_zipw {
+    struct depot_sink *out;
+    struct esx_buf central;
+    size_t count;
+    uint16_t dos_time, dos_date;
+};
+
+static void depot_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void depot_zipw_init(struct depot_zipw *z, struct depot_sink *out, int64_t mtime)
+{
+    z->out = out;
+    esx_buf_init(&z->central, 0);
+    z->count = 0;
+    struct tm tm;
+    time_t t = (time_t)mtime;
+    /* DOS dates run from 1980 to 2107; times are even seconds */
+    if (mtime < 315532800 || (int64_t)t != mtime || !gmtime_r(&t, &tm) || tm.tm_year > 207) {
+        bool late = mtime >= 315532800;
+        tm = (struct tm){ .tm_year = late ? 207 : 80, .tm_mon = late ? 11 : 0,
+                          .tm_mday = late ? 31 : 1, .tm_hour = late ? 23 : 0,
+                          .tm_min = late ? 59 : 0, .tm_sec = late ? 58 : 0 };
+    }
+    z->dos_time = (uint16_t)((tm.tm_hour << 11) | (tm.tm_min << 5) | (tm.tm_sec / 2));
+    z->dos_date = (uint16_t)(((tm.tm_year - 80) << 9) | ((tm.tm_mon + 1) << 5) | tm.tm_mday);
+}
+
+static void depot_zipw_free(struct depot_zipw *z)
+{
+    esx_buf_free(&z->central);
+}
+
 /* The 26 bytes shared by a local header (after its signature) and a central entry (after
  * its signature and version made by). */
 static void depot_zip_common(uint8_t *p, const struct depot_zipw *z, uint16_t flags,
-                             uint16_t method, uint32_t crc, size_t csize, size_t usize,
+                             uint16_t method, uint32_t crc, uint64_t csize, uint64_t usize,
                              size_t name_len)
 {
     depot_put16(p, method == 0 ? 10 : 20);  /* the version needed: 1.0 stores, 2.0 deflates */
@@ -1172,64 +1365,160 @@ static void depot_zip_common(uint8_t *p, const struct depot_zipw *z, uint16_t fl
     depot_put16(p + 24, 0);
 }
 
-static int depot_zipw_add(struct depot_zipw *z, const char *name, const void *data, size_t len,
-                          struct esximg_err *err)
+/* method 0 (stored) when deflating gains little, as zip does when it gains nothing: a .vib's
+ * payloads are gzip'd already and only its descriptor and ar headers shrink, by far less
+ * than 1%.  Stored, the bytes lie in the zip as they are, where a reader may take them by
+ * offset (depotspool.c) */
+static uint16_t depot_zip_method(uint64_t len, uint64_t packed_len)
+{
+    return packed_len < len - len / DEPOT_ZIP_MIN_GAIN ? 8 : 0;
+}
+
+/* A member's local header and name (to the sink) and central entry; its data follows.
+ * ELIMIT, before anything is written, when the member would end past 4 GiB (no zip64). */
+static int depot_zipw_entry(struct depot_zipw *z, const char *name, uint16_t method,
+                            uint32_t crc, uint64_t csize, uint64_t usize,
+                            struct esximg_err *err)
 {
     size_t name_len = strlen(name);
-    if (len > DEPOT_ZIP_MAX || z->body.len > DEPOT_ZIP_MAX || z->count >= 65535 ||
+    uint64_t end = z->out->len + 30 + name_len + csize;
+    if (usize > DEPOT_ZIP_MAX || csize > DEPOT_ZIP_MAX || z->count >= 65535 ||
         name_len > 65535)
         return esximg_err_set(err, ESXIMG_ELIMIT, "member '%s': the zip would need zip64",
                               name);
+    if (end > DEPOT_ZIP_MAX)
+        return esximg_err_set(err, ESXIMG_ELIMIT, "the zip would need zip64");
     uint16_t flags = 0;
     for (size_t i = 0; i < name_len; i++)
         if ((unsigned char)name[i] >= 0x80)
             flags = 0x0800;   /* UTF-8 name */
-    uint8_t *packed = NULL;
-    size_t packed_len = 0;
-    int rc = depot_deflate(data, len, &packed, &packed_len, err);
-    if (rc)
-        return rc;
-    /* method 0 (stored) when deflating gains little, as zip does when it gains nothing: a
-     * .vib's payloads are gzip'd already and only its descriptor and ar headers shrink, by
-     * far less than 1%.  Stored, the bytes lie in the zip as they are, where a reader may
-     * take them by offset (depotspool.c) */
-    uint16_t method = packed_len < len - len / DEPOT_ZIP_MIN_GAIN ? 8 : 0;
-    const void *stored = method == 8 ? (const void *)packed : data;
-    size_t stored_len = method == 8 ? packed_len : len;
-    uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
-    for (size_t done = 0; done < len;) {
-        uInt n = (uInt)(len - done > UINT32_MAX / 2 ? UINT32_MAX / 2 : len - done);
-        crc = (uint32_t)crc32(crc, (const Bytef *)data + done, n);
-        done += n;
-    }
-    uint32_t offset = (uint32_t)z->body.len;
     uint8_t local[30], central[46];
     esx_put_le32(local, 0x04034b50);
-    depot_zip_common(local + 4, z, flags, method, crc, stored_len, len, name_len);
+    depot_zip_common(local + 4, z, flags, method, crc, csize, usize, name_len);
     esx_put_le32(central, 0x02014b50);
     depot_put16(central + 4, (3 << 8) | 20);            /* made on Unix, zip 2.0 */
-    depot_zip_common(central + 6, z, flags, method, crc, stored_len, len, name_len);
+    depot_zip_common(central + 6, z, flags, method, crc, csize, usize, name_len);
     memset(central + 32, 0, 6);                          /* comment, disk, internal attrs */
     esx_put_le32(central + 38, (uint32_t)0100644 << 16); /* -rw-r--r-- */
-    esx_put_le32(central + 42, offset);
-    if (!(rc = esx_buf_append(&z->body, local, sizeof local, err)) &&
-        !(rc = esx_buf_append(&z->body, name, name_len, err)) &&
-        !(rc = esx_buf_append(&z->body, stored, stored_len, err)) &&
-        !(rc = esx_buf_append(&z->central, central, sizeof central, err)))
+    esx_put_le32(central + 42, (uint32_t)z->out->len);
+    int rc = depot_sink_put(z->out, local, sizeof local, err);
+    if (!rc)
+        rc = depot_sink_put(z->out, name, name_len, err);
+    if (!rc)
+        rc = esx_buf_append(&z->central, central, sizeof central, err);
+    if (!rc)
         rc = esx_buf_append(&z->central, name, name_len, err);
+    return rc;
+}
+
+/* A member held in memory (the metadata): deflated whole, or stored. */
+static int depot_zipw_add(struct depot_zipw *z, const char *name, const void *data, size_t len,
+                          struct esximg_err *err)
+{
+    uint8_t *packed = NULL;
+    size_t packed_len = 0;
+    int rc = len > DEPOT_ZIP_MAX ? esximg_err_set(err, ESXIMG_ELIMIT, "member '%s': the zip "
+                                                  "would need zip64", name)
+                                 : depot_deflate(data, len, &packed, &packed_len, err);
+    if (rc)
+        return rc;
+    uint16_t method = depot_zip_method(len, packed_len);
+    const void *stored = method == 8 ? (const void *)packed : data;
+    size_t stored_len = method == 8 ? packed_len : len;
+    uint32_t crc = depot_crc32((uint32_t)crc32(0L, Z_NULL, 0), data, len);
+    rc = depot_zipw_entry(z, name, method, crc, stored_len, len, err);
+    if (!rc)
+        rc = depot_sink_put(z->out, stored, stored_len, err);
     free(packed);
-    if (!rc && z->body.len > DEPOT_ZIP_MAX)
-        rc = esximg_err_set(err, ESXIMG_ELIMIT, "the zip would need zip64");
     if (!rc)
         z->count++;
     return rc;
 }
 
-static int depot_zipw_finish(struct depot_zipw *z, uint8_t **out, size_t *out_len,
-                             struct esximg_err *err)
+/* The source's bytes as they are: by the kernel from file to file (esx_copy_range), else
+ * a chunk at a time. */
+static int depot_copy_src(struct depot_sink *sink, const struct depot_src *src, int fd,
+                          uint8_t *chunk, struct esximg_err *err)
+{
+    if (!src->mem && !sink->buf) {
+        uint64_t got = 0;
+        bool reading = false;
+        int e = esx_copy_range(fd, src->offset, sink->fd, sink->len, src->len, &got, &reading);
+        if (e && reading)
+            return esximg_err_sys(err, e, "cannot read '%s'", src->path);
+        if (e) {
+            int rc = esximg_err_sys(err, e, "cannot write");
+            esximg_err_file(err, sink->file);
+            return rc;
+        }
+        sink->len += got;
+        return 0;   /* a short copy: the caller finds the member short */
+    }
+    int rc = 0;
+    for (uint64_t done = 0; !rc && done < src->len;) {
+        size_t n = depot_src_step(src, done);
+        const uint8_t *bytes = NULL;
+        rc = depot_src_read(src, fd, done, n, chunk, &bytes, err);
+        if (!rc)
+            rc = depot_sink_put(sink, bytes, n, err);
+        done += n;
+    }
+    return rc;
+}
+
+/* The source deflated again, now to the sink. */
+static int depot_deflate_src(struct depot_sink *sink, const struct depot_src *src, int fd,
+                             uint8_t *chunk, struct esximg_err *err)
+{
+    z_stream s;
+    uint8_t *out = malloc(DEPOT_WCHUNK);
+    int rc = out ? depot_deflate_start(&s, err)
+                 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    if (!rc) {
+        rc = depot_deflate_pass(src, fd, chunk, &s, out, sink, NULL, NULL, NULL, err);
+        deflateEnd(&s);
+    }
+    free(out);
+    return rc;
+}
+
+/* A .vib member, summed before (depot_sum_src): its header, then its bytes copied or
+ * deflated again from the source, never held whole. */
+static int depot_zipw_add_src(struct depot_zipw *z, const char *name,
+                              const struct depot_src *src, const struct depot_sum *sum,
+                              struct esximg_err *err)
+{
+    uint16_t method = depot_zip_method(src->len, sum->packed_len);
+    uint64_t csize = method == 8 ? sum->packed_len : src->len;
+    int fd = -1;
+    uint8_t *chunk = src->mem ? NULL : malloc(DEPOT_WCHUNK);
+    int rc = !src->mem && !chunk ? esximg_err_set(err, ESXIMG_ENOMEM, "out of memory")
+                                 : depot_zipw_entry(z, name, method, sum->crc, csize,
+                                                    src->len, err);
+    uint64_t start = z->out->len;
+    if (!rc)
+        rc = depot_src_open(src, &fd, err);
+    if (!rc)
+        rc = method == 8 ? depot_deflate_src(z->out, src, fd, chunk, err)
+                         : depot_copy_src(z->out, src, fd, chunk, err);
+    /* the header is written: what follows must be what it says */
+    if (!rc && z->out->len - start != csize)
+        rc = esximg_err_set(err, ESXIMG_EIO, "member '%s': %" PRIu64 " bytes written, not "
+                            "%" PRIu64 ": did '%s' change while the bundle was written?", name,
+                            z->out->len - start, csize, src->path ? src->path : "the VIB");
+    if (fd >= 0)
+        close(fd);
+    free(chunk);
+    if (!rc)
+        z->count++;
+    return rc;
+}
+
+/* The central directory and its end, after the members. */
+static int depot_zipw_finish(struct depot_zipw *z, struct esximg_err *err)
 {
     uint8_t end[22];
-    if ((uint64_t)z->body.len + z->central.len > DEPOT_ZIP_MAX)
+    if (z->out->len + z->central.len > DEPOT_ZIP_MAX)
         return esximg_err_set(err, ESXIMG_ELIMIT, "the zip would need zip64");
     esx_put_le32(end, 0x06054b50);
     depot_put16(end + 4, 0);
@@ -1237,16 +1526,13 @@ static int depot_zipw_finish(struct depot_zipw *z, uint8_t **out, size_t *out_le
     depot_put16(end + 8, (uint16_t)z->count);
     depot_put16(end + 10, (uint16_t)z->count);
     esx_put_le32(end + 12, (uint32_t)z->central.len);
-    esx_put_le32(end + 16, (uint32_t)z->body.len);
+    esx_put_le32(end + 16, (uint32_t)z->out->len);
     depot_put16(end + 20, 0);
-    int rc = esx_buf_append(&z->body, z->central.data ? z->central.data : "", z->central.len,
+    int rc = depot_sink_put(z->out, z->central.data ? z->central.data : "", z->central.len,
                             err);
     if (!rc)
-        rc = esx_buf_append(&z->body, end, sizeof end, err);
-    if (rc)
-        return rc;
-    *out = (uint8_t *)esx_buf_take(&z->body, out_len);
-    return *out ? 0 : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+        rc = depot_sink_put(z->out, end, sizeof end, err);
+    return rc;
 }
 
 /* ---- the members, collected then written sorted */
@@ -1256,6 +1542,8 @@ struct depot_wmember {
     uint8_t *data;        /* owned, or NULL when `borrowed` */
     const void *borrowed;
     size_t len;
+    const struct depot_src *src;    /* a .vib, read from here (with its sum): else data */
+    const struct depot_sum *sum;
 };
 
 struct depot_wlist {
@@ -1284,7 +1572,7 @@ static int depot_wlist_take(struct depot_wlist *l, char *name, uint8_t *data,
         free(data);
         return rc;
     }
-    l->m[l->count++] = (struct depot_wmember){ name, data, borrowed, len };
+    l->m[l->count++] = (struct depot_wmember){ name, data, borrowed, len, NULL, NULL };
     return 0;
 }
 
@@ -1309,33 +1597,37 @@ static void depot_wreport(const struct esximg_depot_wopts *o, const struct depot
         o->progress(done, total, o->progress_arg);
 }
 
-/* The zip of the members; `report` (NULL: none) hears of each. */
-static int depot_wlist_zip(struct depot_wlist *l, int64_t mtime,
-                           const struct esximg_depot_wopts *report, uint8_t **out,
-                           size_t *out_len, struct esximg_err *err)
+/* The zip of the members, to `sink`; the callbacks of `p` (NULL: none) hear of each. */
+static int depot_wlist_zip(struct depot_wlist *l, int64_t mtime, const struct depot_progress *p,
+                           struct depot_sink *sink, struct esximg_err *err)
 {
+    const struct esximg_depot_wopts *report = p ? p->o : NULL;
     struct depot_zipw z;
-    depot_zipw_init(&z, mtime);
+    depot_zipw_init(&z, sink, mtime);
     if (l->count)
         qsort(l->m, l->count, sizeof *l->m, depot_wmember_cmp);
-    uint64_t total = 0, done = 0;
+    /* the .vib files were read once to sum them: that was the first half */
+    uint64_t total = p ? p->vib_bytes : 0, done = total;
     for (size_t i = 0; i < l->count; i++)
-        total += l->m[i].len;   /* sizes of buffers in memory: no overflow */
+        total += l->m[i].len;   /* sizes of buffers and files: no overflow */
     if (report && report->progress)
-        report->progress(0, total, report->progress_arg);
+        report->progress(done, total, report->progress_arg);
     int rc = 0;
     for (size_t i = 0; i < l->count && !rc; i++) {
-        if (i > 0 && strcmp(l->m[i - 1].name, l->m[i].name) == 0)
-            rc = esximg_err_set(err, ESXIMG_EINVAL, "member '%s' twice", l->m[i].name);
+        const struct depot_wmember *m = &l->m[i];
+        if (i > 0 && strcmp(l->m[i - 1].name, m->name) == 0)
+            rc = esximg_err_set(err, ESXIMG_EINVAL, "member '%s' twice", m->name);
+        else if (m->src)
+            rc = depot_zipw_add_src(&z, m->name, m->src, m->sum, err);
         else
-            rc = depot_zipw_add(&z, l->m[i].name, l->m[i].data ? (const void *)l->m[i].data
-                                : l->m[i].borrowed, l->m[i].len, err);
-        done += l->m[i].len;
+            rc = depot_zipw_add(&z, m->name, m->data ? (const void *)m->data : m->borrowed,
+                                m->len, err);
+        done += m->len;
         if (!rc)
-            depot_wreport(report, &l->m[i], done, total);
+            depot_wreport(report, m, done, total);
     }
     if (!rc)
-        rc = depot_zipw_finish(&z, out, out_len, err);
+        rc = depot_zipw_finish(&z, err);
     depot_zipw_free(&z);
     return rc;
 }
@@ -1397,12 +1689,15 @@ static int depot_vendor_index_xml(const char *platform, struct esx_buf *b,
 /* ---- one VIB of the bundle */
 
 struct depot_wvib {
-    struct esximg_vib *vib;
-    const uint8_t *bytes;
+    struct esximg_vib *vib;     /* parsed from `bytes` */
+    const uint8_t *bytes;       /* given, or `map` */
     size_t len;
+    void *map;                  /* our own read-only mapping of a file's range, else NULL */
+    size_t map_len;
+    struct depot_src src;       /* where its bytes are read to sum, copy and deflate */
+    struct depot_sum sum;
     char *vib_id;
     char *path;             /* vib20/<name>/<vib-id>.vib */
-    char sha256[65];
     char *meta_name;        /* vibs/<name>-<n>.xml */
 };
 
@@ -1410,6 +1705,8 @@ static void depot_wvibs_free(struct depot_wvib *v, size_t n)
 {
     for (size_t i = 0; v && i < n; i++) {
         esximg_vib_free(v[i].vib);
+        if (v[i].map)
+            munmap(v[i].map, v[i].map_len);
         free(v[i].vib_id);
         free(v[i].path);
         free(v[i].meta_name);
@@ -1422,14 +1719,57 @@ static bool depot_safe_part(const char *s)
     return s && *s && s[0] != '.' && !strchr(s, '/') && !strchr(s, '\\');
 }
 
-static int depot_wvib_open(struct depot_wvib *w, const struct esximg_depot_input *in,
-                           struct esximg_err *err)
+/* The range of a file an input names: checked to lie in it, and mapped read-only when the
+ * caller gave no bytes (esximg_vib_read then touches the pages of the ar headers and the
+ * descriptor only). */
+static int depot_wvib_map(struct depot_wvib *w, const struct esximg_depot_input *in,
+                          struct esximg_err *err)
 {
-    int rc = esximg_vib_read(in->data, in->len, &w->vib, err);
+    struct stat st;
+    int fd = open(in->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return esximg_err_sys(err, errno, "cannot open '%s'", in->path);
+    int rc = 0;
+    if (fstat(fd, &st) != 0)
+        rc = esximg_err_sys(err, errno, "cannot stat '%s'", in->path);
+    else if (!S_ISREG(st.st_mode) || in->offset > (uint64_t)st.st_size ||
+             in->len > (uint64_t)st.st_size - in->offset)
+        rc = esximg_err_set(err, ESXIMG_EINVAL, "'%s' holds no %zu bytes at %" PRIu64,
+                            in->path, in->len, in->offset);
+    else if (in->len == 0)
+        w->bytes = (const uint8_t *)"";
+    else if (in->data)
+        w->bytes = in->data;
+    else {
+        size_t page = (size_t)sysconf(_SC_PAGESIZE), slack = (size_t)(in->offset % page);
+        if (in->len > SIZE_MAX - slack)
+            rc = esximg_err_set(err, ESXIMG_ELIMIT, "%zu bytes cannot be mapped", in->len);
+        void *map = rc ? MAP_FAILED : mmap(NULL, in->len + slack, PROT_READ, MAP_PRIVATE, fd,
+                                           (off_t)(in->offset - slack));
+        if (!rc && map == MAP_FAILED)
+            rc = esximg_err_sys(err, errno, "cannot map '%s'", in->path);
+        if (!rc) {
+            w->map = map;
+            w->map_len = in->len + slack;
+            w->bytes = (const uint8_t *)map + slack;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static int depot_wvib_open(struct depot_wvib *w, const struct esximg_depot_input *in,
+                           struct depot_progress *p, struct esximg_err *err)
+{
+    w->len = in->len;
+    w->bytes = in->data;
+    w->src = (struct depot_src){ .mem = in->path ? NULL : in->data, .path = in->path,
+                                 .offset = in->offset, .len = in->len };
+    int rc = in->path ? depot_wvib_map(w, in, err) : 0;
+    if (!rc)
+        rc = esximg_vib_read(w->bytes, w->len, &w->vib, err);
     if (rc)
         return rc;
-    w->bytes = in->data;
-    w->len = in->len;
     const struct esximg_descriptor *d = w->vib->desc;
     if (!(w->vib_id = esximg_descriptor_vib_id(d)))
         return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
@@ -1442,7 +1782,7 @@ static int depot_wvib_open(struct depot_wvib *w, const struct esximg_depot_input
     w->path = esx_buf_take(&b, NULL);
     if (rc || !w->path)
         return rc ? rc : esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    return esx_digest_hex(ESX_SHA256, in->data, in->len, w->sha256, err);
+    return depot_sum_src(&w->src, p, &w->sum, err);
 }
 
 /* vibs/<name>-<n>.xml: the descriptor's bytes with the three depot elements before </vib> */
@@ -1468,7 +1808,7 @@ static int depot_meta_vib_xml(const struct depot_wvib *w, uint8_t **out, size_t 
     if (!rc)
         rc = esx_buf_printf(&b, err, "</relative-path><packed-size>%zu</packed-size>"
                             "<checksum checksum-type=\"sha-256\">%s</checksum>", w->len,
-                            w->sha256);
+                            w->sum.sha256);
     if (!rc)
         rc = esx_buf_append(&b, xml + close, len - close, err);
     if (rc) {
@@ -1498,6 +1838,7 @@ struct depot_wctx {
     char date[48];          /* the mtime as a date */
     struct depot_wbulletin *bulletins;
     size_t bulletin_count;
+    struct depot_progress progress;
 };
 
 /* A component made for VIBs (indexes `vibs`): named after the first, or as the options say. */
@@ -1614,7 +1955,7 @@ static int depot_put_vmware_vib(struct esx_buf *b, const struct depot_wvib *w,
                             "            <checksumType>sha-256</checksumType>\n"
                             "            <checksum>%s</checksum>\n"
                             "          </checksum>\n        </vibFile>\n      </vib>\n",
-                            w->len, w->sha256);
+                            w->len, w->sum.sha256);
     return rc;
 }
 
@@ -1734,8 +2075,14 @@ static int depot_metadata(struct depot_wctx *c, const uint8_t *vendor_index,
     if (!rc)
         rc = depot_wlist_take(&l, esx_strdup("vendor-index.xml"), NULL, vendor_index,
                               vendor_index_len, err);
+    struct esx_buf zip;
+    esx_buf_init(&zip, 0);
+    struct depot_sink sink = { .buf = &zip };
     if (!rc)
-        rc = depot_wlist_zip(&l, c->o->mtime, NULL, out, out_len, err);
+        rc = depot_wlist_zip(&l, c->o->mtime, NULL, &sink, err);
+    if (!rc && !(*out = (uint8_t *)esx_buf_take(&zip, out_len)))
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    esx_buf_free(&zip);
     esx_buf_free(&vm);
     depot_wlist_free(&l);
     return rc;
@@ -1752,7 +2099,7 @@ static int depot_wopen_all(struct depot_wctx *c, const struct esximg_depot_input
     int rc = 0;
     for (size_t i = 0; i < c->vib_count && !rc; i++) {
         struct depot_wvib *w = &c->vibs[i];
-        rc = depot_wvib_open(w, &vibs[i], err);
+        rc = depot_wvib_open(w, &vibs[i], &c->progress, err);
         if (rc) {
             esximg_err_prefix(err, "vib %zu: ", i + 1);
             break;
@@ -1865,7 +2212,7 @@ static int depot_wbulletins(struct depot_wctx *c, struct esximg_err *err)
     return rc;
 }
 
-static int depot_wassemble(struct depot_wctx *c, uint8_t **out, size_t *out_len,
+static int depot_wassemble(struct depot_wctx *c, struct depot_sink *sink,
                            struct esximg_err *err)
 {
     const struct esximg_descriptor *d0 = c->vibs[0].vib->desc;
@@ -1891,11 +2238,16 @@ static int depot_wassemble(struct depot_wctx *c, uint8_t **out, size_t *out_len,
     if (!rc)
         rc = depot_wlist_take(&l, esx_strdup("vendor-index.xml"), NULL, vindex.data,
                               vindex.len, err);
-    for (size_t i = 0; i < c->vib_count && !rc; i++)
-        rc = depot_wlist_take(&l, esx_strdup(c->vibs[i].path), NULL, c->vibs[i].bytes,
-                              c->vibs[i].len, err);
+    for (size_t i = 0; i < c->vib_count && !rc; i++) {
+        rc = depot_wlist_take(&l, esx_strdup(c->vibs[i].path), NULL, NULL, c->vibs[i].len,
+                              err);
+        if (!rc) {
+            l.m[l.count - 1].src = &c->vibs[i].src;
+            l.m[l.count - 1].sum = &c->vibs[i].sum;
+        }
+    }
     if (!rc)
-        rc = depot_wlist_zip(&l, c->o->mtime, c->o, out, out_len, err);
+        rc = depot_wlist_zip(&l, c->o->mtime, &c->progress, sink, err);
     depot_wlist_free(&l);
     esx_buf_free(&index);
     esx_buf_free(&vindex);
@@ -1916,37 +2268,85 @@ static bool depot_metadata_name_ok(const char *name)
     return false;
 }
 
+static void depot_wctx_free(struct depot_wctx *c)
+{
+    for (size_t i = 0; i < c->bulletin_count; i++) {
+        esximg_bulletin_free(c->bulletins[i].b);
+        free(c->bulletins[i].vibs);
+    }
+    free(c->bulletins);
+    depot_wvibs_free(c->vibs, c->vib_count);
+}
+
+/* Everything but the zip: the options checked, each VIB read and summed, the components
+ * made.  The caller frees c (depot_wctx_free), even on failure. */
+static int depot_wprepare(struct depot_wctx *c, const struct esximg_depot_input *vibs,
+                          size_t vib_count, const struct esximg_depot_wopts *opts,
+                          struct esximg_err *err)
+{
+    static const struct esximg_depot_wopts defaults = { 0 };
+    *c = (struct depot_wctx){ .o = opts ? opts : &defaults };
+    c->progress.o = c->o;
+    if (!vibs || vib_count == 0)
+        return esximg_err_set(err, ESXIMG_EINVAL, "no VIB to put in the bundle");
+    if ((c->o->component_name == NULL) != (c->o->component_version == NULL))
+        return esximg_err_set(err, ESXIMG_EINVAL, "a component needs a name and a version");
+    for (size_t i = 0; i < c->o->metadata_count; i++)
+        if (!depot_metadata_name_ok(c->o->metadata[i].name))
+            return esximg_err_set(err, ESXIMG_EINVAL, "metadata member '%s' is not "
+                                  "profiles/, baseimages/, addons/ or manifests/<file>",
+                                  c->o->metadata[i].name ? c->o->metadata[i].name : "");
+    int rc = esximg_vibauthor_format_date(c->o->mtime, c->date, sizeof c->date, err);
+    if (rc)
+        return rc;
+    if (!(c->vibs = esx_malloc_array(vib_count, sizeof *c->vibs)))
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    c->vib_count = vib_count;
+    for (size_t i = 0; i < vib_count; i++)
+        c->progress.vib_bytes += vibs[i].len;
+    rc = depot_wopen_all(c, vibs, err);
+    if (!rc)
+        rc = depot_wbulletins(c, err);
+    return rc;
+}
+
 int esximg_depot_write(const struct esximg_depot_input *vibs, size_t vib_count,
                        const struct esximg_depot_wopts *opts, uint8_t **out, size_t *out_len,
                        struct esximg_err *err)
 {
-    const struct esximg_depot_wopts defaults = { 0 };
-    struct depot_wctx c = { .o = opts ? opts : &defaults, .vib_count = vib_count };
-    if (!vibs || vib_count == 0)
-        return esximg_err_set(err, ESXIMG_EINVAL, "no VIB to put in the bundle");
-    if ((c.o->component_name == NULL) != (c.o->component_version == NULL))
-        return esximg_err_set(err, ESXIMG_EINVAL, "a component needs a name and a version");
-    for (size_t i = 0; i < c.o->metadata_count; i++)
-        if (!depot_metadata_name_ok(c.o->metadata[i].name))
-            return esximg_err_set(err, ESXIMG_EINVAL, "metadata member '%s' is not "
-                                  "profiles/, baseimages/, addons/ or manifests/<file>",
-                                  c.o->metadata[i].name ? c.o->metadata[i].name : "");
-    int rc = esximg_vibauthor_format_date(c.o->mtime, c.date, sizeof c.date, err);
-    if (rc)
-        return rc;
-    if (!(c.vibs = esx_malloc_array(vib_count, sizeof *c.vibs)))
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    rc = depot_wopen_all(&c, vibs, err);
+    struct depot_wctx c;
+    struct esx_buf zip;
+    esx_buf_init(&zip, 0);
+    struct depot_sink sink = { .buf = &zip };
+    int rc = depot_wprepare(&c, vibs, vib_count, opts, err);
     if (!rc)
-        rc = depot_wbulletins(&c, err);
+        rc = depot_wassemble(&c, &sink, err);
+    if (!rc && !(*out = (uint8_t *)esx_buf_take(&zip, out_len)))
+        rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    esx_buf_free(&zip);
+    depot_wctx_free(&c);
+    return rc;
+}
+
+int esximg_depot_write_file(const struct esximg_depot_input *vibs, size_t vib_count,
+                            const struct esximg_depot_wopts *opts, const char *path,
+                            unsigned mode, struct esximg_err *err)
+{
+    struct depot_wctx c;
+    struct esximg_outfile *of = NULL;
+    int rc = depot_wprepare(&c, vibs, vib_count, opts, err);
+    /* opened once the VIBs have read: a bad one leaves not even a temporary file */
     if (!rc)
-        rc = depot_wassemble(&c, out, out_len, err);
-    for (size_t i = 0; i < c.bulletin_count; i++) {
-        esximg_bulletin_free(c.bulletins[i].b);
-        free(c.bulletins[i].vibs);
+        rc = esximg_outfile_open(path, mode, &of, err);
+    if (!rc) {
+        struct depot_sink sink = { .fd = esximg_outfile_fd(of), .file = path };
+        rc = depot_wassemble(&c, &sink, err);
     }
-    free(c.bulletins);
-    depot_wvibs_free(c.vibs, vib_count);
+    if (!rc)
+        rc = esximg_outfile_commit(of, err);
+    else
+        esximg_outfile_abort(of);
+    depot_wctx_free(&c);
     return rc;
 }
 

@@ -5,11 +5,14 @@
  * element; a database copied from a host may carry <installdate>: it is kept as it is (the
  * descriptor may be signed, so it is never re-serialised, and esximg_vib_read and esxcli both
  * accept it). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "esx_private.h"
 #include "esximg/bootinfo.h"
@@ -376,7 +379,76 @@ static int export_meta(const struct esximg_image *img, bool whole, struct esximg
     return rc;
 }
 
-int esximg_image_export(struct esximg_image *img, const struct esximg_export_opts *o,
+/* Where the rebuilt VIBs are kept for the writer: in memory (bufs), or each in a file of
+ * the work folder (paths), so that only the one being rebuilt is in memory. */
+struct export_kept {
+    const char *work_dir;           /* NULL: in memory */
+    uint8_t **bufs;
+    char **paths;
+    struct esximg_depot_input *in;
+    size_t count;
+};
+
+static void export_kept_free(struct export_kept *k)
+{
+    for (size_t i = 0; i < k->count; i++) {
+        free(k->bufs[i]);
+        if (k->paths[i])
+            unlink(k->paths[i]);
+        free(k->paths[i]);
+    }
+    free(k->bufs);
+    free(k->paths);
+    free(k->in);
+}
+
+/* The VIB just rebuilt (`bytes`, taken) as the next input of the bundle.  Its file is not
+ * fsync'd: it is read back by this process and removed, never a result. */
+static int export_keep(struct export_kept *k, uint8_t *bytes, size_t len, struct esximg_err *err)
+{
+    size_t i = k->count++;
+    k->bufs[i] = bytes;
+    k->in[i] = (struct esximg_depot_input){.data = bytes, .len = len};
+    if (!k->work_dir)
+        return 0;
+    if (asprintf(&k->paths[i], "%s/vib-%zu.vib", k->work_dir, i) < 0) {
+        k->paths[i] = NULL;
+        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
+    }
+    int fd = open(k->paths[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int e = fd < 0 ? errno : esx_write_full(fd, bytes, len);
+    if (fd >= 0 && close(fd) != 0 && !e)
+        e = errno;
+    if (fd < 0) {       /* not made: nothing to remove */
+        free(k->paths[i]);
+        k->paths[i] = NULL;
+    }
+    if (e)
+        return esximg_err_sys(err, e, "cannot keep a rebuilt VIB in '%s'", k->work_dir);
+    free(k->bufs[i]);
+    k->bufs[i] = NULL;
+    k->in[i] = (struct esximg_depot_input){.len = len, .path = k->paths[i]};
+    return 0;
+}
+
+/* An error of writing the bundle names the output (`path`, when the writer named no other
+ * file), even where the caller named the image in `err` already. */
+static void export_err_output(struct esximg_err *err, const struct esximg_err *own,
+                              const char *path)
+{
+    if (!err)
+        return;
+    char caller_file[sizeof err->file];
+    memcpy(caller_file, err->file, sizeof caller_file);
+    *err = *own;
+    esximg_err_file(err, path);
+    esximg_err_file(err, caller_file);
+}
+
+/* esximg_image_export and esximg_image_export_file: the bundle in r->zip (path NULL), else
+ * written to path with the VIBs kept in work_dir. */
+static int export_image(struct esximg_image *img, const struct esximg_export_opts *o,
+                        const char *path, const char *work_dir,
                         struct esximg_export_result **out, struct esximg_err *err)
 {
     struct esximg_depot_meta meta = {0};
@@ -385,20 +457,22 @@ int esximg_image_export(struct esximg_image *img, const struct esximg_export_opt
         o = &none;
     struct esximg_export_result *r = calloc(1, sizeof *r);
     size_t cap = img->vib_count ? img->vib_count : 1;
-    uint8_t **bufs = calloc(cap, sizeof *bufs);
-    struct esximg_depot_input *in = esx_malloc_array(cap, sizeof *in);
+    struct export_kept kept = {.work_dir = work_dir, .bufs = calloc(cap, sizeof *kept.bufs),
+                               .paths = calloc(cap, sizeof *kept.paths),
+                               .in = esx_malloc_array(cap, sizeof *kept.in)};
     char *platform = NULL;
     int rc = 0;
-    if (!r || !bufs || !in) {
+    if (!r || !kept.bufs || !kept.paths || !kept.in) {
         rc = esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < img->vib_count; i++) {
         const struct esximg_image_vib *v = &img->vibs[i];
         struct esximg_err one = {0};
+        uint8_t *bytes = NULL;
         size_t len = 0;
         export_vib_progress(o, i, img->vib_count);
-        rc = esximg_export_vib(img, v, &bufs[r->vib_count], &len, &one);
+        rc = esximg_export_vib(img, v, &bytes, &len, &one);
         if (rc == ESXIMG_ENOTFOUND) {
             rc = esx_warn(&r->warnings, 0, err, "%s: not exported", one.msg);
             if (rc)
@@ -410,7 +484,11 @@ int esximg_image_export(struct esximg_image *img, const struct esximg_export_opt
             rc = esximg_err_set(err, (enum esximg_code)rc, "%s", one.msg);
             goto out;
         }
-        in[r->vib_count] = (struct esximg_depot_input){.data = bufs[r->vib_count], .len = len};
+        struct esximg_err own = {0};
+        if ((rc = export_keep(&kept, bytes, len, &own))) {
+            export_err_output(err, &own, path);
+            goto out;
+        }
         r->vib_count++;
         export_note_vib(o, v->vib_id, len);
     }
@@ -435,18 +513,34 @@ int esximg_image_export(struct esximg_image *img, const struct esximg_export_opt
         .note = o->note, .note_arg = o->note_arg,
     };
     esximg_depot_meta_apply(&meta, &w);
-    rc = esximg_depot_write(in, r->vib_count, &w, &r->zip, &r->zip_len, err);
-    if (rc)
+    struct esximg_err own = {0};
+    rc = path ? esximg_depot_write_file(kept.in, r->vib_count, &w, path, 0644, &own)
+              : esximg_depot_write(kept.in, r->vib_count, &w, &r->zip, &r->zip_len, &own);
+    if (rc) {
+        export_err_output(err, &own, path);
         goto out;
+    }
     *out = r;
     r = NULL;
 out:
-    for (size_t i = 0; bufs && i < cap; i++)
-        free(bufs[i]);
-    free(bufs);
-    free(in);
+    export_kept_free(&kept);
     free(platform);
     esximg_depot_meta_free(&meta);
     esximg_export_result_free(r);
     return rc;
+}
+
+int esximg_image_export(struct esximg_image *img, const struct esximg_export_opts *o,
+                        struct esximg_export_result **out, struct esximg_err *err)
+{
+    return export_image(img, o, NULL, NULL, out, err);
+}
+
+int esximg_image_export_file(struct esximg_image *img, const struct esximg_export_opts *o,
+                             const char *path, const char *work_dir,
+                             struct esximg_export_result **out, struct esximg_err *err)
+{
+    if (!path || !work_dir)
+        return esximg_err_set(err, ESXIMG_EINVAL, "no output or work folder");
+    return export_image(img, o, path, work_dir, out, err);
 }

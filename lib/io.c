@@ -160,25 +160,29 @@ int esx_copy_range(int in_fd, uint64_t in_off, int out_fd, uint64_t out_off, uin
     return 0;
 }
 
+/* An input opened for reading, with what fstat says of it; a directory is refused.  *fd is
+ * -1 when the open failed, else the caller closes it. */
+static int io_open_input(const char *path, int *fd, struct stat *st, struct esximg_err *err)
+{
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        return esximg_err_sys(err, errno, "cannot open");
+    if (fstat(*fd, st) != 0)
+        return esximg_err_sys(err, errno, "cannot stat");
+    if (S_ISDIR(st->st_mode))
+        return esximg_err_set(err, ESXIMG_EINVAL, "is a directory");
+    return 0;
+}
+
 int esx_file_read(const char *path, uint64_t max, uint8_t **data, size_t *len,
                   struct esximg_err *err)
 {
-    int rc = 0;
     uint8_t *bytes = NULL;
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = esximg_err_sys(err, errno, "cannot open");
+    int fd = -1;
+    int rc = io_open_input(path, &fd, &st, err);
+    if (rc)
         goto out;
-    }
-    if (fstat(fd, &st) != 0) {
-        rc = esximg_err_sys(err, errno, "cannot stat");
-        goto out;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        rc = esximg_err_set(err, ESXIMG_EINVAL, "is a directory");
-        goto out;
-    }
     if (max == 0)
         max = ESX_MAX_FILE_BYTES;
     /* read by chunks: st_size is a hint only (pipes, files that change under us) */
@@ -237,6 +241,27 @@ int esximg_file_read(const char *path, uint64_t max_bytes, uint8_t **data, size_
                      struct esximg_err *err)
 {
     return esx_file_read(path, max_bytes, data, len, err);
+}
+
+int esximg_file_size(const char *path, uint64_t max_bytes, uint64_t *size,
+                     struct esximg_err *err)
+{
+    struct stat st;
+    int fd = -1;
+    int rc = io_open_input(path, &fd, &st, err);
+    uint64_t max = max_bytes ? max_bytes : ESX_MAX_FILE_BYTES;
+    if (!rc && !S_ISREG(st.st_mode))
+        rc = esximg_err_set(err, ESXIMG_EINVAL, "is not a regular file");
+    if (!rc && (uint64_t)st.st_size > max)
+        rc = esximg_err_set(err, ESXIMG_ELIMIT, "file is larger than %llu bytes",
+                            (unsigned long long)max);
+    if (fd >= 0)
+        close(fd);
+    if (rc)
+        esximg_err_file(err, path);
+    else
+        *size = (uint64_t)st.st_size;
+    return rc;
 }
 
 struct esximg_outfile {

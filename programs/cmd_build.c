@@ -533,23 +533,23 @@ static int build_write_bundle(const struct build_args *a, const struct build_inp
     struct esximg_depot_input *vibs = calloc(in->n_vibs + 1, sizeof *vibs);
     if (!vibs)
         return cli_error(CLI_EXIT_FAIL, "out of memory");
+    /* the spooled VIBs are mapped, but read and copied from their files: a .vib's pages
+     * never come into memory whole */
     for (size_t i = 0; i < in->n_vibs; i++)
-        vibs[i] = (struct esximg_depot_input){in->vibs[i]->bytes, in->vibs[i]->len};
+        vibs[i] = (struct esximg_depot_input){.data = in->vibs[i]->bytes,
+                                              .len = in->vibs[i]->len,
+                                              .path = in->vibs[i]->file,
+                                              .offset = in->vibs[i]->offset};
     struct cli_progress bar = {.label = "compressing"};
     struct esximg_depot_meta meta = {0};
-    uint8_t *zip = NULL;
-    size_t len = 0;
     struct esximg_err err = {0};
     int rc = build_bundle_meta(in, &meta, &err);
     struct esximg_depot_wopts o = {.mtime = a->mtime, .progress = cli_progress_cb,
                                    .progress_arg = &bar, .note = cli_note_cb};
     esximg_depot_meta_apply(&meta, &o);
     if (!rc)
-        rc = esximg_depot_write(vibs, in->n_vibs, &o, &zip, &len, &err);
+        rc = esximg_depot_write_file(vibs, in->n_vibs, &o, a->output, 0644, &err);
     cli_progress_end(&bar);
-    if (!rc)
-        rc = esximg_file_write(a->output, zip, len, 0644, &err);
-    free(zip);
     free(vibs);
     esximg_depot_meta_free(&meta);
     return rc ? cli_fail(&err) : 0;

@@ -727,30 +727,29 @@ static int depot_create_write(const struct depot_create_args *a, char **files, s
 {
     struct esximg_err err = {0};
     struct esximg_depot_input *in = calloc(n, sizeof *in);
-    uint8_t **bufs = calloc(n, sizeof *bufs);
-    uint8_t *zip = NULL;
-    size_t zip_len = 0;
     int code = CLI_EXIT_OK;
-    if (!in || !bufs) {
+    if (!in) {
         code = cli_error(CLI_EXIT_FAIL, "out of memory");
         goto out;
     }
     if ((code = cli_check_output(a->output, "bundle.zip")))
         goto out;
+    /* each VIB by name: the writer reads it in pieces, never whole */
     for (size_t i = 0; i < n; i++) {
-        if (esximg_file_read(files[i], 0, &bufs[i], &in[i].len, &err)) {
+        uint64_t size = 0;
+        if (esximg_file_size(files[i], 0, &size, &err)) {
             code = cli_fail(&err);
             goto out;
         }
         cli_note_read(files[i], NULL);
-        in[i].data = bufs[i];
+        in[i] = (struct esximg_depot_input){.len = (size_t)size, .path = files[i]};
     }
     struct cli_progress bar = {.label = "compressing"};
     struct esximg_depot_wopts o = a->o;
     o.progress = cli_progress_cb;
     o.progress_arg = &bar;
     o.note = cli_note_cb;
-    int rc = esximg_depot_write(in, n, &o, &zip, &zip_len, &err);
+    int rc = esximg_depot_write_file(in, n, &o, a->output, 0644, &err);
     cli_progress_end(&bar);
     if (rc) {
         /* "vib N: ..." names the file */
@@ -760,17 +759,9 @@ static int depot_create_write(const struct depot_create_args *a, char **files, s
         code = cli_fail(&err);
         goto out;
     }
-    if (esximg_file_write(a->output, zip, zip_len, 0644, &err)) {
-        code = cli_fail(&err);
-        goto out;
-    }
     cli_note_wrote(a->output);
 out:
-    for (size_t i = 0; bufs && i < n; i++)
-        free(bufs[i]);
-    free(bufs);
     free(in);
-    free(zip);
     return code;
 }
 

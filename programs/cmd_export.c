@@ -53,6 +53,7 @@ static int export_run(const char *iso, const char *output, struct esximg_export_
     struct esximg_err err = {0};
     struct esximg_image *img = NULL;
     struct esximg_export_result *r = NULL;
+    char *work = NULL;
     struct cli_progress bar = {.label = "exporting"};
     o->progress = cli_progress_cb;
     o->progress_arg = &bar;
@@ -68,22 +69,21 @@ static int export_run(const char *iso, const char *output, struct esximg_export_
     cli_note_image(iso, img);
     if ((code = cli_need_esxi(img, iso)))
         goto out;
-    code = esximg_image_export(img, o, &r, &err);
+    /* each rebuilt VIB waits in a file of the work folder, the bundle goes to its file */
+    if ((code = cli_work_make(output, "export", &work)))
+        goto out;
+    code = esximg_image_export_file(img, o, output, work, &r, &err);
     cli_progress_end(&bar);
     if (code) {
         code = cli_fail(&err);
         goto out;
     }
     cli_warn_all(iso, &r->warnings);
-    struct esximg_err werr = {0};
-    if (esximg_file_write(output, r->zip, r->zip_len, 0644, &werr)) {
-        code = cli_fail(&werr);
-        goto out;
-    }
     cli_note_wrote(output);
     if (!cli_quiet)
         printf("wrote %s: %zu VIBs, %zu left out\n", output, r->vib_count, r->skipped_count);
 out:
+    cli_work_remove(work);
     esximg_export_result_free(r);
     esximg_image_free(img);
     return code;

@@ -1,6 +1,7 @@
 /* test_depot_write.c: offline bundles written by esximg_depot_write and read back with
  * esximg_depot_read (layout, metadata checks, components), the zip's fixed form, and the
  * refusals (no VIB, a broken VIB, the same VIB twice). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,8 @@
 
 #include "esx_private.h"
 #include "esximg/depot.h"
+#include "esximg/io.h"
+#include "esximg/vib.h"
 #include "esximg/vibauthor.h"
 #include "testutil.h"
 
@@ -39,6 +42,7 @@ struct two_vibs {
 
 static void two_vibs(struct two_vibs *t)
 {
+    memset(t, 0, sizeof *t);
     t->a = make_vib("acme-tool", "1.0-1", &t->in[0].len);
     t->b = make_vib("acme-drv", "2.0.1-3", &t->in[1].len);
     t->in[0].data = t->a;
@@ -286,6 +290,110 @@ static void depot_write_zip_is_plain(void **state)
     free(t.b);
 }
 
+/* A VIB with the descriptor of make_vib's and one payload of `payload_len` bytes, either
+ * all 'x' (a bundle deflates the .vib) or pseudo-random (stored): several of the writer's
+ * 1 MiB chunks either way. */
+static uint8_t *big_vib(const char *name, bool compressible, size_t payload_len, size_t *len)
+{
+    size_t small_len = 0;
+    uint8_t *small = make_vib(name, "1.0-1", &small_len);
+    struct esximg_vib *v = NULL;
+    assert_int_equal(esximg_vib_read(small, small_len, &v, NULL), 0);
+    uint8_t *payload = malloc(payload_len);
+    assert_non_null(payload);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < payload_len; i++) {
+        x = x * 1103515245u + 12345u;
+        payload[i] = compressible ? 'x' : (uint8_t)(x >> 23);
+    }
+    const struct esximg_vib_wmember m = { .name = "payload1", .data = payload,
+                                          .len = payload_len };
+    uint8_t *vib = NULL;
+    assert_int_equal(esximg_vib_write(v->descriptor_bytes, v->descriptor_len, "", 0, &m, 1,
+                                      &vib, len, NULL), 0);
+    esximg_vib_free(v);
+    free(payload);
+    free(small);
+    return vib;
+}
+
+/* The method of the zip member named `name` (its central entry), or -1. */
+static int zip_method_of(const uint8_t *zip, size_t len, const char *name)
+{
+    const uint8_t *end = zip + len - 22;
+    size_t off = esx_le32(end + 16), count = (size_t)(end[10] | end[11] << 8);
+    for (size_t i = 0; i < count; i++) {
+        const uint8_t *c = zip + off;
+        size_t name_len = (size_t)(c[28] | c[29] << 8);
+        if (name_len == strlen(name) && memcmp(c + 46, name, name_len) == 0)
+            return c[10] | c[11] << 8;
+        off += 46 + name_len;
+    }
+    return -1;
+}
+
+static void depot_write_file_is_the_same(void **state)
+{
+    (void)state;
+    struct esximg_depot_input mem[2] = { { 0 } }, ranges[2] = { { 0 } };
+    uint8_t *big = big_vib("acme-big", true, (size_t)3 << 20, &mem[0].len);
+    uint8_t *noise = big_vib("acme-noise", false, (size_t)5 << 19, &mem[1].len);
+    mem[0].data = big;
+    mem[1].data = noise;
+    /* both VIBs in one file, at offsets that are not page-aligned, as a stored member of a
+     * bundle is */
+    char *dir = tu_mkdtemp(), *src = tu_path_join(dir, "src.bin");
+    char *out = tu_path_join(dir, "out.zip");
+    size_t src_len = 100 + mem[0].len + 7 + mem[1].len;
+    uint8_t *joined = calloc(1, src_len);
+    assert_non_null(joined);
+    memcpy(joined + 100, big, mem[0].len);
+    memcpy(joined + 107 + mem[0].len, noise, mem[1].len);
+    assert_int_equal(esximg_file_write(src, joined, src_len, 0644, NULL), 0);
+    ranges[0] = (struct esximg_depot_input){ .len = mem[0].len, .path = src, .offset = 100 };
+    ranges[1] = (struct esximg_depot_input){ .data = noise, .len = mem[1].len, .path = src,
+                                             .offset = 107 + mem[0].len };
+    const struct esximg_depot_wopts o = { .mtime = 1700000000 };
+    uint8_t *zip = NULL, *written = NULL;
+    size_t zip_len = 0, written_len = 0;
+    struct esximg_err err = { 0 };
+    assert_int_equal(esximg_depot_write(mem, 2, &o, &zip, &zip_len, &err), 0);
+    assert_int_equal(esximg_depot_write_file(ranges, 2, &o, out, 0644, &err), 0);
+    tu_read_file(out, &written, &written_len);
+    assert_int_equal(written_len, zip_len);
+    assert_memory_equal(written, zip, zip_len);
+    /* one .vib of each kind: deflated in pieces, and stored (copied by the kernel) */
+    assert_int_equal(zip_method_of(zip, zip_len,
+                                   "vib20/acme-big/Acme_bootbank_acme-big_1.0-1.vib"), 8);
+    assert_int_equal(zip_method_of(zip, zip_len,
+                                   "vib20/acme-noise/Acme_bootbank_acme-noise_1.0-1.vib"), 0);
+    free(written);
+
+    /* a range past the end of its file: refused, and the output as it was, nothing beside */
+    ranges[1].offset = src_len - mem[1].len + 1;
+    assert_int_equal(esximg_depot_write_file(ranges, 2, &o, out, 0644, &err), ESXIMG_EINVAL);
+    assert_non_null(strstr(err.msg, "vib 2: "));
+    tu_read_file(out, &written, &written_len);
+    assert_int_equal(written_len, zip_len);
+    assert_int_equal(tu_count_files(dir), 2);
+    free(written);
+    /* an output that cannot be made: nothing written, the error names it */
+    char *nowhere = tu_path_join(dir, "missing/out.zip");
+    ranges[1].offset = 107 + mem[0].len;
+    assert_int_equal(esximg_depot_write_file(ranges, 2, &o, nowhere, 0644, &err), ESXIMG_EIO);
+    assert_string_equal(err.file, nowhere);
+    assert_int_equal(tu_count_files(dir), 2);
+    free(nowhere);
+    free(zip);
+    free(joined);
+    free(big);
+    free(noise);
+    tu_rmtree(dir);
+    free(dir);
+    free(src);
+    free(out);
+}
+
 static void depot_write_refuses(void **state)
 {
     (void)state;
@@ -298,10 +406,10 @@ static void depot_write_refuses(void **state)
     const struct esximg_depot_input same[2] = { t.in[0], t.in[0] };
     assert_int_equal(esximg_depot_write(same, 2, NULL, &zip, &len, &err), ESXIMG_EINVAL);
     assert_non_null(strstr(err.msg, "twice"));
-    const struct esximg_depot_input broken[2] = { t.in[0], { "!<arch>\nxx", 10 } };
+    const struct esximg_depot_input broken[2] = { t.in[0], { .data = "!<arch>\nxx", .len = 10 } };
     assert_int_not_equal(esximg_depot_write(broken, 2, NULL, &zip, &len, &err), 0);
     assert_non_null(strstr(err.msg, "vib 2: "));
-    const struct esximg_depot_input truncated[1] = { { t.a, t.in[0].len - 5 } };
+    const struct esximg_depot_input truncated[1] = { { .data = t.a, .len = t.in[0].len - 5 } };
     assert_int_not_equal(esximg_depot_write(truncated, 1, NULL, &zip, &len, &err), 0);
     const struct esximg_depot_wopts half = { .component_name = "x" };
     assert_int_equal(esximg_depot_write(t.in, 1, &half, &zip, &len, &err), ESXIMG_EINVAL);
@@ -318,6 +426,7 @@ int main(void)
         cmocka_unit_test(depot_write_given_metadata),
         cmocka_unit_test(depot_write_image_meta),
         cmocka_unit_test(depot_write_zip_is_plain),
+        cmocka_unit_test(depot_write_file_is_the_same),
         cmocka_unit_test(depot_write_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,8 +50,8 @@ static int setup(void **state)
     tu_run("mkdir '%s'", fx->dir);
     make_vib("alpha", 1, &fx->vib[0], &fx->vib_len[0]);
     make_vib("beta", 2, &fx->vib[1], &fx->vib_len[1]);
-    const struct esximg_depot_input in[2] = {{fx->vib[0], fx->vib_len[0]},
-                                             {fx->vib[1], fx->vib_len[1]}};
+    const struct esximg_depot_input in[2] = {{.data = fx->vib[0], .len = fx->vib_len[0]},
+                                             {.data = fx->vib[1], .len = fx->vib_len[1]}};
     const struct esximg_depot_wopts o = {.mtime = 1600000000, .platform_version = "7.0.0"};
     uint8_t *zip = NULL;
     size_t len = 0;
@@ -252,7 +252,8 @@ static void make_stored_depot(const char *zip_path, uint8_t *vib[2], size_t vib_
                                           &vib_len[k], NULL), 0);
         free(data);
     }
-    const struct esximg_depot_input in[2] = {{vib[0], vib_len[0]}, {vib[1], vib_len[1]}};
+    const struct esximg_depot_input in[2] = {{.data = vib[0], .len = vib_len[0]},
+                                             {.data = vib[1], .len = vib_len[1]}};
     const struct esximg_depot_wopts o = {.mtime = 1600000000, .platform_version = "7.0.0"};
     uint8_t *zip = NULL;
     size_t len = 0;

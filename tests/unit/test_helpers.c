@@ -166,6 +166,31 @@ static void helpers_outfile_leaves_nothing_on_abort(void **state)
     free(dir);
 }
 
+/* esximg_file_size: a regular file's size, refused as esximg_file_read refuses it. */
+static void helpers_file_size_refuses_as_read_does(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp();
+    char *file = esx_path_join(dir, "f.bin"), *missing = esx_path_join(dir, "none");
+    struct esximg_err err = {0};
+    uint64_t size = 7;
+    assert_int_equal(esximg_file_write(file, "hello", 5, 0644, &err), 0);
+    assert_int_equal(esximg_file_size(file, 0, &size, &err), 0);
+    assert_int_equal(size, 5);
+    assert_int_equal(esximg_file_size(file, 4, &size, &err), ESXIMG_ELIMIT);
+    assert_string_equal(err.file, file);
+    assert_non_null(strstr(err.msg, "larger than 4 bytes"));
+    assert_int_equal(esximg_file_size(dir, 0, &size, &err), ESXIMG_EINVAL);
+    assert_string_equal(err.msg, "is a directory");
+    assert_int_not_equal(esximg_file_size(missing, 0, &size, &err), 0);
+    assert_non_null(strstr(err.msg, "cannot open"));
+    assert_int_equal(size, 5);      /* untouched on failure */
+    tu_rmtree(dir);
+    free(file);
+    free(missing);
+    free(dir);
+}
+
 /* A pipe fed in pieces by a child: each read() returns a piece, the loop gathers them all. */
 static void helpers_read_full_gathers_short_reads(void **state)
 {
@@ -287,6 +312,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(helpers_add_detects_overflow),
+        cmocka_unit_test(helpers_file_size_refuses_as_read_does),
         cmocka_unit_test(helpers_parse_numbers_strictly),
         cmocka_unit_test(helpers_buf_respects_its_cap),
         cmocka_unit_test(helpers_path_check_refuses_escapes),

@@ -156,7 +156,7 @@ static void build_vib(const struct vib_spec *s, uint8_t **out, size_t *out_len)
 /* An offline bundle of those VIBs at dir/file; returns its path (malloc'd). */
 static char *bundle(const char *dir, const char *file, const struct vib_spec *specs, size_t n)
 {
-    struct esximg_depot_input in[4];
+    struct esximg_depot_input in[4] = {{0}};
     assert_true(n <= 4);
     for (size_t i = 0; i < n; i++) {
         uint8_t *data = NULL;

@@ -565,7 +565,7 @@ static void edit_trims_shared_bulletins(void **state)
     const struct vib_spec sa = {.name = "pair-a"}, sb = {.name = "pair-b"};
     build_vib(&sa, &a, &al);
     build_vib(&sb, &b, &bl);
-    const struct esximg_depot_input in[] = {{a, al}, {b, bl}};
+    const struct esximg_depot_input in[] = {{.data = a, .len = al}, {.data = b, .len = bl}};
     const struct esximg_depot_wopts wo = {.component_name = "Pair", .component_version = "2.0-1",
                                           .platform_version = "7.0.0", .mtime = EPOCH};
     uint8_t *zip;

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "esximg/image.h"
 #include "esximg/imgdiff.h"
 #include "esximg/imgexport.h"
 #include "testutil.h"
@@ -53,6 +55,47 @@ static void fake_clear(struct fake *f)
 {
     esximg_descriptor_free(f->vib.desc);
     esximg_imgdb_free(f->img.db);
+}
+
+/* An image exported to a file, its VIBs waiting in a work folder: the bytes of the bundle
+ * built in memory, the work folder left empty. */
+static void export_file_is_the_same(void **state)
+{
+    (void)state;
+    if (!tu_have_image_tools())
+        skip();
+    char *dir = tu_mkdtemp(), *iso = tu_path_join(dir, "e.iso"), *zip = tu_path_join(dir, "x.zip");
+    char *work = tu_path_join(dir, "work");
+    if (!tu_make_esx_iso("7.0", "", iso)) {
+        tu_rmtree(dir);
+        skip();
+    }
+    assert_int_equal(mkdir(work, 0700), 0);
+    struct esximg_image *img = NULL;
+    struct esximg_export_result *mem = NULL, *file = NULL;
+    struct esximg_err err = {0};
+    const struct esximg_export_opts o = {.mtime = TU_GEN_EPOCH};
+    assert_int_equal(esximg_image_open(iso, NULL, &img, &err), 0);
+    assert_int_equal(esximg_image_export(img, &o, &mem, &err), 0);
+    assert_int_equal(esximg_image_export_file(img, &o, zip, work, &file, &err), 0);
+    assert_null(file->zip);
+    assert_int_equal(file->vib_count, mem->vib_count);
+    assert_true(mem->vib_count > 1);
+    uint8_t *written = NULL;
+    size_t written_len = 0;
+    tu_read_file(zip, &written, &written_len);
+    assert_int_equal(written_len, mem->zip_len);
+    assert_memory_equal(written, mem->zip, written_len);
+    assert_int_equal(tu_count_files(work), 0);
+    free(written);
+    esximg_export_result_free(mem);
+    esximg_export_result_free(file);
+    esximg_image_free(img);
+    tu_rmtree(dir);
+    free(dir);
+    free(iso);
+    free(zip);
+    free(work);
 }
 
 static void export_other_type_missing_is_skipped(void **state)
@@ -518,6 +561,7 @@ static void diff_sniff_by_content(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(export_file_is_the_same),
         cmocka_unit_test(export_other_type_missing_is_skipped),
         cmocka_unit_test(export_module_type_missing_is_broken),
         cmocka_unit_test(export_without_descriptor_or_profile),

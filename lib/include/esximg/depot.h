@@ -275,10 +275,19 @@ void esximg_depot_resolution_free(struct esximg_depot_resolution *r);
 
 /* ---------------------------------------------------------------- writing */
 
-/* One VIB to put in a bundle: its bytes (borrowed). */
+/* One VIB to put in a bundle: its bytes (borrowed), or a range of a file, or both.
+ * With `path` NULL the writer reads `data`.  With `path` set, the .vib is the `len` bytes at
+ * `offset` in that file (a stored member of a bundle, a spooled copy, a file of its own):
+ * the writer reads it from there a chunk at a time, once to take its sha-256, CRC-32 and
+ * deflated size, and once to copy it into the zip (by the kernel, copy_file_range, when
+ * esximg_depot_write_file stores it), so that it is never held whole in memory; `data`, when
+ * given, is only parsed (its ar headers and descriptor), else the writer maps the range to
+ * parse it.  The file must not change while the bundle is written. */
 struct esximg_depot_input {
     const void *data;
     size_t len;
+    const char *path;
+    uint64_t offset;
 };
 
 /* A member given whole: its name and bytes (borrowed). */
@@ -362,6 +371,16 @@ void esximg_depot_meta_free(struct esximg_depot_meta *m);
 int esximg_depot_write(const struct esximg_depot_input *vibs, size_t vib_count,
                        const struct esximg_depot_wopts *opts, uint8_t **out, size_t *out_len,
                        struct esximg_err *err);
+
+/* The same bundle, byte for byte, written to `path` through a temporary file beside it
+ * (esximg/io.h: fsync'd and renamed over `path` once whole; removed on any failure, and not
+ * made at all when a VIB does not read).  Each .vib member goes straight from its input to
+ * the file (the local header first, sizes and CRC-32 known from a first pass), so memory
+ * holds the metadata and a few chunks of 1 MiB, whatever the VIBs' size.  A failure to
+ * write names `path` in err->file. */
+int esximg_depot_write_file(const struct esximg_depot_input *vibs, size_t vib_count,
+                            const struct esximg_depot_wopts *opts, const char *path,
+                            unsigned mode, struct esximg_err *err);
 
 #ifdef __cplusplus
 }

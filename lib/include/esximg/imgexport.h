@@ -51,7 +51,7 @@ struct esximg_export_opts {
 };
 
 struct esximg_export_result {
-    uint8_t *zip;               /* the bundle */
+    uint8_t *zip;               /* the bundle (esximg_image_export only) */
     size_t zip_len;
     size_t vib_count;           /* VIBs in the bundle */
     size_t skipped_count;       /* VIBs left out (see warnings) */
@@ -66,6 +66,14 @@ struct esximg_export_result {
  * left.  `o` may be NULL. */
 int esximg_image_export(struct esximg_image *img, const struct esximg_export_opts *o,
                         struct esximg_export_result **out, struct esximg_err *err);
+/* The same bundle, byte for byte, written to `path` (esximg_depot_write_file: through a
+ * temporary file beside it, nothing left on failure) rather than returned (r->zip stays
+ * NULL).  Each VIB, once rebuilt and verified, waits in a file of `work_dir` (an existing
+ * folder the caller owns and removes; the files are removed before the return), so that
+ * memory holds the VIB being rebuilt rather than every VIB and the zip. */
+int esximg_image_export_file(struct esximg_image *img, const struct esximg_export_opts *o,
+                             const char *path, const char *work_dir,
+                             struct esximg_export_result **out, struct esximg_err *err);
 void esximg_export_result_free(struct esximg_export_result *r);
 
 #ifdef __cplusplus

@@ -20,6 +20,12 @@ extern "C" {
 int esximg_file_read(const char *path, uint64_t max_bytes, uint8_t **data, size_t *len,
                      struct esximg_err *err);
 
+/* The size of a regular file of at most max_bytes (0: the library's default limit), for a
+ * writer that reads it in pieces; refused as esximg_file_read would refuse it, and a file
+ * that is not regular (a pipe) is EINVAL.  err->file is set to path on failure. */
+int esximg_file_size(const char *path, uint64_t max_bytes, uint64_t *size,
+                     struct esximg_err *err);
+
 struct esximg_outfile;
 
 /* Creates a temporary file beside `path` ("-" is refused: write to stdout yourself). */

@@ -336,6 +336,19 @@ static int resolve_profile(struct resolve_ctx *c, const char *name, struct esxim
     return rc;
 }
 
+/* Whether the result holds a release unit's component at the unit's version. */
+static bool resolve_holds(const struct esximg_depot_resolution *r,
+                          const struct esximg_release_component *want)
+{
+    for (size_t j = 0; j < r->component_count; j++) {
+        const struct esximg_depot_component *have = r->components[j].component;
+        if (have->name && have->version && !strcmp(have->name, want->name) &&
+            !strcmp(have->version, want->version))
+            return true;
+    }
+    return false;
+}
+
 /* The base image's components the result does not hold at the base image's version (an
  * add-on or a newer component replaced or removed them), as a host keeps them in
  * reservedComponents/: those a depot has. */
@@ -345,13 +358,7 @@ static int resolve_reserved(struct resolve_ctx *c, struct esximg_err *err)
     const struct esximg_depot_release *b = r->base_image;
     for (size_t i = 0; i < b->component_count; i++) {
         const struct esximg_release_component *want = &b->components[i];
-        bool kept = false;
-        for (size_t j = 0; !kept && j < r->component_count; j++) {
-            const struct esximg_depot_component *have = r->components[j].component;
-            kept = have->name && have->version && !strcmp(have->name, want->name) &&
-                   !strcmp(have->version, want->version);
-        }
-        const struct esximg_depot_component *k = kept ? NULL
+        const struct esximg_depot_component *k = resolve_holds(r, want) ? NULL
                                                  : resolve_component(c, want->name,
                                                                      want->version);
         if (!k)
@@ -370,22 +377,13 @@ static int resolve_reserved(struct resolve_ctx *c, struct esximg_err *err)
  * versions (the newest such), as a host installed from a VMware ISO reports one. */
 static const struct esximg_depot_release *resolve_profile_base(const struct resolve_ctx *c)
 {
-    const struct esximg_depot_resolution *r = c->res;
     const struct esximg_depot_release *best = NULL;
     for (size_t d = 0; d < c->depot_count; d++) {
         for (size_t i = 0; i < c->depots[d]->base_image_count; i++) {
             const struct esximg_depot_release *b = &c->depots[d]->base_images[i];
             bool all = b->component_count > 0;
-            for (size_t k = 0; all && k < b->component_count; k++) {
-                bool found = false;
-                for (size_t j = 0; !found && j < r->component_count; j++) {
-                    const struct esximg_depot_component *have = r->components[j].component;
-                    found = have->name && have->version &&
-                            !strcmp(have->name, b->components[k].name) &&
-                            !strcmp(have->version, b->components[k].version);
-                }
-                all = found;
-            }
+            for (size_t k = 0; all && k < b->component_count; k++)
+                all = resolve_holds(c->res, &b->components[k]);
             if (all && (!best || esximg_version_cmp(b->version, best->version) > 0))
                 best = b;
         }

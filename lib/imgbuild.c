@@ -777,14 +777,18 @@ static const struct ib_vib *ib_find_vib(const struct esximg_imgbuild_state *s, c
     return NULL;
 }
 
-static int ib_put_bulletin(struct esximg_imgdb *db, const char *id, const void *xml, size_t len,
-                           struct esximg_err *err)
+/* bulletins/<id>.xml, or reservedComponents/<id>.xml for a component the image does not
+ * hold. */
+static int ib_put_bulletin(struct esximg_imgdb *db, const char *id, bool reserved,
+                           const void *xml, size_t len, struct esximg_err *err)
 {
+    if (strchr(id, '/') || id[0] == '.')
+        return esximg_err_set(err, ESXIMG_EUNSAFE, "bulletin id '%s' is no file name", id);
     char *file = NULL;
-    if (strchr(id, '/') || id[0] == '.' || asprintf(&file, "%s.xml", id) < 0)
-        return file ? ib_nomem(err) : esximg_err_set(err, ESXIMG_EUNSAFE, "bulletin id '%s' "
-                                                     "is no file name", id);
-    int rc = esximg_imgdb_put_bulletin(db, file, xml, len, err);
+    if (asprintf(&file, "%s.xml", id) < 0)
+        return ib_nomem(err);
+    int rc = reserved ? esximg_imgdb_put_reserved(db, file, xml, len, err)
+                      : esximg_imgdb_put_bulletin(db, file, xml, len, err);
     free(file);
     return rc;
 }
@@ -806,7 +810,7 @@ static int ib_given_bulletins(const struct esximg_imgbuild *b,
         for (size_t j = 0; all && j < bl->vib_count; j++)
             all = ib_find_vib(s, bl->vib_ids[j]) != NULL;
         if (all)
-            rc = ib_put_bulletin(db, bl->id, comps[k].xml, comps[k].len, err);
+            rc = ib_put_bulletin(db, bl->id, false, comps[k].xml, comps[k].len, err);
         for (size_t j = 0; all && !rc && j < bl->vib_count; j++)
             covered[ib_find_vib(s, bl->vib_ids[j]) - s->vibs] = true;
         esximg_bulletin_free(bl);
@@ -842,7 +846,7 @@ static int ib_own_bulletin(const struct esximg_imgbuild *b, const struct ib_vib 
     if (!rc)
         rc = esximg_bulletin_write(bl, &xml, &len, err);
     if (!rc)
-        rc = ib_put_bulletin(db, bl->id, xml, len, err);
+        rc = ib_put_bulletin(db, bl->id, false, xml, len, err);
     esximg_bulletin_free(bl);
     free(xml);
     return rc;
@@ -854,20 +858,12 @@ static int ib_reserved(const struct esximg_imgbuild_opts *o, struct esximg_imgdb
 {
     for (size_t k = 0; k < o->reserved_count; k++) {
         struct esximg_bulletin *bl = NULL;
-        char *path = NULL;
         int rc = esximg_bulletin_read(o->reserved[k].xml, o->reserved[k].len, &bl, err);
         if (rc) {
             esximg_err_prefix(err, "reserved component %zu: ", k + 1);
             return rc;
         }
-        if (strchr(bl->id, '/') || bl->id[0] == '.')
-            rc = esximg_err_set(err, ESXIMG_EUNSAFE, "bulletin id '%s' is no file name",
-                                bl->id);
-        else if (asprintf(&path, ESXIMG_IMGDB_PREFIX "reservedComponents/%s.xml", bl->id) < 0)
-            rc = ib_nomem(err);
-        else
-            rc = esximg_imgdb_add_file(db, path, o->reserved[k].xml, o->reserved[k].len, err);
-        free(path);
+        rc = ib_put_bulletin(db, bl->id, true, o->reserved[k].xml, o->reserved[k].len, err);
         esximg_bulletin_free(bl);
         if (rc)
             return rc;

@@ -1671,6 +1671,13 @@ int esximg_imgdb_put_bulletin(struct esximg_imgdb *db, const char *file_name, co
                      err);
 }
 
+int esximg_imgdb_put_reserved(struct esximg_imgdb *db, const char *file_name, const void *xml,
+                              size_t len, struct esximg_err *err)
+{
+    return imgdb_put(db, db->reserved, db->reserved_count, "reservedComponents", file_name, xml,
+                     len, err);
+}
+
 /* vibs/<file_name><suffix> among the other files (".orig", ".sig"), or NULL. */
 static struct esximg_imgdb_file *imgdb_find_vib_extra(const struct esximg_imgdb *db,
                                                       const char *file_name, const char *suffix)

@@ -282,6 +282,9 @@ int esximg_imgdb_remove_vib_xml(struct esximg_imgdb *db, const char *file_name,
 /* Adds bulletins/<file_name> (".xml", no '/'), or replaces its bytes. */
 int esximg_imgdb_put_bulletin(struct esximg_imgdb *db, const char *file_name, const void *xml,
                               size_t len, struct esximg_err *err);
+/* Adds reservedComponents/<file_name> (".xml", no '/'), or replaces its bytes. */
+int esximg_imgdb_put_reserved(struct esximg_imgdb *db, const char *file_name, const void *xml,
+                              size_t len, struct esximg_err *err);
 
 /* 7.0 and later: the release units an image was made of, kept as the depot holds them
  * (docs/depot-format.md): one base image, baseimages/<releaseID>.json, and at most one add-on,

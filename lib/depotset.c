@@ -100,6 +100,43 @@ int esximg_depot_set_imgbuild_vib(const struct esximg_spool_vib *v,
     return 0;
 }
 
+/* A bulletin of a depot as the image writer takes it. */
+static struct esximg_imgbuild_component depotset_bulletin(const struct esximg_depot_component *k)
+{
+    return (struct esximg_imgbuild_component){k->xml, k->xml_len};
+}
+
+int esximg_depot_set_imgbuild_components(const struct esximg_depot_resolution *res,
+                                         size_t extra, struct esximg_imgbuild_component **out,
+                                         struct esximg_imgbuild_component **reserved,
+                                         struct esximg_err *err)
+{
+    *out = calloc(res->component_count + extra + 1, sizeof **out);
+    if (!*out)
+        return depotset_nomem(err);
+    for (size_t i = 0; i < res->component_count; i++)
+        (*out)[i] = depotset_bulletin(res->components[i].component);
+    if (!reserved)
+        return 0;
+    if (!(*reserved = calloc(res->reserved_count + 1, sizeof **reserved))) {
+        free(*out);
+        *out = NULL;
+        return depotset_nomem(err);
+    }
+    for (size_t i = 0; i < res->reserved_count; i++)
+        (*reserved)[i] = depotset_bulletin(res->reserved[i]);
+    return 0;
+}
+
+const struct esximg_imgbuild_release *esximg_depot_set_imgbuild_release(
+    const struct esximg_depot_release *r, struct esximg_imgbuild_release *out)
+{
+    if (!r)
+        return NULL;
+    *out = (struct esximg_imgbuild_release){r->release_id, r->json, r->json_len};
+    return out;
+}
+
 void esximg_depot_set_free(struct esximg_depot_set *s)
 {
     if (!s)

@@ -392,13 +392,11 @@ static int rebase_vibs(struct esximg_rebase_plan *p, const struct esximg_image *
 static int rebase_components(struct esximg_rebase_state *st, const struct esximg_image *img,
                              struct esximg_err *err)
 {
-    size_t n = st->res->component_count + img->db->bulletin_count;
-    if (!(st->comps = calloc(n + 1, sizeof *st->comps)))
-        return esximg_err_set(err, ESXIMG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < st->res->component_count; i++) {
-        const struct esximg_depot_component *c = st->res->components[i].component;
-        st->comps[st->comp_count++] = (struct esximg_imgbuild_component){c->xml, c->xml_len};
-    }
+    int rc = esximg_depot_set_imgbuild_components(st->res, img->db->bulletin_count, &st->comps,
+                                                  NULL, err);
+    if (rc)
+        return rc;
+    st->comp_count = st->res->component_count;
     for (size_t i = 0; i < img->db->bulletin_count; i++) {
         const struct esximg_imgdb_file *f = &img->db->bulletins[i];
         const char *slash = strrchr(f->path, '/');
@@ -473,9 +471,7 @@ static int rebase_build(struct esximg_rebase_plan *p, const struct esximg_image 
     if (rc || p->problems.count)
         return rc;
     /* the new base image replaces the image's record; an add-on's stays with its VIBs */
-    const struct esximg_depot_release *base = st->res->base_image;
-    const struct esximg_imgbuild_release base_rec = {
-        base ? base->release_id : NULL, base ? base->json : NULL, base ? base->json_len : 0};
+    struct esximg_imgbuild_release base_rec;
     const struct esximg_imgdb_file *addon = esximg_imgdb_find_release(img->db,
                                                                       ESXIMG_IMGDB_ADDONS);
     if (addon && !(st->addon_id = esximg_imgdb_release_id(addon)))
@@ -486,7 +482,8 @@ static int rebase_build(struct esximg_rebase_plan *p, const struct esximg_image 
         .profile_name = o->profile_name ? o->profile_name : img->db->profile->name,
         .kernelopts = (const char *const *)st->kernelopts,
         .kernelopt_count = st->kernelopt_count, .title = st->title, .ks = st->ks,
-        .ks_len = st->ks_len, .mtime = o->mtime, .base_image = base ? &base_rec : NULL,
+        .ks_len = st->ks_len, .mtime = o->mtime,
+        .base_image = esximg_depot_set_imgbuild_release(st->res->base_image, &base_rec),
         .addon = addon ? &addon_rec : NULL};
     return esximg_imgbuild_plan(st->vibs, st->choice_count, st->comps, st->comp_count, &bo,
                                 &st->build, err);

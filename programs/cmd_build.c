@@ -339,17 +339,10 @@ static int build_contents(const struct build_input *in, struct build_plan *p)
  * depot holds them. */
 static int build_components(const struct build_input *in, struct build_plan *p)
 {
-    const struct esximg_depot_resolution *r = in->res;
-    if (!(p->comps = calloc(r->component_count + 1, sizeof *p->comps)) ||
-        !(p->reserved = calloc(r->reserved_count + 1, sizeof *p->reserved)))
-        return cli_error(CLI_EXIT_FAIL, "out of memory");
-    for (size_t i = 0; i < r->component_count; i++) {
-        const struct esximg_depot_component *c = r->components[i].component;
-        p->comps[p->n_comps++] = (struct esximg_imgbuild_component){c->xml, c->xml_len};
-    }
-    for (size_t i = 0; i < r->reserved_count; i++)
-        p->reserved[i] = (struct esximg_imgbuild_component){r->reserved[i]->xml,
-                                                            r->reserved[i]->xml_len};
+    struct esximg_err err = {0};
+    if (esximg_depot_set_imgbuild_components(in->res, 0, &p->comps, &p->reserved, &err))
+        return cli_fail(&err);
+    p->n_comps = in->res->component_count;
     return 0;
 }
 
@@ -358,16 +351,6 @@ static int build_components(const struct build_input *in, struct build_plan *p)
 static const char *build_acceptance(const struct esximg_depot_resolution *r)
 {
     return r->profile ? r->profile->profile->acceptance_level : NULL;
-}
-
-/* A release unit of the resolution as the image database keeps it; NULL for none. */
-static const struct esximg_imgbuild_release *build_release(const struct esximg_depot_release *r,
-                                                           struct esximg_imgbuild_release *out)
-{
-    if (!r)
-        return NULL;
-    *out = (struct esximg_imgbuild_release){r->release_id, r->json, r->json_len};
-    return out;
 }
 
 static int build_plan(const struct build_args *a, const struct build_input *in,
@@ -385,8 +368,9 @@ static int build_plan(const struct build_args *a, const struct build_input *in,
         .acceptance = build_acceptance(in->res),
         .kernelopts = a->kernelopts.items,
         .kernelopt_count = a->kernelopts.count, .title = a->title, .ks = ks, .ks_len = ks_len,
-        .mtime = a->mtime, .base_image = build_release(in->res->base_image, &base),
-        .addon = build_release(in->res->addon, &addon),
+        .mtime = a->mtime,
+        .base_image = esximg_depot_set_imgbuild_release(in->res->base_image, &base),
+        .addon = esximg_depot_set_imgbuild_release(in->res->addon, &addon),
         .reserved = p->reserved, .reserved_count = in->res->reserved_count,
     };
     struct esximg_err err = {0};

@@ -168,6 +168,40 @@ static void depotset_free_removes_only_the_spooled_files(void **state)
     free(missing);
 }
 
+/* A resolution's components, with room for the caller's, and its reserved ones, as the
+ * image writer takes them: the depot's bulletin bytes; a release unit likewise. */
+static void depotset_components_and_releases_for_the_writer(void **state)
+{
+    (void)state;
+    struct esximg_depot_component a = { .xml = (char *)"<bulletin>a</bulletin>", .xml_len = 22 };
+    struct esximg_depot_component b = { .xml = (char *)"<bulletin>b</bulletin>", .xml_len = 22 };
+    struct esximg_depot_chosen chosen[] = { { &a, "base image" } };
+    const struct esximg_depot_component *reserved[] = { &b };
+    struct esximg_depot_resolution res = { .component_count = 1, .components = chosen,
+                                           .reserved_count = 1, .reserved = reserved };
+    struct esximg_imgbuild_component *comps = NULL, *kept = NULL;
+    assert_int_equal(esximg_depot_set_imgbuild_components(&res, 2, &comps, &kept, NULL), 0);
+    assert_ptr_equal(comps[0].xml, a.xml);
+    assert_int_equal(comps[0].len, 22);
+    assert_null(comps[1].xml);      /* the caller's room, zeroed */
+    assert_null(comps[2].xml);
+    assert_ptr_equal(kept[0].xml, b.xml);
+    free(comps);
+    free(kept);
+    assert_int_equal(esximg_depot_set_imgbuild_components(&res, 0, &comps, NULL, NULL), 0);
+    assert_ptr_equal(comps[0].xml, a.xml);
+    free(comps);
+
+    struct esximg_depot_release base = { .release_id = (char *)"B_1", .json = (char *)"{}",
+                                         .json_len = 2 };
+    struct esximg_imgbuild_release out;
+    assert_null(esximg_depot_set_imgbuild_release(NULL, &out));
+    assert_ptr_equal(esximg_depot_set_imgbuild_release(&base, &out), &out);
+    assert_string_equal(out.release_id, "B_1");
+    assert_ptr_equal(out.json, base.json);
+    assert_int_equal(out.len, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +209,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(depotset_pick_refuses_a_vib_of_no_depot, setup,
                                         teardown),
+        cmocka_unit_test(depotset_components_and_releases_for_the_writer),
         cmocka_unit_test_setup_teardown(depotset_free_removes_only_the_spooled_files, setup,
                                         teardown),
     };

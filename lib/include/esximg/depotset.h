@@ -54,6 +54,20 @@ int esximg_depot_set_imgbuild_vib(const struct esximg_spool_vib *v,
                                   struct esximg_content *contents,
                                   struct esximg_imgbuild_vib *out, struct esximg_err *err);
 
+/* The resolution's components (bulletins) as the image writer takes them, borrowed from the
+ * depots: *out holds res->component_count of them in its order, then room for `extra` more
+ * the caller adds; *reserved (when reserved is not NULL) its res->reserved_count reserved
+ * ones.  Both to free. */
+int esximg_depot_set_imgbuild_components(const struct esximg_depot_resolution *res,
+                                         size_t extra, struct esximg_imgbuild_component **out,
+                                         struct esximg_imgbuild_component **reserved,
+                                         struct esximg_err *err);
+
+/* A release unit (base image, add-on) as the image writer takes it, in *out, borrowed from
+ * the depot; returns out, or NULL when r is NULL. */
+const struct esximg_imgbuild_release *esximg_depot_set_imgbuild_release(
+    const struct esximg_depot_release *r, struct esximg_imgbuild_release *out);
+
 /* Frees the spools, which removes the files they spooled (never the depots, nor the folder).
  * NULL does nothing. */
 void esximg_depot_set_free(struct esximg_depot_set *s);

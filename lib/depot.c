@@ -1106,14 +1106,10 @@ static int depot_sink_put(struct depot_sink *s, const void *data, size_t n,
             s->len += n;
         return rc;
     }
-    int e = esx_pwrite_full(s->fd, data, n, s->len);
-    if (e) {
-        int rc = esximg_err_sys(err, e, "cannot write");
-        esximg_err_file(err, s->file);
-        return rc;
-    }
-    s->len += n;
-    return 0;
+    int rc = esx_pwrite_output(s->fd, s->file, data, n, s->len, err);
+    if (!rc)
+        s->len += n;
+    return rc;
 }
 
 /* A .vib's bytes, read a chunk at a time: from memory, or from a file by pread (reading a
@@ -1447,7 +1443,7 @@ static int depot_copy_src(struct depot_sink *sink, const struct depot_src *src, 
         if (e && reading)
             return esximg_err_sys(err, e, "cannot read '%s'", src->path);
         if (e) {
-            int rc = esximg_err_sys(err, e, "cannot write");
+            int rc = esximg_err_sys(err, e, "cannot write the output");
             esximg_err_file(err, sink->file);
             return rc;
         }

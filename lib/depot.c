@@ -2364,11 +2364,9 @@ int esximg_depot_meta_add_component(struct esximg_depot_meta *m, const char *nam
 static int depot_meta_take(struct esximg_depot_meta *m, char *name, void *data, bool own,
                            size_t len, struct esximg_err *err)
 {
-    size_t cap = sizeof m->metadata / sizeof m->metadata[0], k = 0;
-    while (k < sizeof m->owned / sizeof m->owned[0] && m->owned[k])
-        k++;
+    size_t cap = sizeof m->metadata / sizeof m->metadata[0];
     int rc = !name ? esximg_err_set(err, ESXIMG_ENOMEM, "out of memory")
-             : m->metadata_count >= cap || k + (own ? 2 : 1) > sizeof m->owned / sizeof m->owned[0]
+             : m->metadata_count >= cap
              ? esximg_err_set(err, ESXIMG_ELIMIT, "more than %zu metadata members", cap) : 0;
     if (rc) {
         free(name);
@@ -2376,9 +2374,8 @@ static int depot_meta_take(struct esximg_depot_meta *m, char *name, void *data, 
             free(data);
         return rc;
     }
-    m->owned[k++] = name;
-    if (own)
-        m->owned[k] = data;
+    m->names[m->metadata_count] = name;
+    m->datas[m->metadata_count] = own ? data : NULL;
     m->metadata[m->metadata_count++] = (struct esximg_depot_member){name, data, len};
     return 0;
 }
@@ -2422,7 +2419,9 @@ void esximg_depot_meta_apply(const struct esximg_depot_meta *m, struct esximg_de
 void esximg_depot_meta_free(struct esximg_depot_meta *m)
 {
     free(m->components);
-    for (size_t i = 0; i < sizeof m->owned / sizeof m->owned[0]; i++)
-        free(m->owned[i]);
+    for (size_t i = 0; i < m->metadata_count; i++) {
+        free(m->names[i]);
+        free(m->datas[i]);
+    }
     memset(m, 0, sizeof *m);
 }

@@ -340,7 +340,8 @@ struct esximg_depot_meta {
     size_t component_count;
     struct esximg_depot_member metadata[4];
     size_t metadata_count;
-    void *owned[8];             /* each member's name and, for a profile, its XML */
+    char *names[4];             /* metadata[i].name, owned */
+    void *datas[4];             /* metadata[i].data when owned (a profile's XML), else NULL */
 };
 /* A component's bulletin document (`name` for messages). */
 int esximg_depot_meta_add_component(struct esximg_depot_meta *m, const char *name,
